@@ -1,0 +1,14 @@
+//! Pure domain logic for anist: Italian identifiers and the reference data
+//! behind them. No network, no async, no global mutable state; time is always
+//! passed in by the caller.
+//!
+
+pub mod anpr;
+pub mod cf;
+pub mod documents;
+pub mod dsu;
+pub mod error;
+pub mod meccanografico;
+pub mod place;
+
+pub use error::ErrorCode;

@@ -1,0 +1,2 @@
+//! The `anist` command-line tool.
+fn main() {}
