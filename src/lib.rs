@@ -1,6 +1,14 @@
 //! anist: Italian school, welfare and population registries over PDND.
 //!
 //! This facade re-exports the workspace crates so that one dependency gives
-//! the whole toolkit.
+//! the whole toolkit, and holds the jobs the `anist` command line runs, so
+//! that they can be embedded and benchmarked without the CLI.
+//!
+//! ```
+//! use anist::core::cf::CodiceFiscale;
+//! assert!(CodiceFiscale::is_valid("RSSMRA80A01H501U"));
+//! ```
 
 pub use anist_core as core;
+
+pub mod check;

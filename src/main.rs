@@ -1,2 +1,244 @@
 //! The `anist` command-line tool.
-fn main() {}
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anist::check::{check_csv_column, check_lines, CheckOptions};
+use anist_core::cf::{
+    AnyCodiceFiscale, CodiceFiscale, MostRecentNotFuture, PersonData, PlaceFinding, PlacePart, Sex,
+};
+use anist_core::ErrorCode;
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+/// Exit status for usage and I/O errors (clap uses 2 for usage errors too).
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "anist",
+    version,
+    about = "Italian school, welfare and population registries over PDND"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Codici fiscali: check, decode, encode.
+    #[command(subcommand)]
+    Cf(CfCommand),
+}
+
+#[derive(Subcommand)]
+enum CfCommand {
+    /// Validate codes (one per line, or a CSV column) and write a CSV report to stdout.
+    ///
+    /// Exit status: 0 if every code is valid, 1 if any is invalid, 2 on usage or I/O errors.
+    Check {
+        /// Input file; `-` or nothing reads standard input.
+        file: Option<PathBuf>,
+        /// Read this column of a CSV file with a header (delimiter sniffed) instead of one code per line.
+        #[arg(long)]
+        column: Option<String>,
+        /// Reference date for the century of two-digit birth years (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        today: Option<NaiveDate>,
+        /// Do not print the summary line on standard error.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Decode one code: sex, birth date, place, omocodia.
+    Decode {
+        /// The codice fiscale (16 characters or 11 digits).
+        code: String,
+        /// Reference date for the century of the birth year (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        today: Option<NaiveDate>,
+    },
+    /// Build the code of a person.
+    Encode {
+        /// Surname(s).
+        #[arg(long)]
+        surname: String,
+        /// Given name(s).
+        #[arg(long)]
+        name: String,
+        /// Date of birth.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        born: NaiveDate,
+        /// M or F.
+        #[arg(long)]
+        sex: Sex,
+        /// Belfiore code (H501) or place name ("Roma", "Calliano (AT)", "Francia").
+        #[arg(long)]
+        place: String,
+        /// Omocodia level 0-7.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=7))]
+        omocodia: u8,
+    },
+}
+
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Cf(cmd) => run_cf(cmd),
+    }
+}
+
+fn run_cf(cmd: CfCommand) -> ExitCode {
+    match cmd {
+        CfCommand::Check {
+            file,
+            column,
+            today: reference,
+            quiet,
+        } => cf_check(file, column, reference.unwrap_or_else(today), quiet),
+        CfCommand::Decode {
+            code,
+            today: reference,
+        } => cf_decode(&code, reference.unwrap_or_else(today)),
+        CfCommand::Encode {
+            surname,
+            name,
+            born,
+            sex,
+            place,
+            omocodia,
+        } => cf_encode(&surname, &name, born, sex, &place, omocodia),
+    }
+}
+
+fn open_input(file: Option<PathBuf>) -> io::Result<Box<dyn Read>> {
+    match file {
+        None => Ok(Box::new(io::stdin().lock())),
+        Some(p) if p.as_os_str() == "-" => Ok(Box::new(io::stdin().lock())),
+        Some(p) => File::open(&p)
+            .map(|f| Box::new(f) as Box<dyn Read>)
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot open {}: {e}", p.display()))),
+    }
+}
+
+fn cf_check(
+    file: Option<PathBuf>,
+    column: Option<String>,
+    reference: NaiveDate,
+    quiet: bool,
+) -> ExitCode {
+    let input = match open_input(file) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let opts = CheckOptions::new(reference);
+    let stdout = io::stdout().lock();
+    let result = match column {
+        Some(col) => check_csv_column(input, stdout, &col, &opts),
+        None => check_lines(input, stdout, &opts),
+    };
+    match result {
+        Ok(s) => {
+            if !quiet {
+                eprintln!(
+                    "checked {} codes: {} valid ({} with warnings), {} invalid",
+                    s.valid + s.invalid,
+                    s.valid,
+                    s.with_warnings,
+                    s.invalid
+                );
+            }
+            if s.invalid == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("error [{}]: {e}", e.code());
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn cf_decode(code: &str, reference: NaiveDate) -> ExitCode {
+    let cf = match AnyCodiceFiscale::parse(code) {
+        Ok(AnyCodiceFiscale::Persona(cf)) => cf,
+        Ok(AnyCodiceFiscale::Numerico(n)) => {
+            println!("code:           {n}");
+            println!("kind:           {}", n.kind().as_str());
+            println!("may be person:  {}", n.kind().may_be_person());
+            println!("office:         {:03}", n.office());
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("invalid [{}]: {e}", e.code());
+            return ExitCode::from(1);
+        }
+    };
+    let policy = MostRecentNotFuture::new(reference);
+    let birth = cf
+        .birth_date(&policy)
+        .map_or_else(|| String::from("?"), |d| d.to_string());
+    let [y1, y2] = cf.possible_birth_years();
+    println!("code:           {cf}");
+    println!("canonical:      {}", cf.canonical());
+    println!("omocodia level: {}", cf.omocodia_level());
+    println!("sex:            {}", cf.sex().as_str());
+    println!("birth date:     {birth} (possible years {y1} or {y2})");
+    let code = cf.belfiore_code();
+    match cf.place_finding(&policy) {
+        PlaceFinding::ExistedAtBirth(era) => {
+            println!("place:          {code} {} ({})", era.name(), era.province())
+        }
+        PlaceFinding::OutOfPeriod | PlaceFinding::Undetermined => {
+            let name = anist_core::place::latest(code.as_bytes())
+                .map_or_else(String::new, |e| format!(" {} ({})", e.name(), e.province()));
+            println!("place:          {code}{name}");
+            println!("warning:        cf_place_out_of_period: no recorded era of {code} covers the birth date (advisory: the code may still be genuine)");
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn cf_encode(
+    surname: &str,
+    name: &str,
+    born: NaiveDate,
+    sex: Sex,
+    place: &str,
+    omocodia: u8,
+) -> ExitCode {
+    let place = if anist_core::cf::BelfioreCode::parse(place).is_some() {
+        PlacePart::Code(place)
+    } else {
+        PlacePart::Name(place)
+    };
+    match CodiceFiscale::encode(&PersonData {
+        surname,
+        name,
+        birth_date: born,
+        sex,
+        place,
+        omocodia_level: omocodia,
+    }) {
+        Ok(cf) => {
+            println!("{cf}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cannot encode [{}]: {e}", e.code());
+            ExitCode::from(1)
+        }
+    }
+}

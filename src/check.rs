@@ -1,0 +1,298 @@
+//! The `anist cf check` job: validate one codice fiscale per line (or one CSV
+//! column) and write an Excel-friendly CSV report.
+//!
+//! Output header:
+//! `input,valid,normalized,error,birth_date,sex,place_code,place_name,omocodia_level,warnings`.
+//!
+//! ```
+//! use anist::check::{check_lines, CheckOptions};
+//! use chrono::NaiveDate;
+//!
+//! let input = b"RSSMRA80A01H501U\nnot a code\n";
+//! let mut out = Vec::new();
+//! let opts = CheckOptions::new(NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+//! let summary = check_lines(&input[..], &mut out, &opts).unwrap();
+//! assert_eq!((summary.valid, summary.invalid), (1, 1));
+//! let text = String::from_utf8(out).unwrap();
+//! assert!(text.contains("RSSMRA80A01H501U,true,RSSMRA80A01H501U,,1980-01-01,M,H501,ROMA,0,"));
+//! ```
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+
+use anist_core::cf::{AnyCodiceFiscale, CenturyPolicy, MostRecentNotFuture};
+use anist_core::{place, ErrorCode};
+use chrono::NaiveDate;
+
+/// The report's header line.
+pub const HEADER: &str =
+    "input,valid,normalized,error,birth_date,sex,place_code,place_name,omocodia_level,warnings";
+
+/// How to run a check.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Reference date for the century of two-digit birth years (usually today).
+    pub reference: NaiveDate,
+}
+
+impl CheckOptions {
+    /// Options with the given reference date.
+    pub fn new(reference: NaiveDate) -> Self {
+        Self { reference }
+    }
+}
+
+/// Counts of a finished check.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckSummary {
+    /// Codes that passed every check.
+    pub valid: u64,
+    /// Codes that failed a check.
+    pub invalid: u64,
+    /// Valid codes with a warning (e.g. place out of period).
+    pub with_warnings: u64,
+}
+
+/// Errors of a check job (I/O or input layout, never a single bad code).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckError {
+    /// Reading the input or writing the report failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+    /// The CSV could not be read.
+    #[error("CSV error: {0}")]
+    Csv(#[from] csv::Error),
+    /// The requested column is not in the header.
+    #[error("column {wanted:?} is not in the header; the columns are: {available}")]
+    MissingColumn {
+        /// The column asked for.
+        wanted: String,
+        /// The header's column names, comma-separated.
+        available: String,
+    },
+}
+
+impl CheckError {
+    /// A stable code for scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CheckError::Io(_) => "io",
+            CheckError::Csv(_) => "csv",
+            CheckError::MissingColumn { .. } => "csv_missing_column",
+        }
+    }
+}
+
+/// Writes report rows into an in-memory buffer, flushed in large chunks.
+struct ReportWriter<W: Write> {
+    out: W,
+    buf: Vec<u8>,
+    policy: MostRecentNotFuture,
+    summary: CheckSummary,
+}
+
+const FLUSH_AT: usize = 1 << 16;
+
+impl<W: Write> ReportWriter<W> {
+    fn new(out: W, opts: &CheckOptions) -> io::Result<Self> {
+        let mut w = Self {
+            out,
+            buf: Vec::with_capacity(FLUSH_AT + 1024),
+            policy: MostRecentNotFuture::new(opts.reference),
+            summary: CheckSummary::default(),
+        };
+        w.buf.extend_from_slice(HEADER.as_bytes());
+        w.buf.extend_from_slice(b"\r\n");
+        Ok(w)
+    }
+
+    fn row(&mut self, input: &[u8]) -> io::Result<()> {
+        let buf = &mut self.buf;
+        push_field(buf, input);
+        match AnyCodiceFiscale::parse_bytes(input) {
+            Err(e) => {
+                self.summary.invalid += 1;
+                buf.extend_from_slice(b",false,,");
+                buf.extend_from_slice(e.code().as_bytes());
+                buf.extend_from_slice(b",,,,,,");
+            }
+            Ok(AnyCodiceFiscale::Numerico(n)) => {
+                self.summary.valid += 1;
+                buf.extend_from_slice(b",true,");
+                buf.extend_from_slice(n.as_str().as_bytes());
+                buf.extend_from_slice(b",,,,,,,");
+            }
+            Ok(AnyCodiceFiscale::Persona(cf)) => {
+                self.summary.valid += 1;
+                buf.extend_from_slice(b",true,");
+                buf.extend_from_slice(cf.as_bytes());
+                buf.push(b',');
+                let (m, d) = (cf.birth_month(), cf.birth_day());
+                let year = self.policy.year(cf.birth_year_2digit(), m, d);
+                buf.push(b',');
+                if let Some(y) = year {
+                    push_date(buf, y, m, d);
+                }
+                buf.push(b',');
+                buf.extend_from_slice(cf.sex().as_str().as_bytes());
+                buf.push(b',');
+                let code = cf.belfiore_code();
+                buf.extend_from_slice(code.as_bytes());
+                buf.push(b',');
+                let eras = place::eras(code.as_bytes());
+                let ymd = year
+                    .and_then(|y| u32::try_from(y).ok())
+                    .map(|y| y * 10_000 + u32::from(m) * 100 + u32::from(d));
+                let at_birth = ymd.and_then(|ymd| eras.iter().find(|e| e.contains_ymd(ymd)));
+                if let Some(era) = at_birth.or(eras.last()) {
+                    push_field(buf, era.name().as_bytes());
+                }
+                buf.push(b',');
+                buf.push(b'0' + cf.omocodia_level());
+                buf.push(b',');
+                if at_birth.is_none() && ymd.is_some() && !eras.is_empty() {
+                    self.summary.with_warnings += 1;
+                    buf.extend_from_slice(b"cf_place_out_of_period");
+                }
+            }
+        }
+        buf.extend_from_slice(b"\r\n");
+        if buf.len() >= FLUSH_AT {
+            self.out.write_all(buf)?;
+            buf.clear();
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> io::Result<CheckSummary> {
+        self.out.write_all(&self.buf)?;
+        self.out.flush()?;
+        Ok(self.summary)
+    }
+}
+
+/// Appends a CSV field, quoted only when it must be.
+fn push_field(buf: &mut Vec<u8>, field: &[u8]) {
+    if field
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+    {
+        buf.push(b'"');
+        for &b in field {
+            if b == b'"' {
+                buf.push(b'"');
+            }
+            buf.push(b);
+        }
+        buf.push(b'"');
+    } else {
+        buf.extend_from_slice(field);
+    }
+}
+
+fn push_date(buf: &mut Vec<u8>, y: i32, m: u8, d: u8) {
+    let y = y.clamp(0, 9999) as u16;
+    buf.extend_from_slice(&[
+        b'0' + (y / 1000) as u8,
+        b'0' + (y / 100 % 10) as u8,
+        b'0' + (y / 10 % 10) as u8,
+        b'0' + (y % 10) as u8,
+        b'-',
+        b'0' + m / 10,
+        b'0' + m % 10,
+        b'-',
+        b'0' + d / 10,
+        b'0' + d % 10,
+    ]);
+}
+
+fn trim_line(mut line: &[u8]) -> &[u8] {
+    while let [rest @ .., b'\n' | b'\r'] = line {
+        line = rest;
+    }
+    line.trim_ascii()
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Checks one code per line. Blank lines are skipped; a UTF-8 byte-order mark
+/// is ignored; bytes that are not UTF-8 are reported as invalid characters.
+pub fn check_lines<R: Read, W: Write>(
+    input: R,
+    output: W,
+    opts: &CheckOptions,
+) -> Result<CheckSummary, CheckError> {
+    let mut reader = BufReader::with_capacity(1 << 18, input);
+    let mut writer = ReportWriter::new(output, opts)?;
+    let mut line = Vec::with_capacity(64);
+    let mut first = true;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let mut l = trim_line(&line);
+        if first {
+            l = l.strip_prefix(BOM).unwrap_or(l);
+            first = false;
+        }
+        if !l.is_empty() {
+            writer.row(l)?;
+        }
+    }
+    Ok(writer.finish()?)
+}
+
+/// Guesses the delimiter from the header line: the most frequent of `;`, `,`
+/// and tab (Italian Excel writes `;`).
+pub fn sniff_delimiter(header: &[u8]) -> u8 {
+    [b';', b',', b'\t']
+        .into_iter()
+        .max_by_key(|d| header.iter().filter(|b| *b == d).count())
+        .unwrap_or(b',')
+}
+
+/// Checks the column named `column` (case-insensitive) of a CSV file with a
+/// header. The delimiter is sniffed; a UTF-8 byte-order mark is ignored.
+pub fn check_csv_column<R: Read, W: Write>(
+    input: R,
+    output: W,
+    column: &str,
+    opts: &CheckOptions,
+) -> Result<CheckSummary, CheckError> {
+    let mut reader = BufReader::with_capacity(1 << 18, input);
+    let head = reader.fill_buf()?;
+    let skip = if head.starts_with(BOM) { BOM.len() } else { 0 };
+    reader.consume(skip);
+    let head = reader.fill_buf()?;
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let delimiter = sniff_delimiter(first_line);
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(reader);
+    let headers = csv.byte_headers()?.clone();
+    let wanted = column.trim().as_bytes();
+    let Some(idx) = headers
+        .iter()
+        .position(|h| h.trim_ascii().eq_ignore_ascii_case(wanted))
+    else {
+        let available = headers
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(CheckError::MissingColumn {
+            wanted: column.to_owned(),
+            available,
+        });
+    };
+    let mut writer = ReportWriter::new(output, opts)?;
+    let mut record = csv::ByteRecord::new();
+    while csv.read_byte_record(&mut record)? {
+        let field = record.get(idx).unwrap_or(&[]).trim_ascii();
+        writer.row(field)?;
+    }
+    Ok(writer.finish()?)
+}

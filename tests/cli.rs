@@ -1,0 +1,175 @@
+//! End-to-end tests of the `anist` binary. All codes are synthetic.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn anist(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anist"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn anist");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+const HEADER: &str =
+    "input,valid,normalized,error,birth_date,sex,place_code,place_name,omocodia_level,warnings";
+
+#[test]
+fn check_lines_reports_every_code_and_exits_1_on_invalid() {
+    let input = "\u{feff}RSSMRA80A01H501U\r\nrss mra 80a01 h501u\n\nRSSMRA80A01H501X\n00000010003\nRSSMRA20C15H501\n";
+    let o = anist(&["cf", "check", "--today", "2026-11-23"], input.as_bytes());
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.split("\r\n").collect();
+    assert_eq!(lines[0], HEADER);
+    assert_eq!(
+        lines[1],
+        "RSSMRA80A01H501U,true,RSSMRA80A01H501U,,1980-01-01,M,H501,ROMA,0,"
+    );
+    assert_eq!(
+        lines[2],
+        "rss mra 80a01 h501u,true,RSSMRA80A01H501U,,1980-01-01,M,H501,ROMA,0,"
+    );
+    assert_eq!(lines[3], "RSSMRA80A01H501X,false,,cf_check_char,,,,,,");
+    assert_eq!(lines[4], "00000010003,true,00000010003,,,,,,,");
+    assert_eq!(lines[5], "RSSMRA20C15H501,false,,cf_length,,,,,,");
+    assert_eq!(lines.len(), 7, "{out}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("5 codes: 3 valid"));
+}
+
+#[test]
+fn check_exits_0_when_all_valid() {
+    let o = anist(&["cf", "check", "-", "--quiet"], b"RSSMRA80A01H501U\n");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stderr.is_empty());
+}
+
+#[test]
+fn check_csv_column_with_sniffed_delimiter() {
+    let input = "Cognome;Codice Fiscale;Note\r\nRossi;RSSMRA80A01H501U;\"a;b\"\r\nVerdi;\"RSSMRA80A01H501X\";\r\n";
+    let o = anist(
+        &["cf", "check", "--column", "codice fiscale"],
+        input.as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines[1].starts_with("RSSMRA80A01H501U,true,"));
+    assert!(lines[2].starts_with("RSSMRA80A01H501X,false,,cf_check_char"));
+}
+
+#[test]
+fn check_missing_column_is_a_usage_error() {
+    let o = anist(&["cf", "check", "--column", "cf"], b"a,b\n1,2\n");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("csv_missing_column") && err.contains("a, b"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_missing_file_is_an_io_error() {
+    let o = anist(&["cf", "check", "/nonexistent/codes.txt"], b"");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot open"));
+}
+
+#[test]
+fn input_needing_quotes_is_quoted() {
+    let o = anist(&["cf", "check"], b"AB,\"C\n");
+    assert_eq!(
+        stdout(&o).lines().nth(1),
+        Some("\"AB,\"\"C\",false,,cf_char,,,,,,")
+    );
+}
+
+#[test]
+fn decode_and_encode() {
+    let o = anist(
+        &["cf", "decode", "RSSMRA80A01H50MM", "--today", "2026-11-23"],
+        b"",
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("canonical:      RSSMRA80A01H501U"), "{out}");
+    assert!(out.contains("omocodia level: 1"));
+    assert!(out.contains("birth date:     1980-01-01"));
+    assert!(out.contains("H501 ROMA (RM)"));
+
+    let o = anist(&["cf", "decode", "RSSMRA80A01H501X"], b"");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cf_check_char"));
+
+    let o = anist(
+        &[
+            "cf",
+            "encode",
+            "--surname",
+            "Rossi",
+            "--name",
+            "Mario",
+            "--born",
+            "1980-01-01",
+            "--sex",
+            "M",
+            "--place",
+            "Roma",
+        ],
+        b"",
+    );
+    assert_eq!(stdout(&o).trim(), "RSSMRA80A01H501U");
+    let o = anist(
+        &[
+            "cf",
+            "encode",
+            "--surname",
+            "Rossi",
+            "--name",
+            "Mario",
+            "--born",
+            "1980-01-01",
+            "--sex",
+            "M",
+            "--place",
+            "H501",
+            "--omocodia",
+            "1",
+        ],
+        b"",
+    );
+    assert_eq!(stdout(&o).trim(), "RSSMRA80A01H50MM");
+    let o = anist(
+        &[
+            "cf",
+            "encode",
+            "--surname",
+            "Rossi",
+            "--name",
+            "Mario",
+            "--born",
+            "1980-01-01",
+            "--sex",
+            "X",
+            "--place",
+            "H501",
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
