@@ -10,5 +10,6 @@ pub mod dsu;
 pub mod error;
 pub mod meccanografico;
 pub mod place;
+pub mod synthetic;
 
 pub use error::ErrorCode;

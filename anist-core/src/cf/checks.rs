@@ -12,11 +12,7 @@ use crate::place;
 /// Tier 1: every position holds a character of the right class (letters,
 /// digits or omocodia letters L-V, month letter at position 9).
 pub fn format(code: &[u8; 16]) -> Result<(), CfError> {
-    let mut ok = true;
-    for i in 0..16 {
-        ok &= CLASS[usize::from(code[i])] & REQUIRED[i] != 0;
-    }
-    if ok {
+    if format_ok(code) {
         return Ok(());
     }
     for i in 0..16 {
@@ -36,17 +32,22 @@ pub fn format(code: &[u8; 16]) -> Result<(), CfError> {
     Ok(())
 }
 
+/// Tier 1 as a branch-free yes/no (the hot path of bulk validation).
+#[inline]
+pub fn format_ok(code: &[u8; 16]) -> bool {
+    let mut ok = true;
+    for i in 0..16 {
+        ok &= CLASS[usize::from(code[i])] & REQUIRED[i] != 0;
+    }
+    ok
+}
+
 /// The check character of the first 15 bytes (the 16th is ignored).
 /// Bytes outside `A-Z0-9` count as 0.
 pub fn compute_check_char(code: &[u8; 16]) -> u8 {
-    let mut sum = 0u32;
-    let mut i = 0;
-    while i < 15 {
-        sum += u32::from(ODD[usize::from(code[i])]);
-        if i + 1 < 15 {
-            sum += u32::from(EVEN[usize::from(code[i + 1])]);
-        }
-        i += 2;
+    let mut sum = u32::from(ODD[usize::from(code[14])]);
+    for i in (0..14).step_by(2) {
+        sum += u32::from(ODD[usize::from(code[i])]) + u32::from(EVEN[usize::from(code[i + 1])]);
     }
     b'A' + (sum % 26) as u8
 }

@@ -160,18 +160,6 @@ pub struct CodiceFiscale([u8; 16]);
 /// letters. Returns the number of characters (at most 16 are stored; the count
 /// goes on so that the length error is accurate).
 pub(crate) fn normalize(input: &[u8], buf: &mut [u8; 16]) -> Result<usize, CfError> {
-    // Fast path: already 16 upper-case alphanumerics.
-    if input.len() == 16 {
-        if let Ok(arr) = <[u8; 16]>::try_from(input) {
-            if arr
-                .iter()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-            {
-                *buf = arr;
-                return Ok(16);
-            }
-        }
-    }
     let mut n = 0usize;
     for (i, &b) in input.iter().enumerate() {
         match b {
@@ -241,12 +229,19 @@ impl CodiceFiscale {
     }
 
     fn parse_formal_bytes(input: &[u8]) -> Result<Self, CfError> {
-        let mut buf = [0u8; 16];
-        let n = normalize(input, &mut buf)?;
-        if n != 16 {
-            return Err(CfError::Length { found: n });
-        }
-        checks::format(&buf)?;
+        // Fast path: 16 bytes already in normal form (tier 1 admits only A-Z 0-9).
+        let buf = match <[u8; 16]>::try_from(input) {
+            Ok(arr) if checks::format_ok(&arr) => arr,
+            _ => {
+                let mut buf = [0u8; 16];
+                let n = normalize(input, &mut buf)?;
+                if n != 16 {
+                    return Err(CfError::Length { found: n });
+                }
+                checks::format(&buf)?;
+                buf
+            }
+        };
         checks::check_char(&buf)?;
         checks::date(&buf)?;
         Ok(Self(buf))
