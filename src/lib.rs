@@ -9,6 +9,11 @@
 //! assert!(CodiceFiscale::is_valid("RSSMRA80A01H501U"));
 //! ```
 
+// The README's Rust examples are compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub use anist_core as core;
 
 pub mod check;

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting, lints, Rust unit / integration /
+# property / doc tests, the CLI end to end, and the examples.
+# The Python wheel (bindings-python) and the C / Free Pascal consumers
+# (bindings-c) join this script when those crates land.
+# Used as is by .ci/run; needs only Rust (cargo, rustfmt, clippy).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+
+step "cargo test (unit, integration, property and doc tests)"
+cargo test --workspace --locked
+
+step "examples"
+cargo run --locked --quiet --example validate_codes
+cargo run --locked --quiet --example generate_sample -- --check
+
+step "README command one (cf check on the bundled sample)"
+set +e
+cargo run --locked --quiet --release -- cf check examples/data/residenti.csv --column "Codice Fiscale" --today 2026-11-23 > /dev/null
+status=$?
+set -e
+# The sample holds exactly three invalid codes on purpose: exit status 1.
+if [ "$status" -ne 1 ]; then
+  echo "cf check on the sample exited $status, expected 1" >&2
+  exit 1
+fi
+
+echo
+echo "all tests passed"
