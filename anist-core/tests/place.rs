@@ -215,3 +215,41 @@ mod place_api {
         Ok(())
     }
 }
+
+/// `existed_on` answers from a per-code hull when the eras leave no gap; it
+/// must agree with walking the eras, at every era boundary of every code.
+#[test]
+fn existed_on_agrees_with_the_eras_at_every_boundary() {
+    use anist_core::place;
+    use chrono::{Days, NaiveDate};
+    let ymd = |d: NaiveDate| place::date_to_ymd(d);
+    let mut checked = 0usize;
+    let mut gapped_false = 0usize;
+    for era in place::all() {
+        let code: &[u8; 4] = era.code().as_bytes().try_into().expect("4 bytes");
+        let eras = place::eras(code);
+        let mut dates = vec![18000101, 19000101, 19460602, 20260101, 99991231];
+        for e in eras {
+            for d in [e.valid_from(), e.valid_to()].into_iter().flatten() {
+                dates.push(ymd(d));
+                dates.extend(d.checked_sub_days(Days::new(1)).map(ymd));
+                dates.extend(d.checked_add_days(Days::new(1)).map(ymd));
+            }
+        }
+        for d in dates {
+            let slow = eras.iter().any(|e| e.contains_ymd(d));
+            assert_eq!(
+                place::existed_on(code, d),
+                Some(slow),
+                "{} at {d}",
+                era.code()
+            );
+            checked += 1;
+            gapped_false += usize::from(!slow);
+        }
+    }
+    assert!(
+        checked > 100_000 && gapped_false > 1000,
+        "{checked} {gapped_false}"
+    );
+}

@@ -23,21 +23,35 @@ pub trait CenturyPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MostRecentNotFuture {
     reference: NaiveDate,
+    // Pre-computed from `reference`: this runs once per code in bulk checks.
+    year: i32,
+    century: i32,
+    month_day: (u8, u8),
 }
 
 impl MostRecentNotFuture {
     /// A policy relative to `reference`.
     pub fn new(reference: NaiveDate) -> Self {
-        Self { reference }
+        Self {
+            reference,
+            year: reference.year(),
+            century: reference.year().div_euclid(100) * 100,
+            month_day: (reference.month() as u8, reference.day() as u8),
+        }
+    }
+
+    /// The reference date.
+    pub fn reference(&self) -> NaiveDate {
+        self.reference
     }
 }
 
 impl CenturyPolicy for MostRecentNotFuture {
+    #[inline]
     fn year(&self, yy: u8, month: u8, day: u8) -> Option<i32> {
-        let r = self.reference;
-        let candidate = r.year().div_euclid(100) * 100 + i32::from(yy);
-        let later = (month, day) > (r.month() as u8, r.day() as u8);
-        if candidate > r.year() || (candidate == r.year() && later) {
+        let candidate = self.century + i32::from(yy);
+        let later = (month, day) > self.month_day;
+        if candidate > self.year || (candidate == self.year && later) {
             Some(candidate - 100)
         } else {
             Some(candidate)

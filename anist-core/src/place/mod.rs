@@ -227,6 +227,63 @@ static ERAS: [PlaceEra; data::ERA_COUNT] = data::ERAS;
 /// `INDEX[k]..INDEX[k + 1]` is the range of [`ERAS`] with key `k`.
 static INDEX: [u16; KEYS + 1] = build_index(&data::ERAS);
 
+/// Per key, the hull (first start, last end) of the code's eras when they
+/// leave no gap, so that the hot date check is one load and two compares.
+/// `UNKNOWN_HULL` for codes not in the table, `GAPPED_HULL` for the few codes
+/// whose eras leave a gap (those walk their eras).
+static HULLS: [(u32, u32); KEYS] = build_hulls(&data::ERAS, &INDEX);
+const UNKNOWN_HULL: (u32, u32) = (u32::MAX, 0);
+const GAPPED_HULL: (u32, u32) = (1, 0);
+
+/// The day after a packed `yyyymmdd` date (past the open end it just grows).
+const fn next_day(ymd: u32) -> u32 {
+    let (y, m, d) = (ymd / 10_000, ymd / 100 % 100, ymd % 100);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let len = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if d < len {
+        ymd + 1
+    } else if m < 12 {
+        y * 10_000 + (m + 1) * 100 + 1
+    } else {
+        (y + 1) * 10_000 + 101
+    }
+}
+
+const fn build_hulls(eras: &[PlaceEra], index: &[u16; KEYS + 1]) -> [(u32, u32); KEYS] {
+    let mut hulls = [UNKNOWN_HULL; KEYS];
+    let mut k = 0usize;
+    while k < KEYS {
+        let (start, end) = (index[k] as usize, index[k + 1] as usize);
+        if start < end {
+            let mut from = eras[start].from;
+            let mut to = eras[start].to;
+            let mut gapped = false;
+            let mut i = start + 1;
+            while i < end {
+                let e = &eras[i];
+                if e.from < from {
+                    from = e.from;
+                }
+                if e.from > next_day(to) {
+                    gapped = true;
+                }
+                if e.to > to {
+                    to = e.to;
+                }
+                i += 1;
+            }
+            hulls[k] = if gapped { GAPPED_HULL } else { (from, to) };
+        }
+        k += 1;
+    }
+    hulls
+}
+
 /// The text of every possible code, indexed by key.
 static CODES: [[u8; 4]; KEYS] = build_codes();
 
@@ -319,11 +376,12 @@ pub fn eras(code: &[u8; 4]) -> &'static [PlaceEra] {
 /// code is unknown or malformed. O(1), no allocation.
 #[inline]
 pub fn existed_on(code: &[u8; 4], ymd: u32) -> Option<bool> {
-    let eras = eras(code);
-    if eras.is_empty() {
-        None
-    } else {
-        Some(eras.iter().any(|e| e.contains_ymd(ymd)))
+    let key = key_of(code)?;
+    match HULLS.get(key).copied()? {
+        // Branch-free: the outcome is data-dependent.
+        (from, to) if from <= to => Some((from <= ymd) & (ymd <= to)),
+        UNKNOWN_HULL => None,
+        _ => Some(eras_of_key(key).iter().any(|e| e.contains_ymd(ymd))),
     }
 }
 
