@@ -19,7 +19,10 @@ step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
 step "cargo test (unit, integration, property and doc tests)"
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$log"
+rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
 
 step "examples"
 cargo run --locked --quiet --example validate_codes
@@ -37,4 +40,4 @@ if [ "$status" -ne 1 ]; then
 fi
 
 echo
-echo "all tests passed"
+echo "Rust: ${rust_passed} passed, 0 failed"

@@ -17,3 +17,4 @@ pub struct ReadmeDoctests;
 pub use anist_core as core;
 
 pub mod check;
+pub mod inspect;

@@ -4,12 +4,16 @@
 //!
 
 pub mod anpr;
+pub mod attendance;
 pub mod cf;
+pub mod csvio;
 pub mod documents;
 pub mod dsu;
 pub mod error;
+pub mod isee;
 pub mod meccanografico;
 pub mod place;
+pub mod school;
 pub mod synthetic;
 
 pub use error::ErrorCode;
