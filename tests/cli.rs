@@ -116,8 +116,8 @@ fn decode_and_encode() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("cf_check_char"));
 
-    let o = anist(
-        &[
+    let encode = |sex: &str, place: &str, extra: &[&str]| {
+        let mut args = vec![
             "cf",
             "encode",
             "--surname",
@@ -127,49 +127,20 @@ fn decode_and_encode() {
             "--born",
             "1980-01-01",
             "--sex",
-            "M",
+            sex,
             "--place",
-            "Roma",
-        ],
-        b"",
+            place,
+        ];
+        args.extend_from_slice(extra);
+        anist(&args, b"")
+    };
+    assert_eq!(stdout(&encode("M", "Roma", &[])).trim(), "RSSMRA80A01H501U");
+    assert_eq!(
+        stdout(&encode("M", "H501", &["--omocodia", "1"])).trim(),
+        "RSSMRA80A01H50MM"
     );
-    assert_eq!(stdout(&o).trim(), "RSSMRA80A01H501U");
-    let o = anist(
-        &[
-            "cf",
-            "encode",
-            "--surname",
-            "Rossi",
-            "--name",
-            "Mario",
-            "--born",
-            "1980-01-01",
-            "--sex",
-            "M",
-            "--place",
-            "H501",
-            "--omocodia",
-            "1",
-        ],
-        b"",
-    );
-    assert_eq!(stdout(&o).trim(), "RSSMRA80A01H50MM");
-    let o = anist(
-        &[
-            "cf",
-            "encode",
-            "--surname",
-            "Rossi",
-            "--name",
-            "Mario",
-            "--born",
-            "1980-01-01",
-            "--sex",
-            "X",
-            "--place",
-            "H501",
-        ],
-        b"",
-    );
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(encode("X", "H501", &[]).status.code(), Some(2));
+    let o = encode("M", "Atlantide", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("place_unknown"));
 }

@@ -26,7 +26,6 @@
 //! ```
 
 use std::fmt;
-use std::str::FromStr;
 
 use crate::error::ErrorCode;
 
@@ -140,7 +139,7 @@ impl IdAnpr {
 
     /// The identifier as a string slice (9 upper-case ASCII characters).
     pub fn as_str(&self) -> &str {
-        ascii_str(&self.0)
+        crate::text::ascii_str(&self.0)
     }
 
     /// The identifier as bytes (9 upper-case ASCII letters or digits).
@@ -208,19 +207,8 @@ fn luhn36_value(b: u8) -> Option<u32> {
     }
 }
 
-/// Views validated ASCII bytes as `&str`.
-fn ascii_str(bytes: &[u8]) -> &str {
-    // Every constructor stores upper-case ASCII only, so this never fails;
-    // the fallback exists only to avoid a panic path.
-    std::str::from_utf8(bytes).unwrap_or_default()
-}
-
-impl fmt::Display for IdAnpr {
-    /// Prints the full identifier, e.g. `AF41450AS`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::text::impl_display_as_str!(IdAnpr);
+crate::text::impl_parse_traits!(IdAnpr, AnprError);
 
 impl fmt::Debug for IdAnpr {
     /// Prints a masked identifier, e.g. `IdAnpr(AF*****AS)`: it identifies a
@@ -230,24 +218,6 @@ impl fmt::Debug for IdAnpr {
         let head = s.get(..2).unwrap_or_default();
         let tail = s.get(ID_ANPR_LEN - 2..).unwrap_or_default();
         write!(f, "IdAnpr({head}*****{tail})")
-    }
-}
-
-impl FromStr for IdAnpr {
-    type Err = AnprError;
-
-    /// Same as [`IdAnpr::parse`].
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        IdAnpr::parse(s)
-    }
-}
-
-impl TryFrom<&str> for IdAnpr {
-    type Error = AnprError;
-
-    /// Same as [`IdAnpr::parse`].
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        IdAnpr::parse(s)
     }
 }
 

@@ -19,7 +19,6 @@
 //! ```
 
 use std::fmt;
-use std::str::FromStr;
 
 use crate::error::ErrorCode;
 
@@ -321,23 +320,7 @@ impl fmt::Debug for DsuProtocol {
     }
 }
 
-impl FromStr for DsuProtocol {
-    type Err = DsuError;
-
-    /// Same as [`DsuProtocol::parse`].
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        DsuProtocol::parse(s)
-    }
-}
-
-impl TryFrom<&str> for DsuProtocol {
-    type Error = DsuError;
-
-    /// Same as [`DsuProtocol::parse`].
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        DsuProtocol::parse(s)
-    }
-}
+crate::text::impl_parse_traits!(DsuProtocol, DsuError);
 
 #[cfg(test)]
 mod tests {

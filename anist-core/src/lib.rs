@@ -15,5 +15,6 @@ pub mod meccanografico;
 pub mod place;
 pub mod school;
 pub mod synthetic;
+mod text;
 
 pub use error::ErrorCode;

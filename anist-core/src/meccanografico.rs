@@ -36,7 +36,6 @@
 //! ```
 
 use std::fmt;
-use std::str::FromStr;
 
 use crate::error::ErrorCode;
 
@@ -303,23 +302,23 @@ impl CodiceMeccanografico {
 
     /// The code as a string slice.
     pub fn as_str(&self) -> &str {
-        ascii_str(&self.0)
+        crate::text::ascii_str(&self.0)
     }
 
     /// The province part, characters 1–2 (e.g. `RM`; `TB` for the
     /// German-language schools of Bolzano).
     pub fn province(&self) -> &str {
-        ascii_str(&self.0[..2])
+        crate::text::ascii_str(&self.0[..2])
     }
 
     /// The type code, characters 3–4 (e.g. `IC`, `EE`, `1A`).
     pub fn type_code(&self) -> &str {
-        ascii_str(&self.0[2..4])
+        crate::text::ascii_str(&self.0[2..4])
     }
 
     /// The progressive, characters 5–9.
     pub fn progressive(&self) -> &str {
-        ascii_str(&self.0[4..9])
+        crate::text::ascii_str(&self.0[4..9])
     }
 
     /// The check character, character 10.
@@ -521,19 +520,7 @@ fn transliterate(b: u8) -> Option<i64> {
     Some(i64::from(v))
 }
 
-/// Views validated ASCII bytes as `&str`.
-fn ascii_str(bytes: &[u8]) -> &str {
-    // Every constructor stores upper-case ASCII only, so this never fails;
-    // the fallback exists only to avoid a panic path.
-    std::str::from_utf8(bytes).unwrap_or_default()
-}
-
-impl fmt::Display for CodiceMeccanografico {
-    /// Prints the code, e.g. `RMEE22103X`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::text::impl_display_as_str!(CodiceMeccanografico);
 
 impl fmt::Debug for CodiceMeccanografico {
     /// Prints `CodiceMeccanografico("RMEE22103X")`: a school code is not
@@ -545,23 +532,7 @@ impl fmt::Debug for CodiceMeccanografico {
     }
 }
 
-impl FromStr for CodiceMeccanografico {
-    type Err = MeccError;
-
-    /// Same as [`CodiceMeccanografico::parse`].
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        CodiceMeccanografico::parse(s)
-    }
-}
-
-impl TryFrom<&str> for CodiceMeccanografico {
-    type Error = MeccError;
-
-    /// Same as [`CodiceMeccanografico::parse`].
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        CodiceMeccanografico::parse(s)
-    }
-}
+crate::text::impl_parse_traits!(CodiceMeccanografico, MeccError);
 
 #[cfg(test)]
 mod tests {

@@ -21,7 +21,6 @@
 //! ```
 
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
 
@@ -189,12 +188,7 @@ impl fmt::Debug for SchoolYear {
     }
 }
 
-impl FromStr for SchoolYear {
-    type Err = SchoolYearError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
+crate::text::impl_parse_traits!(SchoolYear, SchoolYearError);
 
 impl serde::Serialize for SchoolYear {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -1,24 +1,13 @@
 //! Property tests for the codice fiscale parser and encoder. All data is random.
 
 use anist_core::cf::{
-    checks, AnyCodiceFiscale, CodiceFiscale, MatchQuery, PersonData, PlacePart, Sex,
+    checks, AnyCodiceFiscale, CfError, CodiceFiscale, MatchQuery, PersonData, PlacePart, Sex,
 };
 use anist_core::{place, ErrorCode};
 use chrono::{Days, NaiveDate};
 use proptest::prelude::*;
 
-const CODES: &[&str] = &[
-    "cf_empty",
-    "cf_length",
-    "cf_char",
-    "cf_month",
-    "cf_day",
-    "cf_check_char",
-    "cf_place_unknown",
-    "cf_numeric_check_digit",
-    "cf_numeric_progressive",
-    "cf_numeric_office",
-];
+const CODES: &[&str] = CfError::CODES;
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 23).expect("date")

@@ -106,6 +106,23 @@ pub enum CfError {
     EncodePlace(#[from] PlaceError),
 }
 
+impl CfError {
+    /// Every code a parse of a codice fiscale can give (encoding adds
+    /// `cf_encode_*` and the `place_*` codes).
+    pub const CODES: &'static [&'static str] = &[
+        "cf_empty",
+        "cf_length",
+        "cf_char",
+        "cf_month",
+        "cf_day",
+        "cf_check_char",
+        "cf_place_unknown",
+        "cf_numeric_check_digit",
+        "cf_numeric_progressive",
+        "cf_numeric_office",
+    ];
+}
+
 impl ErrorCode for CfError {
     fn code(&self) -> &'static str {
         match self {

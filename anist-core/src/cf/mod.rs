@@ -98,8 +98,7 @@ impl BelfioreCode {
 
     /// The code as a string.
     pub fn as_str(&self) -> &str {
-        // The four bytes are ASCII by construction.
-        std::str::from_utf8(&self.0).unwrap_or("????")
+        crate::text::ascii_str(&self.0)
     }
 
     /// The four bytes.
@@ -110,12 +109,6 @@ impl BelfioreCode {
     /// Every recorded era of the place with this code (empty if unknown).
     pub fn eras(&self) -> &'static [PlaceEra] {
         place::eras(&self.0)
-    }
-}
-
-impl fmt::Display for BelfioreCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -254,8 +247,7 @@ impl CodiceFiscale {
 
     /// The code, 16 upper-case ASCII characters.
     pub fn as_str(&self) -> &str {
-        // Only ASCII upper-case letters and digits are ever stored.
-        std::str::from_utf8(&self.0).unwrap_or("")
+        crate::text::ascii_str(&self.0)
     }
 
     /// The 16 bytes.
@@ -446,12 +438,6 @@ impl CodiceFiscale {
     }
 }
 
-impl fmt::Display for CodiceFiscale {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Masked: `CodiceFiscale(RSSMRA**A01H501*)`: no year, no check character.
 impl fmt::Debug for CodiceFiscale {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -463,19 +449,8 @@ impl fmt::Debug for CodiceFiscale {
     }
 }
 
-impl FromStr for CodiceFiscale {
-    type Err = CfError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<&str> for CodiceFiscale {
-    type Error = CfError;
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        Self::parse(s)
-    }
-}
+crate::text::impl_parse_traits!(CodiceFiscale, CfError);
+crate::text::impl_display_as_str!(BelfioreCode, CodiceFiscale, AnyCodiceFiscale);
 
 impl AsRef<str> for CodiceFiscale {
     fn as_ref(&self) -> &str {
@@ -522,11 +497,5 @@ impl AnyCodiceFiscale {
             AnyCodiceFiscale::Persona(c) => c.as_str(),
             AnyCodiceFiscale::Numerico(c) => c.as_str(),
         }
-    }
-}
-
-impl fmt::Display for AnyCodiceFiscale {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }

@@ -121,7 +121,7 @@ impl CodiceFiscaleNumerico {
 
     /// The code, 11 digits.
     pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.0).unwrap_or("")
+        crate::text::ascii_str(&self.0)
     }
 
     /// Digits 1-7.
@@ -168,11 +168,7 @@ fn classify(progressive: u32, office: u16) -> Result<NumericKind, CfError> {
     }
 }
 
-impl fmt::Display for CodiceFiscaleNumerico {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::text::impl_display_as_str!(CodiceFiscaleNumerico);
 
 /// Masked: the progressive's last four digits are hidden (a provisional code
 /// may identify a person).
