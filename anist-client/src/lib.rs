@@ -5,6 +5,9 @@
 //!
 //! - [`keys`]: RSA keys in every form integrators keep them, the `kid`
 //!   thumbprint, export and generation;
+//! - [`env`]: environment presets (produzione, collaudo, attestazione,
+//!   sandbox), all overridable;
+//! - [`voucher`]: the client assertion;
 //! - [`jws`]: compact JWS signing and unverified decoding;
 //! - [`clock`]: injected time;
 //! - [`ids`]: client and purpose ids.
@@ -14,6 +17,8 @@
 
 pub mod clock;
 pub(crate) mod encoding;
+pub mod env;
 pub mod ids;
 pub mod jws;
 pub mod keys;
+pub mod voucher;

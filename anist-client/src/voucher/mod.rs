@@ -1,0 +1,3 @@
+//! PDND vouchers: the client assertion that asks for one.
+
+pub mod assertion;
