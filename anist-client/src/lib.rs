@@ -8,6 +8,7 @@
 //! - [`env`]: environment presets (produzione, collaudo, attestazione,
 //!   sandbox), all overridable;
 //! - [`voucher`]: the client assertion;
+//! - [`modi`]: `Digest`, `Agid-JWT-Signature`, `Agid-JWT-TrackingEvidence`;
 //! - [`jws`]: compact JWS signing and unverified decoding;
 //! - [`clock`]: injected time;
 //! - [`ids`]: client and purpose ids.
@@ -21,4 +22,5 @@ pub mod env;
 pub mod ids;
 pub mod jws;
 pub mod keys;
+pub mod modi;
 pub mod voucher;
