@@ -51,7 +51,6 @@ pub(crate) fn is_uuid(s: &str) -> bool {
 
 /// True when `s` is a hyphenated UUID whose version nibble is 4 and whose
 /// variant is RFC 4122.
-#[allow(dead_code)] // used by the pre-flight diagnosis (next commit)
 pub(crate) fn is_uuid_v4(s: &str) -> bool {
     let b = s.as_bytes();
     is_uuid(s) && b[14] == b'4' && matches!(b[19], b'8' | b'9' | b'a' | b'b' | b'A' | b'B')

@@ -8,6 +8,7 @@
 //! - [`env`]: environment presets (produzione, collaudo, attestazione,
 //!   sandbox), all overridable;
 //! - [`voucher`]: the client assertion;
+//! - [`preflight`]: offline diagnosis of a client assertion;
 //! - [`modi`]: `Digest`, `Agid-JWT-Signature`, `Agid-JWT-TrackingEvidence`;
 //! - [`jws`]: compact JWS signing and unverified decoding;
 //! - [`clock`]: injected time;
@@ -23,4 +24,5 @@ pub mod ids;
 pub mod jws;
 pub mod keys;
 pub mod modi;
+pub mod preflight;
 pub mod voucher;
