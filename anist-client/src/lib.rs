@@ -5,9 +5,10 @@
 //!
 //! - [`keys`]: RSA keys in every form integrators keep them, the `kid`
 //!   thumbprint, export and generation;
-//! - [`env`]: environment presets (produzione, collaudo, attestazione,
+//! - [`env`](mod@env): environment presets (produzione, collaudo, attestazione,
 //!   sandbox), all overridable;
-//! - [`voucher`]: the client assertion;
+//! - [`voucher`]: the client assertion, the token request and response,
+//!   the single-flight voucher cache;
 //! - [`preflight`]: offline diagnosis of a client assertion;
 //! - [`modi`]: `Digest`, `Agid-JWT-Signature`, `Agid-JWT-TrackingEvidence`;
 //! - [`jws`]: compact JWS signing and unverified decoding;
