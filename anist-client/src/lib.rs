@@ -1,0 +1,29 @@
+//! PDND vouchers, ModI headers and e-service clients for anist.
+//!
+//! This crate speaks the protocols of PDND Interoperabilità and of the
+//! e-services behind it (see the project's protocol reference):
+//!
+//! - [`keys`]: RSA keys in every form integrators keep them, the `kid`
+//!   thumbprint, export and generation;
+//! - [`env`](mod@env): environment presets (produzione, collaudo, attestazione,
+//!   sandbox), all overridable;
+//! - [`voucher`]: the client assertion, the token request and response,
+//!   the single-flight voucher cache;
+//! - [`preflight`]: offline diagnosis of a client assertion;
+//! - [`modi`]: `Digest`, `Agid-JWT-Signature`, `Agid-JWT-TrackingEvidence`;
+//! - [`jws`]: compact JWS signing and unverified decoding;
+//! - [`clock`]: injected time;
+//! - [`ids`]: client and purpose ids.
+//!
+//! Nothing here prints, and nothing shows a key, a token or a codice fiscale
+//! in `Debug` output.
+
+pub mod clock;
+pub(crate) mod encoding;
+pub mod env;
+pub mod ids;
+pub mod jws;
+pub mod keys;
+pub mod modi;
+pub mod preflight;
+pub mod voucher;

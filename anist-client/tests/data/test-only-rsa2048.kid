@@ -1,0 +1,1 @@
+hsKvlQNC8klZuDu1dh0IqOmSXPFPHypZaunWVvr3q7w
