@@ -520,3 +520,112 @@ fn check_claims(
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn empty() -> Registry {
+        Registry::builder().build().unwrap()
+    }
+
+    const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
+
+    fn rules(audiences: &[String]) -> Rules<'_> {
+        Rules {
+            audiences,
+            strict: true,
+        }
+    }
+
+    #[test]
+    fn order_schema_before_dpop_before_type() {
+        let r = empty();
+        let aud = vec!["a".to_string()];
+        let e = check(&r, &rules(&aud), 0, FORM, true, b"grant_type=x").unwrap_err();
+        assert!(matches!(e, Refusal::Schema(_)));
+        assert_eq!(e.reasons().len(), 3);
+        let body =
+            format!("client_assertion=a.b.c&client_assertion_type=x&grant_type={GRANT_TYPE}");
+        let e = check(&r, &rules(&aud), 0, FORM, true, body.as_bytes()).unwrap_err();
+        assert_eq!(e.reasons()[0].code, "dpopProofValidationFailed");
+        let e = check(&r, &rules(&aud), 0, FORM, false, body.as_bytes()).unwrap_err();
+        assert_eq!(e.reasons()[0].code, "invalidAssertionType");
+    }
+
+    #[test]
+    fn claim_errors_are_all_reported_in_pdnds_order() {
+        let r = empty();
+        let aud = vec!["a".to_string()];
+        // {"x":1} . {} : every required member missing.
+        let body = format!(
+            "client_assertion=eyJ4IjoxfQ.e30.&client_assertion_type={}&grant_type={GRANT_TYPE}",
+            CLIENT_ASSERTION_TYPE.replace(':', "%3A")
+        );
+        let e = check(&r, &rules(&aud), 0, FORM, false, body.as_bytes()).unwrap_err();
+        let codes: Vec<&str> = e.reasons().iter().map(|r| r.code).collect();
+        assert_eq!(
+            codes,
+            [
+                "jtiNotFound",
+                "iatNotFound",
+                "expNotFound",
+                "issuerNotFound",
+                "subjectNotFound",
+                "kidNotFound",
+                "audienceNotFound",
+                "algorithmNotFound"
+            ]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bodies_are_refused_without_panic(body in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let r = empty();
+            let aud = vec!["a".to_string()];
+            prop_assert!(check(&r, &rules(&aud), 0, FORM, false, &body).is_err());
+        }
+
+        #[test]
+        fn arbitrary_assertions_are_refused_without_panic(
+            assertion in "[A-Za-z0-9_.=%-]{0,300}",
+            client_id in proptest::option::of("[0-9a-f-]{36}"),
+        ) {
+            let r = empty();
+            let aud = vec!["a".to_string()];
+            let mut s = form_urlencoded::Serializer::new(String::new());
+            s.append_pair("client_assertion", &assertion)
+                .append_pair("client_assertion_type", CLIENT_ASSERTION_TYPE)
+                .append_pair("grant_type", GRANT_TYPE);
+            if let Some(c) = &client_id {
+                s.append_pair("client_id", c);
+            }
+            let body = s.finish();
+            prop_assert!(check(&r, &rules(&aud), 0, FORM, false, body.as_bytes()).is_err());
+        }
+
+        #[test]
+        fn arbitrary_claims_are_refused_without_panic(
+            header in proptest::collection::btree_map("[a-z]{1,4}", any::<i64>().prop_map(serde_json::Value::from), 0..5),
+            claims in proptest::collection::btree_map("[a-zA-Z]{1,9}", "[ -~]{0,20}".prop_map(serde_json::Value::from), 0..9),
+        ) {
+            use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            use base64::Engine as _;
+            let r = empty();
+            let aud = vec!["a".to_string()];
+            let jws = format!(
+                "{}.{}.",
+                URL_SAFE_NO_PAD.encode(serde_json::to_string(&header).unwrap()),
+                URL_SAFE_NO_PAD.encode(serde_json::to_string(&claims).unwrap()),
+            );
+            let body = form_urlencoded::Serializer::new(String::new())
+                .append_pair("client_assertion", &jws)
+                .append_pair("client_assertion_type", CLIENT_ASSERTION_TYPE)
+                .append_pair("grant_type", GRANT_TYPE)
+                .finish();
+            prop_assert!(check(&r, &rules(&aud), 0, FORM, false, body.as_bytes()).is_err());
+        }
+    }
+}
