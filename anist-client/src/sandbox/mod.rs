@@ -74,7 +74,8 @@ pub const DEFAULT_RATE_LIMIT: RateLimitConfig = RateLimitConfig {
     interval_ms: 1000,
 };
 
-/// The per-tenant rate limiter of the token endpoint.
+/// The per-tenant rate limiter of the token endpoint. Its windows are
+/// measured on the monotonic clock, not on [`SandboxConfig::clock`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimitConfig {
     /// Requests allowed per interval (`X-Rate-Limit-Limit`).
