@@ -13,7 +13,8 @@
 //! - [`modi`]: `Digest`, `Agid-JWT-Signature`, `Agid-JWT-TrackingEvidence`;
 //! - [`jws`]: compact JWS signing and unverified decoding;
 //! - [`clock`]: injected time;
-//! - [`ids`]: client and purpose ids.
+//! - [`ids`]: client and purpose ids;
+//! - `sandbox` (feature `sandbox`): a faithful local PDND on 127.0.0.1.
 //!
 //! Nothing here prints, and nothing shows a key, a token or a codice fiscale
 //! in `Debug` output.
@@ -26,4 +27,7 @@ pub mod jws;
 pub mod keys;
 pub mod modi;
 pub mod preflight;
+pub(crate) mod rng;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod voucher;

@@ -152,6 +152,16 @@ impl FetchedVoucher {
         }
     }
 
+    /// The voucher.
+    pub fn voucher(&self) -> &Voucher {
+        &self.voucher
+    }
+
+    /// The TrackingEvidence the voucher is bound to, if any.
+    pub fn tracking_evidence(&self) -> Option<&TrackingEvidence> {
+        self.tracking_evidence.as_ref()
+    }
+
     /// A voucher bound to `evidence`.
     pub fn with_tracking_evidence(voucher: Voucher, evidence: TrackingEvidence) -> Self {
         Self {

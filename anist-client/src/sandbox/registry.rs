@@ -1,0 +1,772 @@
+//! What the sandbox's PDND knows: tenants (enti), their clients and keys,
+//! e-services with their descriptor, agreements (*richieste di fruizione*)
+//! and purposes (*finalità*), each with its state (protocol reference §10).
+//!
+//! Built in code; every reference is checked by [`RegistryBuilder::build`].
+//!
+//! ```
+//! use anist_client::keys::{PrivateKey, RsaBits};
+//! use anist_client::sandbox::registry::{Agreement, Client, Descriptor, EService, Purpose, Registry, Tenant};
+//!
+//! let key = PrivateKey::generate(RsaBits::Rsa2048)?;
+//! let registry = Registry::builder()
+//!     .tenant(Tenant::new("6a1c4a0e-0d0b-4c38-9a47-3c4a1f0c2b11", "Comune di Prova"))
+//!     .tenant(Tenant::new("0f1e2d3c-4b5a-4697-8877-665544332211", "Ministero"))
+//!     .eservice(EService::new(
+//!         "5e7a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b",
+//!         "0f1e2d3c-4b5a-4697-8877-665544332211",
+//!         Descriptor::new("d1e2f3a4-b5c6-4d7e-8f90-a1b2c3d4e5f6", "https://sandbox.anist.invalid/anist/frequenze/v1")
+//!             .voucher_lifespan(600),
+//!     ))
+//!     .agreement(Agreement::new("5e7a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b", "6a1c4a0e-0d0b-4c38-9a47-3c4a1f0c2b11"))
+//!     .purpose(Purpose::new(
+//!         "ffe23164-4b19-4ac4-8ee3-2a259dc2b81e",
+//!         "5e7a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b",
+//!         "6a1c4a0e-0d0b-4c38-9a47-3c4a1f0c2b11",
+//!     ))
+//!     .client(
+//!         Client::new("c9b73ff4-e203-4580-911b-689514d350c2", "6a1c4a0e-0d0b-4c38-9a47-3c4a1f0c2b11")
+//!             .key(key.public_key().clone())
+//!             .purpose("ffe23164-4b19-4ac4-8ee3-2a259dc2b81e"),
+//!     )
+//!     .build()?;
+//! assert_eq!(registry.clients().len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::HashMap;
+
+use anist_core::ErrorCode;
+
+use crate::ids::{is_uuid, ClientId, PurposeId};
+use crate::keys::{PublicKey, MIN_RSA_BITS};
+
+/// The state of a purpose, an agreement or a descriptor. Only `Active`
+/// ones let a voucher be issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum State {
+    /// Usable.
+    #[default]
+    Active,
+    /// Suspended, archived, waiting for approval…: PDND refuses vouchers.
+    Inactive,
+}
+
+/// An organization (ente): consumer, producer or both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    id: String,
+    name: String,
+}
+
+impl Tenant {
+    /// A tenant with this UUID and display name.
+    pub fn new(id: &str, name: &str) -> Self {
+        Self {
+            id: id.to_ascii_lowercase(),
+            name: name.to_string(),
+        }
+    }
+
+    /// The tenant's UUID.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The display name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// The published version of an e-service that vouchers are issued for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Descriptor {
+    id: String,
+    audiences: Vec<String>,
+    voucher_lifespan: i64,
+    daily_calls: u64,
+    state: State,
+    async_exchange: bool,
+}
+
+/// Smallest `voucherLifespan` PDND's catalogue allows, seconds.
+pub const MIN_VOUCHER_LIFESPAN: i64 = 60;
+/// Largest `voucherLifespan` PDND's catalogue allows, seconds.
+pub const MAX_VOUCHER_LIFESPAN: i64 = 86_400;
+
+impl Descriptor {
+    /// A descriptor with this UUID and one audience (the voucher `aud`),
+    /// active, vouchers living 600 s, 1,000 calls a day per client.
+    pub fn new(id: &str, audience: &str) -> Self {
+        Self {
+            id: id.to_ascii_lowercase(),
+            audiences: vec![audience.to_string()],
+            voucher_lifespan: 600,
+            daily_calls: 1000,
+            state: State::Active,
+            async_exchange: false,
+        }
+    }
+
+    /// Adds another audience (vouchers then carry them comma-joined).
+    #[must_use]
+    pub fn audience(mut self, audience: &str) -> Self {
+        self.audiences.push(audience.to_string());
+        self
+    }
+
+    /// Sets the voucher lifetime, seconds (60..=86400, checked by build).
+    #[must_use]
+    pub fn voucher_lifespan(mut self, seconds: i64) -> Self {
+        self.voucher_lifespan = seconds;
+        self
+    }
+
+    /// Sets the daily call quota per client (the gateway enforces it).
+    #[must_use]
+    pub fn daily_calls(mut self, calls: u64) -> Self {
+        self.daily_calls = calls;
+        self
+    }
+
+    /// Sets the state.
+    #[must_use]
+    pub fn state(mut self, state: State) -> Self {
+        self.state = state;
+        self
+    }
+
+    /// Marks the e-service as asynchronous-exchange only: the plain token
+    /// endpoint refuses it (`asyncExchangeNotAllowed`).
+    #[must_use]
+    pub fn async_exchange(mut self, on: bool) -> Self {
+        self.async_exchange = on;
+        self
+    }
+
+    /// The descriptor's UUID.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The audiences, in order.
+    pub fn audiences(&self) -> &[String] {
+        &self.audiences
+    }
+
+    /// The voucher `aud`: the audiences joined with commas, as PDND does.
+    pub fn voucher_audience(&self) -> String {
+        self.audiences.join(",")
+    }
+
+    /// Voucher lifetime, seconds.
+    pub fn lifespan(&self) -> i64 {
+        self.voucher_lifespan
+    }
+
+    /// Daily call quota per client.
+    pub fn daily_call_limit(&self) -> u64 {
+        self.daily_calls
+    }
+
+    /// The state.
+    pub fn current_state(&self) -> State {
+        self.state
+    }
+
+    /// Whether the e-service only accepts asynchronous exchanges.
+    pub fn is_async_only(&self) -> bool {
+        self.async_exchange
+    }
+}
+
+/// An e-service, its producer and its current descriptor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EService {
+    id: String,
+    producer: String,
+    descriptor: Descriptor,
+}
+
+impl EService {
+    /// The e-service `id` offered by tenant `producer`.
+    pub fn new(id: &str, producer: &str, descriptor: Descriptor) -> Self {
+        Self {
+            id: id.to_ascii_lowercase(),
+            producer: producer.to_ascii_lowercase(),
+            descriptor,
+        }
+    }
+
+    /// The e-service UUID.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The producer tenant's UUID.
+    pub fn producer(&self) -> &str {
+        &self.producer
+    }
+
+    /// The current descriptor.
+    pub fn descriptor(&self) -> &Descriptor {
+        &self.descriptor
+    }
+}
+
+/// A consumer's agreement (*richiesta di fruizione*) to use an e-service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agreement {
+    eservice: String,
+    consumer: String,
+    state: State,
+}
+
+impl Agreement {
+    /// An active agreement of tenant `consumer` on `eservice`.
+    pub fn new(eservice: &str, consumer: &str) -> Self {
+        Self {
+            eservice: eservice.to_ascii_lowercase(),
+            consumer: consumer.to_ascii_lowercase(),
+            state: State::Active,
+        }
+    }
+
+    /// Sets the state.
+    #[must_use]
+    pub fn state(mut self, state: State) -> Self {
+        self.state = state;
+        self
+    }
+
+    /// The e-service UUID.
+    pub fn eservice(&self) -> &str {
+        &self.eservice
+    }
+
+    /// The consumer tenant's UUID.
+    pub fn consumer(&self) -> &str {
+        &self.consumer
+    }
+
+    /// The state.
+    pub fn current_state(&self) -> State {
+        self.state
+    }
+}
+
+/// A purpose (*finalità*) of a consumer on an e-service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Purpose {
+    id: String,
+    eservice: String,
+    consumer: String,
+    state: State,
+}
+
+impl Purpose {
+    /// An active purpose `id` of tenant `consumer` on `eservice`.
+    pub fn new(id: &str, eservice: &str, consumer: &str) -> Self {
+        Self {
+            id: id.to_ascii_lowercase(),
+            eservice: eservice.to_ascii_lowercase(),
+            consumer: consumer.to_ascii_lowercase(),
+            state: State::Active,
+        }
+    }
+
+    /// Sets the state.
+    #[must_use]
+    pub fn state(mut self, state: State) -> Self {
+        self.state = state;
+        self
+    }
+
+    /// The purpose UUID.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The e-service UUID.
+    pub fn eservice(&self) -> &str {
+        &self.eservice
+    }
+
+    /// The consumer tenant's UUID.
+    pub fn consumer(&self) -> &str {
+        &self.consumer
+    }
+
+    /// The state.
+    pub fn current_state(&self) -> State {
+        self.state
+    }
+}
+
+/// A client e-service of a consumer tenant: its public keys and the
+/// purposes it is associated with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    id: String,
+    consumer: String,
+    keys: Vec<PublicKey>,
+    purposes: Vec<String>,
+}
+
+impl Client {
+    /// Client `id` of tenant `consumer`, without keys or purposes yet.
+    pub fn new(id: &str, consumer: &str) -> Self {
+        Self {
+            id: id.to_ascii_lowercase(),
+            consumer: consumer.to_ascii_lowercase(),
+            keys: Vec::new(),
+            purposes: Vec::new(),
+        }
+    }
+
+    /// Uploads a public key (its `kid` is its thumbprint).
+    #[must_use]
+    pub fn key(mut self, key: PublicKey) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Associates the client with a purpose.
+    #[must_use]
+    pub fn purpose(mut self, purpose: &str) -> Self {
+        self.purposes.push(purpose.to_ascii_lowercase());
+        self
+    }
+
+    /// The client UUID.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The consumer tenant's UUID.
+    pub fn consumer(&self) -> &str {
+        &self.consumer
+    }
+
+    /// The uploaded keys.
+    pub fn keys(&self) -> &[PublicKey] {
+        &self.keys
+    }
+
+    /// The associated purposes.
+    pub fn purposes(&self) -> &[String] {
+        &self.purposes
+    }
+
+    /// The key with this `kid`.
+    pub fn key_by_kid(&self, kid: &str) -> Option<&PublicKey> {
+        self.keys.iter().find(|k| k.kid().as_str() == kid)
+    }
+}
+
+/// A registry that refers to something it does not define, or holds a
+/// value PDND would not accept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// An id is not a UUID.
+    #[error("sandbox registry: the {what} id {id:?} is not a UUID")]
+    NotUuid {
+        /// What kind of id.
+        what: &'static str,
+        /// The id.
+        id: String,
+    },
+    /// Two entries share an id.
+    #[error("sandbox registry: the {what} {id} is defined twice")]
+    Duplicate {
+        /// What kind of entry.
+        what: &'static str,
+        /// The id.
+        id: String,
+    },
+    /// A reference to an undefined entry.
+    #[error("sandbox registry: {from} refers to the {what} {id}, which is not defined")]
+    Dangling {
+        /// The referring entry.
+        from: String,
+        /// What kind of entry is missing.
+        what: &'static str,
+        /// The missing id.
+        id: String,
+    },
+    /// A descriptor's voucher lifespan is outside 60..=86400 s.
+    #[error("sandbox registry: voucher lifespan {seconds} s is outside PDND's 60..=86400")]
+    Lifespan {
+        /// The refused lifespan.
+        seconds: i64,
+    },
+    /// A descriptor without audience.
+    #[error("sandbox registry: descriptor {id} has an empty audience")]
+    Audience {
+        /// The descriptor id.
+        id: String,
+    },
+    /// A key PDND would not accept on upload (under 2048 bits).
+    #[error("sandbox registry: client {client} has a {bits}-bit key; PDND accepts RSA of at least 2048 bits")]
+    KeyTooSmall {
+        /// The client id.
+        client: String,
+        /// The key size.
+        bits: usize,
+    },
+    /// A purpose associated with a client of another tenant.
+    #[error("sandbox registry: client {client} belongs to another tenant than purpose {purpose}")]
+    PurposeOfAnotherTenant {
+        /// The client id.
+        client: String,
+        /// The purpose id.
+        purpose: String,
+    },
+}
+
+impl ErrorCode for RegistryError {
+    fn code(&self) -> &'static str {
+        match self {
+            RegistryError::NotUuid { .. } => "sandbox_registry_not_uuid",
+            RegistryError::Duplicate { .. } => "sandbox_registry_duplicate",
+            RegistryError::Dangling { .. } => "sandbox_registry_dangling",
+            RegistryError::Lifespan { .. } => "sandbox_registry_lifespan",
+            RegistryError::Audience { .. } => "sandbox_registry_audience",
+            RegistryError::KeyTooSmall { .. } => "sandbox_registry_key_too_small",
+            RegistryError::PurposeOfAnotherTenant { .. } => "sandbox_registry_purpose_tenant",
+        }
+    }
+}
+
+/// Collects the entries of a [`Registry`].
+#[derive(Debug, Clone, Default)]
+pub struct RegistryBuilder {
+    tenants: Vec<Tenant>,
+    eservices: Vec<EService>,
+    agreements: Vec<Agreement>,
+    purposes: Vec<Purpose>,
+    clients: Vec<Client>,
+}
+
+impl RegistryBuilder {
+    /// Adds a tenant.
+    #[must_use]
+    pub fn tenant(mut self, t: Tenant) -> Self {
+        self.tenants.push(t);
+        self
+    }
+
+    /// Adds an e-service.
+    #[must_use]
+    pub fn eservice(mut self, e: EService) -> Self {
+        self.eservices.push(e);
+        self
+    }
+
+    /// Adds an agreement.
+    #[must_use]
+    pub fn agreement(mut self, a: Agreement) -> Self {
+        self.agreements.push(a);
+        self
+    }
+
+    /// Adds a purpose.
+    #[must_use]
+    pub fn purpose(mut self, p: Purpose) -> Self {
+        self.purposes.push(p);
+        self
+    }
+
+    /// Adds a client.
+    #[must_use]
+    pub fn client(mut self, c: Client) -> Self {
+        self.clients.push(c);
+        self
+    }
+
+    /// Checks every id and reference.
+    ///
+    /// # Errors
+    /// [`RegistryError`] for the first problem found.
+    pub fn build(self) -> Result<Registry, RegistryError> {
+        fn uuid(what: &'static str, id: &str) -> Result<(), RegistryError> {
+            if is_uuid(id) {
+                Ok(())
+            } else {
+                Err(RegistryError::NotUuid {
+                    what,
+                    id: id.to_string(),
+                })
+            }
+        }
+        fn index<T>(
+            what: &'static str,
+            items: Vec<T>,
+            id: impl Fn(&T) -> &str,
+        ) -> Result<HashMap<String, T>, RegistryError> {
+            let mut map = HashMap::with_capacity(items.len());
+            for item in items {
+                let key = id(&item).to_string();
+                uuid(what, &key)?;
+                if map.contains_key(&key) {
+                    return Err(RegistryError::Duplicate { what, id: key });
+                }
+                map.insert(key, item);
+            }
+            Ok(map)
+        }
+        let dangling = |from: String, what: &'static str, id: &str| RegistryError::Dangling {
+            from,
+            what,
+            id: id.to_string(),
+        };
+        let tenants = index("tenant", self.tenants, |t| &t.id)?;
+        let eservices = index("e-service", self.eservices, |e| &e.id)?;
+        let purposes = index("purpose", self.purposes, |p| &p.id)?;
+        let clients = index("client", self.clients, |c| &c.id)?;
+        for e in eservices.values() {
+            uuid("descriptor", &e.descriptor.id)?;
+            if !tenants.contains_key(&e.producer) {
+                return Err(dangling(
+                    format!("e-service {}", e.id),
+                    "tenant",
+                    &e.producer,
+                ));
+            }
+            let span = e.descriptor.voucher_lifespan;
+            if !(MIN_VOUCHER_LIFESPAN..=MAX_VOUCHER_LIFESPAN).contains(&span) {
+                return Err(RegistryError::Lifespan { seconds: span });
+            }
+            if e.descriptor.audiences.iter().any(|a| a.trim().is_empty()) {
+                return Err(RegistryError::Audience {
+                    id: e.descriptor.id.clone(),
+                });
+            }
+        }
+        let mut agreements = HashMap::new();
+        for a in self.agreements {
+            let from = format!("agreement on {}", a.eservice);
+            if !eservices.contains_key(&a.eservice) {
+                return Err(dangling(from, "e-service", &a.eservice));
+            }
+            if !tenants.contains_key(&a.consumer) {
+                return Err(dangling(from, "tenant", &a.consumer));
+            }
+            let key = (a.eservice.clone(), a.consumer.clone());
+            if agreements.contains_key(&key) {
+                return Err(RegistryError::Duplicate {
+                    what: "agreement",
+                    id: format!("{} / {}", a.eservice, a.consumer),
+                });
+            }
+            agreements.insert(key, a);
+        }
+        for p in purposes.values() {
+            let from = format!("purpose {}", p.id);
+            if !eservices.contains_key(&p.eservice) {
+                return Err(dangling(from, "e-service", &p.eservice));
+            }
+            if !tenants.contains_key(&p.consumer) {
+                return Err(dangling(from, "tenant", &p.consumer));
+            }
+        }
+        for c in clients.values() {
+            let from = format!("client {}", c.id);
+            if !tenants.contains_key(&c.consumer) {
+                return Err(dangling(from, "tenant", &c.consumer));
+            }
+            for k in &c.keys {
+                if k.bits() < MIN_RSA_BITS {
+                    return Err(RegistryError::KeyTooSmall {
+                        client: c.id.clone(),
+                        bits: k.bits(),
+                    });
+                }
+            }
+            for p in &c.purposes {
+                let Some(purpose) = purposes.get(p) else {
+                    return Err(dangling(from, "purpose", p));
+                };
+                if purpose.consumer != c.consumer {
+                    return Err(RegistryError::PurposeOfAnotherTenant {
+                        client: c.id.clone(),
+                        purpose: p.clone(),
+                    });
+                }
+            }
+        }
+        Ok(Registry {
+            tenants,
+            eservices,
+            agreements,
+            purposes,
+            clients,
+        })
+    }
+}
+
+/// The sandbox's PDND state. Immutable once built.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    tenants: HashMap<String, Tenant>,
+    eservices: HashMap<String, EService>,
+    agreements: HashMap<(String, String), Agreement>,
+    purposes: HashMap<String, Purpose>,
+    clients: HashMap<String, Client>,
+}
+
+/// What the key lookup of §2.4 step 4 finds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeyEntry<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) key: &'a PublicKey,
+}
+
+impl Registry {
+    /// An empty builder.
+    pub fn builder() -> RegistryBuilder {
+        RegistryBuilder::default()
+    }
+
+    /// The tenant with this id.
+    pub fn tenant(&self, id: &str) -> Option<&Tenant> {
+        self.tenants.get(id)
+    }
+
+    /// The e-service with this id.
+    pub fn eservice(&self, id: &str) -> Option<&EService> {
+        self.eservices.get(id)
+    }
+
+    /// The purpose with this id.
+    pub fn purpose(&self, id: &PurposeId) -> Option<&Purpose> {
+        self.purposes.get(id.as_str())
+    }
+
+    /// The client with this id.
+    pub fn client(&self, id: &ClientId) -> Option<&Client> {
+        self.clients.get(id.as_str())
+    }
+
+    /// Every client.
+    pub fn clients(&self) -> Vec<&Client> {
+        self.clients.values().collect()
+    }
+
+    /// The agreement of `consumer` on `eservice`.
+    pub fn agreement(&self, eservice: &str, consumer: &str) -> Option<&Agreement> {
+        self.agreements
+            .get(&(eservice.to_string(), consumer.to_string()))
+    }
+
+    /// The e-service whose descriptor has `audience` among its audiences.
+    pub fn eservice_by_audience(&self, audience: &str) -> Option<&EService> {
+        self.eservices
+            .values()
+            .find(|e| e.descriptor.audiences.iter().any(|a| a == audience))
+    }
+
+    /// The public key with `kid` uploaded on any client, and its client.
+    pub fn key_by_kid(&self, kid: &str) -> Option<(&Client, &PublicKey)> {
+        self.clients
+            .values()
+            .find_map(|c| c.key_by_kid(kid).map(|k| (c, k)))
+    }
+
+    /// §2.4 step 4: the key entry for (`client_id`, `kid`, `purposeId`),
+    /// or for (`client_id`, `kid`) without purpose. The ids are compared
+    /// as sent (PDND's table keys are lower-case).
+    pub(crate) fn key_entry(
+        &self,
+        client_id: &str,
+        kid: &str,
+        purpose_id: Option<&str>,
+    ) -> Option<KeyEntry<'_>> {
+        let client = self.clients.get(client_id)?;
+        let key = client.key_by_kid(kid)?;
+        if let Some(p) = purpose_id {
+            if !client.purposes.iter().any(|x| x == p) {
+                return None;
+            }
+        }
+        Some(KeyEntry { client, key })
+    }
+
+    pub(crate) fn purpose_by_str(&self, id: &str) -> Option<&Purpose> {
+        self.purposes.get(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{PrivateKey, RsaBits};
+
+    const T: &str = "6a1c4a0e-0d0b-4c38-9a47-3c4a1f0c2b11";
+    const E: &str = "5e7a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b";
+    const D: &str = "d1e2f3a4-b5c6-4d7e-8f90-a1b2c3d4e5f6";
+    const P: &str = "ffe23164-4b19-4ac4-8ee3-2a259dc2b81e";
+    const C: &str = "c9b73ff4-e203-4580-911b-689514d350c2";
+
+    fn base() -> RegistryBuilder {
+        Registry::builder()
+            .tenant(Tenant::new(T, "Comune"))
+            .eservice(EService::new(
+                E,
+                T,
+                Descriptor::new(D, "aud-1").audience("aud-2"),
+            ))
+            .agreement(Agreement::new(E, T))
+            .purpose(Purpose::new(P, E, T))
+    }
+
+    #[test]
+    fn builds_and_looks_up() {
+        let key = PrivateKey::generate(RsaBits::Rsa2048).unwrap();
+        let kid = key.kid().as_str().to_string();
+        let r = base()
+            .client(Client::new(C, T).key(key.public_key().clone()).purpose(P))
+            .build()
+            .unwrap();
+        assert!(r.key_entry(C, &kid, Some(P)).is_some());
+        assert!(r.key_entry(C, &kid, None).is_some());
+        assert!(r.key_entry(C, &kid, Some(E)).is_none());
+        assert!(r.key_entry(C, "x", Some(P)).is_none());
+        assert!(r.key_entry(P, &kid, Some(P)).is_none());
+        assert_eq!(
+            r.eservice(E).unwrap().descriptor().voucher_audience(),
+            "aud-1,aud-2"
+        );
+        assert_eq!(r.eservice_by_audience("aud-2").unwrap().id(), E);
+        assert_eq!(r.agreement(E, T).unwrap().current_state(), State::Active);
+        assert_eq!(r.key_by_kid(&kid).unwrap().0.id(), C);
+    }
+
+    #[test]
+    fn refuses_bad_references() {
+        let e = base()
+            .client(Client::new(C, T).purpose(E))
+            .build()
+            .unwrap_err();
+        assert_eq!(e.code(), "sandbox_registry_dangling");
+        let e = base().tenant(Tenant::new(T, "again")).build().unwrap_err();
+        assert_eq!(e.code(), "sandbox_registry_duplicate");
+        let e = base().tenant(Tenant::new("nope", "x")).build().unwrap_err();
+        assert_eq!(e.code(), "sandbox_registry_not_uuid");
+        let e = Registry::builder()
+            .tenant(Tenant::new(T, "x"))
+            .eservice(EService::new(
+                E,
+                T,
+                Descriptor::new(D, "a").voucher_lifespan(59),
+            ))
+            .build()
+            .unwrap_err();
+        assert_eq!(e, RegistryError::Lifespan { seconds: 59 });
+        let e = base().agreement(Agreement::new(E, T)).build().unwrap_err();
+        assert_eq!(e.code(), "sandbox_registry_duplicate");
+    }
+}

@@ -1,0 +1,781 @@
+//! The HTTP transport of the token request: a [`TokenFetcher`] that builds
+//! a client assertion, `POST`s the form to PDND's token endpoint and reads
+//! the answer with [`parse_token_response`] (protocol reference §2.3–§2.7,
+//! §5).
+//!
+//! - TLS is rustls with the platform's trust store; a custom CA bundle can
+//!   be added ([`HttpOptions::ca_bundle_pem`]) or used alone. There is no
+//!   way to turn certificate verification off. Plain `http://` is accepted
+//!   only for loopback addresses (the sandbox).
+//! - Timeouts default to §5's: connect 10 s, whole request 15 s.
+//! - Redirects are not followed: the form carries a credential.
+//! - Retries ([`RetryPolicy`]): 429 after the wait PDND asks for
+//!   (`Retry-After` or `X-Rate-Limit-Interval`), 5xx, timeouts and network
+//!   failures with exponential backoff and full jitter; never a refusal
+//!   (400). Each attempt signs a fresh assertion.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use anist_client::clock::SystemClock;
+//! use anist_client::env::Environment;
+//! use anist_client::ids::{ClientId, PurposeId};
+//! use anist_client::keys::PrivateKey;
+//! use anist_client::voucher::cache::{VoucherCache, VoucherKey};
+//! use anist_client::voucher::http::HttpTokenFetcher;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let key = Arc::new(PrivateKey::from_file("client.pem", None)?);
+//! let endpoints = Environment::Collaudo.endpoints();
+//! let fetcher = HttpTokenFetcher::new(endpoints, Arc::clone(&key), Arc::new(SystemClock))?;
+//! let cache = VoucherCache::new(fetcher, Arc::new(SystemClock));
+//! let voucher_key = VoucherKey::new(
+//!     Environment::Collaudo,
+//!     ClientId::parse("c9b73ff4-e203-4580-911b-689514d350c2")?,
+//!     key.kid().clone(),
+//!     PurposeId::parse("ffe23164-4b19-4ac4-8ee3-2a259dc2b81e")?,
+//! );
+//! let voucher = cache.get(&voucher_key).await?;
+//! let _authorization = voucher.voucher().authorization();
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anist_core::ErrorCode;
+
+use crate::clock::Clock;
+use crate::env::PdndEndpoints;
+use crate::keys::PrivateKey;
+use crate::rng::SplitMix64;
+use crate::voucher::assertion::{AssertionBuilder, DEFAULT_ASSERTION_LIFETIME};
+use crate::voucher::cache::{FetchedVoucher, TokenFetcher, VoucherKey};
+use crate::voucher::token::{
+    parse_token_response, Problem, RateLimit, TokenError, TokenRequest, TokenResponse,
+};
+
+/// Default connect timeout (§5).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default timeout of a whole token request (§5).
+pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(15);
+/// Largest token response read, bytes (a voucher is about 1.5 KB).
+pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
+
+/// Whether a failed request reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sent {
+    /// Certainly not sent (bad input, connection refused, DNS failure).
+    No,
+    /// Perhaps sent, perhaps processed (timeout or connection lost after
+    /// sending began).
+    Maybe,
+    /// Sent and answered.
+    Yes,
+}
+
+/// What happened to a token request that gave no voucher. Every variant
+/// has a stable [`ErrorCode::code`]; messages never contain the assertion
+/// or a voucher.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// The request was not sent: the assertion or the HTTP client could not
+    /// be made, or the configuration is unusable.
+    #[error("the token request was not sent: {reason}")]
+    NotSent {
+        /// Why.
+        reason: String,
+    },
+    /// PDND refused the request (400 `015-0008`): claims, key, signature,
+    /// expiry or platform state. Not retried.
+    #[error("PDND refused the voucher request (015-0008; correlationId {}): run the pre-flight diagnosis on the assertion, and check that purpose and agreement are active", .problem.correlation_id.as_deref().unwrap_or("absent"))]
+    Refused {
+        /// PDND's error body; quote `correlation_id` to PDND's support.
+        problem: Box<Problem>,
+    },
+    /// PDND's request validator refused the form (400, not `015-0008`).
+    #[error("PDND refused the token request form (correlationId {})", .problem.correlation_id.as_deref().unwrap_or("absent"))]
+    FormRejected {
+        /// PDND's error body.
+        problem: Box<Problem>,
+    },
+    /// 429: the organization's rate limit; retryable after `wait`.
+    #[error("PDND throttled the token request: retry after {} ms", .wait.as_millis())]
+    Throttled {
+        /// How long the server asked to wait.
+        wait: Duration,
+        /// The rate-limit headers.
+        rate: RateLimit,
+        /// The error body.
+        problem: Box<Problem>,
+    },
+    /// 429 `LimitExceeded` from a gateway in the path (PDND's own token
+    /// endpoint has no quota): not retryable until the window resets.
+    #[error("a quota was exhausted on the token path{}", .reset.map(|r| format!("; it resets in {} s", r.as_secs())).unwrap_or_default())]
+    QuotaExceeded {
+        /// When the quota resets, if said.
+        reset: Option<Duration>,
+        /// The error body.
+        problem: Box<Problem>,
+    },
+    /// No answer in time.
+    #[error("the token request timed out ({})", match .sent { Sent::No => "while connecting: not sent", _ => "it may have been processed" })]
+    TimedOut {
+        /// Whether it may have reached PDND.
+        sent: Sent,
+    },
+    /// The connection failed.
+    #[error("the token request failed on the network ({}): {reason}", match .sent { Sent::No => "not sent", Sent::Maybe => "maybe sent", Sent::Yes => "sent" })]
+    Network {
+        /// Whether it may have reached PDND.
+        sent: Sent,
+        /// The transport's reason.
+        reason: String,
+    },
+    /// 5xx: PDND failed.
+    #[error("PDND answered {status} (correlationId {})", .problem.correlation_id.as_deref().unwrap_or("absent"))]
+    Server {
+        /// The status.
+        status: u16,
+        /// The error body.
+        problem: Box<Problem>,
+    },
+    /// A status the protocol does not foresee (3xx, 401, 404…).
+    #[error("PDND answered the token request with an unexpected status {status}")]
+    UnexpectedStatus {
+        /// The status.
+        status: u16,
+        /// The error body, if readable.
+        problem: Box<Problem>,
+    },
+    /// 200 with a body that is not a voucher response, or a body too large.
+    #[error("PDND's token response could not be read: {reason}")]
+    Unparseable {
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl ErrorCode for FetchError {
+    fn code(&self) -> &'static str {
+        match self {
+            FetchError::NotSent { .. } => "voucher_not_sent",
+            FetchError::Refused { .. } => "voucher_refused",
+            FetchError::FormRejected { .. } => "voucher_bad_request",
+            FetchError::Throttled { .. } => "voucher_throttled",
+            FetchError::QuotaExceeded { .. } => "voucher_quota_exceeded",
+            FetchError::TimedOut { .. } => "voucher_timeout",
+            FetchError::Network { .. } => "voucher_network",
+            FetchError::Server { .. } => "voucher_server_error",
+            FetchError::UnexpectedStatus { .. } => "voucher_unexpected_status",
+            FetchError::Unparseable { .. } => "voucher_unparseable",
+        }
+    }
+}
+
+impl FetchError {
+    /// Whether the request reached PDND.
+    pub fn sent(&self) -> Sent {
+        match self {
+            FetchError::NotSent { .. } => Sent::No,
+            FetchError::TimedOut { sent } | FetchError::Network { sent, .. } => *sent,
+            _ => Sent::Yes,
+        }
+    }
+
+    /// PDND's `correlationId`, when it sent one.
+    pub fn correlation_id(&self) -> Option<&str> {
+        match self {
+            FetchError::Refused { problem }
+            | FetchError::FormRejected { problem }
+            | FetchError::Throttled { problem, .. }
+            | FetchError::QuotaExceeded { problem, .. }
+            | FetchError::Server { problem, .. }
+            | FetchError::UnexpectedStatus { problem, .. } => problem.correlation_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether trying again may succeed (§5): throttling, server errors,
+    /// timeouts and network failures. Refusals, quota and local errors are
+    /// final.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            FetchError::Throttled { .. }
+                | FetchError::Server { .. }
+                | FetchError::TimedOut { .. }
+                | FetchError::Network { .. }
+        )
+    }
+
+    /// The wait the server asked for, when it asked.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Throttled { wait, .. } => Some(*wait),
+            _ => None,
+        }
+    }
+
+    fn from_token_error(e: TokenError, retry_after: Option<Duration>) -> Self {
+        match e {
+            TokenError::Refused { problem } => FetchError::Refused { problem },
+            TokenError::BadRequest { problem } => FetchError::FormRejected { problem },
+            TokenError::RateLimited { rate, problem } => {
+                if problem.title.as_deref() == Some("LimitExceeded") {
+                    FetchError::QuotaExceeded {
+                        reset: retry_after,
+                        problem,
+                    }
+                } else {
+                    let wait = retry_after
+                        .or_else(|| rate.interval_ms.map(Duration::from_millis))
+                        .unwrap_or(Duration::from_secs(1));
+                    FetchError::Throttled {
+                        wait,
+                        rate,
+                        problem,
+                    }
+                }
+            }
+            TokenError::Server { status, problem } => FetchError::Server { status, problem },
+            TokenError::UnexpectedStatus { status, problem } => {
+                FetchError::UnexpectedStatus { status, problem }
+            }
+            TokenError::MalformedResponse { reason } => FetchError::Unparseable { reason },
+        }
+    }
+
+    fn from_reqwest(e: &reqwest::Error) -> Self {
+        let sent = if e.is_connect() {
+            Sent::No
+        } else {
+            Sent::Maybe
+        };
+        if e.is_timeout() {
+            FetchError::TimedOut { sent }
+        } else if e.is_builder() {
+            FetchError::NotSent {
+                reason: e.to_string(),
+            }
+        } else {
+            FetchError::Network {
+                sent,
+                reason: error_chain(e),
+            }
+        }
+    }
+}
+
+/// The error and its sources, joined (reqwest's top-level message is
+/// often just "error sending request").
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// How the HTTP client is built.
+#[derive(Clone)]
+pub struct HttpOptions {
+    connect_timeout: Duration,
+    timeout: Duration,
+    ca_bundle: Option<Vec<u8>>,
+    ca_bundle_only: bool,
+}
+
+impl fmt::Debug for HttpOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpOptions")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("ca_bundle", &self.ca_bundle.as_ref().map(Vec::len))
+            .field("ca_bundle_only", &self.ca_bundle_only)
+            .finish()
+    }
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TOKEN_TIMEOUT,
+            ca_bundle: None,
+            ca_bundle_only: false,
+        }
+    }
+}
+
+impl HttpOptions {
+    /// Sets the connect timeout.
+    #[must_use]
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// Sets the timeout of a whole request (connect, send, answer).
+    #[must_use]
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+
+    /// Trusts the CA certificates of this PEM bundle too (e.g. a private
+    /// CA such as the "Sogei Certification Authority Test" of ANPR's
+    /// collaudo), besides the platform's.
+    #[must_use]
+    pub fn ca_bundle_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_bundle = Some(pem.into());
+        self
+    }
+
+    /// Trusts only the CA bundle, not the platform's store.
+    #[must_use]
+    pub fn ca_bundle_only(mut self, only: bool) -> Self {
+        self.ca_bundle_only = only;
+        self
+    }
+
+    /// Builds the HTTP client.
+    ///
+    /// # Errors
+    /// [`FetchError::NotSent`] if the CA bundle holds no readable
+    /// certificate or the TLS stack cannot start.
+    pub fn build_client(&self) -> Result<reqwest::Client, FetchError> {
+        let mut b = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("anist/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &self.ca_bundle {
+            let certs =
+                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| FetchError::NotSent {
+                    reason: format!("the CA bundle is not readable PEM: {e}"),
+                })?;
+            if certs.is_empty() {
+                return Err(FetchError::NotSent {
+                    reason: "the CA bundle holds no certificate".into(),
+                });
+            }
+            b = if self.ca_bundle_only {
+                b.tls_certs_only(certs)
+            } else {
+                b.tls_certs_merge(certs)
+            };
+        }
+        b.build().map_err(|e| FetchError::NotSent {
+            reason: format!("the HTTP client could not be built: {}", error_chain(&e)),
+        })
+    }
+}
+
+/// When and how often to retry (§5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (default 3).
+    pub max_attempts: u32,
+    /// First backoff step for 5xx and network failures (default 500 ms;
+    /// doubled each retry).
+    pub base: Duration,
+    /// Largest backoff step (default 2 s: 0.5, 1, 2 s as §5 says).
+    pub max_backoff: Duration,
+    /// Largest server-requested wait that is honoured; a longer one is
+    /// returned to the caller as [`FetchError::Throttled`] (default 60 s).
+    pub max_wait: Duration,
+    /// Seed of the jitter (`None`: from the system).
+    pub seed: Option<u64>,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            base: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(2),
+            max_wait: Duration::from_secs(60),
+            seed: None,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retry at all.
+    pub fn never() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The wait before retry number `retry` (1-based) after `error`, or
+    /// `None` when it must not be retried. `random` draws in `0..=max`.
+    ///
+    /// - throttled: the server's wait plus a full-jitter share of at most
+    ///   the same wait (never less than asked, spread over `[w, 2w]`);
+    /// - other retryable errors: full jitter, `random(0..=min(max_backoff,
+    ///   base * 2^(retry-1)))`.
+    pub fn delay(
+        &self,
+        error: &FetchError,
+        retry: u32,
+        random: &mut dyn FnMut(u64) -> u64,
+    ) -> Option<Duration> {
+        if retry >= self.max_attempts || !error.is_retryable() {
+            return None;
+        }
+        if let Some(wait) = error.retry_after() {
+            if wait > self.max_wait {
+                return None;
+            }
+            let extra = random(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
+            return Some(wait + Duration::from_millis(extra));
+        }
+        let factor = 1u32
+            .checked_shl(retry.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        let step = self.base.saturating_mul(factor).min(self.max_backoff);
+        let ms = random(u64::try_from(step.as_millis()).unwrap_or(u64::MAX));
+        Some(Duration::from_millis(ms))
+    }
+}
+
+/// Asks PDND (or the sandbox) for vouchers over HTTPS.
+pub struct HttpTokenFetcher {
+    http: reqwest::Client,
+    endpoints: PdndEndpoints,
+    key: Arc<PrivateKey>,
+    clock: Arc<dyn Clock>,
+    assertion_lifetime: i64,
+    retry: RetryPolicy,
+    rng: Mutex<SplitMix64>,
+}
+
+impl fmt::Debug for HttpTokenFetcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpTokenFetcher")
+            .field("token_url", &self.endpoints.token_url())
+            .field("kid", &self.key.kid())
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// True for `https://…`, and for `http://` to a loopback host.
+fn transport_allowed(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+impl HttpTokenFetcher {
+    /// A fetcher for `endpoints`, signing assertions with `key`, with the
+    /// default [`HttpOptions`] and [`RetryPolicy`].
+    ///
+    /// # Errors
+    /// [`FetchError::NotSent`] if the token URL is not `https://` (plain
+    /// `http://` only to loopback) or the HTTP client cannot be built.
+    pub fn new(
+        endpoints: PdndEndpoints,
+        key: Arc<PrivateKey>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, FetchError> {
+        Self::with_options(endpoints, key, clock, &HttpOptions::default())
+    }
+
+    /// As [`Self::new`], with explicit HTTP options.
+    ///
+    /// # Errors
+    /// As [`Self::new`].
+    pub fn with_options(
+        endpoints: PdndEndpoints,
+        key: Arc<PrivateKey>,
+        clock: Arc<dyn Clock>,
+        options: &HttpOptions,
+    ) -> Result<Self, FetchError> {
+        if !transport_allowed(endpoints.token_url()) {
+            return Err(FetchError::NotSent {
+                reason: format!(
+                    "the token URL {} is not https:// (plain http:// is allowed only to loopback)",
+                    endpoints.token_url()
+                ),
+            });
+        }
+        Ok(Self {
+            http: options.build_client()?,
+            endpoints,
+            key,
+            clock,
+            assertion_lifetime: DEFAULT_ASSERTION_LIFETIME,
+            retry: RetryPolicy::default(),
+            rng: Mutex::new(SplitMix64::from_entropy()),
+        })
+    }
+
+    /// Sets the retry policy.
+    #[must_use]
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        if let Some(seed) = policy.seed {
+            self.rng = Mutex::new(SplitMix64::new(seed));
+        }
+        self.retry = policy;
+        self
+    }
+
+    /// Sets `exp - iat` of the assertions (default 300 s).
+    #[must_use]
+    pub fn assertion_lifetime(mut self, seconds: i64) -> Self {
+        self.assertion_lifetime = seconds;
+        self
+    }
+
+    /// The endpoints used.
+    pub fn endpoints(&self) -> &PdndEndpoints {
+        &self.endpoints
+    }
+
+    /// One attempt, no retry: a fresh assertion, one `POST`.
+    ///
+    /// # Errors
+    /// [`FetchError`] saying what happened to the request.
+    pub async fn request_once(&self, key: &VoucherKey) -> Result<TokenResponse, FetchError> {
+        if key.kid() != self.key.kid() {
+            return Err(FetchError::NotSent {
+                reason: format!(
+                    "the voucher key names kid {}, this fetcher signs with {}",
+                    key.kid(),
+                    self.key.kid()
+                ),
+            });
+        }
+        if key.has_audit_context() {
+            return Err(FetchError::NotSent {
+                reason: "vouchers bound to an audit context (AUDIT_REST_02) are not supported by this fetcher yet".into(),
+            });
+        }
+        let assertion = AssertionBuilder::new(
+            key.client_id().clone(),
+            key.purpose_id().clone(),
+            &self.endpoints,
+        )
+        .lifetime(self.assertion_lifetime)
+        .build(&self.key, self.clock.as_ref())
+        .map_err(|e| FetchError::NotSent {
+            reason: e.to_string(),
+        })?;
+        let request = TokenRequest::new(key.client_id().clone(), &assertion);
+        let mut builder = self.http.post(self.endpoints.token_url());
+        for (name, value) in TokenRequest::headers() {
+            builder = builder.header(name, value);
+        }
+        let mut response = builder
+            .body(request.form_body())
+            .send()
+            .await
+            .map_err(|e| FetchError::from_reqwest(&e))?;
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                        return Err(FetchError::Unparseable {
+                            reason: format!(
+                                "the response is larger than {MAX_RESPONSE_BYTES} bytes"
+                            ),
+                        });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(match FetchError::from_reqwest(&e) {
+                        FetchError::Network { reason, .. } => FetchError::Network {
+                            sent: Sent::Yes,
+                            reason,
+                        },
+                        FetchError::TimedOut { .. } => FetchError::TimedOut { sent: Sent::Yes },
+                        other => other,
+                    })
+                }
+            }
+        }
+        let retry_after = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("retry-after"))
+            .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        parse_token_response(
+            status,
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            &body,
+        )
+        .map_err(|e| FetchError::from_token_error(e, retry_after))
+    }
+}
+
+impl TokenFetcher for HttpTokenFetcher {
+    type Error = FetchError;
+
+    async fn fetch(&self, key: &VoucherKey) -> Result<FetchedVoucher, FetchError> {
+        let mut attempt = 1;
+        loop {
+            let error = match self.request_once(key).await {
+                Ok(r) => return Ok(FetchedVoucher::new(r.voucher)),
+                Err(e) => e,
+            };
+            let delay = {
+                let mut rng = self
+                    .rng
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                self.retry.delay(&error, attempt, &mut |max| rng.up_to(max))
+            };
+            match delay {
+                Some(d) => tokio::time::sleep(d).await,
+                None => return Err(error),
+            }
+            attempt += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http() {
+        assert!(transport_allowed(
+            "https://auth.interop.pagopa.it/token.oauth2"
+        ));
+        assert!(transport_allowed("http://127.0.0.1:4000/token.oauth2"));
+        assert!(transport_allowed("http://localhost/token.oauth2"));
+        assert!(transport_allowed("http://[::1]:80/token.oauth2"));
+        assert!(!transport_allowed(
+            "http://auth.interop.pagopa.it/token.oauth2"
+        ));
+        assert!(!transport_allowed("http://127.0.0.1.example.org/x"));
+        assert!(!transport_allowed("ftp://127.0.0.1/"));
+    }
+
+    fn throttled(ms: u64) -> FetchError {
+        FetchError::Throttled {
+            wait: Duration::from_millis(ms),
+            rate: RateLimit::default(),
+            problem: Box::default(),
+        }
+    }
+
+    #[test]
+    fn delays() {
+        let p = RetryPolicy::default();
+        let mut max = |m: u64| m;
+        let mut zero = |_: u64| 0;
+        // Throttled: at least the wait, at most twice.
+        assert_eq!(
+            p.delay(&throttled(1000), 1, &mut zero),
+            Some(Duration::from_millis(1000))
+        );
+        assert_eq!(
+            p.delay(&throttled(1000), 1, &mut max),
+            Some(Duration::from_millis(2000))
+        );
+        assert_eq!(p.delay(&throttled(61_000), 1, &mut max), None);
+        // Exponential, capped, full jitter.
+        let server = FetchError::Server {
+            status: 503,
+            problem: Box::default(),
+        };
+        assert_eq!(
+            p.delay(&server, 1, &mut max),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            p.delay(&server, 2, &mut max),
+            Some(Duration::from_millis(1000))
+        );
+        assert_eq!(p.delay(&server, 2, &mut zero), Some(Duration::ZERO));
+        assert_eq!(p.delay(&server, 3, &mut max), None);
+        let long = RetryPolicy {
+            max_attempts: 40,
+            ..p
+        };
+        assert_eq!(
+            long.delay(&server, 35, &mut max),
+            Some(Duration::from_secs(2))
+        );
+        // Never: refusals, local errors.
+        let refused = FetchError::Refused {
+            problem: Box::default(),
+        };
+        assert_eq!(p.delay(&refused, 1, &mut max), None);
+        assert_eq!(refused.code(), "voucher_refused");
+        assert_eq!(refused.sent(), Sent::Yes);
+        let not_sent = FetchError::NotSent { reason: "x".into() };
+        assert_eq!(not_sent.sent(), Sent::No);
+        assert!(!not_sent.is_retryable());
+        assert_eq!(RetryPolicy::never().delay(&server, 1, &mut max), None);
+    }
+
+    #[test]
+    fn quota_is_not_throttling() {
+        let e = FetchError::from_token_error(
+            TokenError::RateLimited {
+                rate: RateLimit::default(),
+                problem: Box::new(Problem {
+                    title: Some("LimitExceeded".into()),
+                    ..Problem::default()
+                }),
+            },
+            Some(Duration::from_secs(30)),
+        );
+        assert_eq!(e.code(), "voucher_quota_exceeded");
+        assert!(!e.is_retryable());
+        let e = FetchError::from_token_error(
+            TokenError::RateLimited {
+                rate: RateLimit {
+                    interval_ms: Some(250),
+                    ..RateLimit::default()
+                },
+                problem: Box::default(),
+            },
+            None,
+        );
+        assert_eq!(e.retry_after(), Some(Duration::from_millis(250)));
+        let e = FetchError::from_token_error(
+            TokenError::RateLimited {
+                rate: RateLimit {
+                    interval_ms: Some(250),
+                    ..RateLimit::default()
+                },
+                problem: Box::default(),
+            },
+            Some(Duration::from_secs(2)),
+        );
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(2)));
+    }
+}
