@@ -79,7 +79,7 @@ pub fn date(code: &[u8; 16]) -> Result<(), CfError> {
     let yy = DIGIT_VALUE[usize::from(code[6])] * 10 + DIGIT_VALUE[usize::from(code[7])];
     let raw = DIGIT_VALUE[usize::from(code[9])] * 10 + DIGIT_VALUE[usize::from(code[10])];
     let day = if raw > 40 { raw - 40 } else { raw };
-    if day == 0 || (raw > 31 && raw < 41) || day > month_len(month, yy % 4 == 0) {
+    if day == 0 || (raw > 31 && raw < 41) || day > month_len(month, yy.is_multiple_of(4)) {
         return Err(CfError::Day { raw, month });
     }
     Ok(())

@@ -431,7 +431,7 @@ pub fn decode_base64(text: &str) -> Result<Vec<u8>, IseeXmlError> {
             "the text ends with an incomplete group",
         ));
     }
-    if pads > 0 && (data + pads) % 4 != 0 {
+    if pads > 0 && !(data + pads).is_multiple_of(4) {
         return Err(err(last_pos.max(1), "wrong amount of '=' padding"));
     }
     Ok(out)
