@@ -826,3 +826,22 @@ fn synthetic_people_read_back_with_the_written_counts() {
     assert!(accented > 100, "{accented}");
     assert!(summary.invalid_cf > 100 && summary.invalid_dates > 10);
 }
+
+#[test]
+fn lines_read_counts_a_last_line_without_break() {
+    for (data, lines) in [
+        (&b"A\n1\n2"[..], 3),
+        (b"A\n1\n2\n", 3),
+        (b"A\r\n1\r\n\r\n", 3),
+        (b"A\r1\r", 2),
+        (b"A\n\"1\n2\"", 3),
+        (b"A", 1),
+    ] {
+        let mut r = CsvReader::new(data).unwrap();
+        r.rows().for_each(drop);
+        assert_eq!(r.lines_read(), lines, "{data:?}");
+        let mut r = CsvReader::new(Trickle { data, n: 1 }).unwrap();
+        r.rows().for_each(drop);
+        assert_eq!(r.lines_read(), lines, "{data:?} by bytes");
+    }
+}

@@ -507,6 +507,8 @@ pub struct CsvReader<R> {
     /// Physical line of `buf[start]`.
     line: u64,
     skip: Skip,
+    /// The last byte consumed before `buf[0]`, once `buf` was compacted.
+    last_consumed: Option<u8>,
     parser: Parser,
     mode: InputEncoding,
     dialect: Dialect,
@@ -556,6 +558,7 @@ impl<R: Read> CsvReader<R> {
             eof: false,
             line: 1,
             skip: Skip::No,
+            last_consumed: None,
             parser: Parser::new(None),
             mode: opts.encoding,
             dialect: Dialect {
@@ -714,6 +717,20 @@ impl<R: Read> CsvReader<R> {
         self.line
     }
 
+    /// Physical lines consumed so far, the header's included (a last line
+    /// without line break counts). At the end of the input, the number of
+    /// lines in the file.
+    pub fn lines_read(&self) -> u64 {
+        let last = match self.start {
+            0 => self.last_consumed,
+            s => Some(self.buf[s - 1]),
+        };
+        match last {
+            Some(b'\n' | b'\r') | None => self.line - 1,
+            Some(_) => self.line,
+        }
+    }
+
     /// The data the parser may look at: at most one byte more than the
     /// record limit, so that what is an error does not depend on how much
     /// happens to be buffered; and whether that is the end of the input.
@@ -732,6 +749,7 @@ impl<R: Read> CsvReader<R> {
     /// the front and growing the buffer if it is full.
     fn read_more(&mut self) -> Result<(), CsvError> {
         if self.start > 0 {
+            self.last_consumed = Some(self.buf[self.start - 1]);
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
