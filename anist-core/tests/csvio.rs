@@ -505,6 +505,20 @@ fn a_record_over_the_limit_is_an_error_row() {
             ok(6, &["5", "6"]),
         ]
     );
+    // A quote left open over many lines: a quoting error, not a long record.
+    let mut data = b"A;B\n1;2\n\"stray;x\n".to_vec();
+    for _ in 0..500 {
+        data.extend_from_slice(b"3;4\n");
+    }
+    let r = ReaderBuilder::new()
+        .max_record_bytes(1024)
+        .from_reader(&data[..])
+        .unwrap();
+    let rows = read_all_with(r);
+    assert_eq!(rows.len(), 502);
+    assert_eq!(rows[1], bad(3, "csv_quote"));
+    assert_eq!(rows[2], ok(4, &["3", "4"]));
+    assert_eq!(rows[501], ok(503, &["3", "4"]));
 }
 
 #[test]
@@ -843,5 +857,42 @@ fn lines_read_counts_a_last_line_without_break() {
         let mut r = CsvReader::new(Trickle { data, n: 1 }).unwrap();
         r.rows().for_each(drop);
         assert_eq!(r.lines_read(), lines, "{data:?} by bytes");
+    }
+}
+
+/// Found by fuzzing: a quote inside an unquoted header field is an ordinary
+/// character for the sniffer too, as for the parser.
+#[test]
+fn sniffing_follows_the_parser_quoting() {
+    let data = b"2as\x0f\"\xc7\n\xc7\"\x81,\xaa";
+    let r = CsvReader::new(&data[..]).unwrap();
+    assert_eq!(r.dialect().delimiter(), None);
+    assert_eq!(read_all(data), [ok(2, &["Ç\"\u{81},ª"])]);
+    let r = CsvReader::new(&b"a\"b;c\"d,e\n"[..]).unwrap();
+    assert_eq!(r.dialect().delimiter(), Some(b';'));
+}
+
+/// A delimiter candidate that only appears inside the quoted fields of
+/// another one loses even on a tie, and a header that runs over lines only
+/// for one candidate does not make it win.
+#[test]
+fn sniffing_prefers_a_clean_parse_of_the_header() {
+    for (header, want) in [
+        (&b"a,\"x;y\"\n"[..], b','),
+        (b"a|\"x,y\"\n", b'|'),
+        (b"\"Cognome; Nome\",CF\n", b','),
+        (b"a\t\"x|y;z\"\n", b'\t'),
+        (b"Cognome, Nome;Codice Fiscale\n", b';'),
+        (b"\"a\nb\",c\n", b','),
+        (b",\"|\"\"\"\"\"\nkS\n\"|\"\"\"\n", b','),
+        (b"Nome \"alias\";Cognome\n", b';'),
+    ] {
+        let r = CsvReader::new(header).unwrap();
+        assert_eq!(
+            r.dialect().delimiter(),
+            Some(want),
+            "{:?}",
+            String::from_utf8_lossy(header)
+        );
     }
 }

@@ -15,8 +15,8 @@ pub enum QuoteProblem {
     /// end of the line, as in `"Il "Duomo" di Milano"` (inner quotes not
     /// doubled).
     TextAfterClosingQuote,
-    /// A quote opened at the start of a field is never closed before the end
-    /// of the file.
+    /// A quote opened at the start of a field is not closed before the end
+    /// of the file, or runs over line breaks past the record limit.
     Unclosed,
     /// A quoted field runs over several lines and the record does not have
     /// the header's number of fields: most likely a stray quote that swallowed
@@ -30,7 +30,9 @@ impl fmt::Display for QuoteProblem {
             QuoteProblem::TextAfterClosingQuote => {
                 "text after a closing quote (quotes inside a quoted field must be doubled)"
             }
-            QuoteProblem::Unclosed => "a quote is never closed before the end of the file",
+            QuoteProblem::Unclosed => {
+                "a quote is never closed (before the end of the file or the record limit)"
+            }
             QuoteProblem::Runaway => {
                 "a quoted field runs over several lines and the record has the wrong \
                  number of fields (a stray quote?)"
@@ -94,10 +96,11 @@ pub enum CsvError {
         /// What is wrong.
         problem: QuoteProblem,
     },
-    /// A record is longer than the reader's limit (`csv_record_too_long`).
-    /// Row-level: reading resumes at the physical line after the one where
-    /// the record starts.
-    #[error("line {line}: the record is longer than {limit} bytes (a quote never closed?)")]
+    /// A record is longer than the reader's limit (`csv_record_too_long`);
+    /// one that is that long because a quote left open swallows the next
+    /// lines is a [`CsvError::Quote`] instead. Row-level: reading resumes at
+    /// the physical line after the one where the record starts.
+    #[error("line {line}: the record is longer than {limit} bytes")]
     RecordTooLong {
         /// 1-based line where the record starts.
         line: u64,

@@ -1,6 +1,7 @@
 //! Header names → logical fields.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use super::text::fold_header;
 use super::CsvError;
@@ -258,6 +259,17 @@ fn key(s: &str) -> String {
     folded.replace(' ', "")
 }
 
+/// The comparison keys of [`BUILTIN_ALIASES`], computed once.
+fn builtin_keys() -> &'static [(String, Field)] {
+    static KEYS: OnceLock<Vec<(String, Field)>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        BUILTIN_ALIASES
+            .iter()
+            .flat_map(|(f, names)| names.iter().map(move |n| (key(n), *f)))
+            .collect()
+    })
+}
+
 /// Header aliases: the built-in table plus the caller's own, which take
 /// precedence.
 ///
@@ -301,10 +313,10 @@ impl Aliases {
         if let Some((_, f)) = self.custom.iter().find(|(a, _)| *a == k) {
             return Some(*f);
         }
-        BUILTIN_ALIASES
+        builtin_keys()
             .iter()
-            .find(|(_, names)| names.iter().any(|n| key(n) == k))
-            .map(|(f, _)| *f)
+            .find(|(a, _)| *a == k)
+            .map(|(_, f)| *f)
     }
 }
 

@@ -5,7 +5,7 @@
 //! # Reading
 //!
 //! [`CsvReader`] streams any [`Read`](std::io::Read) with bounded memory
-//! (the longest record, 1 MiB by default, plus 64 KiB), reusing one
+//! (at most the record limit, 1 MiB by default, plus 64 KiB), reusing one
 //! [`Row`] per call to [`CsvReader::read_row`]. It never reads the whole
 //! file.
 //!
@@ -47,9 +47,10 @@
 //!   - `csv_field_count`: not the header's number of fields (strict mode,
 //!     the default; see [`ReaderBuilder::strict`]);
 //!   - `csv_quote`: text after a closing quote (`"Il "Duomo""`); a quote
-//!     never closed; a quoted field running over lines in a record with the
-//!     wrong number of fields (a stray quote swallowing the next lines);
-//!   - `csv_record_too_long`: a record over the limit;
+//!     never closed (before the end of the file, or running over lines past
+//!     the record limit); a quoted field running over lines in a record with
+//!     the wrong number of fields (a stray quote swallowing the next lines);
+//!   - `csv_record_too_long`: a record over the limit (1 MiB by default);
 //!   - `csv_encoding`: not UTF-8 when UTF-8 is imposed.
 //!
 //!   After a `csv_quote` or `csv_record_too_long`, reading resumes at the

@@ -260,8 +260,10 @@ enum Parse {
     },
     /// An empty line of `consumed` bytes.
     Blank { consumed: usize },
-    /// The record goes on past the buffered data.
-    NeedMore,
+    /// The record goes on past the buffered data; `open_quote` is the field
+    /// (1-based) of a quoted field that is open and already spans a line
+    /// break, if any.
+    NeedMore { open_quote: Option<usize> },
     /// Unreadable quoting in field `column` (1-based).
     Quote {
         column: usize,
@@ -311,14 +313,14 @@ impl Parser {
         let len = data.len();
         match data.first() {
             None if eof => return Parse::End,
-            None => return Parse::NeedMore,
+            None => return Parse::NeedMore { open_quote: None },
             Some(b'\n') => return Parse::Blank { consumed: 1 },
             Some(b'\r') => {
                 return match data.get(1) {
                     Some(b'\n') => Parse::Blank { consumed: 2 },
                     Some(_) => Parse::Blank { consumed: 1 },
                     None if eof => Parse::Blank { consumed: 1 },
-                    None => Parse::NeedMore,
+                    None => Parse::NeedMore { open_quote: None },
                 }
             }
             Some(_) => {}
@@ -326,6 +328,9 @@ impl Parser {
         let mut i = 0usize;
         let mut inner_breaks = 0u64;
         let mut any_quoted = false;
+        let more = |spans_lines: bool, column: usize| Parse::NeedMore {
+            open_quote: spans_lines.then_some(column),
+        };
         // The record ends at data[i], a line break: how many bytes it takes.
         let terminator = |i: usize| -> Option<usize> {
             match data[i] {
@@ -350,7 +355,8 @@ impl Parser {
                                 problem: QuoteProblem::Unclosed,
                             };
                         }
-                        return Parse::NeedMore;
+                        let spans = inner_breaks > 0 || Self::breaks_in(&data[i..]) > 0;
+                        return more(spans, ends.len() + 1);
                     };
                     let span = &data[i..i + q];
                     inner_breaks += Self::breaks_in(span);
@@ -358,7 +364,7 @@ impl Parser {
                     i += q + 1;
                     let Some(&b) = data.get(i) else {
                         if !eof {
-                            return Parse::NeedMore;
+                            return more(inner_breaks > 0, ends.len() + 1);
                         }
                         ends.push(raw.len());
                         return Parse::Record {
@@ -378,7 +384,7 @@ impl Parser {
                     } else if b == b'\n' || b == b'\r' {
                         ends.push(raw.len());
                         let Some(t) = terminator(i) else {
-                            return Parse::NeedMore;
+                            return more(false, 0);
                         };
                         return Parse::Record {
                             consumed: i + t,
@@ -398,7 +404,7 @@ impl Parser {
                 match rest.iter().position(|&b| self.special[usize::from(b)]) {
                     None => {
                         if !eof {
-                            return Parse::NeedMore;
+                            return more(false, 0);
                         }
                         raw.extend_from_slice(rest);
                         ends.push(raw.len());
@@ -418,7 +424,7 @@ impl Parser {
                             continue;
                         }
                         let Some(t) = terminator(i) else {
-                            return Parse::NeedMore;
+                            return more(false, 0);
                         };
                         return Parse::Record {
                             consumed: i + t,
@@ -469,35 +475,96 @@ enum Skip {
     AfterCr,
 }
 
-/// The most frequent of [`SNIFFED_DELIMITERS`] outside quotes on the line
-/// starting at `data[0]`; `None` if none appears.
-pub fn sniff_delimiter(data: &[u8]) -> Option<u8> {
-    let mut counts = [0usize; SNIFFED_DELIMITERS.len()];
-    let mut quoted = false;
-    for &b in data {
-        match b {
-            b'"' => quoted = !quoted,
-            _ if quoted => {}
-            b'\n' | b'\r' => break,
-            _ => {
-                if let Some(k) = SNIFFED_DELIMITERS.iter().position(|&d| d == b) {
-                    counts[k] += 1;
-                }
-            }
-        }
+/// How the header record looks if `d` is the delimiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shape {
+    /// Delimiters outside quoted fields.
+    count: usize,
+    /// Every quote is where the parser expects one: opening a field,
+    /// doubled inside it, or closing it before a delimiter or line break.
+    clean: bool,
+    /// A quoted field runs over a line break.
+    multiline: bool,
+}
+
+/// Parses the header record starting at `data[0]` (up to its end or the end
+/// of `data`) with `d` as the delimiter and the parser's quoting rules.
+fn header_shape(data: &[u8], d: u8) -> Shape {
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum St {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
     }
-    let best = counts.iter().copied().max().unwrap_or(0);
-    (best > 0)
-        .then(|| counts.iter().position(|&c| c == best))
-        .flatten()
-        .map(|k| SNIFFED_DELIMITERS[k])
+    let mut shape = Shape {
+        count: 0,
+        clean: true,
+        multiline: false,
+    };
+    let mut st = St::FieldStart;
+    for &b in data {
+        st = match (st, b) {
+            (St::Quoted, b'"') => St::QuoteInQuoted,
+            (St::Quoted, b'\n' | b'\r') => {
+                shape.multiline = true;
+                St::Quoted
+            }
+            (St::Quoted, _) => St::Quoted,
+            (St::QuoteInQuoted, b'"') => St::Quoted,
+            (St::FieldStart, b'"') => St::Quoted,
+            (_, b'\n' | b'\r') => return shape,
+            (_, b) if b == d => {
+                shape.count += 1;
+                St::FieldStart
+            }
+            (St::Unquoted, b'"') | (St::QuoteInQuoted, _) => {
+                shape.clean = false;
+                St::Unquoted
+            }
+            _ => St::Unquoted,
+        };
+    }
+    if st == St::Quoted {
+        shape.clean = false;
+    }
+    shape
+}
+
+/// Guesses the delimiter of the header record starting at `data[0]`: among
+/// [`SNIFFED_DELIMITERS`] found outside quoted fields, the one under which
+/// the header's quoting is consistent, then the one whose header fits on
+/// one line, then the most frequent, then the first in the list. `None` if
+/// none appears.
+///
+/// The quoting test matters when fields are quoted because they hold
+/// another candidate: in `a,"x;y"` the `;` is inside a quoted field if `,`
+/// is the delimiter, but would make `a,"x` a field with a stray quote if `;`
+/// were.
+///
+/// ```
+/// use anist_core::csvio::sniff_delimiter;
+/// assert_eq!(sniff_delimiter(b"\"Cognome, Nome\";CF\r\n"), Some(b';'));
+/// assert_eq!(sniff_delimiter(b"a,\"x;y\"\n"), Some(b','));
+/// assert_eq!(sniff_delimiter(b"Cognome, Nome;CF\n"), Some(b';'));
+/// assert_eq!(sniff_delimiter(b"Codice Fiscale\n1;2;3\n"), None);
+/// ```
+pub fn sniff_delimiter(data: &[u8]) -> Option<u8> {
+    SNIFFED_DELIMITERS
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| (d, i, header_shape(data, d)))
+        .filter(|(_, _, s)| s.count > 0)
+        .max_by_key(|&(_, i, s)| (s.clean, !s.multiline, s.count, usize::MAX - i))
+        .map(|(d, _, _)| d)
 }
 
 /// A tolerant, streaming CSV reader for the files Italian administrations
 /// exchange. See the [module documentation](super) for the rules.
 ///
-/// Memory is bounded by the record limit ([`ReaderBuilder::max_record_bytes`])
-/// plus 64 KiB, whatever the size of the input.
+/// Memory is one input buffer of 64 KiB, growing only for a longer record
+/// up to the record limit ([`ReaderBuilder::max_record_bytes`]) plus 64 KiB,
+/// and one reused [`Row`], whatever the size of the input.
 pub struct CsvReader<R> {
     input: R,
     buf: Vec<u8>,
@@ -552,7 +619,7 @@ impl<R: Read> CsvReader<R> {
     fn open(input: R, opts: ReaderBuilder) -> Result<Self, CsvError> {
         let mut r = Self {
             input,
-            buf: vec![0; SNIFF_BYTES.max(8 * 1024)],
+            buf: vec![0; 8 * 1024],
             start: 0,
             end: 0,
             eof: false,
@@ -576,7 +643,7 @@ impl<R: Read> CsvReader<R> {
             aliases: opts.aliases,
             stats: ReaderStats::default(),
         };
-        // Fill the sniffing window.
+        // Fill the sniffing window (the buffer grows to it).
         while !r.eof && r.end < SNIFF_BYTES {
             r.read_more()?;
         }
@@ -649,12 +716,9 @@ impl<R: Read> CsvReader<R> {
                     r.header_line = r.line;
                     r.stats.blank_lines += 1;
                 }
-                Parse::NeedMore => {
+                Parse::NeedMore { open_quote } => {
                     if r.truncated() {
-                        return Err(CsvError::RecordTooLong {
-                            line: r.line,
-                            limit: r.max_record,
-                        });
+                        return Err(r.too_long(r.line, open_quote));
                     }
                     r.read_more()?;
                 }
@@ -745,6 +809,22 @@ impl<R: Read> CsvReader<R> {
         self.end > self.start + self.max_record + 1
     }
 
+    /// The error for a record that does not end within the limit: a quote
+    /// left open over line breaks (`csv_quote`), else `csv_record_too_long`.
+    fn too_long(&self, line: u64, open_quote: Option<usize>) -> CsvError {
+        match open_quote {
+            Some(column) => CsvError::Quote {
+                line,
+                column,
+                problem: QuoteProblem::Unclosed,
+            },
+            None => CsvError::RecordTooLong {
+                line,
+                limit: self.max_record,
+            },
+        }
+    }
+
     /// Reads more input after `buf[end]`, first moving the pending bytes to
     /// the front and growing the buffer if it is full.
     fn read_more(&mut self) -> Result<(), CsvError> {
@@ -755,7 +835,10 @@ impl<R: Read> CsvReader<R> {
             self.start = 0;
         }
         if self.end == self.buf.len() {
-            let grown = self.buf.len() * 2;
+            // Only a record within the limit asks for more (see `truncated`),
+            // so the buffer never needs more than the limit plus a window.
+            let cap = self.max_record + 1 + SNIFF_BYTES;
+            let grown = (self.buf.len() * 2).min(cap).max(self.buf.len() + 1);
             self.buf.resize(grown, 0);
         }
         loop {
@@ -844,14 +927,12 @@ impl<R: Read> CsvReader<R> {
                     self.line += 1;
                     self.stats.blank_lines += 1;
                 }
-                Parse::NeedMore => {
+                Parse::NeedMore { open_quote } => {
                     if self.truncated() {
                         let line = self.line;
+                        let e = self.too_long(line, open_quote);
                         self.resync(line);
-                        return Ok(self.bad(CsvError::RecordTooLong {
-                            line,
-                            limit: self.max_record,
-                        }));
+                        return Ok(self.bad(e));
                     }
                     self.read_more()?;
                 }
