@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anist::check::{check_csv_column, check_lines, CheckOptions};
+use anist::inspect::{inspect, InspectOptions};
 use anist_core::cf::{
     AnyCodiceFiscale, CodiceFiscale, MostRecentNotFuture, PersonData, PlaceFinding, PlacePart, Sex,
 };
@@ -33,6 +34,27 @@ enum Command {
     /// Codici fiscali: check, decode, encode.
     #[command(subcommand)]
     Cf(CfCommand),
+    /// CSV files: inspect.
+    #[command(subcommand)]
+    Csv(CsvCommand),
+}
+
+#[derive(Subcommand)]
+enum CsvCommand {
+    /// Describe a CSV file: encoding, delimiter, header mapping, rows, bad
+    /// rows, invalid codici fiscali and birth dates by error code.
+    ///
+    /// Prints counts, header names and error codes only, never a field value.
+    /// Exit status: 0, or 2 on usage or I/O errors (or a file that cannot be
+    /// read as CSV at all: empty, UTF-16).
+    Inspect {
+        /// The CSV file; `-` reads standard input.
+        file: PathBuf,
+        /// Check the codici fiscali of this column (header name or alias)
+        /// instead of the one mapped to codice_fiscale.
+        #[arg(long)]
+        column: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -92,6 +114,38 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Cf(cmd) => run_cf(cmd),
+        Command::Csv(cmd) => run_csv(cmd),
+    }
+}
+
+fn run_csv(cmd: CsvCommand) -> ExitCode {
+    match cmd {
+        CsvCommand::Inspect { file, column } => csv_inspect(file, column),
+    }
+}
+
+fn csv_inspect(file: PathBuf, column: Option<String>) -> ExitCode {
+    let input = match open_input(Some(file)) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let mut opts = InspectOptions::new();
+    opts.column = column;
+    match inspect(input, &opts) {
+        Ok(report) => {
+            print!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error [{}]: {e}", e.code());
+            if e.code() == "csv_missing_column" {
+                eprintln!("run `anist csv inspect FILE` without --column to see the columns");
+            }
+            ExitCode::from(EXIT_USAGE)
+        }
     }
 }
 
