@@ -20,6 +20,7 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 
 use anist_core::cf::{AnyCodiceFiscale, CenturyPolicy, MostRecentNotFuture};
+use anist_core::csvio::{CsvError, ReadOutcome, ReaderBuilder, Row};
 use anist_core::{place, ErrorCode};
 use chrono::NaiveDate;
 
@@ -59,9 +60,9 @@ pub enum CheckError {
     /// Reading the input or writing the report failed.
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
-    /// The CSV could not be read.
+    /// The CSV could not be read (I/O, empty file, unsupported encoding).
     #[error("CSV error: {0}")]
-    Csv(#[from] csv::Error),
+    Csv(#[from] CsvError),
     /// The requested column is not in the header.
     #[error("column {wanted:?} is not in the header; the columns are: {available}")]
     MissingColumn {
@@ -77,7 +78,7 @@ impl CheckError {
     pub fn code(&self) -> &'static str {
         match self {
             CheckError::Io(_) => "io",
-            CheckError::Csv(_) => "csv",
+            CheckError::Csv(e) => e.code(),
             CheckError::MissingColumn { .. } => "csv_missing_column",
         }
     }
@@ -164,6 +165,15 @@ impl<W: Write> ReportWriter<W> {
         Ok(())
     }
 
+    /// A record the CSV reader could not split: reported, never dropped.
+    fn bad_record(&mut self, code: &str) -> io::Result<()> {
+        self.summary.invalid += 1;
+        self.buf.extend_from_slice(b",false,,");
+        self.buf.extend_from_slice(code.as_bytes());
+        self.buf.extend_from_slice(b",,,,,,\r\n");
+        Ok(())
+    }
+
     fn finish(mut self) -> io::Result<CheckSummary> {
         self.out.write_all(&self.buf)?;
         self.out.flush()?;
@@ -243,56 +253,33 @@ pub fn check_lines<R: Read, W: Write>(
     Ok(writer.finish()?)
 }
 
-/// Guesses the delimiter from the header line: the most frequent of `;`, `,`
-/// and tab (Italian Excel writes `;`).
-pub fn sniff_delimiter(header: &[u8]) -> u8 {
-    [b';', b',', b'\t']
-        .into_iter()
-        .max_by_key(|d| header.iter().filter(|b| *b == d).count())
-        .unwrap_or(b',')
-}
-
-/// Checks the column named `column` (case-insensitive) of a CSV file with a
-/// header. The delimiter is sniffed; a UTF-8 byte-order mark is ignored.
+/// Checks the column named `column` of a CSV file with a header, read by the
+/// tolerant reader of [`anist_core::csvio`]: UTF-8 or Windows-1252, delimiter
+/// sniffed, the name matched like a header alias (case, accents, blanks and
+/// underscores folded; `cf`, `codfisc`, … find the codice fiscale column).
+/// A record the reader cannot split (e.g. an unclosed quote) becomes a row with
+/// an empty input, `valid=false` and the reader's error code, and reading goes on.
 pub fn check_csv_column<R: Read, W: Write>(
     input: R,
     output: W,
     column: &str,
     opts: &CheckOptions,
 ) -> Result<CheckSummary, CheckError> {
-    let mut reader = BufReader::with_capacity(1 << 18, input);
-    let head = reader.fill_buf()?;
-    let skip = if head.starts_with(BOM) { BOM.len() } else { 0 };
-    reader.consume(skip);
-    let head = reader.fill_buf()?;
-    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
-    let delimiter = sniff_delimiter(first_line);
-    let mut csv = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(reader);
-    let headers = csv.byte_headers()?.clone();
-    let wanted = column.trim().as_bytes();
-    let Some(idx) = headers
-        .iter()
-        .position(|h| h.trim_ascii().eq_ignore_ascii_case(wanted))
-    else {
-        let available = headers
-            .iter()
-            .map(|h| String::from_utf8_lossy(h).into_owned())
-            .collect::<Vec<_>>()
-            .join(", ");
+    let mut reader = ReaderBuilder::new().strict(false).from_reader(input)?;
+    let Some(idx) = reader.headers().find(column, reader.aliases()) else {
         return Err(CheckError::MissingColumn {
             wanted: column.to_owned(),
-            available,
+            available: reader.headers().names().join(", "),
         });
     };
     let mut writer = ReportWriter::new(output, opts)?;
-    let mut record = csv::ByteRecord::new();
-    while csv.read_byte_record(&mut record)? {
-        let field = record.get(idx).unwrap_or(&[]).trim_ascii();
-        writer.row(field)?;
+    let mut row = Row::new();
+    loop {
+        match reader.read_row(&mut row)? {
+            ReadOutcome::Row => writer.row(row.get(idx).unwrap_or("").trim().as_bytes())?,
+            ReadOutcome::Bad(e) => writer.bad_record(e.code())?,
+            ReadOutcome::End => break,
+        }
     }
     Ok(writer.finish()?)
 }

@@ -144,3 +144,18 @@ fn decode_and_encode() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("place_unknown"));
 }
+
+#[test]
+fn check_csv_column_windows_1252_alias_and_bad_record() {
+    // Windows-1252 bytes (0xE0 = à), the column found through an alias, an
+    // unclosed quote reported as its own row while the rest is still read.
+    let mut input = b"Cognome;CODFISC\r\nNicol\xe0;RSSMRA80A01H501U\r\n".to_vec();
+    input.extend_from_slice(b"\"Bad;RSSMRA80A01H501U\r\n");
+    let o = anist(&["cf", "check", "--column", "codice fiscale"], &input);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[1].starts_with("RSSMRA80A01H501U,true,"), "{out}");
+    assert_eq!(lines[2], ",false,,csv_quote,,,,,,");
+    assert_eq!(lines.len(), 3);
+}
