@@ -87,7 +87,7 @@ impl ErrorCode for AnprError {
 
 /// A structurally valid ID ANPR: 9 upper-case ASCII letters or digits.
 ///
-/// Construct it with [`IdAnpr::parse`] (or [`FromStr`] / [`TryFrom<&str>`]).
+/// Construct it with [`IdAnpr::parse`] (or [`FromStr`](std::str::FromStr) / [`TryFrom<&str>`]).
 /// The check character is *not* enforced; see [`IdAnpr::probable_check_ok`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IdAnpr([u8; ID_ANPR_LEN]);

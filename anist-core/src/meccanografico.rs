@@ -247,7 +247,7 @@ pub enum SchoolRole {
 
 /// A structurally valid codice meccanografico (10 upper-case ASCII characters).
 ///
-/// Construct it with [`CodiceMeccanografico::parse`] (or [`FromStr`] /
+/// Construct it with [`CodiceMeccanografico::parse`] (or [`FromStr`](std::str::FromStr) /
 /// [`TryFrom<&str>`]). The check character is not enforced; ask
 /// [`CodiceMeccanografico::check_status`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
