@@ -14,7 +14,9 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+pub use anist_client as client;
 pub use anist_core as core;
 
 pub mod check;
 pub mod inspect;
+pub mod keys;

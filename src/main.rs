@@ -37,6 +37,32 @@ enum Command {
     /// CSV files: inspect.
     #[command(subcommand)]
     Csv(CsvCommand),
+    /// RSA keys for PDND: create, show the public key and kid.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// The environment variable holding the password of an encrypted key.
+const KEY_PASSWORD_ENV: &str = "ANIST_KEY_PASSWORD";
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key pair: the private key goes to --out (mode 0600, never
+    /// overwritten); the public key PEM to upload to PDND and its kid are printed.
+    New {
+        /// Modulus size: 2048, 3072 or 4096.
+        #[arg(long, default_value_t = 2048)]
+        bits: usize,
+        /// Where to write the private key (PEM PKCS#8).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the public key PEM and the kid of a private key (PEM, DER or JWK;
+    /// the password of an encrypted key is read from ANIST_KEY_PASSWORD).
+    Show {
+        /// The private key file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -115,6 +141,32 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Cf(cmd) => run_cf(cmd),
         Command::Csv(cmd) => run_csv(cmd),
+        Command::Keys(cmd) => run_keys(cmd),
+    }
+}
+
+fn run_keys(cmd: KeysCommand) -> ExitCode {
+    let result = match cmd {
+        KeysCommand::New { bits, out } => anist::keys::generate_key_file(&out, bits).map(|s| {
+            eprintln!("private key written to {} (keep it secret)", out.display());
+            s
+        }),
+        KeysCommand::Show { file } => {
+            let password = std::env::var_os(KEY_PASSWORD_ENV).map(|p| p.into_encoded_bytes());
+            anist::keys::describe_key_file(&file, password.as_deref())
+        }
+    };
+    match result {
+        Ok(s) => {
+            println!("kid:  {}", s.kid);
+            println!("bits: {}", s.bits);
+            print!("{}", s.public_pem);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error [{}]: {e}", e.code());
+            ExitCode::from(EXIT_USAGE)
+        }
     }
 }
 
