@@ -147,10 +147,11 @@ fn main() -> ExitCode {
 
 fn run_keys(cmd: KeysCommand) -> ExitCode {
     let result = match cmd {
-        KeysCommand::New { bits, out } => anist::keys::generate_key_file(&out, bits).map(|s| {
-            eprintln!("private key written to {} (keep it secret)", out.display());
-            s
-        }),
+        KeysCommand::New { bits, out } => {
+            anist::keys::generate_key_file(&out, bits).inspect(|_| {
+                eprintln!("private key written to {} (keep it secret)", out.display());
+            })
+        }
         KeysCommand::Show { file } => {
             let password = std::env::var_os(KEY_PASSWORD_ENV).map(|p| p.into_encoded_bytes());
             anist::keys::describe_key_file(&file, password.as_deref())
