@@ -1,32 +1,12 @@
 //! End-to-end tests of `anist csv inspect`. All data is synthetic.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+
+mod common;
+use common::{anist, text};
 
 use anist::core::csvio::synthetic::write_people;
 use anist::core::csvio::{CsvWriter, Encoding, Unmappable, WriterOptions};
-
-fn anist(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_anist"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn anist");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// A temporary file removed on drop.
 struct TempFile(PathBuf);

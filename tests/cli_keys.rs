@@ -2,15 +2,12 @@
 //! are the published test-only keys of anist-client/tests/data.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
 
 fn anist(args: &[&str], password: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_anist"));
-    cmd.args(args).env_remove("ANIST_KEY_PASSWORD");
-    if let Some(p) = password {
-        cmd.env("ANIST_KEY_PASSWORD", p);
-    }
-    cmd.output().expect("run anist")
+    common::anist_with(args, b"", password)
 }
 
 fn out(o: &Output) -> String {

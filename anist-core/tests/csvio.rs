@@ -42,20 +42,8 @@ fn bad(line: u64, code: &'static str) -> Item {
     Err((line, code))
 }
 
-/// A reader that hands out at most `n` bytes per call.
-struct Trickle<'a> {
-    data: &'a [u8],
-    n: usize,
-}
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let k = self.n.min(buf.len()).min(self.data.len());
-        buf[..k].copy_from_slice(&self.data[..k]);
-        self.data = &self.data[k..];
-        Ok(k)
-    }
-}
+mod common;
+use common::Trickle;
 
 // ---------------------------------------------------------------- BOM, encodings
 

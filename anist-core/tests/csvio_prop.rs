@@ -2,7 +2,7 @@
 // Test helpers outside `#[test]` functions unwrap too (clippy.toml allows it in tests).
 #![allow(clippy::unwrap_used)]
 
-use std::io::{self, Read};
+use std::io::Read;
 
 use anist_core::csvio::{
     fold_header, is_1252_encodable, parse_date_it, Aliases, CsvReader, CsvWriter, DateStyle,
@@ -12,20 +12,8 @@ use anist_core::csvio::{
 use chrono::{Datelike, NaiveDate};
 use proptest::prelude::*;
 
-/// A reader that hands out at most `n` bytes per call.
-struct Trickle<'a> {
-    data: &'a [u8],
-    n: usize,
-}
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let k = self.n.min(buf.len()).min(self.data.len());
-        buf[..k].copy_from_slice(&self.data[..k]);
-        self.data = &self.data[k..];
-        Ok(k)
-    }
-}
+mod common;
+use common::Trickle;
 
 type Item = Result<(u64, Vec<String>), (u64, &'static str)>;
 
