@@ -105,6 +105,14 @@ fn refusal(status: u16, title: &'static str, detail: &'static str, reason: &str)
 
 /// GovWay's problem for an injected status.
 fn status_fault(status: u16) -> GwRefusal {
+    if status == 401 {
+        return refusal(
+            401,
+            "TokenAuthenticationFailed",
+            "Invalid token",
+            "injected fault",
+        );
+    }
     let (title, detail) = match status {
         500 => (
             "InternalResponseError",

@@ -106,9 +106,11 @@ pub enum Fault {
     RateLimited,
     /// If the request is valid, fail with PDND's 500 (audit pipeline down).
     InternalError,
-    /// A 5xx from the front: 500 `InternalResponseError`, 502
-    /// `BadResponse`, 503 `APIUnavailable`, 504 `EndpointReadTimeout`
-    /// (another code: `APIUnavailable` with that status).
+    /// An error status from the front: 401 `TokenAuthenticationFailed`
+    /// (a voucher the gateway no longer accepts), 500
+    /// `InternalResponseError`, 502 `BadResponse`, 503 `APIUnavailable`,
+    /// 504 `EndpointReadTimeout`; another 5xx is `APIUnavailable` with that
+    /// status, anything else 503 `APIUnavailable`.
     Status(u16),
     /// 429 `TooManyRequests`, with `Retry-After` in seconds if given.
     TooManyRequests {
