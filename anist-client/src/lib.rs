@@ -11,14 +11,18 @@
 //!   the single-flight voucher cache;
 //! - [`preflight`]: offline diagnosis of a client assertion;
 //! - [`modi`]: `Digest`, `Agid-JWT-Signature`, `Agid-JWT-TrackingEvidence`;
+//! - [`call`]: one JSON `POST` to an e-service through its gateway, with
+//!   its ModI headers, the voucher cache and typed gateway errors;
 //! - [`jws`]: compact JWS signing and unverified decoding;
 //! - [`clock`]: injected time;
 //! - [`ids`]: client and purpose ids;
-//! - `sandbox` (feature `sandbox`): a faithful local PDND on 127.0.0.1.
+//! - `sandbox` (feature `sandbox`): a faithful local PDND and GovWay-like
+//!   e-service front on 127.0.0.1.
 //!
 //! Nothing here prints, and nothing shows a key, a token or a codice fiscale
 //! in `Debug` output.
 
+pub mod call;
 pub mod clock;
 pub(crate) mod encoding;
 pub mod env;

@@ -33,6 +33,8 @@
 //! ```
 
 mod auth;
+mod front;
+mod gateway;
 pub mod registry;
 
 use std::collections::{HashMap, VecDeque};
@@ -47,7 +49,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
@@ -84,7 +86,17 @@ pub struct RateLimitConfig {
     pub interval_ms: u64,
 }
 
-/// A fault the sandbox injects into the next token request.
+/// A fault the sandbox injects into the next request of a [`Route`].
+///
+/// On the token route: `Delay` before handling; `RateLimited`,
+/// `TooManyRequests` and `LimitExceeded` answer as the rate limiter does
+/// (429 `007-10004`), `InternalError` and `Status` as PDND's 500 — the
+/// last three only if the request is valid.
+///
+/// On a front route, once the call has passed every check (and counted
+/// against the quota): `Delay` holds the call (and its concurrency slot)
+/// before the backend; the others answer instead of the backend with
+/// GovWay's problem for that status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -94,6 +106,61 @@ pub enum Fault {
     RateLimited,
     /// If the request is valid, fail with PDND's 500 (audit pipeline down).
     InternalError,
+    /// An error status from the front: 401 `TokenAuthenticationFailed`
+    /// (a voucher the gateway no longer accepts), 500
+    /// `InternalResponseError`, 502 `BadResponse`, 503 `APIUnavailable`,
+    /// 504 `EndpointReadTimeout`; another 5xx is `APIUnavailable` with that
+    /// status, anything else 503 `APIUnavailable`.
+    Status(u16),
+    /// 429 `TooManyRequests`, with `Retry-After` in seconds if given.
+    TooManyRequests {
+        /// The `Retry-After` value, seconds.
+        retry_after: Option<u32>,
+    },
+    /// 429 `LimitExceeded` (quota), without `Retry-After`.
+    LimitExceeded,
+}
+
+/// Where a fault is injected.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Route {
+    /// `POST /token.oauth2`.
+    Token,
+    /// An e-service on the front, by its path `<erogatore>/<service>/v1`
+    /// ([`registry::Front::path`]).
+    Front(String),
+}
+
+/// Knobs of the GovWay-like front (protocol reference §3.5, U4, U6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GatewayConfig {
+    /// `Agid-JWT-Signature` `iat` not older than this, seconds (default 300).
+    pub iat_max_age: i64,
+    /// Any `iat` at most this far in the future, seconds (default 5, i.e.
+    /// GovWay's 5000 ms).
+    pub future_tolerance: i64,
+    /// `Agid-JWT-TrackingEvidence` `iat` not older than this, seconds
+    /// (default 300, assumption U4).
+    pub audit_max_age: i64,
+    /// Compare the voucher's `digest.value` with the evidence's hash
+    /// case-sensitively (default false, assumption U6).
+    pub digest_case_sensitive: bool,
+    /// `Retry-After` of `429 TooManyRequests` from the concurrency limit,
+    /// seconds (default 1).
+    pub throttle_retry_after: u32,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            iat_max_age: 300,
+            future_tolerance: 5,
+            audit_max_age: 300,
+            digest_case_sensitive: false,
+            throttle_retry_after: 1,
+        }
+    }
 }
 
 /// How to start a sandbox.
@@ -106,6 +173,7 @@ pub struct SandboxConfig {
     signing_key: Option<Arc<PrivateKey>>,
     rate_limit: RateLimitConfig,
     strict: bool,
+    gateway: GatewayConfig,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -115,6 +183,7 @@ impl fmt::Debug for SandboxConfig {
             .field("seed", &self.seed)
             .field("rate_limit", &self.rate_limit)
             .field("strict", &self.strict)
+            .field("gateway", &self.gateway)
             .finish_non_exhaustive()
     }
 }
@@ -131,7 +200,15 @@ impl SandboxConfig {
             signing_key: None,
             rate_limit: DEFAULT_RATE_LIMIT,
             strict: true,
+            gateway: GatewayConfig::default(),
         }
+    }
+
+    /// Sets the front's time windows and throttling answer.
+    #[must_use]
+    pub fn gateway(mut self, gateway: GatewayConfig) -> Self {
+        self.gateway = gateway;
+        self
     }
 
     /// Listens on this port of 127.0.0.1 (0: any free port).
@@ -249,12 +326,18 @@ impl Sandbox {
             rate: config.rate_limit,
             rng: Mutex::new(rng),
             windows: Mutex::new(HashMap::new()),
-            faults: Mutex::new(VecDeque::new()),
+            faults: Mutex::new(HashMap::new()),
             token_requests: AtomicU64::new(0),
             vouchers_issued: AtomicU64::new(0),
+            gateway: config.gateway,
+            front: front::FrontState::default(),
         });
         let router = Router::new()
             .route("/token.oauth2", post(token))
+            .route(
+                "/govway/rest/in/{erogatore}/{service}/{version}/{*operation}",
+                any(front::handle),
+            )
             .route("/.well-known/jwks.json", get(jwks))
             .route("/keys/{kid}", get(client_key))
             .route("/status", get(status))
@@ -321,7 +404,34 @@ impl SandboxHandle {
     /// Queues a fault for the next token request (faults apply in order,
     /// one per request).
     pub fn inject(&self, fault: Fault) {
-        lock(&self.inner.faults).push_back(fault);
+        self.inject_at(Route::Token, fault);
+    }
+
+    /// Queues a fault for the next request of `route` (faults apply in
+    /// order, one per request of that route).
+    pub fn inject_at(&self, route: Route, fault: Fault) {
+        lock(&self.inner.faults)
+            .entry(route)
+            .or_default()
+            .push_back(fault);
+    }
+
+    /// The front URL of an e-service of the registry
+    /// (`<base>/govway/rest/in/<erogatore>/<service>/v1`), if published.
+    pub fn front_url(&self, eservice_id: &str) -> Option<String> {
+        let e = self.inner.registry.eservice(eservice_id)?;
+        let f = e.descriptor().front_profile()?;
+        Some(format!("{}/govway/rest/in/{}", self.base_url, f.path()))
+    }
+
+    /// How many requests reached the front, valid or not.
+    pub fn front_requests(&self) -> u64 {
+        self.inner.front.requests.load(Ordering::SeqCst)
+    }
+
+    /// How many calls the front let through to a backend.
+    pub fn backend_calls(&self) -> u64 {
+        self.inner.front.backend_calls.load(Ordering::SeqCst)
     }
 
     /// The `kid` (a UUID) of the key that signs vouchers.
@@ -376,9 +486,11 @@ struct Inner {
     rate: RateLimitConfig,
     rng: Mutex<SplitMix64>,
     windows: Mutex<HashMap<String, Window>>,
-    faults: Mutex<VecDeque<Fault>>,
+    faults: Mutex<HashMap<Route, VecDeque<Fault>>>,
     token_requests: AtomicU64,
     vouchers_issued: AtomicU64,
+    gateway: GatewayConfig,
+    front: front::FrontState,
 }
 
 /// A fixed window of the rate limiter (rate-limiter-flexible's model: the
@@ -397,6 +509,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Inner {
     fn uuid(&self) -> String {
         lock(&self.rng).uuid_v4()
+    }
+
+    /// The next fault queued for `route`.
+    fn next_fault(&self, route: &Route) -> Option<Fault> {
+        lock(&self.faults)
+            .get_mut(route)
+            .and_then(VecDeque::pop_front)
     }
 
     /// Counts a request for `tenant`; `Ok(remaining)` or `Err(())` when over.
@@ -578,7 +697,7 @@ fn internal_error(inner: &Inner, why: &str) -> Response {
 
 async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> Response {
     inner.token_requests.fetch_add(1, Ordering::SeqCst);
-    let fault = lock(&inner.faults).pop_front();
+    let fault = inner.next_fault(&Route::Token);
     if let Some(Fault::Delay(d)) = fault {
         tokio::time::sleep(d).await;
     }
@@ -597,14 +716,17 @@ async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes)
     };
     // 7. Rate limit per consumer tenant (valid requests only).
     let tenant = accepted.client.consumer();
-    if fault == Some(Fault::RateLimited) {
+    if matches!(
+        fault,
+        Some(Fault::RateLimited | Fault::TooManyRequests { .. } | Fault::LimitExceeded)
+    ) {
         return too_many(&inner, tenant, true);
     }
     let remaining = match inner.consume(tenant) {
         Ok(r) => r,
         Err(()) => return too_many(&inner, tenant, false),
     };
-    if fault == Some(Fault::InternalError) {
+    if matches!(fault, Some(Fault::InternalError | Fault::Status(_))) {
         return internal_error(&inner, "injected fault");
     }
     // 9. Sign.

@@ -89,6 +89,7 @@ pub struct Descriptor {
     daily_calls: u64,
     state: State,
     async_exchange: bool,
+    front: Option<Front>,
 }
 
 /// Smallest `voucherLifespan` PDND's catalogue allows, seconds.
@@ -107,7 +108,21 @@ impl Descriptor {
             daily_calls: 1000,
             state: State::Active,
             async_exchange: false,
+            front: None,
         }
+    }
+
+    /// Publishes the e-service on the sandbox's GovWay-like front with this
+    /// profile (without one the e-service gets vouchers but no calls).
+    #[must_use]
+    pub fn front(mut self, front: Front) -> Self {
+        self.front = Some(front);
+        self
+    }
+
+    /// The gateway profile, if the e-service is published on the front.
+    pub fn front_profile(&self) -> Option<&Front> {
+        self.front.as_ref()
     }
 
     /// Adds another audience (vouchers then carry them comma-joined).
@@ -180,6 +195,129 @@ impl Descriptor {
     pub fn is_async_only(&self) -> bool {
         self.async_exchange
     }
+}
+
+/// What answers behind the front once the gateway has let a call through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Backend {
+    /// `POST …/echo`: answers `{"received": <the JSON body>, "caller":
+    /// {"clientId", "purposeId", "eserviceId"}}` (no personal data).
+    #[default]
+    Echo,
+}
+
+/// How the GovWay-like front publishes an e-service (protocol reference
+/// §3, §4, §10.2): its path, the ModI patterns it enforces, its
+/// concurrency limit and the backend behind it. The daily quota is the
+/// descriptor's [`Descriptor::daily_calls`].
+///
+/// Calls go to `/govway/rest/in/<erogatore>/<service>/v1/<operation>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Front {
+    erogatore: String,
+    service: String,
+    integrity: bool,
+    audit: bool,
+    max_concurrency: u32,
+    audit_claims: Vec<String>,
+    backend: Backend,
+}
+
+/// Default of [`Front::max_concurrency`].
+pub const DEFAULT_MAX_CONCURRENCY: u32 = 10;
+
+impl Front {
+    /// An e-service published as `<erogatore>/<service>/v1`, with
+    /// INTEGRITY_REST_02 on, AUDIT_REST_02 off, at most
+    /// [`DEFAULT_MAX_CONCURRENCY`] calls in flight, the echo backend, and
+    /// the LG default TrackingEvidence claims `userID` and `userLocation`
+    /// required when AUDIT_REST_02 is on.
+    pub fn new(erogatore: &str, service: &str) -> Self {
+        Self {
+            erogatore: erogatore.to_string(),
+            service: service.to_string(),
+            integrity: true,
+            audit: false,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            audit_claims: vec!["userID".into(), "userLocation".into()],
+            backend: Backend::Echo,
+        }
+    }
+
+    /// Enforces INTEGRITY_REST_02 (`Digest` + `Agid-JWT-Signature`).
+    #[must_use]
+    pub fn integrity(mut self, on: bool) -> Self {
+        self.integrity = on;
+        self
+    }
+
+    /// Enforces AUDIT_REST_02 (`Agid-JWT-TrackingEvidence` bound to the
+    /// voucher's `digest`).
+    #[must_use]
+    pub fn audit(mut self, on: bool) -> Self {
+        self.audit = on;
+        self
+    }
+
+    /// At most this many calls in flight on the e-service; more get `429
+    /// TooManyRequests` with `Retry-After` (0: no limit).
+    #[must_use]
+    pub fn max_concurrency(mut self, calls: u32) -> Self {
+        self.max_concurrency = calls;
+        self
+    }
+
+    /// The TrackingEvidence claims required besides `iss`, `aud`, `jti`,
+    /// `iat` and `exp` (default `userID`, `userLocation`).
+    #[must_use]
+    pub fn audit_claims(mut self, claims: &[&str]) -> Self {
+        self.audit_claims = claims.iter().map(|c| (*c).to_string()).collect();
+        self
+    }
+
+    /// The backend behind the front.
+    #[must_use]
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// `<erogatore>/<service>/v1`: the path after `/govway/rest/in/`.
+    pub fn path(&self) -> String {
+        format!("{}/{}/v1", self.erogatore, self.service)
+    }
+
+    /// Whether INTEGRITY_REST_02 is enforced.
+    pub fn has_integrity(&self) -> bool {
+        self.integrity
+    }
+
+    /// Whether AUDIT_REST_02 is enforced.
+    pub fn has_audit(&self) -> bool {
+        self.audit
+    }
+
+    /// The concurrency limit (0: none).
+    pub fn concurrency_limit(&self) -> u32 {
+        self.max_concurrency
+    }
+
+    /// The required TrackingEvidence claims besides the standard ones.
+    pub fn required_audit_claims(&self) -> &[String] {
+        &self.audit_claims
+    }
+
+    /// The backend.
+    pub fn backend_kind(&self) -> Backend {
+        self.backend
+    }
+}
+
+fn path_segment_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// An e-service, its producer and its current descriptor.
@@ -417,6 +555,17 @@ pub enum RegistryError {
         /// The key size.
         bits: usize,
     },
+    /// A front path that is not `<segment>/<segment>` of letters, digits,
+    /// `-`, `_`, `.`, or that two e-services share.
+    #[error(
+        "sandbox registry: e-service {eservice} has an unusable or duplicate front path {path:?}"
+    )]
+    FrontPath {
+        /// The e-service id.
+        eservice: String,
+        /// The path.
+        path: String,
+    },
     /// A purpose associated with a client of another tenant.
     #[error("sandbox registry: client {client} belongs to another tenant than purpose {purpose}")]
     PurposeOfAnotherTenant {
@@ -437,6 +586,7 @@ impl ErrorCode for RegistryError {
             RegistryError::Audience { .. } => "sandbox_registry_audience",
             RegistryError::KeyTooSmall { .. } => "sandbox_registry_key_too_small",
             RegistryError::PurposeOfAnotherTenant { .. } => "sandbox_registry_purpose_tenant",
+            RegistryError::FrontPath { .. } => "sandbox_registry_front_path",
         }
     }
 }
@@ -527,6 +677,21 @@ impl RegistryBuilder {
         let eservices = index("e-service", self.eservices, |e| &e.id)?;
         let purposes = index("purpose", self.purposes, |p| &p.id)?;
         let clients = index("client", self.clients, |c| &c.id)?;
+        let mut fronts = std::collections::HashSet::new();
+        for e in eservices.values() {
+            if let Some(f) = &e.descriptor.front {
+                let path = f.path();
+                if !path_segment_ok(&f.erogatore)
+                    || !path_segment_ok(&f.service)
+                    || !fronts.insert(path.clone())
+                {
+                    return Err(RegistryError::FrontPath {
+                        eservice: e.id.clone(),
+                        path,
+                    });
+                }
+            }
+        }
         for e in eservices.values() {
             uuid("descriptor", &e.descriptor.id)?;
             if !tenants.contains_key(&e.producer) {
@@ -669,6 +834,22 @@ impl Registry {
             .find(|e| e.descriptor.audiences.iter().any(|a| a == audience))
     }
 
+    /// The e-service published on the front at `path`
+    /// (`<erogatore>/<service>/v1`).
+    pub fn eservice_by_front_path(&self, path: &str) -> Option<&EService> {
+        self.eservices.values().find(|e| {
+            e.descriptor
+                .front
+                .as_ref()
+                .is_some_and(|f| f.path() == path)
+        })
+    }
+
+    /// Every e-service.
+    pub fn eservices(&self) -> Vec<&EService> {
+        self.eservices.values().collect()
+    }
+
     /// The public key with `kid` uploaded on any client, and its client.
     pub fn key_by_kid(&self, kid: &str) -> Option<(&Client, &PublicKey)> {
         self.clients
@@ -697,6 +878,72 @@ impl Registry {
 
     pub(crate) fn purpose_by_str(&self, id: &str) -> Option<&Purpose> {
         self.purposes.get(id)
+    }
+}
+
+/// The default population's consumer tenant (a Comune).
+pub const DEFAULT_CONSUMER: &str = "6a1c4a0e-0d0b-4c38-9a47-3c4a1f0c2b11";
+/// The default population's producer tenant (the sandbox erogatore).
+pub const DEFAULT_PRODUCER: &str = "0f1e2d3c-4b5a-4697-8877-665544332211";
+/// The default population's client e-service.
+pub const DEFAULT_CLIENT: &str = "c9b73ff4-e203-4580-911b-689514d350c2";
+/// The echo e-service.
+pub const ECHO_ESERVICE: &str = "e0c0e0c0-1a2b-4c3d-8e4f-5a6b7c8d9e0f";
+/// The echo e-service's descriptor.
+pub const ECHO_DESCRIPTOR: &str = "e0c0d0d0-2b3c-4d4e-9f5a-6b7c8d9e0f1a";
+/// The default client's purpose on the echo e-service.
+pub const ECHO_PURPOSE: &str = "e0c0f0f0-3c4d-4e5f-8a6b-7c8d9e0f1a2b";
+/// The echo e-service's erogatore segment on the front.
+pub const ECHO_EROGATORE: &str = "AnistSandbox";
+/// The echo e-service's service segment on the front.
+pub const ECHO_SERVICE: &str = "echo";
+/// The echo e-service's audience: the voucher `aud` and the `aud` of its
+/// ModI tokens (assumption U5), shaped like ANPR's.
+pub const ECHO_AUDIENCE: &str = "https://sandbox.anist.invalid/govway/rest/in/AnistSandbox/echo/v1";
+
+impl Registry {
+    /// The sandbox's default population, to extend or build as is: the
+    /// tenants [`DEFAULT_CONSUMER`] and [`DEFAULT_PRODUCER`], the client
+    /// [`DEFAULT_CLIENT`] with `client_key` uploaded, and the echo
+    /// e-service ([`ECHO_ESERVICE`], front path `AnistSandbox/echo/v1`,
+    /// INTEGRITY_REST_02 and AUDIT_REST_02, 1,000 calls a day per client,
+    /// 10 in flight, vouchers of 600 s) with an active agreement and the
+    /// purpose [`ECHO_PURPOSE`].
+    ///
+    /// ```
+    /// use anist_client::keys::{PrivateKey, RsaBits};
+    /// use anist_client::sandbox::registry::{Registry, ECHO_ESERVICE};
+    /// let key = PrivateKey::generate(RsaBits::Rsa2048)?;
+    /// let r = Registry::default_builder(key.public_key().clone()).build()?;
+    /// assert!(r.eservice(ECHO_ESERVICE).unwrap().descriptor().front_profile().unwrap().has_audit());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn default_builder(client_key: PublicKey) -> RegistryBuilder {
+        Registry::builder()
+            .tenant(Tenant::new(DEFAULT_CONSUMER, "Comune di Prova (sandbox)"))
+            .tenant(Tenant::new(
+                DEFAULT_PRODUCER,
+                "Erogatore di Prova (sandbox)",
+            ))
+            .eservice(EService::new(
+                ECHO_ESERVICE,
+                DEFAULT_PRODUCER,
+                Descriptor::new(ECHO_DESCRIPTOR, ECHO_AUDIENCE)
+                    .voucher_lifespan(600)
+                    .daily_calls(1000)
+                    .front(
+                        Front::new(ECHO_EROGATORE, ECHO_SERVICE)
+                            .integrity(true)
+                            .audit(true),
+                    ),
+            ))
+            .agreement(Agreement::new(ECHO_ESERVICE, DEFAULT_CONSUMER))
+            .purpose(Purpose::new(ECHO_PURPOSE, ECHO_ESERVICE, DEFAULT_CONSUMER))
+            .client(
+                Client::new(DEFAULT_CLIENT, DEFAULT_CONSUMER)
+                    .key(client_key)
+                    .purpose(ECHO_PURPOSE),
+            )
     }
 }
 

@@ -61,6 +61,35 @@ pub const DEFAULT_RENEW_MARGIN: i64 = 60;
 /// seconds (assumption U4 of the protocol reference).
 pub const DEFAULT_AUDIT_MAX_AGE: i64 = 240;
 
+/// What a fetcher needs to build the TrackingEvidence of an AUDIT_REST_02
+/// voucher: who asks, and the e-service audience the evidence names.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct EvidenceSpec {
+    context: AuditContext,
+    audience: String,
+}
+
+impl EvidenceSpec {
+    /// The audit context (claims `userID`, `userLocation`, `LoA`).
+    pub fn context(&self) -> &AuditContext {
+        &self.context
+    }
+
+    /// The evidence's `aud` (by default the e-service's voucher audience).
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+}
+
+impl fmt::Debug for EvidenceSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EvidenceSpec")
+            .field("context", &self.context)
+            .field("audience", &self.audience)
+            .finish()
+    }
+}
+
 /// What identifies a reusable voucher.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct VoucherKey {
@@ -69,6 +98,7 @@ pub struct VoucherKey {
     kid: Kid,
     purpose_id: PurposeId,
     audit: Option<[u8; 32]>,
+    evidence: Option<Arc<EvidenceSpec>>,
 }
 
 impl VoucherKey {
@@ -85,6 +115,7 @@ impl VoucherKey {
             kid,
             purpose_id,
             audit: None,
+            evidence: None,
         }
     }
 
@@ -95,6 +126,28 @@ impl VoucherKey {
     pub fn with_audit(mut self, context: &AuditContext) -> Self {
         self.audit = Some(context.fingerprint());
         self
+    }
+
+    /// The same key for AUDIT_REST_02 calls on behalf of `context` to the
+    /// e-service whose audience is `audience`: the fetcher signs a
+    /// TrackingEvidence for them, binds the voucher to it (the assertion's
+    /// `digest`) and returns both. Unlike [`Self::with_audit`], the key
+    /// keeps the context, since the fetcher must sign it; its `Debug`
+    /// still hides the user id.
+    #[must_use]
+    pub fn with_tracking_evidence(mut self, context: &AuditContext, audience: &str) -> Self {
+        self.audit = Some(context.fingerprint());
+        self.evidence = Some(Arc::new(EvidenceSpec {
+            context: context.clone(),
+            audience: audience.to_string(),
+        }));
+        self
+    }
+
+    /// What the TrackingEvidence is built from, when the key was made by
+    /// [`Self::with_tracking_evidence`].
+    pub fn evidence(&self) -> Option<&EvidenceSpec> {
+        self.evidence.as_deref()
     }
 
     /// The environment.
@@ -131,6 +184,10 @@ impl fmt::Debug for VoucherKey {
             .field("kid", &self.kid)
             .field("purpose_id", &self.purpose_id)
             .field("audit", &self.audit.map(|a| hex_lower(&a[..6])))
+            .field(
+                "evidence_audience",
+                &self.evidence.as_ref().map(|e| e.audience.as_str()),
+            )
             .finish()
     }
 }

@@ -48,6 +48,7 @@ use anist_core::ErrorCode;
 use crate::clock::Clock;
 use crate::env::PdndEndpoints;
 use crate::keys::PrivateKey;
+use crate::modi::{ModiSigner, TrackingEvidence};
 use crate::rng::SplitMix64;
 use crate::voucher::assertion::{AssertionBuilder, DEFAULT_ASSERTION_LIFETIME};
 use crate::voucher::cache::{FetchedVoucher, TokenFetcher, VoucherKey};
@@ -455,6 +456,8 @@ pub struct HttpTokenFetcher {
     assertion_lifetime: i64,
     retry: RetryPolicy,
     rng: Mutex<SplitMix64>,
+    modi_key: Option<Arc<PrivateKey>>,
+    evidence_lifetime: Option<i64>,
 }
 
 impl fmt::Debug for HttpTokenFetcher {
@@ -468,7 +471,7 @@ impl fmt::Debug for HttpTokenFetcher {
 }
 
 /// True for `https://…`, and for `http://` to a loopback host.
-fn transport_allowed(url: &str) -> bool {
+pub(crate) fn transport_allowed(url: &str) -> bool {
     if url.starts_with("https://") {
         return true;
     }
@@ -527,7 +530,26 @@ impl HttpTokenFetcher {
             assertion_lifetime: DEFAULT_ASSERTION_LIFETIME,
             retry: RetryPolicy::default(),
             rng: Mutex::new(SplitMix64::from_entropy()),
+            modi_key: None,
+            evidence_lifetime: None,
         })
+    }
+
+    /// Signs TrackingEvidences with this key instead of the assertion key
+    /// (it must be registered on the same PDND client; assumption U18).
+    #[must_use]
+    pub fn modi_key(mut self, key: Arc<PrivateKey>) -> Self {
+        self.modi_key = Some(key);
+        self
+    }
+
+    /// Sets `exp - iat` of the TrackingEvidences (1..=3600 s, default
+    /// [`crate::modi::DEFAULT_TRACKING_EVIDENCE_LIFETIME`]; checked when
+    /// one is signed).
+    #[must_use]
+    pub fn evidence_lifetime(mut self, seconds: i64) -> Self {
+        self.evidence_lifetime = Some(seconds);
+        self
     }
 
     /// Sets the retry policy.
@@ -552,11 +574,36 @@ impl HttpTokenFetcher {
         &self.endpoints
     }
 
-    /// One attempt, no retry: a fresh assertion, one `POST`.
+    /// One attempt, no retry: a fresh assertion, one `POST`. For keys with
+    /// an audit context use [`Self::request_once_with_evidence`] (the
+    /// voucher is useless without its evidence).
     ///
     /// # Errors
-    /// [`FetchError`] saying what happened to the request.
+    /// [`FetchError`] saying what happened to the request;
+    /// [`FetchError::NotSent`] for a key with an audit context.
     pub async fn request_once(&self, key: &VoucherKey) -> Result<TokenResponse, FetchError> {
+        if key.has_audit_context() {
+            return Err(FetchError::NotSent {
+                reason: "a voucher bound to an audit context needs its TrackingEvidence: use request_once_with_evidence or fetch".into(),
+            });
+        }
+        self.request_once_with_evidence(key).await.map(|(r, _)| r)
+    }
+
+    /// One attempt, no retry. For a key made with
+    /// [`VoucherKey::with_tracking_evidence`] (AUDIT_REST_02) it first signs
+    /// a fresh TrackingEvidence with [`ModiSigner::tracking_evidence`],
+    /// puts its SHA-256 in the assertion's `digest`, and returns it with
+    /// the answer.
+    ///
+    /// # Errors
+    /// [`FetchError`] saying what happened to the request;
+    /// [`FetchError::NotSent`] for a key made with only
+    /// [`VoucherKey::with_audit`] (a fingerprint cannot be signed).
+    pub async fn request_once_with_evidence(
+        &self,
+        key: &VoucherKey,
+    ) -> Result<(TokenResponse, Option<TrackingEvidence>), FetchError> {
         if key.kid() != self.key.kid() {
             return Err(FetchError::NotSent {
                 reason: format!(
@@ -566,21 +613,51 @@ impl HttpTokenFetcher {
                 ),
             });
         }
-        if key.has_audit_context() {
-            return Err(FetchError::NotSent {
-                reason: "vouchers bound to an audit context (AUDIT_REST_02) are not supported by this fetcher yet".into(),
-            });
-        }
-        let assertion = AssertionBuilder::new(
+        let evidence = match (key.has_audit_context(), key.evidence()) {
+            (false, _) => None,
+            (true, None) => {
+                return Err(FetchError::NotSent {
+                    reason: "the voucher key has only an audit fingerprint (with_audit): build it with with_tracking_evidence so the TrackingEvidence can be signed".into(),
+                })
+            }
+            (true, Some(spec)) => {
+                let modi_key = self.modi_key.as_ref().unwrap_or(&self.key);
+                let mut signer = ModiSigner::new(key.client_id().clone(), Arc::clone(modi_key));
+                if let Some(seconds) = self.evidence_lifetime {
+                    signer = signer
+                        .with_tracking_evidence_lifetime(seconds)
+                        .map_err(|e| FetchError::NotSent {
+                            reason: e.to_string(),
+                        })?;
+                }
+                let te = signer
+                    .tracking_evidence(
+                        spec.context(),
+                        key.purpose_id(),
+                        spec.audience(),
+                        self.clock.as_ref(),
+                    )
+                    .map_err(|e| FetchError::NotSent {
+                        reason: format!("the TrackingEvidence could not be signed: {e}"),
+                    })?;
+                Some(te)
+            }
+        };
+        let mut builder = AssertionBuilder::new(
             key.client_id().clone(),
             key.purpose_id().clone(),
             &self.endpoints,
         )
-        .lifetime(self.assertion_lifetime)
-        .build(&self.key, self.clock.as_ref())
-        .map_err(|e| FetchError::NotSent {
-            reason: e.to_string(),
-        })?;
+        .lifetime(self.assertion_lifetime);
+        if let Some(te) = &evidence {
+            builder = builder.digest(te.digest().clone());
+        }
+        let assertion =
+            builder
+                .build(&self.key, self.clock.as_ref())
+                .map_err(|e| FetchError::NotSent {
+                    reason: e.to_string(),
+                })?;
         let request = TokenRequest::new(key.client_id().clone(), &assertion);
         let mut builder = self.http.post(self.endpoints.token_url());
         for (name, value) in TokenRequest::headers() {
@@ -628,12 +705,13 @@ impl HttpTokenFetcher {
             .find(|(n, _)| n.eq_ignore_ascii_case("retry-after"))
             .and_then(|(_, v)| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        parse_token_response(
+        let response = parse_token_response(
             status,
             headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
             &body,
         )
-        .map_err(|e| FetchError::from_token_error(e, retry_after))
+        .map_err(|e| FetchError::from_token_error(e, retry_after))?;
+        Ok((response, evidence))
     }
 }
 
@@ -643,8 +721,11 @@ impl TokenFetcher for HttpTokenFetcher {
     async fn fetch(&self, key: &VoucherKey) -> Result<FetchedVoucher, FetchError> {
         let mut attempt = 1;
         loop {
-            let error = match self.request_once(key).await {
-                Ok(r) => return Ok(FetchedVoucher::new(r.voucher)),
+            let error = match self.request_once_with_evidence(key).await {
+                Ok((r, Some(te))) => {
+                    return Ok(FetchedVoucher::with_tracking_evidence(r.voucher, te))
+                }
+                Ok((r, None)) => return Ok(FetchedVoucher::new(r.voucher)),
                 Err(e) => e,
             };
             let delay = {

@@ -1,0 +1,772 @@
+//! One JSON `POST` to an e-service through its GovWay gateway, with every
+//! ModI header its profile needs (protocol reference §3, §4, §5):
+//!
+//! - `Authorization: Bearer <voucher>` from the shared [`VoucherCache`];
+//! - INTEGRITY_REST_02: `Digest` over the exact bytes sent and
+//!   `Agid-JWT-Signature` signing it with `Content-Type` (and
+//!   `Content-Encoding` if the profile sends one), fresh `jti` per attempt;
+//! - AUDIT_REST_02: the `Agid-JWT-TrackingEvidence` the voucher is bound
+//!   to (the voucher key must be made with
+//!   [`VoucherKey::with_tracking_evidence`]).
+//!
+//! A 401 from the gateway drops the voucher and retries once with a new
+//! one; `429 TooManyRequests` is retried after its `Retry-After` (at most
+//! [`ThrottlePolicy::max_retries`] times); nothing else is retried here.
+//! Gateway errors keep `govway_id` and the problem title ([`CallError`]).
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use anist_client::call::{Caller, ServiceProfile};
+//! use anist_client::clock::SystemClock;
+//! use anist_client::env::Environment;
+//! use anist_client::ids::{ClientId, PurposeId};
+//! use anist_client::keys::PrivateKey;
+//! use anist_client::modi::{AuditContext, ModiSigner};
+//! use anist_client::voucher::cache::{VoucherCache, VoucherKey};
+//! use anist_client::voucher::http::HttpTokenFetcher;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let key = Arc::new(PrivateKey::from_file("client.pem", None)?);
+//! let client = ClientId::parse("c9b73ff4-e203-4580-911b-689514d350c2")?;
+//! let fetcher = HttpTokenFetcher::new(Environment::Collaudo.endpoints(), Arc::clone(&key), Arc::new(SystemClock))?;
+//! let cache = Arc::new(VoucherCache::new(fetcher, Arc::new(SystemClock)));
+//! let caller = Caller::new(cache, ModiSigner::new(client.clone(), Arc::clone(&key)), Arc::new(SystemClock))?;
+//! let audience = "https://modipa-val.example.invalid/govway/rest/in/Ente/servizio/v1";
+//! let profile = ServiceProfile::new(audience, audience).audit(true);
+//! let voucher_key = VoucherKey::new(
+//!     Environment::Collaudo,
+//!     client,
+//!     key.kid().clone(),
+//!     PurposeId::parse("ffe23164-4b19-4ac4-8ee3-2a259dc2b81e")?,
+//! )
+//! .with_tracking_evidence(&AuditContext::new("operatore-42", "c_h501")?, audience);
+//! let answer = caller.post_json(&profile, &voucher_key, "operazione", br#"{"a":1}"#).await?;
+//! let _json: serde_json::Value = answer.json()?;
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anist_core::ErrorCode;
+use serde_json::Value;
+
+use crate::clock::Clock;
+use crate::modi::{IntegrityRequest, ModiSigner, TRACKING_EVIDENCE_HEADER};
+use crate::rng::SplitMix64;
+use crate::voucher::cache::{CachedVoucher, TokenFetcher, VoucherCache, VoucherKey};
+use crate::voucher::http::{transport_allowed, FetchError, HttpOptions, Sent};
+
+/// Default timeout of one e-service call (§5: REST e-service 30 s).
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest e-service answer read, bytes.
+pub const MAX_CALL_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+/// The only body type this helper sends.
+pub const JSON: &str = "application/json";
+
+/// What differs between e-services, as far as one call is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceProfile {
+    url: String,
+    audience: String,
+    integrity: bool,
+    audit: bool,
+    content_encoding: Option<String>,
+}
+
+impl ServiceProfile {
+    /// An e-service whose gateway URL (up to and including the version,
+    /// e.g. `https://…/govway/rest/in/<erogatore>/<service>/v1`) is `url`
+    /// and whose ModI audience is `audience` (by default the voucher
+    /// audience, assumption U5). INTEGRITY_REST_02 on, AUDIT_REST_02 off,
+    /// no `Content-Encoding`.
+    pub fn new(url: &str, audience: &str) -> Self {
+        Self {
+            url: url.trim_end_matches('/').to_string(),
+            audience: audience.to_string(),
+            integrity: true,
+            audit: false,
+            content_encoding: None,
+        }
+    }
+
+    /// Sends `Digest` + `Agid-JWT-Signature`.
+    #[must_use]
+    pub fn integrity(mut self, on: bool) -> Self {
+        self.integrity = on;
+        self
+    }
+
+    /// Sends `Agid-JWT-TrackingEvidence` (the voucher key needs an
+    /// evidence spec).
+    #[must_use]
+    pub fn audit(mut self, on: bool) -> Self {
+        self.audit = on;
+        self
+    }
+
+    /// Sends (and signs) this `Content-Encoding`, e.g. `UTF-8` as IDPAY
+    /// and OMSP do.
+    #[must_use]
+    pub fn content_encoding(mut self, value: Option<&str>) -> Self {
+        self.content_encoding = value.map(str::to_string);
+        self
+    }
+
+    /// The gateway URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The ModI audience.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// Whether INTEGRITY_REST_02 applies.
+    pub fn has_integrity(&self) -> bool {
+        self.integrity
+    }
+
+    /// Whether AUDIT_REST_02 applies.
+    pub fn has_audit(&self) -> bool {
+        self.audit
+    }
+}
+
+/// A GovWay error answer (RFC 7807 body and `GovWay-Transaction-*`
+/// headers), read leniently: whatever is missing stays `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GatewayProblem {
+    /// The HTTP status.
+    pub status: u16,
+    /// `title`: GovWay's error code (`InteroperabilityInvalidRequest`,
+    /// `LimitExceeded`…), or the `GovWay-Transaction-ErrorType` header.
+    pub title: Option<String>,
+    /// `detail`.
+    pub detail: Option<String>,
+    /// `type`.
+    pub problem_type: Option<String>,
+    /// `govway_id`, or the `GovWay-Transaction-ID` header: quote it to the
+    /// erogatore's support.
+    pub govway_id: Option<String>,
+    /// `Retry-After`, when sent.
+    pub retry_after: Option<Duration>,
+    /// `X-RateLimit-Reset`, when sent.
+    pub rate_limit_reset: Option<Duration>,
+}
+
+fn short(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(500).collect()
+}
+
+impl GatewayProblem {
+    /// Reads a gateway answer. Never fails: a body that is not a JSON
+    /// object leaves the body fields empty.
+    pub fn parse<'a>(
+        status: u16,
+        headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+        body: &[u8],
+    ) -> Self {
+        let mut p = GatewayProblem {
+            status,
+            ..Self::default()
+        };
+        let mut header_id = None;
+        let mut header_type = None;
+        for (name, value) in headers {
+            let secs = || value.trim().parse::<u64>().ok().map(Duration::from_secs);
+            if name.eq_ignore_ascii_case("govway-transaction-id") {
+                header_id = Some(short(value));
+            } else if name.eq_ignore_ascii_case("govway-transaction-errortype") {
+                header_type = Some(short(value));
+            } else if name.eq_ignore_ascii_case("retry-after") {
+                p.retry_after = secs();
+            } else if name.eq_ignore_ascii_case("x-ratelimit-reset") {
+                p.rate_limit_reset = secs();
+            }
+        }
+        if let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(body) {
+            let text = |k: &str| m.get(k).and_then(Value::as_str).map(short);
+            p.title = text("title");
+            p.detail = text("detail");
+            p.problem_type = text("type");
+            p.govway_id = text("govway_id");
+        }
+        p.title = p.title.or(header_type);
+        p.govway_id = p.govway_id.or(header_id);
+        p
+    }
+
+    fn title_is(&self, t: &str) -> bool {
+        self.title.as_deref() == Some(t)
+    }
+}
+
+/// What happened to a call that gave no answer to use. Every variant has
+/// a stable [`ErrorCode::code`]; messages never carry a token or the body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallError {
+    /// The call was not sent (bad URL, profile and key disagree, signing
+    /// failed…).
+    #[error("the e-service call was not sent: {reason}")]
+    NotSent {
+        /// Why.
+        reason: String,
+    },
+    /// No voucher could be obtained.
+    #[error(transparent)]
+    Voucher(#[from] FetchError),
+    /// The gateway refused the call (400, 401 after one renewal, 403, 404,
+    /// 409…). Not retryable as is.
+    #[error("the gateway refused the call: {} {} (govway_id {})", .problem.status, .problem.title.as_deref().unwrap_or("(no title)"), .problem.govway_id.as_deref().unwrap_or("absent"))]
+    Refused {
+        /// The gateway's problem.
+        problem: Box<GatewayProblem>,
+    },
+    /// 429 `LimitExceeded`: the quota is exhausted until its window resets.
+    /// Not retryable.
+    #[error("the e-service quota is exhausted{} (govway_id {})", .reset.map(|r| format!("; it resets in {} s", r.as_secs())).unwrap_or_default(), .problem.govway_id.as_deref().unwrap_or("absent"))]
+    QuotaExceeded {
+        /// When the quota resets, if said (`X-RateLimit-Reset`).
+        reset: Option<Duration>,
+        /// The gateway's problem.
+        problem: Box<GatewayProblem>,
+    },
+    /// 429 `TooManyRequests`: retryable after `wait`.
+    #[error("the gateway throttled the call: retry after {} ms (govway_id {})", .wait.as_millis(), .problem.govway_id.as_deref().unwrap_or("absent"))]
+    Throttled {
+        /// How long to wait (`Retry-After`, or 1 s when absent).
+        wait: Duration,
+        /// The gateway's problem.
+        problem: Box<GatewayProblem>,
+    },
+    /// 5xx from the gateway or the service behind it.
+    #[error("the gateway answered {} {} (govway_id {})", .problem.status, .problem.title.as_deref().unwrap_or("(no title)"), .problem.govway_id.as_deref().unwrap_or("absent"))]
+    Server {
+        /// The gateway's problem.
+        problem: Box<GatewayProblem>,
+    },
+    /// No answer in time.
+    #[error("the e-service call timed out ({})", match .sent { Sent::No => "while connecting: not sent", _ => "it may have been processed" })]
+    TimedOut {
+        /// Whether it may have reached the service.
+        sent: Sent,
+    },
+    /// The connection failed.
+    #[error("the e-service call failed on the network: {reason}")]
+    Network {
+        /// Whether it may have reached the service.
+        sent: Sent,
+        /// The transport's reason.
+        reason: String,
+    },
+    /// An answer that cannot be read: too large, a status the protocol
+    /// does not foresee, or a body that is not what was expected.
+    #[error("the e-service answer could not be read (status {status}): {reason}")]
+    Unparseable {
+        /// The status.
+        status: u16,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl ErrorCode for CallError {
+    fn code(&self) -> &'static str {
+        match self {
+            CallError::NotSent { .. } => "call_not_sent",
+            CallError::Voucher(e) => e.code(),
+            CallError::Refused { .. } => "gateway_refused",
+            CallError::QuotaExceeded { .. } => "gateway_quota_exceeded",
+            CallError::Throttled { .. } => "gateway_throttled",
+            CallError::Server { .. } => "gateway_server_error",
+            CallError::TimedOut { .. } => "gateway_timeout",
+            CallError::Network { .. } => "gateway_network",
+            CallError::Unparseable { .. } => "gateway_unparseable",
+        }
+    }
+}
+
+impl CallError {
+    /// The gateway's problem, when it answered with one.
+    pub fn problem(&self) -> Option<&GatewayProblem> {
+        match self {
+            CallError::Refused { problem }
+            | CallError::QuotaExceeded { problem, .. }
+            | CallError::Throttled { problem, .. }
+            | CallError::Server { problem } => Some(problem),
+            _ => None,
+        }
+    }
+
+    /// The gateway's transaction id (`govway_id`), when it sent one.
+    pub fn govway_id(&self) -> Option<&str> {
+        self.problem().and_then(|p| p.govway_id.as_deref())
+    }
+
+    /// The problem title (GovWay's error code), when there is one.
+    pub fn title(&self) -> Option<&str> {
+        self.problem().and_then(|p| p.title.as_deref())
+    }
+
+    /// Whether the call was sent.
+    pub fn sent(&self) -> Sent {
+        match self {
+            CallError::NotSent { .. } | CallError::Voucher(_) => Sent::No,
+            CallError::TimedOut { sent } | CallError::Network { sent, .. } => *sent,
+            _ => Sent::Yes,
+        }
+    }
+
+    /// Whether trying again later may succeed (§5): throttling, 502/503/
+    /// 504, timeouts and network failures (for idempotent operations
+    /// only), and retryable voucher failures. Refusals and quota are final.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            CallError::Throttled { .. }
+            | CallError::TimedOut { .. }
+            | CallError::Network { .. } => true,
+            CallError::Server { problem } => matches!(problem.status, 502..=504),
+            CallError::Voucher(e) => e.is_retryable(),
+            _ => false,
+        }
+    }
+
+    /// The wait the gateway asked for, when it asked.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            CallError::Throttled { wait, .. } => Some(*wait),
+            _ => None,
+        }
+    }
+
+    /// Classifies a gateway error answer (status ≥ 300).
+    pub fn from_answer(problem: GatewayProblem) -> Self {
+        let problem = Box::new(problem);
+        match problem.status {
+            429 if problem.title_is("LimitExceeded") => CallError::QuotaExceeded {
+                reset: problem.rate_limit_reset,
+                problem,
+            },
+            // TooManyRequests, or a bare 429 that asks to wait, is throttling.
+            429 if problem.title_is("TooManyRequests") || problem.retry_after.is_some() => {
+                CallError::Throttled {
+                    wait: problem.retry_after.unwrap_or(Duration::from_secs(1)),
+                    problem,
+                }
+            }
+            // A bare 429 without a wait: a quota (assumption U15).
+            429 => CallError::QuotaExceeded {
+                reset: problem.rate_limit_reset,
+                problem,
+            },
+            400..=499 => CallError::Refused { problem },
+            500..=599 => CallError::Server { problem },
+            status => CallError::Unparseable {
+                status,
+                reason: format!("unexpected status {status}"),
+            },
+        }
+    }
+}
+
+/// A successful answer.
+#[derive(Clone)]
+pub struct CallResponse {
+    status: u16,
+    govway_id: Option<String>,
+    body: Vec<u8>,
+    attempts: u32,
+}
+
+impl fmt::Debug for CallResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallResponse")
+            .field("status", &self.status)
+            .field("govway_id", &self.govway_id)
+            .field("body_bytes", &self.body.len())
+            .field("attempts", &self.attempts)
+            .finish()
+    }
+}
+
+impl CallResponse {
+    /// The status (2xx).
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// `GovWay-Transaction-ID`, when sent.
+    pub fn govway_id(&self) -> Option<&str> {
+        self.govway_id.as_deref()
+    }
+
+    /// The body bytes.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// How many requests were sent (1, or more after a renewal or a
+    /// throttling wait).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The body as JSON.
+    ///
+    /// # Errors
+    /// [`CallError::Unparseable`] when it is not.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, CallError> {
+        serde_json::from_slice(&self.body).map_err(|e| CallError::Unparseable {
+            status: self.status,
+            reason: format!("the body is not the expected JSON: {e}"),
+        })
+    }
+}
+
+/// How `429 TooManyRequests` is retried by [`Caller::post_json`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottlePolicy {
+    /// Retries after throttling, at most (default 3, §5).
+    pub max_retries: u32,
+    /// Longest `Retry-After` honoured (default 60 s, §5); a longer one is
+    /// returned as [`CallError::Throttled`].
+    pub max_wait: Duration,
+    /// Seed of the jitter (`None`: from the system).
+    pub seed: Option<u64>,
+}
+
+impl Default for ThrottlePolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            max_wait: Duration::from_secs(60),
+            seed: None,
+        }
+    }
+}
+
+/// Sends e-service calls with vouchers from a shared cache and ModI
+/// headers signed by one [`ModiSigner`].
+pub struct Caller<F: TokenFetcher<Error = FetchError>> {
+    http: reqwest::Client,
+    cache: Arc<VoucherCache<F>>,
+    signer: ModiSigner,
+    clock: Arc<dyn Clock>,
+    throttle: ThrottlePolicy,
+    rng: Mutex<SplitMix64>,
+}
+
+impl<F: TokenFetcher<Error = FetchError>> fmt::Debug for Caller<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Caller")
+            .field("cache", &self.cache)
+            .field("signer_kid", &self.signer.key().kid())
+            .field("throttle", &self.throttle)
+            .finish_non_exhaustive()
+    }
+}
+
+fn from_reqwest(e: &reqwest::Error, body_started: bool) -> CallError {
+    let sent = if body_started {
+        Sent::Yes
+    } else if e.is_connect() {
+        Sent::No
+    } else {
+        Sent::Maybe
+    };
+    if e.is_timeout() {
+        CallError::TimedOut { sent }
+    } else {
+        let mut reason = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            reason.push_str(": ");
+            reason.push_str(&s.to_string());
+            source = s.source();
+        }
+        CallError::Network { sent, reason }
+    }
+}
+
+impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
+    /// A caller with the default HTTP options (timeout
+    /// [`DEFAULT_CALL_TIMEOUT`]) and [`ThrottlePolicy`].
+    ///
+    /// # Errors
+    /// [`CallError::NotSent`] if the HTTP client cannot be built.
+    pub fn new(
+        cache: Arc<VoucherCache<F>>,
+        signer: ModiSigner,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, CallError> {
+        Self::with_options(
+            cache,
+            signer,
+            clock,
+            &HttpOptions::default().timeout(DEFAULT_CALL_TIMEOUT),
+        )
+    }
+
+    /// As [`Self::new`], with explicit HTTP options.
+    ///
+    /// # Errors
+    /// As [`Self::new`].
+    pub fn with_options(
+        cache: Arc<VoucherCache<F>>,
+        signer: ModiSigner,
+        clock: Arc<dyn Clock>,
+        options: &HttpOptions,
+    ) -> Result<Self, CallError> {
+        let http = options.build_client().map_err(|e| CallError::NotSent {
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            http,
+            cache,
+            signer,
+            clock,
+            throttle: ThrottlePolicy::default(),
+            rng: Mutex::new(SplitMix64::from_entropy()),
+        })
+    }
+
+    /// Sets how throttling is retried.
+    #[must_use]
+    pub fn throttle_policy(mut self, policy: ThrottlePolicy) -> Self {
+        if let Some(seed) = policy.seed {
+            self.rng = Mutex::new(SplitMix64::new(seed));
+        }
+        self.throttle = policy;
+        self
+    }
+
+    /// The voucher cache.
+    pub fn cache(&self) -> &VoucherCache<F> {
+        &self.cache
+    }
+
+    /// `POST <profile url>/<operation>` with `body` (exact JSON bytes,
+    /// sent and digested as they are), the voucher of `key` and the
+    /// profile's ModI headers.
+    ///
+    /// # Errors
+    /// [`CallError`], saying what happened to the call.
+    pub async fn post_json(
+        &self,
+        profile: &ServiceProfile,
+        key: &VoucherKey,
+        operation: &str,
+        body: &[u8],
+    ) -> Result<CallResponse, CallError> {
+        let url = format!("{}/{}", profile.url, operation.trim_start_matches('/'));
+        if !transport_allowed(&url) {
+            return Err(CallError::NotSent {
+                reason: format!(
+                    "the e-service URL {url} is not https:// (plain http:// is allowed only to loopback)"
+                ),
+            });
+        }
+        if profile.audit && key.evidence().is_none() {
+            return Err(CallError::NotSent {
+                reason: "the e-service applies AUDIT_REST_02: make the voucher key with with_tracking_evidence".into(),
+            });
+        }
+        let mut renewed = false;
+        let mut throttled = 0u32;
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let cached = self.cache.get(key).await?;
+            match self.send_once(profile, &url, &cached, body).await {
+                Ok(mut r) => {
+                    r.attempts = attempts;
+                    return Ok(r);
+                }
+                Err(CallError::Refused { problem }) if problem.status == 401 && !renewed => {
+                    renewed = true;
+                    self.cache.invalidate(key, &cached);
+                }
+                Err(CallError::Throttled { wait, problem }) => {
+                    if throttled >= self.throttle.max_retries || wait > self.throttle.max_wait {
+                        return Err(CallError::Throttled { wait, problem });
+                    }
+                    throttled += 1;
+                    let extra = {
+                        let mut rng = self
+                            .rng
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        rng.up_to(u64::try_from(wait.as_millis() / 4).unwrap_or(u64::MAX))
+                    };
+                    tokio::time::sleep(wait + Duration::from_millis(extra)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        profile: &ServiceProfile,
+        url: &str,
+        cached: &CachedVoucher,
+        body: &[u8],
+    ) -> Result<CallResponse, CallError> {
+        let mut builder = self
+            .http
+            .post(url)
+            .header("Authorization", cached.voucher().authorization())
+            .header("Content-Type", JSON)
+            .header("Accept", JSON);
+        if let Some(ce) = &profile.content_encoding {
+            builder = builder.header("Content-Encoding", ce.as_str());
+        }
+        if profile.integrity {
+            let mut req = IntegrityRequest::new(&profile.audience)
+                .body(body)
+                .content_type(JSON);
+            if let Some(ce) = &profile.content_encoding {
+                req = req.content_encoding(ce);
+            }
+            let headers = self
+                .signer
+                .integrity(&req, self.clock.as_ref())
+                .map_err(|e| CallError::NotSent {
+                    reason: format!("the ModI signature could not be made: {e}"),
+                })?;
+            for (name, value) in headers.headers() {
+                builder = builder.header(name, value);
+            }
+        }
+        if profile.audit {
+            let Some(te) = cached.tracking_evidence() else {
+                return Err(CallError::NotSent {
+                    reason: "the voucher has no TrackingEvidence".into(),
+                });
+            };
+            builder = builder.header(TRACKING_EVIDENCE_HEADER, te.jws().as_str());
+        }
+        let mut response = builder
+            .body(body.to_vec())
+            .send()
+            .await
+            .map_err(|e| from_reqwest(&e, false))?;
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let mut bytes = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if bytes.len() + chunk.len() > MAX_CALL_RESPONSE_BYTES {
+                        return Err(CallError::Unparseable {
+                            status,
+                            reason: format!(
+                                "the answer is larger than {MAX_CALL_RESPONSE_BYTES} bytes"
+                            ),
+                        });
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(from_reqwest(&e, true)),
+            }
+        }
+        let pairs = headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        if (200..300).contains(&status) {
+            let govway_id = GatewayProblem::parse(status, pairs, b"").govway_id;
+            return Ok(CallResponse {
+                status,
+                govway_id,
+                body: bytes,
+                attempts: 1,
+            });
+        }
+        Err(CallError::from_answer(GatewayProblem::parse(
+            status, pairs, &bytes,
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn classification() {
+        let p = |status, title: Option<&str>, retry: Option<u64>| GatewayProblem {
+            status,
+            title: title.map(str::to_string),
+            retry_after: retry.map(Duration::from_secs),
+            govway_id: Some("g".into()),
+            ..GatewayProblem::default()
+        };
+        let e = CallError::from_answer(p(429, Some("LimitExceeded"), None));
+        assert_eq!(e.code(), "gateway_quota_exceeded");
+        assert!(!e.is_retryable());
+        let e = CallError::from_answer(p(429, Some("TooManyRequests"), Some(2)));
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(2)));
+        assert!(e.is_retryable());
+        assert_eq!(e.govway_id(), Some("g"));
+        assert_eq!(
+            CallError::from_answer(p(429, None, None)).code(),
+            "gateway_quota_exceeded"
+        );
+        assert_eq!(
+            CallError::from_answer(p(429, None, Some(1))).code(),
+            "gateway_throttled"
+        );
+        let e = CallError::from_answer(p(400, Some("InteroperabilityInvalidRequest"), None));
+        assert_eq!(e.code(), "gateway_refused");
+        assert_eq!(e.title(), Some("InteroperabilityInvalidRequest"));
+        assert!(CallError::from_answer(p(503, None, None)).is_retryable());
+        assert!(!CallError::from_answer(p(500, None, None)).is_retryable());
+        assert_eq!(
+            CallError::from_answer(p(302, None, None)).code(),
+            "gateway_unparseable"
+        );
+    }
+
+    #[test]
+    fn problem_from_body_and_headers() {
+        let body = br#"{"type":"https://govway.org/handling-errors/429/LimitExceeded.html","title":"LimitExceeded","status":429,"detail":"Limit exceeded detected","govway_id":"abc"}"#;
+        let p = GatewayProblem::parse(429, [("X-RateLimit-Reset", "60")], body);
+        assert_eq!(p.title.as_deref(), Some("LimitExceeded"));
+        assert_eq!(p.govway_id.as_deref(), Some("abc"));
+        assert_eq!(p.rate_limit_reset, Some(Duration::from_secs(60)));
+        let p = GatewayProblem::parse(
+            503,
+            [
+                ("GovWay-Transaction-ID", "t1"),
+                ("GovWay-Transaction-ErrorType", "APIUnavailable"),
+            ],
+            b"<html>",
+        );
+        assert_eq!(p.title.as_deref(), Some("APIUnavailable"));
+        assert_eq!(p.govway_id.as_deref(), Some("t1"));
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_answers_never_panic(
+            status in any::<u16>(),
+            headers in proptest::collection::vec(("[A-Za-z-]{1,30}", "\\PC{0,40}"), 0..6),
+            body in proptest::collection::vec(any::<u8>(), 0..300),
+            json in "\\PC{0,200}",
+        ) {
+            let pairs = headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+            let p = GatewayProblem::parse(status, pairs.clone(), &body);
+            let _ = CallError::from_answer(p).to_string();
+            let p = GatewayProblem::parse(status, pairs, json.as_bytes());
+            let _ = CallError::from_answer(p).code();
+        }
+    }
+}
