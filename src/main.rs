@@ -282,7 +282,6 @@ fn cf_decode(code: &str, reference: NaiveDate) -> ExitCode {
     let cf = match AnyCodiceFiscale::parse(code) {
         Ok(AnyCodiceFiscale::Persona(cf)) => cf,
         Ok(AnyCodiceFiscale::Numerico(n)) => {
-            println!("code:           {n}");
             println!("kind:           {}", n.kind().as_str());
             println!("may be person:  {}", n.kind().may_be_person());
             println!("office:         {:03}", n.office());
@@ -298,7 +297,6 @@ fn cf_decode(code: &str, reference: NaiveDate) -> ExitCode {
         .birth_date(&policy)
         .map_or_else(|| String::from("?"), |d| d.to_string());
     let [y1, y2] = cf.possible_birth_years();
-    println!("code:           {cf}");
     println!("canonical:      {}", cf.canonical());
     println!("omocodia level: {}", cf.omocodia_level());
     println!("sex:            {}", cf.sex().as_str());
