@@ -481,33 +481,24 @@ fn check_claims(
         }
     }
     if rules.strict {
-        let extra_header: Vec<&str> = header
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !HEADER_ALLOWED.contains(k))
-            .collect();
-        if !extra_header.is_empty() {
-            errors.push(reason(
-                "clientAssertionInvalidClaims",
-                format!(
-                    "Invalid claims in client assertion header. Reason: [{{\"code\":\"unrecognized_keys\",\"keys\":{}}}]",
-                    serde_json::to_string(&extra_header).unwrap_or_default()
-                ),
-            ));
-        }
-        let extra_claims: Vec<&str> = payload
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !CLAIMS_ALLOWED.contains(k))
-            .collect();
-        if !extra_claims.is_empty() {
-            errors.push(reason(
-                "clientAssertionInvalidClaims",
-                format!(
-                    "Invalid claims in client assertion payload. Reason: [{{\"code\":\"unrecognized_keys\",\"keys\":{}}}]",
-                    serde_json::to_string(&extra_claims).unwrap_or_default()
-                ),
-            ));
+        for (part, map, allowed) in [
+            ("header", &header, &HEADER_ALLOWED[..]),
+            ("payload", &payload, &CLAIMS_ALLOWED[..]),
+        ] {
+            let extra: Vec<&str> = map
+                .keys()
+                .map(String::as_str)
+                .filter(|k| !allowed.contains(k))
+                .collect();
+            if !extra.is_empty() {
+                errors.push(reason(
+                    "clientAssertionInvalidClaims",
+                    format!(
+                        "Invalid claims in client assertion {part}. Reason: [{{\"code\":\"unrecognized_keys\",\"keys\":{}}}]",
+                        serde_json::to_string(&extra).unwrap_or_default()
+                    ),
+                ));
+            }
         }
     }
     if !invalid_types.is_empty() {
