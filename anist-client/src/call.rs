@@ -378,6 +378,7 @@ impl CallError {
 pub struct CallResponse {
     status: u16,
     govway_id: Option<String>,
+    location: Option<String>,
     body: Vec<u8>,
     attempts: u32,
 }
@@ -394,7 +395,7 @@ impl fmt::Debug for CallResponse {
 }
 
 impl CallResponse {
-    /// The status (2xx).
+    /// The status (2xx, or 303 for a `GET`).
     pub fn status(&self) -> u16 {
         self.status
     }
@@ -402,6 +403,12 @@ impl CallResponse {
     /// `GovWay-Transaction-ID`, when sent.
     pub fn govway_id(&self) -> Option<&str> {
         self.govway_id.as_deref()
+    }
+
+    /// The `Location` header, when sent (`202 Accepted` and `303 See
+    /// Other` of the ModI NONBLOCK_PULL pattern).
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
     }
 
     /// The body bytes.
@@ -562,6 +569,34 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
         operation: &str,
         body: &[u8],
     ) -> Result<CallResponse, CallError> {
+        self.request(profile, key, operation, Some(body)).await
+    }
+
+    /// `GET <profile url>/<path>` with the voucher of `key` and the
+    /// profile's ModI headers (an `Agid-JWT-Signature` without `Digest`:
+    /// there is no body). `303 See Other` is an answer, not an error: its
+    /// [`CallResponse::location`] says where to go next (ModI
+    /// NONBLOCK_PULL), and following it is the caller's choice, with
+    /// fresh headers.
+    ///
+    /// # Errors
+    /// [`CallError`], saying what happened to the call.
+    pub async fn get(
+        &self,
+        profile: &ServiceProfile,
+        key: &VoucherKey,
+        path: &str,
+    ) -> Result<CallResponse, CallError> {
+        self.request(profile, key, path, None).await
+    }
+
+    async fn request(
+        &self,
+        profile: &ServiceProfile,
+        key: &VoucherKey,
+        operation: &str,
+        body: Option<&[u8]>,
+    ) -> Result<CallResponse, CallError> {
         let url = format!("{}/{}", profile.url, operation.trim_start_matches('/'));
         if !transport_allowed(&url) {
             return Err(CallError::NotSent {
@@ -614,22 +649,27 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
         profile: &ServiceProfile,
         url: &str,
         cached: &CachedVoucher,
-        body: &[u8],
+        body: Option<&[u8]>,
     ) -> Result<CallResponse, CallError> {
-        let mut builder = self
-            .http
-            .post(url)
-            .header("Authorization", cached.voucher().authorization())
-            .header("Content-Type", JSON)
-            .header("Accept", JSON);
-        if let Some(ce) = &profile.content_encoding {
-            builder = builder.header("Content-Encoding", ce.as_str());
+        let mut builder = match body {
+            Some(_) => self.http.post(url).header("Content-Type", JSON),
+            None => self.http.get(url),
+        }
+        .header("Authorization", cached.voucher().authorization())
+        .header("Accept", JSON);
+        let content_encoding = profile
+            .content_encoding
+            .as_deref()
+            .filter(|_| body.is_some());
+        if let Some(ce) = content_encoding {
+            builder = builder.header("Content-Encoding", ce);
         }
         if profile.integrity {
-            let mut req = IntegrityRequest::new(&profile.audience)
-                .body(body)
-                .content_type(JSON);
-            if let Some(ce) = &profile.content_encoding {
+            let mut req = IntegrityRequest::new(&profile.audience);
+            if let Some(body) = body {
+                req = req.body(body).content_type(JSON);
+            }
+            if let Some(ce) = content_encoding {
                 req = req.content_encoding(ce);
             }
             let headers = self
@@ -650,11 +690,10 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
             };
             builder = builder.header(TRACKING_EVIDENCE_HEADER, te.jws().as_str());
         }
-        let mut response = builder
-            .body(body.to_vec())
-            .send()
-            .await
-            .map_err(|e| from_reqwest(&e, false))?;
+        if let Some(body) = body {
+            builder = builder.body(body.to_vec());
+        }
+        let mut response = builder.send().await.map_err(|e| from_reqwest(&e, false))?;
         let status = response.status().as_u16();
         let headers: Vec<(String, String)> = response
             .headers()
@@ -680,11 +719,16 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
             }
         }
         let pairs = headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
-        if (200..300).contains(&status) {
+        if (200..300).contains(&status) || (status == 303 && body.is_none()) {
+            let location = headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("location"))
+                .map(|(_, v)| v.clone());
             let govway_id = GatewayProblem::parse(status, pairs, b"").govway_id;
             return Ok(CallResponse {
                 status,
                 govway_id,
+                location,
                 body: bytes,
                 attempts: 1,
             });

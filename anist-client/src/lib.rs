@@ -11,6 +11,8 @@
 //!   the single-flight voucher cache;
 //! - [`preflight`]: offline diagnosis of a client assertion;
 //! - [`modi`]: `Digest`, `Agid-JWT-Signature`, `Agid-JWT-TrackingEvidence`;
+//! - [`session`]: a client identity with its e-services by name;
+//! - [`anist`]: the ANIST attendance services;
 //! - [`call`]: one JSON `POST` to an e-service through its gateway, with
 //!   its ModI headers, the voucher cache and typed gateway errors;
 //! - [`jws`]: compact JWS signing and unverified decoding;
@@ -22,6 +24,7 @@
 //! Nothing here prints, and nothing shows a key, a token or a codice fiscale
 //! in `Debug` output.
 
+pub mod anist;
 pub mod call;
 pub mod clock;
 pub(crate) mod encoding;
@@ -34,4 +37,5 @@ pub mod preflight;
 pub(crate) mod rng;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod session;
 pub mod voucher;

@@ -1,0 +1,216 @@
+//! The ANIST attendance e-services (protocol reference §8, U7–U10):
+//! verification (`frequentante` yes / no), ascertainment (the detailed
+//! record), the last status in the current or previous school year, and
+//! the massive variants as submit → poll → fetch (ModI NONBLOCK_PULL).
+//!
+//! Callers use the [`AttendanceService`] trait; the wire shapes live in one
+//! codec module per e-service, so that the real OpenAPI (downloadable only
+//! from the PDND catalogue) can replace the assumed ones without touching
+//! callers.
+//!
+//! "Not found" is an answer ([`Answer::NotFound`]), never an error, and an
+//! error is never "not attending" (U9).
+
+use std::future::Future;
+
+use anist_core::anpr::IdAnpr;
+use anist_core::attendance::{Frequenza, Verifica};
+use anist_core::cf::CodiceFiscale;
+use anist_core::meccanografico::CodiceMeccanografico;
+use anist_core::school::SchoolYear;
+use anist_core::ErrorCode;
+
+use crate::call::CallError;
+
+/// Session service name of "ANIST - Frequenze" (verifica frequenze).
+pub const VERIFICA: &str = "anist-verifica";
+/// Session service name of "ANIST - Accertamento Frequenze".
+pub const ACCERTAMENTO: &str = "anist-accertamento";
+/// Session service name of "ANIST - Verifica Massiva Frequenze".
+pub const VERIFICA_MASSIVA: &str = "anist-verifica-massiva";
+/// Session service name of "ANIST - Accertamento Massivo Frequenze".
+pub const ACCERTAMENTO_MASSIVO: &str = "anist-accertamento-massivo";
+
+/// Whom a query is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subject {
+    /// By codice fiscale.
+    CodiceFiscale(CodiceFiscale),
+    /// By ID ANPR.
+    IdAnpr(IdAnpr),
+}
+
+/// Which school year a query is about (U8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum YearSelector {
+    /// The current school year (the service's notion of "current").
+    #[default]
+    Current,
+    /// The previous school year.
+    Previous,
+    /// An explicit school year.
+    Explicit(SchoolYear),
+}
+
+/// One question to ANIST about one pupil.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Query {
+    /// Whom.
+    pub subject: Subject,
+    /// Only at this school (codice meccanografico), when given.
+    pub school: Option<CodiceMeccanografico>,
+    /// Which school year.
+    pub year: YearSelector,
+}
+
+impl Query {
+    /// A query about `cf` in the current school year, at any school.
+    pub fn by_cf(cf: CodiceFiscale) -> Self {
+        Self {
+            subject: Subject::CodiceFiscale(cf),
+            school: None,
+            year: YearSelector::Current,
+        }
+    }
+
+    /// The same query for another school year.
+    #[must_use]
+    pub fn year(mut self, year: YearSelector) -> Self {
+        self.year = year;
+        self
+    }
+
+    /// The same query restricted to a school.
+    #[must_use]
+    pub fn school(mut self, school: CodiceMeccanografico) -> Self {
+        self.school = Some(school);
+        self
+    }
+}
+
+/// What the service answered about one pupil.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer<T> {
+    /// Data.
+    Found(T),
+    /// The service has no data about the pupil (U9): an answer, not an error.
+    NotFound,
+}
+
+/// Why an ANIST question got no answer. Every variant has a stable
+/// [`ErrorCode::code`]; messages carry no codice fiscale.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnistError {
+    /// The call failed (not sent, refused, quota, throttled, server error,
+    /// timeout, network): see [`CallError`].
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// The service answered something its codec cannot read.
+    #[error("ANIST answered something that cannot be read (status {status}): {reason}")]
+    Unexpected {
+        /// HTTP status.
+        status: u16,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A massive job failed or expired on the service side.
+    #[error("the ANIST massive job failed: {reason}")]
+    JobFailed {
+        /// What the service said.
+        reason: String,
+    },
+}
+
+impl ErrorCode for AnistError {
+    fn code(&self) -> &'static str {
+        match self {
+            AnistError::Call(e) => e.code(),
+            AnistError::Unexpected { .. } => "anist_unexpected_answer",
+            AnistError::JobFailed { .. } => "anist_job_failed",
+        }
+    }
+}
+
+impl AnistError {
+    /// Whether the daily quota is exhausted (the bulk job pauses).
+    pub fn is_quota_exceeded(&self) -> bool {
+        matches!(self, AnistError::Call(CallError::QuotaExceeded { .. }))
+    }
+
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            AnistError::Call(e) => e.is_retryable(),
+            _ => false,
+        }
+    }
+}
+
+/// The identifier of a massive job on the service side (the `id` of the
+/// `202 Accepted` answer, or its `Location`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct JobId(pub String);
+
+/// Where a massive job stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Still being processed; poll again later.
+    Processing,
+    /// Done; fetch the result.
+    Done,
+}
+
+/// One row of a massive answer: the answer for the query at the same
+/// index, or the error the service reported for that row.
+pub type RowAnswer<T> = Result<Answer<T>, AnistError>;
+
+/// The ANIST attendance services. Implemented over a [`crate::session::Session`]
+/// by the real client, and by fakes in tests.
+pub trait AttendanceService: Send + Sync {
+    /// Verification (verifica frequenze): attending or not.
+    fn verify(
+        &self,
+        query: &Query,
+    ) -> impl Future<Output = Result<Answer<Verifica>, AnistError>> + Send;
+
+    /// Ascertainment (accertamento frequenze): the detailed record, for the
+    /// query's school year (the "last status" for `Current` / `Previous`).
+    fn ascertain(
+        &self,
+        query: &Query,
+    ) -> impl Future<Output = Result<Answer<Frequenza>, AnistError>> + Send;
+
+    /// Whether the massive services are configured (otherwise the bulk job
+    /// uses concurrent single calls).
+    fn has_massive(&self) -> bool;
+
+    /// Submits a massive verification of `queries`.
+    fn submit_verify(
+        &self,
+        queries: &[Query],
+    ) -> impl Future<Output = Result<JobId, AnistError>> + Send;
+
+    /// Submits a massive ascertainment of `queries`.
+    fn submit_ascertain(
+        &self,
+        queries: &[Query],
+    ) -> impl Future<Output = Result<JobId, AnistError>> + Send;
+
+    /// Where a massive job stands.
+    fn poll(&self, job: &JobId) -> impl Future<Output = Result<JobStatus, AnistError>> + Send;
+
+    /// The result of a finished massive verification, one row per query
+    /// submitted, in order.
+    fn fetch_verify(
+        &self,
+        job: &JobId,
+    ) -> impl Future<Output = Result<Vec<RowAnswer<Verifica>>, AnistError>> + Send;
+
+    /// The result of a finished massive ascertainment, one row per query
+    /// submitted, in order.
+    fn fetch_ascertain(
+        &self,
+        job: &JobId,
+    ) -> impl Future<Output = Result<Vec<RowAnswer<Frequenza>>, AnistError>> + Send;
+}

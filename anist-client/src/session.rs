@@ -1,0 +1,200 @@
+//! A ready-to-use client: one PDND client identity, its vouchers, and the
+//! e-services it may call by name.
+//!
+//! A [`Session`] ties a [`Caller`] (HTTP, ModI signing, the shared voucher
+//! cache) to the facts a call needs besides its body: the environment,
+//! the client id and key id, the purpose of each e-service, and the
+//! operator identity that AUDIT_REST_02 e-services want in the
+//! `Agid-JWT-TrackingEvidence`. E-service clients (ANIST, INPS, ANPR) call
+//! [`Session::post_json`] and [`Session::get`] with a service name such as
+//! [`crate::anist::VERIFICA`]; nothing else of the protocol leaks to them.
+//!
+//! A session comes from a configuration file, or from the sandbox, which
+//! builds one that works against it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::call::{CallError, CallResponse, Caller, ServiceProfile};
+use crate::env::Environment;
+use crate::ids::{ClientId, PurposeId};
+use crate::keys::Kid;
+use crate::modi::AuditContext;
+use crate::voucher::cache::VoucherKey;
+use crate::voucher::http::HttpTokenFetcher;
+
+/// One e-service the session may call: how to reach it and on which purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    profile: ServiceProfile,
+    purpose: PurposeId,
+}
+
+impl Service {
+    /// An e-service reached through `profile`, called on `purpose`.
+    pub fn new(profile: ServiceProfile, purpose: PurposeId) -> Self {
+        Self { profile, purpose }
+    }
+
+    /// How it is reached.
+    pub fn profile(&self) -> &ServiceProfile {
+        &self.profile
+    }
+
+    /// The purpose (finalità) its vouchers are requested for.
+    pub fn purpose(&self) -> &PurposeId {
+        &self.purpose
+    }
+}
+
+/// A client identity with its configured e-services. Share it behind an
+/// `Arc`: every task then shares one voucher cache.
+pub struct Session {
+    caller: Caller<HttpTokenFetcher>,
+    environment: Environment,
+    client_id: ClientId,
+    kid: Kid,
+    operator: Option<AuditContext>,
+    services: BTreeMap<String, Service>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("environment", &self.environment)
+            .field("client_id", &self.client_id)
+            .field("kid", &self.kid)
+            .field("operator", &self.operator)
+            .field("services", &self.services.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// A session without e-services; add them with [`Self::service`].
+    /// `kid` is the key id of the key that signs the client assertion.
+    pub fn new(
+        caller: Caller<HttpTokenFetcher>,
+        environment: Environment,
+        client_id: ClientId,
+        kid: Kid,
+    ) -> Self {
+        Self {
+            caller,
+            environment,
+            client_id,
+            kid,
+            operator: None,
+            services: BTreeMap::new(),
+        }
+    }
+
+    /// Adds (or replaces) the e-service called `name`.
+    #[must_use]
+    pub fn service(mut self, name: &str, service: Service) -> Self {
+        self.services.insert(name.to_string(), service);
+        self
+    }
+
+    /// The operator on whose behalf calls are made (the TrackingEvidence
+    /// of AUDIT_REST_02 e-services).
+    #[must_use]
+    pub fn operator(mut self, operator: AuditContext) -> Self {
+        self.operator = Some(operator);
+        self
+    }
+
+    /// The environment.
+    pub fn environment(&self) -> Environment {
+        self.environment
+    }
+
+    /// The PDND client id.
+    pub fn client_id(&self) -> &ClientId {
+        &self.client_id
+    }
+
+    /// The operator, when set.
+    pub fn operator_context(&self) -> Option<&AuditContext> {
+        self.operator.as_ref()
+    }
+
+    /// The caller (HTTP, ModI, voucher cache).
+    pub fn caller(&self) -> &Caller<HttpTokenFetcher> {
+        &self.caller
+    }
+
+    /// Whether an e-service called `name` is configured.
+    pub fn has_service(&self, name: &str) -> bool {
+        self.services.contains_key(name)
+    }
+
+    /// The names of the configured e-services.
+    pub fn service_names(&self) -> impl Iterator<Item = &str> {
+        self.services.keys().map(String::as_str)
+    }
+
+    /// The e-service called `name`.
+    ///
+    /// # Errors
+    /// [`CallError::NotSent`] naming the missing service and how to add it.
+    pub fn lookup(&self, name: &str) -> Result<&Service, CallError> {
+        self.services.get(name).ok_or_else(|| CallError::NotSent {
+            reason: format!(
+                "the e-service `{name}` is not configured: add a [services.{name}] section (url, audience, purpose) to the configuration"
+            ),
+        })
+    }
+
+    /// The voucher key of calls to `service` (with the operator's
+    /// TrackingEvidence when the service applies AUDIT_REST_02).
+    ///
+    /// # Errors
+    /// [`CallError::NotSent`] if the service applies AUDIT_REST_02 and no
+    /// operator is set.
+    pub fn voucher_key(&self, service: &Service) -> Result<VoucherKey, CallError> {
+        let key = VoucherKey::new(
+            self.environment,
+            self.client_id.clone(),
+            self.kid.clone(),
+            service.purpose.clone(),
+        );
+        if !service.profile.has_audit() {
+            return Ok(key);
+        }
+        let Some(operator) = &self.operator else {
+            return Err(CallError::NotSent {
+                reason: "this e-service applies AUDIT_REST_02: set the operator (user id and location) in the configuration's [operator] section".into(),
+            });
+        };
+        Ok(key.with_tracking_evidence(operator, service.profile.audience()))
+    }
+
+    /// `POST` `body` (exact JSON bytes) to `operation` of the e-service
+    /// called `name` ([`Caller::post_json`]).
+    ///
+    /// # Errors
+    /// [`CallError`], saying what happened to the call.
+    pub async fn post_json(
+        &self,
+        name: &str,
+        operation: &str,
+        body: &[u8],
+    ) -> Result<CallResponse, CallError> {
+        let service = self.lookup(name)?;
+        let key = self.voucher_key(service)?;
+        self.caller
+            .post_json(&service.profile, &key, operation, body)
+            .await
+    }
+
+    /// `GET` `path` of the e-service called `name` ([`Caller::get`]).
+    ///
+    /// # Errors
+    /// [`CallError`], saying what happened to the call.
+    pub async fn get(&self, name: &str, path: &str) -> Result<CallResponse, CallError> {
+        let service = self.lookup(name)?;
+        let key = self.voucher_key(service)?;
+        self.caller.get(&service.profile, &key, path).await
+    }
+}
