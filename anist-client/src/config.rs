@@ -1057,6 +1057,11 @@ impl fmt::Display for Report {
     }
 }
 
+/// The ids of the example configuration (`00000000-0000-…`).
+fn is_placeholder(uuid: &str) -> bool {
+    uuid.starts_with("00000000-0000-")
+}
+
 const HTTPS_FIX: &str = "Use the https:// URL (plain http:// is accepted only to 127.0.0.1 or localhost, i.e. the sandbox).";
 
 impl Config {
@@ -1121,6 +1126,16 @@ impl Config {
 
     fn check_client_id(&self, r: &mut Report) -> Option<ClientId> {
         match ClientId::parse(&self.client_id) {
+            Ok(id) if is_placeholder(id.as_str()) => {
+                r.push(
+                    "client_id_uuid",
+                    Status::Fail,
+                    "client_id",
+                    format!("{id} is a placeholder"),
+                    "Replace it with the client id (a UUID) shown in the PDND back office: Client e-service → your client.",
+                );
+                None
+            }
             Ok(id) => {
                 r.ok("client_id_uuid", "client_id", format!("client id {id}"));
                 Some(id)
@@ -1440,6 +1455,16 @@ impl Config {
             r.ok("service_audience", field("audience"), aud.to_string());
         }
         let purpose = match PurposeId::parse(&s.purpose) {
+            Ok(p) if is_placeholder(p.as_str()) => {
+                r.push(
+                    "purpose_uuid",
+                    Status::Fail,
+                    field("purpose"),
+                    format!("{p} is a placeholder"),
+                    "Replace it with the purpose id (finalità, a UUID) of this e-service shown in the PDND back office.",
+                );
+                None
+            }
             Ok(p) => {
                 r.ok("purpose_uuid", field("purpose"), format!("purpose {p}"));
                 Some(p)

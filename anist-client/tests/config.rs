@@ -270,10 +270,25 @@ fn the_example_parses() {
         assert!(s.audit && s.integrity, "{name}");
     }
     assert!(c.operator.is_some());
-    // Everything but the placeholder key path passes.
+    // Only the placeholders fail: the key path, the client and purpose ids.
     let report = c.check_with_env(NOW, &no_env);
-    let failed: Vec<&str> = report.failures().map(|f| f.rule()).collect();
-    assert_eq!(failed, ["key_loads"], "{report}");
+    let mut failed: Vec<&str> = report.failures().map(|f| f.rule()).collect();
+    failed.dedup();
+    assert_eq!(
+        failed,
+        ["client_id_uuid", "key_loads", "purpose_uuid"],
+        "{report}"
+    );
+    assert_eq!(
+        report
+            .failures()
+            .filter(|f| f.rule() == "purpose_uuid")
+            .count(),
+        4
+    );
+    assert!(report
+        .failures()
+        .all(|f| f.rule() == "key_loads" || f.detail().contains("placeholder")));
     assert_eq!(
         c.resolve_path(&c.key),
         path.parent().unwrap().join("keys/collaudo-client.pem")
