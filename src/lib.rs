@@ -18,5 +18,6 @@ pub use anist_client as client;
 pub use anist_core as core;
 
 pub mod check;
+pub mod config_cmd;
 pub mod inspect;
 pub mod keys;

@@ -40,6 +40,25 @@ enum Command {
     /// RSA keys for PDND: create, show the public key and kid.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The configuration file (anist.toml): check it offline.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Check the configuration offline: ids, URLs, audiences, keys, operator,
+    /// services, and the pre-flight diagnosis of a client assertion signed
+    /// with the configured key for each purpose. Nothing is sent.
+    ///
+    /// Prints one `ok`/`warn`/`fail` line per check with its rule and fix.
+    /// Exit status: 0 if every check passes, 1 if one fails, 2 on usage
+    /// errors or an unreadable file.
+    Check {
+        /// The configuration file (default: $ANIST_CONFIG, else ./anist.toml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 /// The environment variable holding the password of an encrypted key.
@@ -142,6 +161,24 @@ fn main() -> ExitCode {
         Command::Cf(cmd) => run_cf(cmd),
         Command::Csv(cmd) => run_csv(cmd),
         Command::Keys(cmd) => run_keys(cmd),
+        Command::Config(ConfigCommand::Check { config }) => config_check(config),
+    }
+}
+
+fn config_check(config: Option<PathBuf>) -> ExitCode {
+    use anist::client::clock::{Clock, SystemClock};
+    use anist::client::config::process_env;
+    use anist::config_cmd::{check_file, config_path, exit_code, render};
+    let path = config_path(config, &process_env);
+    match check_file(&path, &process_env, SystemClock.now()) {
+        Ok(report) => {
+            print!("{}", render(&path, &report));
+            ExitCode::from(exit_code(&report))
+        }
+        Err(e) => {
+            eprintln!("error [{}]: {e}", e.code());
+            ExitCode::from(EXIT_USAGE)
+        }
     }
 }
 

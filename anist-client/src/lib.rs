@@ -12,6 +12,8 @@
 //! - [`preflight`]: offline diagnosis of a client assertion;
 //! - [`modi`]: `Digest`, `Agid-JWT-Signature`, `Agid-JWT-TrackingEvidence`;
 //! - [`session`]: a client identity with its e-services by name;
+//! - [`config`]: the `anist.toml` file, environment overrides, offline
+//!   checks, and the [`session::Session`] it describes;
 //! - [`anist`]: the ANIST attendance services;
 //! - [`call`]: one JSON `POST` to an e-service through its gateway, with
 //!   its ModI headers, the voucher cache and typed gateway errors;
@@ -27,6 +29,7 @@
 pub mod anist;
 pub mod call;
 pub mod clock;
+pub mod config;
 pub(crate) mod encoding;
 pub mod env;
 pub mod ids;
