@@ -664,7 +664,7 @@ impl Population {
     /// five digits, a letter and the probable Luhn check character; `None`
     /// cannot happen with this alphabet).
     pub fn id_anpr(&self, cf: &CodiceFiscale) -> Option<IdAnpr> {
-        let mut rng = self.rng(cf, 0x1D_A4_9B);
+        let mut rng = self.rng(cf, 0x001D_A49B);
         let mut p = [0u8; 8];
         for (i, b) in p.iter_mut().enumerate() {
             *b = match i {
@@ -688,7 +688,7 @@ impl Population {
 
     fn base(&self, cf: &CodiceFiscale) -> Option<Base> {
         let birth = cf.birth_date_relative_to(self.current.last_day())?;
-        let mut rng = self.rng(cf, 0xE5_17_0);
+        let mut rng = self.rng(cf, 0x000E_5170);
         let esito = match rng.below(100) {
             0..=84 => EsitoFrequenza::Frequentante,
             85..=89 => EsitoFrequenza::NonFrequentante,
