@@ -22,6 +22,11 @@ use anist_core::ErrorCode;
 
 use crate::call::CallError;
 
+mod client;
+pub mod codec;
+
+pub use client::AnistClient;
+
 /// Session service name of "ANIST - Frequenze" (verifica frequenze).
 pub const VERIFICA: &str = "anist-verifica";
 /// Session service name of "ANIST - Accertamento Frequenze".
@@ -120,6 +125,24 @@ pub enum AnistError {
         /// What the service said.
         reason: String,
     },
+    /// A massive job is still being processed: poll it until it is done,
+    /// then fetch its result.
+    #[error("the ANIST massive job is still being processed: poll it until it is done, then fetch the result")]
+    JobNotReady,
+    /// The job id is not one this client made, or was fetched with the
+    /// wrong method (a verification job with `fetch_ascertain`…).
+    #[error("this massive job cannot be used here: {reason}")]
+    InvalidJob {
+        /// Why.
+        reason: String,
+    },
+    /// The service reported an error for one row of a massive job (the
+    /// other rows are unaffected). Identifiers in its message are masked.
+    #[error("ANIST reported an error for this row: {reason}")]
+    RowFailed {
+        /// What the service said.
+        reason: String,
+    },
 }
 
 impl ErrorCode for AnistError {
@@ -128,6 +151,9 @@ impl ErrorCode for AnistError {
             AnistError::Call(e) => e.code(),
             AnistError::Unexpected { .. } => "anist_unexpected_answer",
             AnistError::JobFailed { .. } => "anist_job_failed",
+            AnistError::JobNotReady => "anist_job_not_ready",
+            AnistError::InvalidJob { .. } => "anist_invalid_job",
+            AnistError::RowFailed { .. } => "anist_row_failed",
         }
     }
 }
@@ -147,10 +173,44 @@ impl AnistError {
     }
 }
 
-/// The identifier of a massive job on the service side (the `id` of the
-/// `202 Accepted` answer, or its `Location`).
+/// The identifier of a massive job: which massive e-service runs it,
+/// where its status is and how many queries were submitted, written
+/// `<service name>:<status path relative to the e-service URL>#<rows>`
+/// (e.g. `anist-verifica-massiva:frequenze/massiva/42#1000`), so that a
+/// job can be polled and fetched from its id alone (e.g. after a restart)
+/// and its result checked. Treat it as opaque; store it as is.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct JobId(pub String);
+
+impl JobId {
+    /// The job of e-service `service` whose status is at `path`, for
+    /// `rows` queries.
+    pub fn new(service: &str, path: &str, rows: usize) -> Self {
+        JobId(format!("{service}:{path}#{rows}"))
+    }
+
+    /// The session service name of the massive e-service, if well formed.
+    pub fn service(&self) -> Option<&str> {
+        self.parts().map(|(s, _, _)| s)
+    }
+
+    /// The status path relative to the e-service URL, if well formed.
+    pub fn path(&self) -> Option<&str> {
+        self.parts().map(|(_, p, _)| p)
+    }
+
+    /// How many queries were submitted, if well formed.
+    pub fn rows(&self) -> Option<usize> {
+        self.parts().map(|(_, _, n)| n)
+    }
+
+    pub(crate) fn parts(&self) -> Option<(&str, &str, usize)> {
+        let (service, rest) = self.0.split_once(':')?;
+        let (path, rows) = rest.rsplit_once('#')?;
+        let rows = rows.parse().ok()?;
+        (!service.is_empty() && !path.is_empty()).then_some((service, path, rows))
+    }
+}
 
 /// Where a massive job stands.
 #[derive(Debug, Clone, PartialEq, Eq)]

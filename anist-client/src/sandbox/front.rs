@@ -344,6 +344,19 @@ pub(super) async fn handle(
         None => {}
     }
     st.backend_calls.fetch_add(1, Ordering::SeqCst);
+    if let Backend::Anist(kind) = front.backend_kind() {
+        let call = super::anist::BackendCall {
+            client_id: caller.client.id(),
+            method: method.as_str(),
+            operation: &operation,
+            host: headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+            front_path: front.path(),
+            body: &body,
+        };
+        let reply = super::anist::serve(&inner, kind, &call);
+        answer.headers.extend(reply.headers);
+        return answer.finish(reply.status, reply.content_type, reply.body);
+    }
     backend(answer, front.backend_kind(), eservice, &caller, &body)
 }
 
@@ -374,5 +387,12 @@ fn backend(
             });
             answer.finish(StatusCode::OK, "application/json", out.to_string())
         }
+        // Served by sandbox::anist before reaching here.
+        Backend::Anist(_) => answer.problem(&refusal(
+            500,
+            "InternalResponseError",
+            "An internal error occurred while processing the response",
+            "the ANIST backend is served elsewhere",
+        )),
     }
 }

@@ -109,6 +109,9 @@ pub(crate) struct Caller<'r> {
 pub(crate) fn operation_known(front: &Front, method: &str, operation: &str) -> bool {
     match front.backend_kind() {
         crate::sandbox::registry::Backend::Echo => method == "POST" && operation == "echo",
+        crate::sandbox::registry::Backend::Anist(kind) => {
+            crate::sandbox::anist::operation_known(kind, method, operation)
+        }
     }
 }
 

@@ -32,6 +32,7 @@
 //! # }).unwrap();
 //! ```
 
+pub mod anist;
 mod auth;
 mod front;
 mod gateway;
@@ -174,6 +175,7 @@ pub struct SandboxConfig {
     rate_limit: RateLimitConfig,
     strict: bool,
     gateway: GatewayConfig,
+    anist: anist::AnistConfig,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -184,6 +186,7 @@ impl fmt::Debug for SandboxConfig {
             .field("rate_limit", &self.rate_limit)
             .field("strict", &self.strict)
             .field("gateway", &self.gateway)
+            .field("anist", &self.anist)
             .finish_non_exhaustive()
     }
 }
@@ -201,6 +204,7 @@ impl SandboxConfig {
             rate_limit: DEFAULT_RATE_LIMIT,
             strict: true,
             gateway: GatewayConfig::default(),
+            anist: anist::AnistConfig::default(),
         }
     }
 
@@ -315,6 +319,7 @@ impl Sandbox {
         })?;
         let base_url = format!("http://{local}");
         let endpoints = PdndEndpoints::sandbox_at(&base_url);
+        let anist = anist::AnistState::new(config.anist, config.seed, config.clock.as_ref());
         let inner = Arc::new(Inner {
             registry: config.registry,
             clock: config.clock,
@@ -331,6 +336,7 @@ impl Sandbox {
             vouchers_issued: AtomicU64::new(0),
             gateway: config.gateway,
             front: front::FrontState::default(),
+            anist,
         });
         let router = Router::new()
             .route("/token.oauth2", post(token))
@@ -491,6 +497,7 @@ struct Inner {
     vouchers_issued: AtomicU64,
     gateway: GatewayConfig,
     front: front::FrontState,
+    anist: anist::AnistState,
 }
 
 /// A fixed window of the rate limiter (rate-limiter-flexible's model: the

@@ -205,6 +205,8 @@ pub enum Backend {
     /// {"clientId", "purposeId", "eserviceId"}}` (no personal data).
     #[default]
     Echo,
+    /// An ANIST e-service ([`crate::sandbox::anist`]).
+    Anist(crate::sandbox::anist::AnistBackend),
 }
 
 /// How the GovWay-like front publishes an e-service (protocol reference
@@ -908,7 +910,8 @@ impl Registry {
     /// e-service ([`ECHO_ESERVICE`], front path `AnistSandbox/echo/v1`,
     /// INTEGRITY_REST_02 and AUDIT_REST_02, 1,000 calls a day per client,
     /// 10 in flight, vouchers of 600 s) with an active agreement and the
-    /// purpose [`ECHO_PURPOSE`].
+    /// purpose [`ECHO_PURPOSE`], and the four ANIST e-services of
+    /// [`crate::sandbox::anist::ANIST_ESERVICES`] with theirs.
     ///
     /// ```
     /// use anist_client::keys::{PrivateKey, RsaBits};
@@ -919,7 +922,7 @@ impl Registry {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn default_builder(client_key: PublicKey) -> RegistryBuilder {
-        Registry::builder()
+        let builder = Registry::builder()
             .tenant(Tenant::new(DEFAULT_CONSUMER, "Comune di Prova (sandbox)"))
             .tenant(Tenant::new(
                 DEFAULT_PRODUCER,
@@ -938,12 +941,15 @@ impl Registry {
                     ),
             ))
             .agreement(Agreement::new(ECHO_ESERVICE, DEFAULT_CONSUMER))
-            .purpose(Purpose::new(ECHO_PURPOSE, ECHO_ESERVICE, DEFAULT_CONSUMER))
-            .client(
-                Client::new(DEFAULT_CLIENT, DEFAULT_CONSUMER)
-                    .key(client_key)
-                    .purpose(ECHO_PURPOSE),
-            )
+            .purpose(Purpose::new(ECHO_PURPOSE, ECHO_ESERVICE, DEFAULT_CONSUMER));
+        // The ANIST e-services (sandbox::anist), with the client's purposes.
+        let mut client = Client::new(DEFAULT_CLIENT, DEFAULT_CONSUMER)
+            .key(client_key)
+            .purpose(ECHO_PURPOSE);
+        for s in crate::sandbox::anist::ANIST_ESERVICES {
+            client = client.purpose(s.purpose);
+        }
+        crate::sandbox::anist::register(builder).client(client)
     }
 }
 

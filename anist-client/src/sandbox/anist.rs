@@ -1,0 +1,1322 @@
+//! The ANIST e-services of the sandbox (protocol reference §8, §10, U7–U10):
+//! their registry entries, a seeded synthetic population, the verifica /
+//! accertamento backends and the massive jobs (ModI NONBLOCK_PULL), and a
+//! ready [`Session`] for the sandbox's default client.
+//!
+//! The four e-services are published by the front as erogatore
+//! [`ANIST_EROGATORE`] (`MIM-INTRA-PDND`) with the services
+//! `verificaFrequenze`, `accertamentoFrequenze`, `verificaMassivaFrequenze`
+//! and `accertamentoMassivoFrequenze` (v1), Bearer + INTEGRITY_REST_02 +
+//! AUDIT_REST_02, vouchers of 600 s, [`ANIST_DAILY_CALLS`] calls a day per
+//! client and [`ANIST_MAX_CONCURRENCY`] in flight. The wire shapes are the
+//! client's codecs ([`crate::anist::codec`]).
+//!
+//! **Outcomes are a pure function of (seed, codice fiscale)**: any valid
+//! code gets a deterministic answer, whether or not it is one of
+//! [`Population::pupils`]. See [`Population::expected`].
+//!
+//! ```
+//! use std::sync::Arc;
+//! use anist_client::anist::{AnistClient, Answer, AttendanceService, Query};
+//! use anist_client::sandbox::{Sandbox, SandboxConfig};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let sandbox = Sandbox::start(SandboxConfig::with_default_client(7)?).await?;
+//! let anist = AnistClient::new(Arc::new(sandbox.session()?));
+//! let pupil = &sandbox.population().pupils()[0];
+//! let answer = anist.verify(&Query::by_cf(pupil.codice_fiscale)).await?;
+//! let expected = sandbox.population().expected(&pupil.codice_fiscale, sandbox.population().current_year());
+//! assert_eq!(answer, expected.verifica().map_or(Answer::NotFound, Answer::Found));
+//! sandbox.shutdown().await;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anist_core::anpr::{luhn36_check_char, IdAnpr};
+use anist_core::attendance::{EsitoFrequenza, Frequenza, Verifica};
+use anist_core::cf::CodiceFiscale;
+use anist_core::meccanografico::{compute_check_char, CodiceMeccanografico};
+use anist_core::school::{expected_class, SchoolCycle, SchoolYear};
+use anist_core::synthetic::{SplitMix64, SyntheticPeople};
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate};
+use serde_json::{json, Map, Value};
+
+use super::registry::{Agreement, Descriptor, EService, Front, Purpose, RegistryBuilder};
+use super::registry::{DEFAULT_CLIENT, DEFAULT_CONSUMER, DEFAULT_PRODUCER, ECHO_AUDIENCE};
+use super::registry::{ECHO_ESERVICE, ECHO_PURPOSE};
+use super::{lock, Inner, SandboxConfig, SandboxError, SandboxHandle};
+use crate::anist::codec::{accertamento, massiva, verifica};
+use crate::anist::{ACCERTAMENTO, ACCERTAMENTO_MASSIVO, VERIFICA, VERIFICA_MASSIVA};
+use crate::call::{CallError, Caller, ServiceProfile};
+use crate::clock::Clock;
+use crate::env::Environment;
+use crate::ids::{ClientId, PurposeId};
+use crate::keys::{PrivateKey, RsaBits};
+use crate::modi::{AuditContext, ModiSigner};
+use crate::session::{Service, Session};
+use crate::voucher::cache::VoucherCache;
+use crate::voucher::http::HttpTokenFetcher;
+
+/// The erogatore segment of the ANIST e-services on the front (U7).
+pub const ANIST_EROGATORE: &str = "MIM-INTRA-PDND";
+/// Daily calls per client on each ANIST e-service of the default registry.
+pub const ANIST_DAILY_CALLS: u64 = 1_000_000;
+/// Calls in flight on each ANIST e-service of the default registry.
+pub const ANIST_MAX_CONCURRENCY: u32 = 64;
+/// The session service name of the echo e-service in [`SandboxHandle::session`].
+pub const ECHO: &str = "echo";
+/// The operator of [`SandboxHandle::session`] (`userID` of the TrackingEvidence).
+pub const SANDBOX_OPERATOR: &str = "operatore-sandbox";
+/// The operator's location (`userLocation`).
+pub const SANDBOX_OPERATOR_LOCATION: &str = "c_h501";
+/// Most questions in one massive job.
+pub const MAX_MASSIVE_ROWS: usize = 100_000;
+
+/// "ANIST - Frequenze" (verifica): e-service id.
+pub const VERIFICA_ESERVICE: &str = "a1570001-0000-4000-8000-000000000001";
+/// Its descriptor.
+pub const VERIFICA_DESCRIPTOR: &str = "a1570001-0000-4000-8000-0000000000d1";
+/// The default client's purpose on it.
+pub const VERIFICA_PURPOSE: &str = "a1570001-0000-4000-8000-0000000000f1";
+/// "ANIST - Accertamento Frequenze": e-service id.
+pub const ACCERTAMENTO_ESERVICE: &str = "a1570002-0000-4000-8000-000000000002";
+/// Its descriptor.
+pub const ACCERTAMENTO_DESCRIPTOR: &str = "a1570002-0000-4000-8000-0000000000d2";
+/// The default client's purpose on it.
+pub const ACCERTAMENTO_PURPOSE: &str = "a1570002-0000-4000-8000-0000000000f2";
+/// "ANIST - Verifica Massiva Frequenze": e-service id.
+pub const VERIFICA_MASSIVA_ESERVICE: &str = "a1570003-0000-4000-8000-000000000003";
+/// Its descriptor.
+pub const VERIFICA_MASSIVA_DESCRIPTOR: &str = "a1570003-0000-4000-8000-0000000000d3";
+/// The default client's purpose on it.
+pub const VERIFICA_MASSIVA_PURPOSE: &str = "a1570003-0000-4000-8000-0000000000f3";
+/// "ANIST - Accertamento Massivo Frequenze": e-service id.
+pub const ACCERTAMENTO_MASSIVO_ESERVICE: &str = "a1570004-0000-4000-8000-000000000004";
+/// Its descriptor.
+pub const ACCERTAMENTO_MASSIVO_DESCRIPTOR: &str = "a1570004-0000-4000-8000-0000000000d4";
+/// The default client's purpose on it.
+pub const ACCERTAMENTO_MASSIVO_PURPOSE: &str = "a1570004-0000-4000-8000-0000000000f4";
+
+/// Which ANIST operation set answers behind the front.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AnistBackend {
+    /// `POST frequenze/verifica-frequenza`.
+    Verifica,
+    /// `POST frequenze/accertamento-frequenza`.
+    Accertamento,
+    /// `POST frequenze/massiva`, `GET frequenze/massiva/{id}[/result]` (verifica rows).
+    VerificaMassiva,
+    /// As [`Self::VerificaMassiva`], with accertamento rows.
+    AccertamentoMassivo,
+}
+
+impl AnistBackend {
+    fn is_massive(self) -> bool {
+        matches!(
+            self,
+            AnistBackend::VerificaMassiva | AnistBackend::AccertamentoMassivo
+        )
+    }
+
+    fn detailed(self) -> bool {
+        matches!(
+            self,
+            AnistBackend::Accertamento | AnistBackend::AccertamentoMassivo
+        )
+    }
+}
+
+/// One ANIST e-service of the default registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnistEService {
+    /// The session service name ([`crate::anist::VERIFICA`]…).
+    pub session_name: &'static str,
+    /// The e-service id.
+    pub eservice: &'static str,
+    /// The descriptor id.
+    pub descriptor: &'static str,
+    /// The default client's purpose.
+    pub purpose: &'static str,
+    /// The service segment on the front.
+    pub service: &'static str,
+    /// The voucher and ModI audience.
+    pub audience: &'static str,
+    /// What answers.
+    pub backend: AnistBackend,
+}
+
+/// The four ANIST e-services of [`super::registry::Registry::default_builder`].
+pub const ANIST_ESERVICES: [AnistEService; 4] = [
+    AnistEService {
+        session_name: VERIFICA,
+        eservice: VERIFICA_ESERVICE,
+        descriptor: VERIFICA_DESCRIPTOR,
+        purpose: VERIFICA_PURPOSE,
+        service: "verificaFrequenze",
+        audience: "https://sandbox.anist.invalid/govway/rest/in/MIM-INTRA-PDND/verificaFrequenze/v1",
+        backend: AnistBackend::Verifica,
+    },
+    AnistEService {
+        session_name: ACCERTAMENTO,
+        eservice: ACCERTAMENTO_ESERVICE,
+        descriptor: ACCERTAMENTO_DESCRIPTOR,
+        purpose: ACCERTAMENTO_PURPOSE,
+        service: "accertamentoFrequenze",
+        audience:
+            "https://sandbox.anist.invalid/govway/rest/in/MIM-INTRA-PDND/accertamentoFrequenze/v1",
+        backend: AnistBackend::Accertamento,
+    },
+    AnistEService {
+        session_name: VERIFICA_MASSIVA,
+        eservice: VERIFICA_MASSIVA_ESERVICE,
+        descriptor: VERIFICA_MASSIVA_DESCRIPTOR,
+        purpose: VERIFICA_MASSIVA_PURPOSE,
+        service: "verificaMassivaFrequenze",
+        audience:
+            "https://sandbox.anist.invalid/govway/rest/in/MIM-INTRA-PDND/verificaMassivaFrequenze/v1",
+        backend: AnistBackend::VerificaMassiva,
+    },
+    AnistEService {
+        session_name: ACCERTAMENTO_MASSIVO,
+        eservice: ACCERTAMENTO_MASSIVO_ESERVICE,
+        descriptor: ACCERTAMENTO_MASSIVO_DESCRIPTOR,
+        purpose: ACCERTAMENTO_MASSIVO_PURPOSE,
+        service: "accertamentoMassivoFrequenze",
+        audience: "https://sandbox.anist.invalid/govway/rest/in/MIM-INTRA-PDND/accertamentoMassivoFrequenze/v1",
+        backend: AnistBackend::AccertamentoMassivo,
+    },
+];
+
+/// Adds the four ANIST e-services (produced by [`DEFAULT_PRODUCER`]),
+/// the default consumer's agreements and purposes on them. The default
+/// client is given the purposes by `Registry::default_builder`.
+pub fn register(mut builder: RegistryBuilder) -> RegistryBuilder {
+    for s in ANIST_ESERVICES {
+        builder = builder
+            .eservice(EService::new(
+                s.eservice,
+                DEFAULT_PRODUCER,
+                Descriptor::new(s.descriptor, s.audience)
+                    .voucher_lifespan(600)
+                    .daily_calls(ANIST_DAILY_CALLS)
+                    .front(
+                        Front::new(ANIST_EROGATORE, s.service)
+                            .integrity(true)
+                            .audit(true)
+                            .max_concurrency(ANIST_MAX_CONCURRENCY)
+                            .backend(super::registry::Backend::Anist(s.backend)),
+                    ),
+            ))
+            .agreement(Agreement::new(s.eservice, DEFAULT_CONSUMER))
+            .purpose(Purpose::new(s.purpose, s.eservice, DEFAULT_CONSUMER));
+    }
+    builder
+}
+
+/// Whether the backend offers `method` `operation`.
+pub(super) fn operation_known(kind: AnistBackend, method: &str, operation: &str) -> bool {
+    match kind {
+        AnistBackend::Verifica => method == "POST" && operation == verifica::PATH,
+        AnistBackend::Accertamento => method == "POST" && operation == accertamento::PATH,
+        AnistBackend::VerificaMassiva | AnistBackend::AccertamentoMassivo => match method {
+            "POST" => operation == massiva::SUBMIT_PATH,
+            "GET" => massive_target(operation).is_some(),
+            _ => false,
+        },
+    }
+}
+
+/// `frequenze/massiva/{id}` → (id, false); `…/{id}/result` → (id, true).
+fn massive_target(operation: &str) -> Option<(&str, bool)> {
+    let rest = operation
+        .strip_prefix(massiva::SUBMIT_PATH)?
+        .strip_prefix('/')?;
+    let (id, result) = match rest.strip_suffix("/result") {
+        Some(id) => (id, true),
+        None => (rest, false),
+    };
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    ok.then_some((id, result))
+}
+
+// ---- Configuration and state -------------------------------------------
+
+/// The ANIST part of a [`SandboxConfig`].
+#[derive(Clone)]
+pub(super) struct AnistConfig {
+    legacy_not_found_500: bool,
+    massive_base: Duration,
+    massive_per_row: Duration,
+    population_size: usize,
+    client_key: Option<Arc<PrivateKey>>,
+}
+
+impl Default for AnistConfig {
+    fn default() -> Self {
+        Self {
+            legacy_not_found_500: false,
+            massive_base: Duration::from_millis(200),
+            massive_per_row: Duration::from_millis(1),
+            population_size: 500,
+            client_key: None,
+        }
+    }
+}
+
+impl fmt::Debug for AnistConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AnistConfig")
+            .field("legacy_not_found_500", &self.legacy_not_found_500)
+            .field("massive_base", &self.massive_base)
+            .field("massive_per_row", &self.massive_per_row)
+            .field("population_size", &self.population_size)
+            .field("client_key", &self.client_key.as_ref().map(|k| k.kid()))
+            .finish()
+    }
+}
+
+impl SandboxConfig {
+    /// The default registry ([`super::registry::Registry::default_builder`]:
+    /// echo and the four ANIST e-services) for a freshly generated RSA
+    /// 2048 client key, seed `seed` (ids and the ANIST population). Start
+    /// it, then take [`SandboxHandle::session`].
+    ///
+    /// # Errors
+    /// [`SandboxError::Key`] if the key cannot be generated, or a
+    /// registry that does not build (never with the defaults).
+    pub fn with_default_client(seed: u64) -> Result<Self, SandboxError> {
+        let key = Arc::new(PrivateKey::generate(RsaBits::Rsa2048)?);
+        Self::with_client_key(seed, key)
+    }
+
+    /// As [`Self::with_default_client`], with this client key (e.g. one
+    /// kept in a file, to reuse a configuration).
+    ///
+    /// # Errors
+    /// As [`Self::with_default_client`].
+    pub fn with_client_key(seed: u64, key: Arc<PrivateKey>) -> Result<Self, SandboxError> {
+        let registry = super::registry::Registry::default_builder(key.public_key().clone())
+            .build()
+            .map_err(|e| {
+                SandboxError::Key(crate::keys::KeyError::Invalid {
+                    reason: format!("the default registry does not build: {e}"),
+                })
+            })?;
+        let mut config = SandboxConfig::new(registry).seed(seed);
+        config.anist.client_key = Some(key);
+        Ok(config)
+    }
+
+    /// ANIST answers "no data" with the legacy `500` "La richiesta
+    /// effettuata non produce alcun risultato" instead of `404` (U9).
+    #[must_use]
+    pub fn legacy_not_found_500(mut self, on: bool) -> Self {
+        self.anist.legacy_not_found_500 = on;
+        self
+    }
+
+    /// How long a massive job takes: `base` plus `per_row` per question
+    /// (default 200 ms + 1 ms), on the monotonic clock.
+    #[must_use]
+    pub fn massive_delay(mut self, base: Duration, per_row: Duration) -> Self {
+        self.anist.massive_base = base;
+        self.anist.massive_per_row = per_row;
+        self
+    }
+
+    /// How many pupils [`Population::pupils`] lists (default 500). Any
+    /// valid codice fiscale gets an answer anyway.
+    #[must_use]
+    pub fn population_size(mut self, pupils: usize) -> Self {
+        self.anist.population_size = pupils;
+        self
+    }
+}
+
+/// A massive job.
+struct Job {
+    owner: String,
+    kind: AnistBackend,
+    ready_at: Instant,
+    result: String,
+}
+
+/// The ANIST part of the sandbox's state.
+pub(super) struct AnistState {
+    config: AnistConfig,
+    population: Population,
+    jobs: Mutex<HashMap<String, Job>>,
+}
+
+impl AnistState {
+    pub(super) fn new(config: AnistConfig, seed: u64, clock: &dyn Clock) -> Self {
+        let today = DateTime::from_timestamp(clock.now(), 0)
+            .map(|d| d.date_naive())
+            .unwrap_or_default();
+        let population =
+            Population::new(seed, SchoolYear::containing(today), config.population_size);
+        Self {
+            config,
+            population,
+            jobs: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+// ---- The population ---------------------------------------------------
+
+/// A pupil of the population. `Debug` masks the identifiers.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pupil {
+    /// The codice fiscale (synthetic, valid, real Belfiore code).
+    pub codice_fiscale: CodiceFiscale,
+    /// The ID ANPR ([`Population::id_anpr`] of the code).
+    pub id_anpr: IdAnpr,
+}
+
+impl fmt::Debug for Pupil {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pupil")
+            .field("codice_fiscale", &self.codice_fiscale)
+            .field("id_anpr", &self.id_anpr)
+            .finish()
+    }
+}
+
+/// A plesso (punto di erogazione) of a school.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plesso {
+    /// The cycle it runs.
+    pub cycle: SchoolCycle,
+    /// Its codice meccanografico.
+    pub code: CodiceMeccanografico,
+    /// Its name.
+    pub name: String,
+    /// The percorso di studi reported for its pupils.
+    pub percorso: &'static str,
+}
+
+/// An istituzione scolastica of the population (invented names, codes
+/// with a valid check character).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct School {
+    /// The istituto principale's codice meccanografico.
+    pub code: CodiceMeccanografico,
+    /// Its name.
+    pub name: String,
+    /// Its plessi.
+    pub plessi: Vec<Plesso>,
+}
+
+/// What ANIST knows about a pupil in a school year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    /// Nothing: the service answers "no data" (404, or the legacy 500).
+    NotInAnist,
+    /// The accertamento record.
+    Record(Frequenza),
+}
+
+impl Expected {
+    /// The record, if any.
+    pub fn record(&self) -> Option<&Frequenza> {
+        match self {
+            Expected::NotInAnist => None,
+            Expected::Record(f) => Some(f),
+        }
+    }
+
+    /// The esito, if any.
+    pub fn esito(&self) -> Option<EsitoFrequenza> {
+        self.record().and_then(|f| f.esito_frequenza)
+    }
+
+    /// The verifica answer, if any.
+    pub fn verifica(&self) -> Option<Verifica> {
+        self.record().map(|f| Verifica {
+            frequentante: f.is_attending().unwrap_or(false),
+            esito_frequenza: f.esito_frequenza,
+        })
+    }
+}
+
+/// A codice meccanografico that is not a school of the population.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownSchool;
+
+/// The sandbox's synthetic ANIST population, deterministic per seed.
+///
+/// The answer for a codice fiscale is a pure function of (seed, code): its
+/// birth date (decoded from the code) gives the regular cycle and class
+/// ([`expected_class`]; outside ages 3–18 the pupil is not in ANIST), and
+/// a hash of (seed, code) decides the rest — about 85% attending (esito
+/// 1), 5% not attending (2), 3% attending another anno di corso (3), 3% no
+/// longer attending (4), 4% unknown to ANIST — and the school.
+///
+/// Years: the current school year is the one containing the sandbox's
+/// date at start ([`Self::current_year`]). The previous year is a
+/// consistent variant: whoever is known now attended (esito 1) last year,
+/// one class lower (possibly in the previous cycle and school). Other
+/// years are not in ANIST.
+pub struct Population {
+    seed: u64,
+    current: SchoolYear,
+    pupils: Vec<Pupil>,
+    by_id: HashMap<IdAnpr, CodiceFiscale>,
+    schools: Vec<School>,
+}
+
+impl fmt::Debug for Population {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Population")
+            .field("seed", &self.seed)
+            .field("current", &self.current)
+            .field("pupils", &self.pupils.len())
+            .field("schools", &self.schools.len())
+            .finish()
+    }
+}
+
+const PROVINCES: [&str; 6] = ["RM", "MI", "NA", "TO", "PA", "BA"];
+const SCHOOL_NAMES: [&str; 12] = [
+    "Via dei Gelsi",
+    "Giardino dei Tigli",
+    "Borgo Alto",
+    "Piazza delle Rondini",
+    "Lungofiume",
+    "Colle Verde",
+    "Via del Mulino",
+    "Parco dei Pini",
+    "Largo delle Vele",
+    "Porta Nuova",
+    "Campo dei Fiori di Prova",
+    "Viale dei Cedri",
+];
+
+fn mecc(prefix: &str, progressive: u32) -> Option<CodiceMeccanografico> {
+    let first9 = format!("{prefix}{progressive:05}");
+    let bytes: [u8; 9] = first9.as_bytes().try_into().ok()?;
+    let check = compute_check_char(&bytes)?;
+    CodiceMeccanografico::parse(&format!("{first9}{check}")).ok()
+}
+
+fn schools(seed: u64) -> Vec<School> {
+    let mut rng = SplitMix64::new(seed ^ 0x5C00_1500_A157_0000);
+    let mut out = Vec::new();
+    for (i, prov) in PROVINCES.iter().enumerate() {
+        for superiore in [false, true] {
+            // A 4-digit base; the istituto ends in 0, its plessi in 1, 2, 3.
+            let base = u32::try_from(1000 + rng.below(8999)).unwrap_or(1000) * 10;
+            let name = SCHOOL_NAMES
+                .get((2 * i + usize::from(superiore)) % SCHOOL_NAMES.len())
+                .copied()
+                .unwrap_or("Scuola di Prova");
+            let (kind, title, plessi): (&str, &str, &[(&str, SchoolCycle, &'static str)]) =
+                if superiore {
+                    (
+                        "IS",
+                        "I.I.S.",
+                        &[
+                            (
+                                "PS",
+                                SchoolCycle::SecondariaSecondoGrado,
+                                "LICEO SCIENTIFICO",
+                            ),
+                            (
+                                "TD",
+                                SchoolCycle::SecondariaSecondoGrado,
+                                "ISTITUTO TECNICO ECONOMICO",
+                            ),
+                        ],
+                    )
+                } else {
+                    (
+                        "IC",
+                        "I.C.",
+                        &[
+                            ("AA", SchoolCycle::Infanzia, "SCUOLA DELL'INFANZIA"),
+                            ("EE", SchoolCycle::Primaria, "SCUOLA PRIMARIA"),
+                            (
+                                "MM",
+                                SchoolCycle::SecondariaPrimoGrado,
+                                "SCUOLA SECONDARIA DI I GRADO",
+                            ),
+                        ],
+                    )
+                };
+            let Some(code) = mecc(&format!("{prov}{kind}"), base) else {
+                continue;
+            };
+            let plessi = plessi
+                .iter()
+                .zip(1u32..)
+                .filter_map(|((t, cycle, percorso), n)| {
+                    Some(Plesso {
+                        cycle: *cycle,
+                        code: mecc(&format!("{prov}{t}"), base + n)?,
+                        name: format!("{name} - plesso {n}"),
+                        percorso,
+                    })
+                })
+                .collect();
+            out.push(School {
+                code,
+                name: format!("{title} \"{name}\""),
+                plessi,
+            });
+        }
+    }
+    out
+}
+
+/// The base facts of a code: esito in the current year, birth date, and a
+/// number that picks the school.
+struct Base {
+    esito: EsitoFrequenza,
+    birth: NaiveDate,
+    pick: u64,
+}
+
+impl Population {
+    /// The population of `seed` whose current school year is `current`,
+    /// listing `size` pupils (of school age in `current`).
+    pub fn new(seed: u64, current: SchoolYear, size: usize) -> Self {
+        let start = i32::from(current.start_year());
+        let from = NaiveDate::from_ymd_opt(start - 18, 1, 1).unwrap_or_default();
+        let to = NaiveDate::from_ymd_opt(start - 3, 12, 31).unwrap_or_default();
+        let mut people = SyntheticPeople::new(seed, from, to);
+        let mut seen = HashSet::new();
+        let mut pop = Self {
+            seed,
+            current,
+            pupils: Vec::with_capacity(size),
+            by_id: HashMap::with_capacity(size),
+            schools: schools(seed),
+        };
+        let mut attempts = 0usize;
+        while pop.pupils.len() < size && attempts < size.saturating_mul(4) + 16 {
+            attempts += 1;
+            let cf = people.next_person().codice_fiscale;
+            if !seen.insert(cf) {
+                continue;
+            }
+            let Some(id) = pop.id_anpr(&cf) else {
+                continue;
+            };
+            if pop.by_id.contains_key(&id) {
+                continue;
+            }
+            pop.by_id.insert(id, cf);
+            pop.pupils.push(Pupil {
+                codice_fiscale: cf,
+                id_anpr: id,
+            });
+        }
+        pop
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The current school year (of the sandbox's date at start).
+    pub fn current_year(&self) -> SchoolYear {
+        self.current
+    }
+
+    /// The listed pupils (each also reachable by ID ANPR).
+    pub fn pupils(&self) -> &[Pupil] {
+        &self.pupils
+    }
+
+    /// The schools.
+    pub fn schools(&self) -> &[School] {
+        &self.schools
+    }
+
+    /// Whether `code` is an istituto or a plesso of the population.
+    pub fn has_school(&self, code: &CodiceMeccanografico) -> bool {
+        self.schools
+            .iter()
+            .any(|s| s.code == *code || s.plessi.iter().any(|p| p.code == *code))
+    }
+
+    fn rng(&self, cf: &CodiceFiscale, salt: u64) -> SplitMix64 {
+        // FNV-1a over the canonical code (omocodic variants answer alike).
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ self.seed.rotate_left(29) ^ salt;
+        for b in cf.canonical().as_bytes() {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        SplitMix64::new(h)
+    }
+
+    /// The ID ANPR of `cf` in this population (deterministic: two letters,
+    /// five digits, a letter and the probable Luhn check character; `None`
+    /// cannot happen with this alphabet).
+    pub fn id_anpr(&self, cf: &CodiceFiscale) -> Option<IdAnpr> {
+        let mut rng = self.rng(cf, 0x001D_A49B);
+        let mut p = [0u8; 8];
+        for (i, b) in p.iter_mut().enumerate() {
+            *b = match i {
+                0 | 1 | 7 => b'A' + u8::try_from(rng.below(26)).unwrap_or(0),
+                _ => b'0' + u8::try_from(rng.below(10)).unwrap_or(0),
+            };
+        }
+        let check = luhn36_check_char(&p)?;
+        let text: String = p
+            .iter()
+            .chain([check].iter())
+            .map(|b| char::from(*b))
+            .collect();
+        IdAnpr::parse(&text).ok()
+    }
+
+    /// The codice fiscale of a listed pupil's ID ANPR.
+    pub fn resolve(&self, id: &IdAnpr) -> Option<CodiceFiscale> {
+        self.by_id.get(id).copied()
+    }
+
+    fn base(&self, cf: &CodiceFiscale) -> Option<Base> {
+        let birth = cf.birth_date_relative_to(self.current.last_day())?;
+        let mut rng = self.rng(cf, 0x000E_5170);
+        let esito = match rng.below(100) {
+            0..=84 => EsitoFrequenza::Frequentante,
+            85..=89 => EsitoFrequenza::NonFrequentante,
+            90..=92 => EsitoFrequenza::FrequentanteAltroAnnoCorso,
+            93..=95 => EsitoFrequenza::NonPiuFrequentante,
+            _ => return None,
+        };
+        Some(Base {
+            esito,
+            birth,
+            pick: rng.next_u64(),
+        })
+    }
+
+    fn plesso(&self, cycle: SchoolCycle, pick: u64) -> Option<(&School, &Plesso)> {
+        let candidates: Vec<(&School, &Plesso)> = self
+            .schools
+            .iter()
+            .flat_map(|s| s.plessi.iter().map(move |p| (s, p)))
+            .filter(|(_, p)| p.cycle == cycle)
+            .collect();
+        let n = u64::try_from(candidates.len()).ok().filter(|n| *n > 0)?;
+        candidates.get(usize::try_from(pick % n).ok()?).copied()
+    }
+
+    /// What ANIST says about `cf` in `year`, at any school.
+    pub fn expected(&self, cf: &CodiceFiscale, year: SchoolYear) -> Expected {
+        let Some(base) = self.base(cf) else {
+            return Expected::NotInAnist;
+        };
+        let esito = if year == self.current {
+            base.esito
+        } else if year == self.current.previous() {
+            EsitoFrequenza::Frequentante
+        } else {
+            return Expected::NotInAnist;
+        };
+        let Some((cycle, class)) = expected_class(base.birth, year) else {
+            return Expected::NotInAnist;
+        };
+        let mut f = Frequenza {
+            frequentante: Some(esito.is_attending()),
+            esito_frequenza: Some(esito),
+            anno_scolastico: Some(year),
+            ..Frequenza::default()
+        };
+        if esito == EsitoFrequenza::NonFrequentante {
+            return Expected::Record(f);
+        }
+        let Some((school, plesso)) = self.plesso(cycle, base.pick) else {
+            return Expected::NotInAnist;
+        };
+        let class = if esito == EsitoFrequenza::FrequentanteAltroAnnoCorso {
+            if class > 1 {
+                class - 1
+            } else {
+                class + 1
+            }
+        } else {
+            class
+        };
+        f.codice_istituto_principale = Some(school.code.as_str().to_string());
+        f.deno_istituto_principale = Some(school.name.clone());
+        f.codice_meccanografico = Some(plesso.code.as_str().to_string());
+        f.denominazione_plesso = Some(plesso.name.clone());
+        f.percorso_studi = Some(plesso.percorso.to_string());
+        f.anno_corso = Some(class);
+        Expected::Record(f)
+    }
+
+    /// What ANIST says about `cf` in `year` when the question names a
+    /// school: the record if it is at that school (istituto or plesso),
+    /// otherwise "not attending" (esito 2) there.
+    ///
+    /// # Errors
+    /// [`UnknownSchool`] if `school` is not one of [`Self::schools`].
+    pub fn expected_at(
+        &self,
+        cf: &CodiceFiscale,
+        year: SchoolYear,
+        school: Option<&CodiceMeccanografico>,
+    ) -> Result<Expected, UnknownSchool> {
+        let expected = self.expected(cf, year);
+        let Some(school) = school else {
+            return Ok(expected);
+        };
+        if !self.has_school(school) {
+            return Err(UnknownSchool);
+        }
+        let Expected::Record(f) = &expected else {
+            return Ok(expected);
+        };
+        let here = [&f.codice_istituto_principale, &f.codice_meccanografico]
+            .into_iter()
+            .flatten()
+            .any(|c| c == school.as_str());
+        if here {
+            return Ok(expected);
+        }
+        Ok(Expected::Record(Frequenza {
+            frequentante: Some(false),
+            esito_frequenza: Some(EsitoFrequenza::NonFrequentante),
+            anno_scolastico: Some(year),
+            ..Frequenza::default()
+        }))
+    }
+}
+
+// ---- The backends -----------------------------------------------------
+
+/// A call the front let through to an ANIST backend.
+pub(super) struct BackendCall<'a> {
+    pub(super) client_id: &'a str,
+    pub(super) method: &'a str,
+    pub(super) operation: &'a str,
+    pub(super) host: Option<&'a str>,
+    pub(super) front_path: String,
+    pub(super) body: &'a [u8],
+}
+
+/// What a backend answers (the front adds its own headers).
+pub(super) struct Reply {
+    pub(super) status: StatusCode,
+    pub(super) content_type: &'static str,
+    pub(super) headers: Vec<(&'static str, String)>,
+    pub(super) body: String,
+}
+
+fn reply(status: StatusCode, body: &Value) -> Reply {
+    Reply {
+        status,
+        content_type: "application/json",
+        headers: Vec::new(),
+        body: body.to_string(),
+    }
+}
+
+fn problem(status: StatusCode, title: &str, detail: &str) -> Reply {
+    let mut r = reply(
+        status,
+        &json!({
+            "type": "about:blank",
+            "title": title,
+            "status": status.as_u16(),
+            "detail": detail,
+        }),
+    );
+    r.content_type = "application/problem+json";
+    r
+}
+
+/// The legacy "no result" text (U9), in full.
+const LEGACY_TEXT: &str = "La richiesta effettuata non produce alcun risultato";
+
+/// Reads one question and answers it from the population.
+fn evaluate(pop: &Population, row: &Value) -> Result<Expected, String> {
+    let Some(obj) = row.as_object() else {
+        return Err("la richiesta non è un oggetto JSON".into());
+    };
+    let text = |k: &str| -> Result<Option<&str>, String> {
+        match obj.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(format!("{k} deve essere una stringa")),
+        }
+    };
+    let (cf, id) = (text("codiceFiscale")?, text("idANPR")?);
+    let school = match text("codiceMeccanografico")? {
+        None => None,
+        Some(s) => Some(
+            CodiceMeccanografico::parse(s)
+                .map_err(|_| String::from("codiceMeccanografico non valido"))?,
+        ),
+    };
+    let year = match text("annoScolastico")? {
+        None => pop.current,
+        Some(s) => SchoolYear::parse(s)
+            .map_err(|_| String::from("annoScolastico non valido: AAAA/AAAA"))?,
+    };
+    let cf = match (cf, id) {
+        (Some(cf), None) => {
+            CodiceFiscale::parse(cf).map_err(|_| String::from("codiceFiscale non valido"))?
+        }
+        (None, Some(id)) => {
+            let id = IdAnpr::parse(id).map_err(|_| String::from("idANPR non valido"))?;
+            match pop.resolve(&id) {
+                Some(cf) => cf,
+                None => {
+                    return match &school {
+                        Some(s) if !pop.has_school(s) => {
+                            Err("codiceMeccanografico non censito".into())
+                        }
+                        _ => Ok(Expected::NotInAnist),
+                    }
+                }
+            }
+        }
+        _ => return Err("indicare esattamente uno tra codiceFiscale e idANPR".into()),
+    };
+    pop.expected_at(&cf, year, school.as_ref())
+        .map_err(|UnknownSchool| String::from("codiceMeccanografico non censito"))
+}
+
+fn answer_fields(kind: AnistBackend, expected: &Expected) -> Map<String, Value> {
+    let value = if kind.detailed() {
+        expected.record().and_then(|f| serde_json::to_value(f).ok())
+    } else {
+        expected
+            .verifica()
+            .and_then(|v| serde_json::to_value(v).ok())
+    };
+    match value {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
+/// Serves one call that passed the front's checks.
+pub(super) fn serve(inner: &Inner, kind: AnistBackend, call: &BackendCall<'_>) -> Reply {
+    let state = &inner.anist;
+    if !kind.is_massive() {
+        let Ok(row) = serde_json::from_slice::<Value>(call.body) else {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "Bad Request",
+                "il corpo non è JSON",
+            );
+        };
+        return match evaluate(&state.population, &row) {
+            Err(why) => problem(StatusCode::BAD_REQUEST, "Bad Request", &why),
+            Ok(Expected::NotInAnist) if state.config.legacy_not_found_500 => problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Server Error",
+                LEGACY_TEXT,
+            ),
+            Ok(Expected::NotInAnist) => problem(
+                StatusCode::NOT_FOUND,
+                "Not Found",
+                "Nessuna frequenza trovata per i criteri indicati",
+            ),
+            Ok(found) => reply(StatusCode::OK, &Value::Object(answer_fields(kind, &found))),
+        };
+    }
+    if call.method == "POST" {
+        return submit(inner, kind, call);
+    }
+    let Some((id, result)) = massive_target(call.operation) else {
+        return problem(StatusCode::NOT_FOUND, "Not Found", "operazione sconosciuta");
+    };
+    let jobs = lock(&state.jobs);
+    let Some(job) = jobs
+        .get(id)
+        .filter(|j| j.owner == call.client_id && j.kind == kind)
+    else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            "richiesta massiva sconosciuta",
+        );
+    };
+    let ready = Instant::now() >= job.ready_at;
+    match (ready, result) {
+        (true, true) => Reply {
+            status: StatusCode::OK,
+            content_type: "application/json",
+            headers: Vec::new(),
+            body: job.result.clone(),
+        },
+        (false, true) => problem(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            "il risultato della richiesta massiva non è ancora disponibile",
+        ),
+        (false, false) => reply(StatusCode::OK, &json!({ "id": id, "status": "processing" })),
+        (true, false) => {
+            let mut r = reply(
+                StatusCode::SEE_OTHER,
+                &json!({ "id": id, "status": "completed" }),
+            );
+            r.headers
+                .push(("location", format!("{}/result", location(call, id))));
+            r
+        }
+    }
+}
+
+/// `http://<host>/govway/rest/in/<front path>/frequenze/massiva/{id}`
+/// (absolute-path without a `Host`).
+fn location(call: &BackendCall<'_>, id: &str) -> String {
+    let origin = call
+        .host
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-' | b'[' | b']'))
+        })
+        .map(|h| format!("http://{h}"))
+        .unwrap_or_default();
+    format!(
+        "{origin}/govway/rest/in/{}/{}/{id}",
+        call.front_path,
+        massiva::SUBMIT_PATH
+    )
+}
+
+fn submit(inner: &Inner, kind: AnistBackend, call: &BackendCall<'_>) -> Reply {
+    let state = &inner.anist;
+    let requests = match serde_json::from_slice::<Value>(call.body) {
+        Ok(Value::Object(mut m)) => match m.remove("richieste") {
+            Some(Value::Array(rows)) => rows,
+            _ => {
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    "Bad Request",
+                    "il corpo deve essere {\"richieste\": [...]}",
+                )
+            }
+        },
+        _ => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "Bad Request",
+                "il corpo non è un oggetto JSON",
+            )
+        }
+    };
+    if requests.is_empty() || requests.len() > MAX_MASSIVE_ROWS {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Bad Request",
+            "una richiesta massiva contiene da 1 a 100000 richieste",
+        );
+    }
+    let rows: Vec<Value> = requests
+        .iter()
+        .map(|row| {
+            let mut out = Map::new();
+            for key in ["codiceFiscale", "idANPR"] {
+                if let Some(v @ Value::String(_)) = row.get(key) {
+                    out.insert(key.into(), v.clone());
+                }
+            }
+            match evaluate(&state.population, row) {
+                Ok(Expected::NotInAnist) => {
+                    out.insert("esito".into(), "NON_TROVATO".into());
+                }
+                Ok(found) => {
+                    out.insert("esito".into(), "OK".into());
+                    out.extend(answer_fields(kind, &found));
+                }
+                Err(why) => {
+                    out.insert("esito".into(), "ERRORE".into());
+                    out.insert("errore".into(), why.into());
+                }
+            }
+            Value::Object(out)
+        })
+        .collect();
+    let n = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+    let delay = state.config.massive_base + state.config.massive_per_row.saturating_mul(n);
+    let id = inner.uuid();
+    lock(&state.jobs).insert(
+        id.clone(),
+        Job {
+            owner: call.client_id.to_string(),
+            kind,
+            ready_at: Instant::now() + delay,
+            result: Value::Array(rows).to_string(),
+        },
+    );
+    let mut r = reply(
+        StatusCode::ACCEPTED,
+        &json!({ "id": id, "status": "accepted" }),
+    );
+    r.headers.push(("location", location(call, &id)));
+    r
+}
+
+// ---- The default client -------------------------------------------------
+
+impl SandboxHandle {
+    /// The ANIST population.
+    pub fn population(&self) -> &Population {
+        &self.inner.anist.population
+    }
+
+    /// How many massive jobs were submitted (and are kept until the
+    /// sandbox stops).
+    pub fn anist_jobs(&self) -> usize {
+        lock(&self.inner.anist.jobs).len()
+    }
+
+    /// The default client's private key, when the sandbox was configured
+    /// with [`SandboxConfig::with_default_client`] (to write a
+    /// configuration file for the same client).
+    pub fn client_key(&self) -> Option<Arc<PrivateKey>> {
+        self.inner.anist.config.client_key.clone()
+    }
+
+    /// The default client's id ([`DEFAULT_CLIENT`]; `None` cannot happen).
+    pub fn client_id(&self) -> Option<ClientId> {
+        ClientId::parse(DEFAULT_CLIENT).ok()
+    }
+
+    /// The e-services the default client may call, by session name: the
+    /// four ANIST ones and [`ECHO`], each with its front URL, audience
+    /// (AUDIT_REST_02 and INTEGRITY_REST_02) and purpose. Those missing
+    /// from the registry are left out.
+    pub fn services(&self) -> Vec<(String, Service)> {
+        let mut out = Vec::new();
+        let all = ANIST_ESERVICES
+            .iter()
+            .map(|s| (s.session_name, s.eservice, s.audience, s.purpose))
+            .chain([(ECHO, ECHO_ESERVICE, ECHO_AUDIENCE, ECHO_PURPOSE)]);
+        for (name, eservice, audience, purpose) in all {
+            let (Some(url), Ok(purpose)) = (self.front_url(eservice), PurposeId::parse(purpose))
+            else {
+                continue;
+            };
+            let profile = ServiceProfile::new(&url, audience).audit(true);
+            out.push((name.to_string(), Service::new(profile, purpose)));
+        }
+        out
+    }
+
+    /// A ready session for the default client: vouchers from this
+    /// sandbox (on its clock), ModI signed with the client key, the
+    /// operator [`SANDBOX_OPERATOR`] at [`SANDBOX_OPERATOR_LOCATION`], and
+    /// [`Self::services`] by name.
+    ///
+    /// # Errors
+    /// [`CallError::NotSent`] if the sandbox has no default client key
+    /// (not made with [`SandboxConfig::with_default_client`]), or the HTTP
+    /// client cannot be built.
+    pub fn session(&self) -> Result<Session, CallError> {
+        let Some(key) = self.client_key() else {
+            return Err(CallError::NotSent {
+                reason: "this sandbox has no default client key: start it with SandboxConfig::with_default_client".into(),
+            });
+        };
+        let clock = Arc::clone(&self.inner.clock);
+        let fetcher = HttpTokenFetcher::new(
+            self.endpoints().clone(),
+            Arc::clone(&key),
+            Arc::clone(&clock),
+        )?;
+        let cache = Arc::new(VoucherCache::new(fetcher, Arc::clone(&clock)));
+        let client = self.client_id().ok_or_else(|| CallError::NotSent {
+            reason: "the default client id is not a UUID".into(),
+        })?;
+        let caller = Caller::new(
+            cache,
+            ModiSigner::new(client.clone(), Arc::clone(&key)),
+            clock,
+        )?;
+        let operator =
+            AuditContext::new(SANDBOX_OPERATOR, SANDBOX_OPERATOR_LOCATION).map_err(|e| {
+                CallError::NotSent {
+                    reason: e.to_string(),
+                }
+            })?;
+        let mut session = Session::new(caller, Environment::Sandbox, client, key.kid().clone())
+            .operator(operator);
+        for (name, service) in self.services() {
+            session = session.service(&name, service);
+        }
+        Ok(session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pop() -> Population {
+        Population::new(11, SchoolYear::starting(2025).unwrap(), 400)
+    }
+
+    #[test]
+    fn deterministic_and_valid() {
+        let a = pop();
+        let b = pop();
+        assert_eq!(a.pupils(), b.pupils());
+        assert_eq!(a.pupils().len(), 400);
+        assert_ne!(
+            a.pupils(),
+            Population::new(12, a.current_year(), 400).pupils()
+        );
+        for s in a.schools() {
+            assert_eq!(
+                s.code.check_status(),
+                anist_core::meccanografico::CheckStatus::Valid
+            );
+            for p in &s.plessi {
+                assert_eq!(
+                    p.code.check_status(),
+                    anist_core::meccanografico::CheckStatus::Valid
+                );
+            }
+        }
+        for p in a.pupils() {
+            assert!(p.id_anpr.probable_check_ok());
+            assert_eq!(a.resolve(&p.id_anpr), Some(p.codice_fiscale));
+            assert_eq!(
+                a.expected(&p.codice_fiscale, a.current_year()),
+                b.expected(&p.codice_fiscale, b.current_year())
+            );
+        }
+    }
+
+    #[test]
+    fn outcome_mix() {
+        let p = pop();
+        let mut counts: HashMap<Option<i64>, usize> = HashMap::new();
+        for pupil in p.pupils() {
+            let e = p.expected(&pupil.codice_fiscale, p.current_year());
+            *counts
+                .entry(e.esito().map(EsitoFrequenza::code))
+                .or_default() += 1;
+        }
+        let n = |k| counts.get(&k).copied().unwrap_or(0);
+        assert!((300..=370).contains(&n(Some(1))), "{counts:?}");
+        for k in [Some(2), Some(3), Some(4), None] {
+            assert!(n(k) >= 3, "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn previous_year_is_consistent() {
+        let p = pop();
+        let prev = p.current_year().previous();
+        for pupil in p.pupils() {
+            let now = p.expected(&pupil.codice_fiscale, p.current_year());
+            let before = p.expected(&pupil.codice_fiscale, prev);
+            if now == Expected::NotInAnist {
+                assert_eq!(before, Expected::NotInAnist);
+                continue;
+            }
+            if let Some(f) = before.record() {
+                assert_eq!(f.esito_frequenza, Some(EsitoFrequenza::Frequentante));
+                assert_eq!(f.anno_scolastico, Some(prev));
+            }
+            assert_eq!(
+                p.expected(&pupil.codice_fiscale, prev.previous()),
+                Expected::NotInAnist
+            );
+        }
+    }
+
+    #[test]
+    fn school_filter() {
+        let p = pop();
+        let pupil = p
+            .pupils()
+            .iter()
+            .find(|x| {
+                p.expected(&x.codice_fiscale, p.current_year()).esito()
+                    == Some(EsitoFrequenza::Frequentante)
+            })
+            .unwrap();
+        let y = p.current_year();
+        let rec = p.expected(&pupil.codice_fiscale, y);
+        let here = CodiceMeccanografico::parse(
+            rec.record()
+                .unwrap()
+                .codice_meccanografico
+                .as_deref()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            p.expected_at(&pupil.codice_fiscale, y, Some(&here)),
+            Ok(rec.clone())
+        );
+        let other = p
+            .schools()
+            .iter()
+            .map(|s| s.code)
+            .find(|c| {
+                Some(c.as_str()) != rec.record().unwrap().codice_istituto_principale.as_deref()
+            })
+            .unwrap();
+        let there = p
+            .expected_at(&pupil.codice_fiscale, y, Some(&other))
+            .unwrap();
+        assert_eq!(there.esito(), Some(EsitoFrequenza::NonFrequentante));
+        let unknown = CodiceMeccanografico::parse("ZZIC00000X").unwrap();
+        assert_eq!(
+            p.expected_at(&pupil.codice_fiscale, y, Some(&unknown)),
+            Err(UnknownSchool)
+        );
+    }
+
+    #[test]
+    fn operations() {
+        assert!(operation_known(
+            AnistBackend::Verifica,
+            "POST",
+            "frequenze/verifica-frequenza"
+        ));
+        assert!(!operation_known(
+            AnistBackend::Verifica,
+            "GET",
+            "frequenze/verifica-frequenza"
+        ));
+        assert!(operation_known(
+            AnistBackend::VerificaMassiva,
+            "GET",
+            "frequenze/massiva/ab-12"
+        ));
+        assert!(operation_known(
+            AnistBackend::VerificaMassiva,
+            "GET",
+            "frequenze/massiva/ab-12/result"
+        ));
+        assert!(!operation_known(
+            AnistBackend::VerificaMassiva,
+            "GET",
+            "frequenze/massiva/"
+        ));
+        assert!(!operation_known(
+            AnistBackend::VerificaMassiva,
+            "GET",
+            "frequenze/massiva/a/b"
+        ));
+        assert!(!operation_known(
+            AnistBackend::Accertamento,
+            "POST",
+            "frequenze/massiva"
+        ));
+    }
+}
