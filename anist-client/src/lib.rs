@@ -13,6 +13,8 @@
 //! - [`modi`]: `Digest`, `Agid-JWT-Signature`, `Agid-JWT-TrackingEvidence`;
 //! - [`session`]: a client identity with its e-services by name;
 //! - [`anist`]: the ANIST attendance services;
+//! - [`bulk`]: the resumable bulk attendance job (SQLite journal);
+//! - [`audit`]: the hash-chained audit trail of the calls made;
 //! - [`call`]: one JSON `POST` to an e-service through its gateway, with
 //!   its ModI headers, the voucher cache and typed gateway errors;
 //! - [`jws`]: compact JWS signing and unverified decoding;
@@ -25,6 +27,8 @@
 //! in `Debug` output.
 
 pub mod anist;
+pub mod audit;
+pub mod bulk;
 pub mod call;
 pub mod clock;
 pub(crate) mod encoding;
