@@ -15,6 +15,8 @@
 //! - [`config`]: the `anist.toml` file, environment overrides, offline
 //!   checks, and the [`session::Session`] it describes;
 //! - [`anist`]: the ANIST attendance services;
+//! - [`bulk`]: the resumable bulk attendance job (SQLite journal);
+//! - [`audit`]: the hash-chained audit trail of the calls made;
 //! - [`call`]: one JSON `POST` to an e-service through its gateway, with
 //!   its ModI headers, the voucher cache and typed gateway errors;
 //! - [`jws`]: compact JWS signing and unverified decoding;
@@ -27,6 +29,8 @@
 //! in `Debug` output.
 
 pub mod anist;
+pub mod audit;
+pub mod bulk;
 pub mod call;
 pub mod clock;
 pub mod config;

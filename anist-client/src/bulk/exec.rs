@@ -1,0 +1,781 @@
+//! Running a job: single calls with bounded concurrency, or massive jobs;
+//! retries; the quota pause; progress.
+
+use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use anist_core::cf::CodiceFiscale;
+use anist_core::school::SchoolYear;
+use anist_core::ErrorCode;
+
+use super::input::{hash_file, ingest};
+use super::journal::{AnyStored, Journal, OpenJob, Params, Pending, Step, Stored};
+use super::output::write_output;
+use super::{
+    BulkError, CallCounts, JobOptions, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary,
+};
+use crate::anist::{
+    AnistError, Answer, AttendanceService, JobId, JobStatus, Query, RowAnswer, YearSelector,
+    ACCERTAMENTO, ACCERTAMENTO_MASSIVO, VERIFICA, VERIFICA_MASSIVA,
+};
+use crate::audit::{AuditEntry, AuditError, AuditLog};
+use crate::rng::SplitMix64;
+
+/// Subjects read from the journal at a time (the memory window).
+const WINDOW: usize = 512;
+
+/// A bulk attendance job. See the [module documentation](super).
+#[derive(Debug, Clone)]
+pub struct BulkJob {
+    spec: JobSpec,
+}
+
+/// Why a run stopped early.
+struct Pause {
+    reason: String,
+    code: &'static str,
+}
+
+impl Pause {
+    fn of(e: &AnistError) -> Self {
+        Pause {
+            reason: e.to_string(),
+            code: e.code(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    verify: AtomicU64,
+    ascertain: AtomicU64,
+    submit: AtomicU64,
+    poll: AtomicU64,
+    fetch: AtomicU64,
+    retries: AtomicU64,
+}
+
+fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+/// What every call of a run shares.
+struct Ctx<'a> {
+    opts: &'a JobOptions,
+    audit: Option<&'a AuditLog>,
+    year: SchoolYear,
+    counters: Counters,
+    rng: Mutex<SplitMix64>,
+}
+
+/// How a call ended, once retried.
+type Retried<T> = Result<Result<T, AnistError>, AuditError>;
+
+impl Ctx<'_> {
+    fn year_of(&self, step: Step) -> SchoolYear {
+        match step {
+            Step::Verify | Step::AscCurrent => self.year,
+            Step::AscPrevious => self.year.previous(),
+        }
+    }
+
+    fn query(&self, step: Step, cf: CodiceFiscale) -> Query {
+        Query::by_cf(cf).year(YearSelector::Explicit(self.year_of(step)))
+    }
+
+    /// Full jitter: a random wait up to `min(cap, base × 2^(attempt-1))`,
+    /// or the gateway's `Retry-After` when longer.
+    fn backoff(&self, attempt: u32, err: &AnistError) -> Duration {
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        let ceiling = self
+            .opts
+            .backoff_base
+            .saturating_mul(factor)
+            .min(self.opts.backoff_cap);
+        let r = self
+            .rng
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .next_u64();
+        let jitter = ceiling.mul_f64((r >> 11) as f64 / (1u64 << 53) as f64);
+        match err {
+            AnistError::Call(c) => c.retry_after().map_or(jitter, |w| w.max(jitter)),
+            _ => jitter,
+        }
+    }
+
+    /// Runs `op` until it succeeds, fails for good, or the attempts run
+    /// out; every attempt is recorded through `audit`.
+    async fn retrying<T, Fut>(
+        &self,
+        mut op: impl FnMut() -> Fut,
+        audit: impl Fn(&Result<T, AnistError>) -> Result<(), AuditError>,
+    ) -> Retried<T>
+    where
+        Fut: Future<Output = Result<T, AnistError>>,
+    {
+        let max = self.opts.max_attempts.max(1);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let result = op().await;
+            audit(&result)?;
+            match result {
+                Err(e) if e.is_retryable() && attempt < max => {
+                    bump(&self.counters.retries);
+                    tokio::time::sleep(self.backoff(attempt, &e)).await;
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    fn record(
+        &self,
+        eservice: &str,
+        operation: &str,
+        subject: Option<&str>,
+        outcome: &str,
+        correlation_id: Option<&str>,
+        govway_id: Option<&str>,
+    ) -> Result<(), AuditError> {
+        match self.audit {
+            None => Ok(()),
+            Some(log) => log
+                .record(&AuditEntry {
+                    operator: &self.opts.operator,
+                    purpose: &self.opts.purpose,
+                    eservice,
+                    operation,
+                    subject,
+                    outcome,
+                    correlation_id,
+                    govway_id,
+                })
+                .map(|_| ()),
+        }
+    }
+
+    /// Records one call about one subject (or none) from its result.
+    fn record_result<T>(
+        &self,
+        eservice: &str,
+        operation: &str,
+        subject: Option<&str>,
+        correlation_id: Option<&str>,
+        result: &Result<T, AnistError>,
+        ok_outcome: impl Fn(&T) -> &'static str,
+    ) -> Result<(), AuditError> {
+        match result {
+            Ok(t) => self.record(
+                eservice,
+                operation,
+                subject,
+                ok_outcome(t),
+                correlation_id,
+                None,
+            ),
+            Err(e) => {
+                let govway = match e {
+                    AnistError::Call(c) => c.govway_id(),
+                    _ => None,
+                };
+                self.record(
+                    eservice,
+                    operation,
+                    subject,
+                    e.code(),
+                    correlation_id,
+                    govway,
+                )
+            }
+        }
+    }
+}
+
+fn answer_outcome<T>(a: &Answer<T>) -> &'static str {
+    match a {
+        Answer::Found(_) => "found",
+        Answer::NotFound => "not_found",
+    }
+}
+
+fn stored<T>(r: Result<Answer<T>, AnistError>) -> Stored<T> {
+    match r {
+        Ok(Answer::Found(t)) => Stored::Found(t),
+        Ok(Answer::NotFound) => Stored::NotFound,
+        Err(e) => Stored::Failed {
+            code: e.code().to_owned(),
+            message: e.to_string(),
+        },
+    }
+}
+
+fn corrupt(what: &str) -> BulkError {
+    BulkError::Journal {
+        reason: format!("the journal is damaged: {what}"),
+    }
+}
+
+fn parse_cf(p: &Pending) -> Result<CodiceFiscale, BulkError> {
+    CodiceFiscale::parse(&p.cf).map_err(|_| corrupt("a journaled code is not valid"))
+}
+
+/// What a single call gave.
+enum Asked {
+    /// Journal this.
+    Answer(i64, AnyStored),
+    /// The quota is exhausted: nothing to journal.
+    Quota(Pause),
+}
+
+/// One single call (with its retries) about one subject.
+async fn ask<S: AttendanceService>(
+    ctx: &Ctx<'_>,
+    svc: &S,
+    step: Step,
+    id: i64,
+    cf: CodiceFiscale,
+) -> Result<Asked, AuditError> {
+    let query = ctx.query(step, cf);
+    let subject = Some(cf.as_str());
+    let (answer, quota) = match step {
+        Step::Verify => {
+            let r = ctx
+                .retrying(
+                    || {
+                        bump(&ctx.counters.verify);
+                        svc.verify(&query)
+                    },
+                    |r| ctx.record_result(VERIFICA, "verify", subject, None, r, answer_outcome),
+                )
+                .await?;
+            let quota = r
+                .as_ref()
+                .err()
+                .filter(|e| e.is_quota_exceeded())
+                .map(Pause::of);
+            (AnyStored::Verify(stored(r)), quota)
+        }
+        Step::AscCurrent | Step::AscPrevious => {
+            let op = step.operation();
+            let r = ctx
+                .retrying(
+                    || {
+                        bump(&ctx.counters.ascertain);
+                        svc.ascertain(&query)
+                    },
+                    |r| ctx.record_result(ACCERTAMENTO, op, subject, None, r, answer_outcome),
+                )
+                .await?;
+            let quota = r
+                .as_ref()
+                .err()
+                .filter(|e| e.is_quota_exceeded())
+                .map(Pause::of);
+            (AnyStored::Ascertain(stored(r)), quota)
+        }
+    };
+    Ok(match quota {
+        Some(p) => Asked::Quota(p),
+        None => Asked::Answer(id, answer),
+    })
+}
+
+type Task<'a> = Pin<Box<dyn Future<Output = Result<Asked, AuditError>> + Send + 'a>>;
+
+/// The calls in flight: polled together in the job's own task, so that
+/// they may borrow the service (no spawning, no `'static`).
+struct InFlight<'a> {
+    tasks: Vec<Task<'a>>,
+}
+
+impl<'a> InFlight<'a> {
+    fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// The next call to finish, or `None` when none is in flight.
+    async fn next(&mut self) -> Option<Result<Asked, AuditError>> {
+        if self.tasks.is_empty() {
+            return None;
+        }
+        let tasks = &mut self.tasks;
+        Some(
+            poll_fn(|cx| {
+                for i in 0..tasks.len() {
+                    if let Poll::Ready(v) = tasks[i].as_mut().poll(cx) {
+                        drop(tasks.swap_remove(i));
+                        return Poll::Ready(v);
+                    }
+                }
+                Poll::Pending
+            })
+            .await,
+        )
+    }
+}
+
+/// Progress bookkeeping and throttled reporting.
+struct Tracker<'p, P: Fn(&Progress)> {
+    progress: &'p P,
+    interval: Duration,
+    total: u64,
+    done: u64,
+    done_at_start: u64,
+    counts: OutcomeCounts,
+    start: Instant,
+    last: Option<Instant>,
+}
+
+impl<P: Fn(&Progress)> Tracker<'_, P> {
+    fn finished(&mut self, esito: &str, rows: u64) {
+        self.counts.add(esito, rows);
+        self.done += rows;
+        self.tick(false);
+    }
+
+    fn tick(&mut self, force: bool) {
+        let now = Instant::now();
+        if !force
+            && self
+                .last
+                .is_some_and(|l| now.duration_since(l) < self.interval)
+        {
+            return;
+        }
+        self.last = Some(now);
+        let elapsed = now.duration_since(self.start).as_secs_f64();
+        let run_done = self.done.saturating_sub(self.done_at_start);
+        let rate = if elapsed > 0.0 {
+            run_done as f64 / elapsed
+        } else {
+            0.0
+        };
+        let left = self.total.saturating_sub(self.done);
+        let eta = if left == 0 {
+            Some(Duration::ZERO)
+        } else if rate > 0.0 {
+            Some(Duration::from_secs_f64(left as f64 / rate))
+        } else {
+            None
+        };
+        (self.progress)(&Progress {
+            rows_done: self.done,
+            rows_total: self.total,
+            outcomes: self.counts,
+            rate,
+            eta,
+        });
+    }
+}
+
+impl BulkJob {
+    /// A job. Nothing is read or written until [`run`](Self::run).
+    pub fn new(spec: JobSpec) -> Self {
+        Self { spec }
+    }
+
+    /// The job's specification.
+    pub fn spec(&self) -> &JobSpec {
+        &self.spec
+    }
+
+    /// Runs the job, or resumes it when its journal exists: reads the
+    /// input (a journal made from other input bytes, another school year
+    /// or another column is refused with `bulk_journal_mismatch`), asks
+    /// what is not yet answered, and writes the output.
+    ///
+    /// Every call is recorded in `audit` when given (a failure to record
+    /// stops the job with `bulk_audit`). `progress` is called at most
+    /// every [`JobOptions::progress_interval`] and once at the end.
+    ///
+    /// The journal and the files are used synchronously from the job's
+    /// task (short SQLite transactions); the calls run concurrently within
+    /// it.
+    pub async fn run<S, P>(
+        &self,
+        svc: &S,
+        audit: Option<&AuditLog>,
+        progress: P,
+    ) -> Result<JobOutcome, BulkError>
+    where
+        S: AttendanceService,
+        P: Fn(&Progress) + Send + Sync,
+    {
+        let spec = &self.spec;
+        let start = Instant::now();
+        let params = Params {
+            input_path: spec.input.display().to_string(),
+            input_sha256: hash_file(&spec.input)?,
+            school_year: spec.school_year.to_string(),
+            cf_column: spec.cf_column.clone().unwrap_or_default(),
+        };
+        let mut journal = Journal::open(&spec.journal, &params)?;
+        if !journal.is_ingested()? {
+            journal.reset_ingest()?;
+            ingest(
+                &spec.input,
+                spec.cf_column.as_deref(),
+                spec.school_year,
+                &mut journal,
+            )?;
+        }
+        let (total, distinct) = journal.totals()?;
+        let counts = journal.done_counts()?;
+        let done = counts.total();
+        let mut tracker = Tracker {
+            progress: &progress,
+            interval: spec.options.progress_interval,
+            total,
+            done,
+            done_at_start: done,
+            counts,
+            start,
+            last: None,
+        };
+        tracker.tick(false);
+        let ctx = Ctx {
+            opts: &spec.options,
+            audit,
+            year: spec.school_year,
+            counters: Counters::default(),
+            rng: Mutex::new(SplitMix64::from_entropy()),
+        };
+        let pause = if spec.options.use_massive && svc.has_massive() {
+            run_massive(&ctx, svc, &mut journal, &mut tracker).await?
+        } else {
+            run_single(&ctx, svc, &mut journal, &mut tracker).await?
+        };
+        let summary = |tracker: &Tracker<'_, P>, outcomes: OutcomeCounts| {
+            let c = &ctx.counters;
+            let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+            Summary {
+                rows_total: total,
+                rows_done: outcomes.total(),
+                distinct_codes: distinct,
+                outcomes,
+                calls: CallCounts {
+                    verify: get(&c.verify),
+                    ascertain: get(&c.ascertain),
+                    massive_submit: get(&c.submit),
+                    massive_poll: get(&c.poll),
+                    massive_fetch: get(&c.fetch),
+                },
+                retries: get(&c.retries),
+                duration_seconds: tracker.start.elapsed().as_secs_f64(),
+            }
+        };
+        if let Some(p) = pause {
+            tracker.tick(true);
+            return Ok(JobOutcome::Paused {
+                reason: p.reason,
+                code: p.code,
+                summary: summary(&tracker, tracker.counts),
+            });
+        }
+        let outcomes = write_output(&journal, &spec.output, spec.school_year)?;
+        tracker.counts = outcomes;
+        tracker.done = outcomes.total();
+        tracker.tick(true);
+        Ok(JobOutcome::Completed(summary(&tracker, outcomes)))
+    }
+}
+
+/// The steps in order: verification, then the two ascertainments of the
+/// codes not attending.
+const STEPS: [Step; 3] = [Step::Verify, Step::AscCurrent, Step::AscPrevious];
+
+async fn run_single<S: AttendanceService, P: Fn(&Progress)>(
+    ctx: &Ctx<'_>,
+    svc: &S,
+    journal: &mut Journal,
+    tracker: &mut Tracker<'_, P>,
+) -> Result<Option<Pause>, BulkError> {
+    let limit = ctx.opts.concurrency.max(1);
+    for step in STEPS {
+        let mut cursor = 0i64;
+        let mut queue: VecDeque<Pending> = VecDeque::new();
+        let mut exhausted = false;
+        let mut pause: Option<Pause> = None;
+        let mut inflight = InFlight { tasks: Vec::new() };
+        loop {
+            while pause.is_none() && inflight.len() < limit {
+                if queue.is_empty() {
+                    if exhausted {
+                        break;
+                    }
+                    let window = journal.pending(step, cursor, WINDOW)?;
+                    match window.last() {
+                        None => {
+                            exhausted = true;
+                            break;
+                        }
+                        Some(last) => cursor = last.id,
+                    }
+                    queue.extend(window);
+                }
+                let Some(p) = queue.pop_front() else { break };
+                let cf = parse_cf(&p)?;
+                inflight.tasks.push(Box::pin(ask(ctx, svc, step, p.id, cf)));
+            }
+            let Some(done) = inflight.next().await else {
+                break;
+            };
+            match done? {
+                // Committed before it is counted.
+                Asked::Answer(id, answer) => {
+                    if let Some((esito, rows)) = journal.store(id, step, &answer)? {
+                        tracker.finished(&esito, rows);
+                    }
+                }
+                Asked::Quota(p) => {
+                    pause.get_or_insert(p);
+                }
+            }
+            tracker.tick(false);
+        }
+        if pause.is_some() {
+            return Ok(pause);
+        }
+    }
+    Ok(None)
+}
+
+async fn run_massive<S: AttendanceService, P: Fn(&Progress)>(
+    ctx: &Ctx<'_>,
+    svc: &S,
+    journal: &mut Journal,
+    tracker: &mut Tracker<'_, P>,
+) -> Result<Option<Pause>, BulkError> {
+    // First what an earlier run submitted: poll it, never submit it again.
+    for job in journal.open_jobs()? {
+        if let Some(p) = complete_job(ctx, svc, journal, tracker, &job).await? {
+            return Ok(Some(p));
+        }
+    }
+    let size = ctx.opts.batch_size.max(1);
+    for step in STEPS {
+        loop {
+            let batch = journal.pending(step, 0, size)?;
+            if batch.is_empty() {
+                break;
+            }
+            let queries = batch
+                .iter()
+                .map(|p| parse_cf(p).map(|cf| ctx.query(step, cf)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let (eservice, operation) = match step {
+                Step::Verify => (VERIFICA_MASSIVA, "submit_verify"),
+                _ => (ACCERTAMENTO_MASSIVO, "submit_ascertain"),
+            };
+            let audit = |r: &Result<JobId, AnistError>| {
+                let job = r.as_ref().ok().map(|j| j.0.as_str());
+                for p in &batch {
+                    ctx.record_result(eservice, operation, Some(&p.cf), job, r, |_| "submitted")?;
+                }
+                Ok(())
+            };
+            let submitted = match step {
+                Step::Verify => {
+                    ctx.retrying(
+                        || {
+                            bump(&ctx.counters.submit);
+                            svc.submit_verify(&queries)
+                        },
+                        audit,
+                    )
+                    .await?
+                }
+                _ => {
+                    ctx.retrying(
+                        || {
+                            bump(&ctx.counters.submit);
+                            svc.submit_ascertain(&queries)
+                        },
+                        audit,
+                    )
+                    .await?
+                }
+            };
+            match submitted {
+                Ok(JobId(job_id)) => {
+                    // Journaled before anything else: a resumed run polls it.
+                    let id = journal.add_job(step, &job_id, &batch)?;
+                    let job = OpenJob {
+                        id,
+                        step,
+                        job_id,
+                        members: batch,
+                    };
+                    if let Some(p) = complete_job(ctx, svc, journal, tracker, &job).await? {
+                        return Ok(Some(p));
+                    }
+                }
+                Err(e) if e.is_quota_exceeded() => return Ok(Some(Pause::of(&e))),
+                Err(e) => fail_all(journal, tracker, None, step, &batch, &e)?,
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Journals `e` as the answer of every member (and closes the job).
+fn fail_all<P: Fn(&Progress)>(
+    journal: &mut Journal,
+    tracker: &mut Tracker<'_, P>,
+    job: Option<i64>,
+    step: Step,
+    members: &[Pending],
+    e: &AnistError,
+) -> Result<(), BulkError> {
+    let message = e.to_string();
+    let answers: Vec<(i64, AnyStored)> = members
+        .iter()
+        .map(|m| (m.id, AnyStored::failed(step, e.code(), &message)))
+        .collect();
+    for (esito, rows) in journal.finish_job(job, step, &answers)? {
+        tracker.finished(&esito, rows);
+    }
+    Ok(())
+}
+
+fn rows_stored<T>(
+    members: &[Pending],
+    rows: Vec<RowAnswer<T>>,
+    wrap: impl Fn(Stored<T>) -> AnyStored,
+) -> Vec<(i64, AnyStored)> {
+    let mut rows = rows.into_iter();
+    members
+        .iter()
+        .map(|m| {
+            let s = match rows.next() {
+                Some(r) => stored(r),
+                None => Stored::Failed {
+                    code: String::from("anist_unexpected_answer"),
+                    message: String::from("the massive answer has fewer rows than queries"),
+                },
+            };
+            (m.id, wrap(s))
+        })
+        .collect()
+}
+
+/// Polls a journaled massive job until it is done, fetches it and journals
+/// its answers (one transaction, closing the job).
+async fn complete_job<S: AttendanceService, P: Fn(&Progress)>(
+    ctx: &Ctx<'_>,
+    svc: &S,
+    journal: &mut Journal,
+    tracker: &mut Tracker<'_, P>,
+    job: &OpenJob,
+) -> Result<Option<Pause>, BulkError> {
+    let jid = JobId(job.job_id.clone());
+    let correlation = Some(job.job_id.as_str());
+    let (eservice, fetch_op) = match job.step {
+        Step::Verify => (VERIFICA_MASSIVA, "fetch_verify"),
+        _ => (ACCERTAMENTO_MASSIVO, "fetch_ascertain"),
+    };
+    loop {
+        let status = ctx
+            .retrying(
+                || {
+                    bump(&ctx.counters.poll);
+                    svc.poll(&jid)
+                },
+                |r| {
+                    ctx.record_result(eservice, "poll", None, correlation, r, |s| match s {
+                        JobStatus::Processing => "processing",
+                        JobStatus::Done => "done",
+                    })
+                },
+            )
+            .await?;
+        match status {
+            Ok(JobStatus::Processing) => tokio::time::sleep(ctx.opts.poll_interval).await,
+            Ok(JobStatus::Done) => break,
+            Err(e) if e.is_quota_exceeded() => return Ok(Some(Pause::of(&e))),
+            Err(e) => {
+                fail_all(journal, tracker, Some(job.id), job.step, &job.members, &e)?;
+                return Ok(None);
+            }
+        }
+    }
+    let answers = match job.step {
+        Step::Verify => {
+            let r = ctx
+                .retrying(
+                    || {
+                        bump(&ctx.counters.fetch);
+                        svc.fetch_verify(&jid)
+                    },
+                    // A failed fetch is recorded here; the rows, one by one, below.
+                    |r| match r {
+                        Ok(_) => Ok(()),
+                        Err(_) => {
+                            ctx.record_result(eservice, fetch_op, None, correlation, r, |_| "")
+                        }
+                    },
+                )
+                .await?;
+            r.map(|rows| rows_stored(&job.members, rows, AnyStored::Verify))
+        }
+        _ => {
+            let r = ctx
+                .retrying(
+                    || {
+                        bump(&ctx.counters.fetch);
+                        svc.fetch_ascertain(&jid)
+                    },
+                    // A failed fetch is recorded here; the rows, one by one, below.
+                    |r| match r {
+                        Ok(_) => Ok(()),
+                        Err(_) => {
+                            ctx.record_result(eservice, fetch_op, None, correlation, r, |_| "")
+                        }
+                    },
+                )
+                .await?;
+            r.map(|rows| rows_stored(&job.members, rows, AnyStored::Ascertain))
+        }
+    };
+    match answers {
+        Ok(answers) => {
+            // One audit row per subject, with its own outcome.
+            for ((_, answer), member) in answers.iter().zip(&job.members) {
+                let outcome = match answer {
+                    AnyStored::Verify(Stored::Found(_))
+                    | AnyStored::Ascertain(Stored::Found(_)) => "found",
+                    AnyStored::Verify(Stored::NotFound)
+                    | AnyStored::Ascertain(Stored::NotFound) => "not_found",
+                    AnyStored::Verify(Stored::Failed { code, .. })
+                    | AnyStored::Ascertain(Stored::Failed { code, .. }) => code.as_str(),
+                };
+                ctx.record(
+                    eservice,
+                    fetch_op,
+                    Some(&member.cf),
+                    outcome,
+                    correlation,
+                    None,
+                )?;
+            }
+            for (esito, rows) in journal.finish_job(Some(job.id), job.step, &answers)? {
+                tracker.finished(&esito, rows);
+            }
+            Ok(None)
+        }
+        Err(e) if e.is_quota_exceeded() => Ok(Some(Pause::of(&e))),
+        Err(e) => {
+            fail_all(journal, tracker, Some(job.id), job.step, &job.members, &e)?;
+            Ok(None)
+        }
+    }
+}

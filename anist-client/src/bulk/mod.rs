@@ -1,0 +1,355 @@
+//! The resumable bulk attendance job: a municipal CSV of codici fiscali in,
+//! one outcome per input row out, every answer journaled in SQLite before
+//! it is counted.
+//!
+//! # What a job does
+//!
+//! 1. **Reads the input** with anist-core's tolerant reader (any encoding
+//!    and delimiter it supports; the codice fiscale column found by header
+//!    alias or named by the caller; a one-column list of codes without a
+//!    header is accepted too) and records every row in the journal.
+//! 2. **Decides locally** what needs no call: an invalid code is
+//!    `invalid_code` with its `cf_*` code and is never sent; a person
+//!    outside compulsory education in the job's school year (by the birth
+//!    date in the code, century chosen relative to the end of the school
+//!    year) is `not_obliged`; an 11-digit code is not asked (the ANIST
+//!    contract queries 16-character codes or ID ANPR): `error` with
+//!    `bulk_numeric_code` when it may be a person's provisional code,
+//!    `invalid_code` with `bulk_not_a_person` otherwise; an unreadable CSV
+//!    record is `error` with its `csv_*` code.
+//! 3. **De-duplicates**: rows with the same code (as normalised by
+//!    [`CodiceFiscale::parse`](anist_core::cf::CodiceFiscale::parse);
+//!    omocodic variants are different people) are asked about once.
+//! 4. **Verifies** each distinct obliged code for the job's school year,
+//!    then **ascertains** those ANIST says are not attending, for the
+//!    job's year and the previous one, and combines the answers with
+//!    [`compliance_outcome`](anist_core::attendance::compliance_outcome).
+//!    With [`AttendanceService::has_massive`], batches go through the
+//!    massive services (submit → poll → fetch), the job id journaled right
+//!    after the submit so that a resumed job polls it instead of submitting
+//!    again; otherwise single calls run concurrently.
+//! 5. **Writes the output** from the journal, to a temporary file renamed
+//!    into place: the same journal always gives the same bytes.
+//!
+//! # Failures, quota, interruptions
+//!
+//! A retryable error ([`AnistError::is_retryable`](crate::anist::AnistError::is_retryable))
+//! is retried with capped exponential backoff and full jitter (honouring
+//! the gateway's `Retry-After`); after [`JobOptions::max_attempts`] the
+//! row's outcome is `error` with the error's stable code. An exhausted
+//! quota stops the job cleanly: calls in flight are awaited and journaled,
+//! nothing further is sent, and [`BulkJob::run`] returns
+//! [`JobOutcome::Paused`]. Running the job again on the same journal
+//! resumes it.
+//!
+//! To interrupt a job, drop its future (or kill the process): every answer
+//! is committed to the journal (SQLite, WAL) before it is counted, so a
+//! resumed job loses no row, duplicates none and does not ask again what
+//! was answered. Only the calls in flight at the moment of the interruption
+//! (at most [`JobOptions::concurrency`], or one massive submit whose id was
+//! not yet journaled) are asked again. The journal survives a crash of the
+//! process at any point; a power cut may lose its last transactions, which
+//! are then asked again.
+//!
+//! # Output columns
+//!
+//! `riga` (the physical line of the input where the row starts; the header
+//! is line 1), `codice_fiscale` (as written in the input), `esito`
+//! (`compliant`, `to_be_checked`, `not_in_anist`, `not_obliged`,
+//! `invalid_code`, `error`), `motivo` (the reason or the error code),
+//! `obbligo` (`not_yet_obliged`, `compulsory`, `diritto_dovere`, `beyond`),
+//! `frequentante` (`true` / `false`, as verified), `esito_frequenza` (the
+//! ANIST code 1-4), `codice_istituto`, `denominazione_istituto`,
+//! `codice_plesso`, `denominazione_plesso`, `anno_corso`,
+//! `anno_scolastico_record` (the school year of the detailed record shown:
+//! the job's year, or the previous one when only that has a record).
+//!
+//! ```no_run
+//! # async fn demo<S: anist_client::anist::AttendanceService>(svc: &S) -> Result<(), anist_client::bulk::BulkError> {
+//! use anist_client::bulk::{BulkJob, JobOutcome, JobSpec};
+//! let year = "2025/26".parse().unwrap();
+//! let job = BulkJob::new(JobSpec::new("alunni.csv", "esiti.csv", "alunni.journal", year));
+//! match job.run(svc, None, |p| eprintln!("{}/{}", p.rows_done, p.rows_total)).await? {
+//!     JobOutcome::Completed(summary) => println!("{} rows", summary.rows_total),
+//!     JobOutcome::Paused { reason, .. } => println!("paused: {reason}; run again later"),
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anist_core::csvio::CsvError;
+use anist_core::school::SchoolYear;
+use anist_core::ErrorCode;
+use serde::Serialize;
+
+use crate::audit::AuditError;
+
+mod exec;
+mod input;
+mod journal;
+mod output;
+
+pub use exec::BulkJob;
+
+/// What a job works on, and how.
+#[derive(Debug, Clone)]
+pub struct JobSpec {
+    /// The municipal CSV.
+    pub input: PathBuf,
+    /// Where the output CSV is written (replaced at the end of the job).
+    pub output: PathBuf,
+    /// The journal (one SQLite file per job; created if missing, resumed
+    /// otherwise).
+    pub journal: PathBuf,
+    /// The school year checked (its previous year is ascertained too).
+    pub school_year: SchoolYear,
+    /// The codice fiscale column, by header name or alias; `None` finds it
+    /// through the built-in aliases.
+    pub cf_column: Option<String>,
+    /// Operational options (they may change when resuming).
+    pub options: JobOptions,
+}
+
+impl JobSpec {
+    /// A job with the default options and the codice fiscale column found
+    /// by alias.
+    pub fn new(
+        input: impl Into<PathBuf>,
+        output: impl Into<PathBuf>,
+        journal: impl Into<PathBuf>,
+        school_year: SchoolYear,
+    ) -> Self {
+        Self {
+            input: input.into(),
+            output: output.into(),
+            journal: journal.into(),
+            school_year,
+            cf_column: None,
+            options: JobOptions::default(),
+        }
+    }
+}
+
+/// How a job runs. None of these changes the output: they may differ
+/// between a run and its resumption.
+#[derive(Debug, Clone)]
+pub struct JobOptions {
+    /// Single calls in flight at once (default 16, at least 1).
+    pub concurrency: usize,
+    /// Use the massive services when the service has them (default true).
+    pub use_massive: bool,
+    /// Codes per massive job (default 1000, at least 1).
+    pub batch_size: usize,
+    /// Wait between two polls of a massive job (default 5 s).
+    pub poll_interval: Duration,
+    /// Attempts per call, the first included (default 4, at least 1).
+    pub max_attempts: u32,
+    /// First backoff step (default 500 ms): attempt `n` waits a random time
+    /// up to `min(backoff_cap, backoff_base × 2ⁿ⁻¹)`, or the gateway's
+    /// `Retry-After` when longer.
+    pub backoff_base: Duration,
+    /// Longest backoff (default 30 s).
+    pub backoff_cap: Duration,
+    /// Shortest interval between two progress reports (default 100 ms).
+    pub progress_interval: Duration,
+    /// The operator's user id, for the audit trail.
+    pub operator: String,
+    /// The PDND purpose id the calls are made under, for the audit trail.
+    pub purpose: String,
+}
+
+impl Default for JobOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 16,
+            use_massive: true,
+            batch_size: 1000,
+            poll_interval: Duration::from_secs(5),
+            max_attempts: 4,
+            backoff_base: Duration::from_millis(500),
+            backoff_cap: Duration::from_secs(30),
+            progress_interval: Duration::from_millis(100),
+            operator: String::new(),
+            purpose: String::new(),
+        }
+    }
+}
+
+/// Rows per outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OutcomeCounts {
+    /// `compliant`.
+    pub compliant: u64,
+    /// `to_be_checked`.
+    pub to_be_checked: u64,
+    /// `not_in_anist`.
+    pub not_in_anist: u64,
+    /// `not_obliged`.
+    pub not_obliged: u64,
+    /// `invalid_code`.
+    pub invalid_code: u64,
+    /// `error`.
+    pub error: u64,
+}
+
+impl OutcomeCounts {
+    /// Adds `n` rows to the count of `esito` (a `ComplianceOutcome::as_str`
+    /// name; an unknown name counts as `error`).
+    pub fn add(&mut self, esito: &str, n: u64) {
+        let slot = match esito {
+            "compliant" => &mut self.compliant,
+            "to_be_checked" => &mut self.to_be_checked,
+            "not_in_anist" => &mut self.not_in_anist,
+            "not_obliged" => &mut self.not_obliged,
+            "invalid_code" => &mut self.invalid_code,
+            _ => &mut self.error,
+        };
+        *slot += n;
+    }
+
+    /// All rows counted.
+    pub fn total(&self) -> u64 {
+        self.compliant
+            + self.to_be_checked
+            + self.not_in_anist
+            + self.not_obliged
+            + self.invalid_code
+            + self.error
+    }
+}
+
+/// Calls made by one run (attempts included, retries too).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CallCounts {
+    /// Single verifications.
+    pub verify: u64,
+    /// Single ascertainments.
+    pub ascertain: u64,
+    /// Massive submits.
+    pub massive_submit: u64,
+    /// Massive polls.
+    pub massive_poll: u64,
+    /// Massive fetches.
+    pub massive_fetch: u64,
+}
+
+/// Where a job stands, as reported to the progress callback.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// Rows with their final outcome (across runs of the job).
+    pub rows_done: u64,
+    /// Rows in the input.
+    pub rows_total: u64,
+    /// Final outcomes so far.
+    pub outcomes: OutcomeCounts,
+    /// Rows finished per second during this run.
+    pub rate: f64,
+    /// Estimated time left, when the rate is known.
+    pub eta: Option<Duration>,
+}
+
+/// What a job did. `Serialize` for a JSON summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Rows in the input.
+    pub rows_total: u64,
+    /// Rows with their final outcome.
+    pub rows_done: u64,
+    /// Distinct valid codes (each asked about once, if obliged).
+    pub distinct_codes: u64,
+    /// Rows per outcome.
+    pub outcomes: OutcomeCounts,
+    /// Calls made by this run.
+    pub calls: CallCounts,
+    /// Retries made by this run.
+    pub retries: u64,
+    /// Duration of this run, in seconds.
+    pub duration_seconds: f64,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobOutcome {
+    /// Every row has its outcome; the output is written.
+    Completed(Summary),
+    /// The job stopped cleanly before the end (the quota is exhausted):
+    /// what was answered is journaled; run it again later to resume. No
+    /// output is written.
+    Paused {
+        /// Why, in words (no personal data).
+        reason: String,
+        /// The stable code of the cause (e.g. `gateway_quota_exceeded`).
+        code: &'static str,
+        /// Where the job stands.
+        summary: Summary,
+    },
+}
+
+/// Why a job could not run. Every variant has a stable `bulk_*`
+/// [`ErrorCode::code`]; messages carry no codice fiscale.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BulkError {
+    /// The input could not be opened or read.
+    #[error("the input {path} could not be read: {reason}")]
+    Input {
+        /// The input file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The input is not a CSV the reader accepts (empty, UTF-16, bad header).
+    #[error("the input is not a readable CSV ({code}): {source}", code = .0.code(), source = .0)]
+    Csv(CsvError),
+    /// No codice fiscale column.
+    #[error("{0}")]
+    Column(String),
+    /// The journal could not be used.
+    #[error("the journal could not be used ({reason}): check the path, its permissions and the free space")]
+    Journal {
+        /// What SQLite (or the journal check) said.
+        reason: String,
+    },
+    /// The journal belongs to another job.
+    #[error("the journal belongs to another job: {what} differs; use a new journal file, or the original {what}")]
+    JournalMismatch {
+        /// What differs: `input file`, `school year`, `codice fiscale column`.
+        what: &'static str,
+    },
+    /// The output could not be written.
+    #[error("the output {path} could not be written: {reason}")]
+    Output {
+        /// The output file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A call could not be recorded in the audit trail: the job stops
+    /// (nothing is asked that is not recorded).
+    #[error("the job stopped because the audit trail failed: {0}")]
+    Audit(#[from] AuditError),
+}
+
+impl ErrorCode for BulkError {
+    fn code(&self) -> &'static str {
+        match self {
+            BulkError::Input { .. } => "bulk_input",
+            BulkError::Csv(_) => "bulk_csv",
+            BulkError::Column(_) => "bulk_column",
+            BulkError::Journal { .. } => "bulk_journal",
+            BulkError::JournalMismatch { .. } => "bulk_journal_mismatch",
+            BulkError::Output { .. } => "bulk_output",
+            BulkError::Audit(_) => "bulk_audit",
+        }
+    }
+}
+
+impl From<rusqlite::Error> for BulkError {
+    fn from(e: rusqlite::Error) -> Self {
+        BulkError::Journal {
+            reason: e.to_string(),
+        }
+    }
+}
