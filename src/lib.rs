@@ -17,7 +17,9 @@ pub struct ReadmeDoctests;
 pub use anist_client as client;
 pub use anist_core as core;
 
+pub mod caivano;
 pub mod check;
 pub mod config_cmd;
 pub mod inspect;
 pub mod keys;
+pub mod sandbox_cmd;

@@ -6,11 +6,14 @@ use std::io::{self, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anist::caivano::{CaivanoArgs, Target};
 use anist::check::{check_csv_column, check_lines, CheckOptions};
+use anist::client::bulk::{JobOutcome, Summary};
 use anist::inspect::{inspect, InspectOptions};
 use anist_core::cf::{
     AnyCodiceFiscale, CodiceFiscale, MostRecentNotFuture, PersonData, PlaceFinding, PlacePart, Sex,
 };
+use anist_core::school::SchoolYear;
 use anist_core::ErrorCode;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
@@ -43,6 +46,131 @@ enum Command {
     /// The configuration file (anist.toml): check it offline.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The school-attendance check of resident minors (art. 12 DL 123/2023):
+    /// every row of a municipal CSV gets its outcome from ANIST.
+    ///
+    /// Calls go to an in-process sandbox unless --config names a
+    /// configuration file. The job is journaled (<out>.journal): after a
+    /// crash, a kill or an exhausted quota, run the same command with
+    /// --resume. Exit status: 0 done, 3 paused (quota: resume later), 1 the
+    /// job could not run, 2 usage errors.
+    Caivano(CaivanoCli),
+    /// Start a sandbox, run `caivano` on the bundled synthetic sample (5,000
+    /// residents, Windows-1252) and print the summary. Writes into
+    /// ./anist-demo/ (or --dir).
+    Demo {
+        /// Where to write the sample, the output, the journal and the audit trail.
+        #[arg(long, default_value = "anist-demo")]
+        dir: PathBuf,
+        /// School year checked (default: the current one).
+        #[arg(long, value_name = "YYYY/YYYY")]
+        school_year: Option<SchoolYear>,
+        /// Print the summary as JSON on standard output.
+        #[arg(long)]
+        json: bool,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// The audit trail of the calls made: verify the hash chain, export.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Start the local sandbox (PDND, GovWay-like front, ANIST e-services)
+    /// on 127.0.0.1 and write a configuration that uses it; runs until Ctrl-C.
+    Sandbox {
+        /// Port (0: any free port).
+        #[arg(long, default_value_t = 48080)]
+        port: u16,
+        /// Directory for the client key and anist.toml.
+        #[arg(long, default_value = "anist-sandbox")]
+        dir: PathBuf,
+        /// Seed of the synthetic population and the ids.
+        #[arg(long, default_value_t = anist::caivano::DEFAULT_SANDBOX_SEED)]
+        seed: u64,
+    },
+}
+
+#[derive(clap::Args)]
+struct CaivanoCli {
+    /// The municipal CSV (any encoding and delimiter the tolerant reader knows).
+    #[arg(long)]
+    input: PathBuf,
+    /// School year checked (default: the current one).
+    #[arg(long, value_name = "YYYY/YYYY")]
+    school_year: Option<SchoolYear>,
+    /// The output CSV (one row per input row, Excel-friendly).
+    #[arg(long)]
+    out: PathBuf,
+    /// The codice fiscale column (header name or alias; found by alias if omitted).
+    #[arg(long)]
+    column: Option<String>,
+    /// The configuration file: call PDND and the real e-services.
+    #[arg(long, conflicts_with_all = ["sandbox", "seed"])]
+    config: Option<PathBuf>,
+    /// Call an in-process sandbox (the default without --config).
+    #[arg(long)]
+    sandbox: bool,
+    /// Seed of the sandbox.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The journal (default: <out>.journal).
+    #[arg(long)]
+    journal: Option<PathBuf>,
+    /// The audit database (default: anist-audit.sqlite beside the output).
+    #[arg(long)]
+    audit: Option<PathBuf>,
+    /// Continue the job of an existing journal.
+    #[arg(long)]
+    resume: bool,
+    /// Single calls in flight.
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Never use the massive services (single calls only).
+    #[arg(long)]
+    no_massive: bool,
+    /// Print the summary as JSON on standard output.
+    #[arg(long)]
+    json: bool,
+    /// No progress and no summary on standard error.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Progress display: a bar on a terminal (auto), a line per report (lines), none.
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    progress: ProgressMode,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ProgressMode {
+    Auto,
+    Bar,
+    Lines,
+    None,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check that no row was edited, inserted or deleted. Exit status: 0
+    /// intact, 1 tampered (the first row concerned is named), 2 unreadable.
+    Verify {
+        /// The audit database.
+        #[arg(long, default_value = "anist-audit.sqlite")]
+        db: PathBuf,
+    },
+    /// Write the rows of a time range as CSV (subjects are keyed hashes, never codes).
+    Export {
+        /// The audit database.
+        #[arg(long, default_value = "anist-audit.sqlite")]
+        db: PathBuf,
+        /// From this instant or date (RFC 3339 or YYYY-MM-DD), inclusive.
+        #[arg(long)]
+        from: Option<String>,
+        /// Up to this instant or date, inclusive.
+        #[arg(long)]
+        to: Option<String>,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -162,6 +290,318 @@ fn main() -> ExitCode {
         Command::Csv(cmd) => run_csv(cmd),
         Command::Keys(cmd) => run_keys(cmd),
         Command::Config(ConfigCommand::Check { config }) => config_check(config),
+        Command::Caivano(cmd) => run_caivano(cmd),
+        Command::Demo {
+            dir,
+            school_year,
+            json,
+            quiet,
+        } => run_demo(&dir, school_year, json, quiet),
+        Command::Audit(cmd) => run_audit(cmd),
+        Command::Sandbox { port, dir, seed } => run_sandbox(port, &dir, seed),
+    }
+}
+
+/// Exit status of a job paused by an exhausted quota.
+const EXIT_PAUSED: u8 = 3;
+
+fn run_caivano(cmd: CaivanoCli) -> ExitCode {
+    let target = match cmd.config {
+        Some(path) => Target::Config(path),
+        None => Target::Sandbox {
+            seed: cmd.seed.unwrap_or(anist::caivano::DEFAULT_SANDBOX_SEED),
+        },
+    };
+    let args = CaivanoArgs {
+        input: cmd.input,
+        output: cmd.out,
+        school_year: cmd
+            .school_year
+            .unwrap_or_else(|| SchoolYear::containing(today())),
+        column: cmd.column,
+        journal: cmd.journal,
+        audit: cmd.audit,
+        resume: cmd.resume,
+        target,
+        concurrency: cmd.concurrency,
+        no_massive: cmd.no_massive,
+    };
+    let mode = if cmd.quiet {
+        ProgressMode::None
+    } else {
+        cmd.progress
+    };
+    job(&args, mode, cmd.json, cmd.quiet)
+}
+
+fn run_demo(
+    dir: &std::path::Path,
+    school_year: Option<SchoolYear>,
+    json: bool,
+    quiet: bool,
+) -> ExitCode {
+    let input = dir.join("anagrafe.csv");
+    let output = dir.join("esiti.csv");
+    let prepared = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&input, anist::caivano::DEMO_SAMPLE))
+        .and_then(|()| {
+            // A demo starts afresh every time.
+            for stale in [
+                dir.join("esiti.csv.journal"),
+                dir.join("esiti.csv.journal-wal"),
+                dir.join("esiti.csv.journal-shm"),
+            ] {
+                match std::fs::remove_file(stale) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
+            }
+            Ok(())
+        });
+    if let Err(e) = prepared {
+        eprintln!(
+            "error [demo_dir]: {} could not be prepared: {e}",
+            dir.display()
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let year = school_year.unwrap_or_else(|| SchoolYear::containing(today()));
+    if !quiet {
+        eprintln!(
+            "anist demo: sandbox on 127.0.0.1, {} synthetic residents, school year {year}",
+            anist::caivano::DEMO_ROWS
+        );
+    }
+    let args = CaivanoArgs {
+        input,
+        output,
+        school_year: year,
+        column: None,
+        journal: None,
+        audit: Some(dir.join("anist-audit.sqlite")),
+        resume: false,
+        target: Target::Sandbox {
+            seed: anist::caivano::DEFAULT_SANDBOX_SEED,
+        },
+        concurrency: None,
+        no_massive: false,
+    };
+    job(
+        &args,
+        if quiet {
+            ProgressMode::None
+        } else {
+            ProgressMode::Auto
+        },
+        json,
+        false,
+    )
+}
+
+fn job(args: &CaivanoArgs, mode: ProgressMode, json: bool, quiet: bool) -> ExitCode {
+    use std::io::IsTerminal;
+    let bar = match mode {
+        ProgressMode::Bar => true,
+        ProgressMode::Auto => io::stderr().is_terminal(),
+        ProgressMode::Lines | ProgressMode::None => false,
+    }
+    .then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let lines = mode == ProgressMode::Lines;
+    let outcome = anist::caivano::run(args, |p| {
+        if let Some(b) = &bar {
+            b.set_length(p.rows_total);
+            b.set_position(p.rows_done);
+            b.set_message(format!(
+                "{:.0} rows/s  to be checked {}  eta {}",
+                p.rate,
+                p.outcomes.to_be_checked,
+                p.eta
+                    .map_or_else(|| "-".to_string(), |d| format!("{}s", d.as_secs())),
+            ));
+        } else if lines {
+            eprintln!(
+                "progress: {}/{} rows, {:.0} rows/s",
+                p.rows_done, p.rows_total, p.rate
+            );
+        }
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    match outcome {
+        Ok(JobOutcome::Completed(summary)) => {
+            report(&summary, json, quiet);
+            if !quiet {
+                eprintln!("wrote {}", args.output.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(JobOutcome::Paused {
+            reason,
+            code,
+            summary,
+        }) => {
+            report(&summary, json, quiet);
+            eprintln!(
+                "paused [{code}]: {reason}; what was answered is kept in {}: run the same command with --resume later",
+                args.journal_path().display()
+            );
+            ExitCode::from(EXIT_PAUSED)
+        }
+        Err(e) => {
+            eprintln!("error [{}]: {e}", e.code());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report(summary: &Summary, json: bool, quiet: bool) {
+    if json {
+        match serde_json::to_string_pretty(summary) {
+            Ok(text) => println!("{text}"),
+            Err(e) => eprintln!("error [summary_json]: {e}"),
+        }
+        return;
+    }
+    if quiet {
+        return;
+    }
+    let o = &summary.outcomes;
+    eprintln!(
+        "{} rows ({} distinct codes) in {:.1} s",
+        summary.rows_total, summary.distinct_codes, summary.duration_seconds
+    );
+    for (name, n, what) in [
+        ("compliant", o.compliant, "attending school"),
+        (
+            "to_be_checked",
+            o.to_be_checked,
+            "ANIST says not attending: look into it",
+        ),
+        ("not_in_anist", o.not_in_anist, "unknown to ANIST"),
+        (
+            "not_obliged",
+            o.not_obliged,
+            "outside compulsory education this year",
+        ),
+        (
+            "invalid_code",
+            o.invalid_code,
+            "codice fiscale invalid: never sent",
+        ),
+        ("error", o.error, "no answer: see the motivo column"),
+    ] {
+        eprintln!("  {name:<14} {n:>7}  {what}");
+    }
+    let c = &summary.calls;
+    eprintln!(
+        "calls: {} verify, {} ascertain, {} massive jobs ({} polls); {} retries",
+        c.verify, c.ascertain, c.massive_submit, c.massive_poll, summary.retries
+    );
+}
+
+fn run_audit(cmd: AuditCommand) -> ExitCode {
+    use anist::client::audit::{AuditError, AuditLog};
+    let db = match &cmd {
+        AuditCommand::Verify { db } | AuditCommand::Export { db, .. } => db.clone(),
+    };
+    if !db.exists() {
+        eprintln!(
+            "error [audit_missing]: there is no audit database at {}: give its path with --db",
+            db.display()
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let mut secret = db.clone().into_os_string();
+    secret.push(".key");
+    let log = match AuditLog::open(&db, std::path::Path::new(&secret)) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("error [{}]: {e}", e.code());
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match cmd {
+        AuditCommand::Verify { .. } => match log.verify() {
+            Ok(n) => {
+                println!("intact: {n} rows, hash chain verified");
+                ExitCode::SUCCESS
+            }
+            Err(e @ AuditError::Tampered(_)) => {
+                println!("TAMPERED [{}]: {e}", e.code());
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("error [{}]: {e}", e.code());
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
+        AuditCommand::Export { from, to, out, .. } => {
+            let result = match &out {
+                Some(path) => File::create(path)
+                    .map_err(|e| format!("{} could not be created: {e}", path.display()))
+                    .and_then(|f| {
+                        log.export_csv(from.as_deref(), to.as_deref(), io::BufWriter::new(f))
+                            .map_err(|e| format!("[{}] {e}", e.code()))
+                    }),
+                None => log
+                    .export_csv(from.as_deref(), to.as_deref(), io::stdout().lock())
+                    .map_err(|e| format!("[{}] {e}", e.code())),
+            };
+            match result {
+                Ok(n) => {
+                    eprintln!("{n} rows exported");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(EXIT_USAGE)
+                }
+            }
+        }
+    }
+}
+
+fn run_sandbox(port: u16, dir: &std::path::Path, seed: u64) -> ExitCode {
+    use anist::sandbox_cmd::{config_text, sandbox_config, write_config};
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error [sandbox_runtime]: the async runtime could not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result: Result<(), anist::sandbox_cmd::SandboxCmdError> = runtime.block_on(async {
+        let handle = anist::client::sandbox::Sandbox::start(sandbox_config(dir, seed, port)?).await?;
+        let text = config_text(&handle)?;
+        let path = write_config(dir, &text)?;
+        println!("{text}");
+        eprintln!(
+            "sandbox listening on {}; configuration written to {}\ntry: anist caivano --config {} --input FILE --out esiti.csv\nCtrl-C stops it.",
+            handle.base_url(),
+            path.display(),
+            path.display()
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        handle.shutdown().await;
+        Ok(())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error [{}]: {e}", e.code());
+            ExitCode::FAILURE
+        }
     }
 }
 

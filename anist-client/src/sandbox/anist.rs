@@ -257,6 +257,7 @@ pub(super) struct AnistConfig {
     massive_per_row: Duration,
     population_size: usize,
     client_key: Option<Arc<PrivateKey>>,
+    current_year: Option<SchoolYear>,
 }
 
 impl Default for AnistConfig {
@@ -267,6 +268,7 @@ impl Default for AnistConfig {
             massive_per_row: Duration::from_millis(1),
             population_size: 500,
             client_key: None,
+            current_year: None,
         }
     }
 }
@@ -279,6 +281,7 @@ impl fmt::Debug for AnistConfig {
             .field("massive_per_row", &self.massive_per_row)
             .field("population_size", &self.population_size)
             .field("client_key", &self.client_key.as_ref().map(|k| k.kid()))
+            .field("current_year", &self.current_year)
             .finish()
     }
 }
@@ -332,6 +335,16 @@ impl SandboxConfig {
         self
     }
 
+    /// The school year ANIST treats as current (default: the one containing
+    /// the sandbox's date at start). Set it to the year a job checks to
+    /// see the whole mix of outcomes for that year (the year before it
+    /// then has data too; other years have none).
+    #[must_use]
+    pub fn current_school_year(mut self, year: SchoolYear) -> Self {
+        self.anist.current_year = Some(year);
+        self
+    }
+
     /// How many pupils [`Population::pupils`] lists (default 500). Any
     /// valid codice fiscale gets an answer anyway.
     #[must_use]
@@ -361,8 +374,10 @@ impl AnistState {
         let today = DateTime::from_timestamp(clock.now(), 0)
             .map(|d| d.date_naive())
             .unwrap_or_default();
-        let population =
-            Population::new(seed, SchoolYear::containing(today), config.population_size);
+        let current = config
+            .current_year
+            .unwrap_or_else(|| SchoolYear::containing(today));
+        let population = Population::new(seed, current, config.population_size);
         Self {
             config,
             population,

@@ -1,0 +1,217 @@
+//! The school-attendance check of resident minors (art. 12 DL 123/2023,
+//! "decreto Caivano"): the job behind `anist caivano` and `anist demo`.
+//!
+//! It runs [`anist_client::bulk::BulkJob`] with the ANIST client of a
+//! session taken from a configuration file (PDND) or from an in-process
+//! sandbox, records every call in the audit trail, and reports progress.
+//!
+//! A job keeps its state in a journal (by default `<output>.journal`).
+//! Running it again with `resume` continues where it stopped (a crash, a
+//! kill, an exhausted quota) and produces the same output; without
+//! `resume`, an existing journal is refused rather than silently reused.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anist_client::anist::AnistClient;
+use anist_client::audit::{AuditError, AuditLog};
+use anist_client::bulk::{BulkError, BulkJob, JobOutcome, JobSpec, Progress};
+use anist_client::call::CallError;
+use anist_client::clock::SystemClock;
+use anist_client::config::{Config, ConfigError};
+use anist_client::sandbox::{Sandbox, SandboxConfig, SandboxError};
+use anist_client::session::Session;
+use anist_core::school::SchoolYear;
+use anist_core::ErrorCode;
+
+/// The bundled synthetic sample `anist demo` runs on (`examples/data/anagrafe.csv`:
+/// Windows-1252, `;`, CRLF; invented people only).
+pub const DEMO_SAMPLE: &[u8] = include_bytes!("../examples/data/anagrafe.csv");
+/// Data rows of [`DEMO_SAMPLE`].
+pub const DEMO_ROWS: usize = 5000;
+
+/// The seed of the sandbox `anist caivano` and `anist demo` start by default.
+pub const DEFAULT_SANDBOX_SEED: u64 = 42;
+
+/// Where the calls go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A sandbox started in-process with this seed (its answers are a pure
+    /// function of the seed and the codice fiscale).
+    Sandbox {
+        /// The seed.
+        seed: u64,
+    },
+    /// The e-services of a configuration file (`anist.toml`).
+    Config(PathBuf),
+}
+
+/// What `anist caivano` is asked to do.
+#[derive(Debug, Clone)]
+pub struct CaivanoArgs {
+    /// The municipal CSV.
+    pub input: PathBuf,
+    /// The output CSV.
+    pub output: PathBuf,
+    /// The school year checked.
+    pub school_year: SchoolYear,
+    /// The codice fiscale column (header name or alias); found by alias when `None`.
+    pub column: Option<String>,
+    /// The journal (default: `<output>.journal`).
+    pub journal: Option<PathBuf>,
+    /// The audit database (default: `anist-audit.sqlite` beside the output);
+    /// its secret is `<audit>.key`.
+    pub audit: Option<PathBuf>,
+    /// Continue the job of an existing journal.
+    pub resume: bool,
+    /// Where the calls go.
+    pub target: Target,
+    /// Single calls in flight (default 16).
+    pub concurrency: Option<usize>,
+    /// Never use the massive services.
+    pub no_massive: bool,
+}
+
+impl CaivanoArgs {
+    /// The journal path.
+    pub fn journal_path(&self) -> PathBuf {
+        self.journal.clone().unwrap_or_else(|| {
+            let mut p = self.output.clone().into_os_string();
+            p.push(".journal");
+            PathBuf::from(p)
+        })
+    }
+
+    /// The audit database path.
+    pub fn audit_path(&self) -> PathBuf {
+        self.audit.clone().unwrap_or_else(|| {
+            self.output
+                .parent()
+                .unwrap_or_else(|| Path::new(""))
+                .join("anist-audit.sqlite")
+        })
+    }
+}
+
+/// Why the job could not run. Every variant has a stable code.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaivanoError {
+    /// A journal exists and `resume` was not asked.
+    #[error("a journal of this job already exists at {0}: run again with --resume to continue it (or to rewrite the output of a finished job), or delete it to start over")]
+    JournalExists(PathBuf),
+    /// `resume` was asked and there is no journal.
+    #[error("there is no journal at {0} to resume: run without --resume to start the job")]
+    NothingToResume(PathBuf),
+    /// The configuration could not be used.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The sandbox could not start.
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    /// The session could not be built.
+    #[error(transparent)]
+    Session(#[from] CallError),
+    /// The audit trail could not be opened.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// The job failed.
+    #[error(transparent)]
+    Bulk(#[from] BulkError),
+    /// The async runtime could not start.
+    #[error("the async runtime could not start: {0}")]
+    Runtime(String),
+}
+
+impl ErrorCode for CaivanoError {
+    fn code(&self) -> &'static str {
+        match self {
+            CaivanoError::JournalExists(_) => "caivano_journal_exists",
+            CaivanoError::NothingToResume(_) => "caivano_no_journal",
+            CaivanoError::Config(e) => e.code(),
+            CaivanoError::Sandbox(e) => e.code(),
+            CaivanoError::Session(e) => e.code(),
+            CaivanoError::Audit(e) => e.code(),
+            CaivanoError::Bulk(e) => e.code(),
+            CaivanoError::Runtime(_) => "caivano_runtime",
+        }
+    }
+}
+
+/// Runs (or resumes) the job, blocking, calling `progress` as it goes.
+///
+/// # Errors
+/// [`CaivanoError`]; a job paused by an exhausted quota is not an error
+/// ([`JobOutcome::Paused`]).
+pub fn run(
+    args: &CaivanoArgs,
+    progress: impl Fn(&Progress) + Send + Sync,
+) -> Result<JobOutcome, CaivanoError> {
+    let journal = args.journal_path();
+    match (journal.exists(), args.resume) {
+        (true, false) => return Err(CaivanoError::JournalExists(journal)),
+        (false, true) => return Err(CaivanoError::NothingToResume(journal)),
+        _ => {}
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CaivanoError::Runtime(e.to_string()))?;
+    runtime.block_on(run_async(args, journal, progress))
+}
+
+async fn run_async(
+    args: &CaivanoArgs,
+    journal: PathBuf,
+    progress: impl Fn(&Progress) + Send + Sync,
+) -> Result<JobOutcome, CaivanoError> {
+    let mut spec = JobSpec::new(&args.input, &args.output, journal, args.school_year);
+    spec.cf_column = args.column.clone();
+    if let Some(c) = args.concurrency {
+        spec.options.concurrency = c.max(1);
+    }
+    spec.options.use_massive = !args.no_massive;
+    let audit_path = args.audit_path();
+    let mut secret = audit_path.clone().into_os_string();
+    secret.push(".key");
+    let audit = AuditLog::open(&audit_path, Path::new(&secret))?;
+
+    let (session, sandbox) = match &args.target {
+        Target::Sandbox { seed } => {
+            // The sandbox treats the job's school year as the current one,
+            // so that any year asked shows the whole mix of outcomes.
+            let config =
+                SandboxConfig::with_default_client(*seed)?.current_school_year(args.school_year);
+            let handle = Sandbox::start(config).await?;
+            // The sandbox finishes a massive job in well under a second.
+            spec.options.poll_interval = Duration::from_millis(100);
+            (handle.session()?, Some(handle))
+        }
+        Target::Config(path) => {
+            let config = Config::load(path)?;
+            (config.session(Arc::new(SystemClock))?, None)
+        }
+    };
+    spec.options.operator = session
+        .operator_context()
+        .map(|o| o.user_id().to_string())
+        .unwrap_or_default();
+    spec.options.purpose = purpose_of(&session);
+    let client = AnistClient::new(Arc::new(session));
+    let outcome = BulkJob::new(spec)
+        .run(&client, Some(&audit), progress)
+        .await?;
+    if let Some(handle) = sandbox {
+        handle.shutdown().await;
+    }
+    Ok(outcome)
+}
+
+/// The purpose of the verification service, recorded in the audit trail.
+fn purpose_of(session: &Session) -> String {
+    session
+        .lookup(anist_client::anist::VERIFICA)
+        .map(|s| s.purpose().as_str().to_string())
+        .unwrap_or_default()
+}
