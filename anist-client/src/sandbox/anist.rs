@@ -196,7 +196,13 @@ pub const ANIST_ESERVICES: [AnistEService; 4] = [
 /// Adds the four ANIST e-services (produced by [`DEFAULT_PRODUCER`]),
 /// the default consumer's agreements and purposes on them. The default
 /// client is given the purposes by `Registry::default_builder`.
-pub fn register(mut builder: RegistryBuilder) -> RegistryBuilder {
+pub fn register(builder: RegistryBuilder) -> RegistryBuilder {
+    register_with_quota(builder, ANIST_DAILY_CALLS)
+}
+
+/// As [`register`], with a daily quota of `daily_calls` per client on each
+/// e-service (e.g. a small one, to see a bulk job pause).
+pub fn register_with_quota(mut builder: RegistryBuilder, daily_calls: u64) -> RegistryBuilder {
     for s in ANIST_ESERVICES {
         builder = builder
             .eservice(EService::new(
@@ -204,7 +210,7 @@ pub fn register(mut builder: RegistryBuilder) -> RegistryBuilder {
                 DEFAULT_PRODUCER,
                 Descriptor::new(s.descriptor, s.audience)
                     .voucher_lifespan(600)
-                    .daily_calls(ANIST_DAILY_CALLS)
+                    .daily_calls(daily_calls)
                     .front(
                         Front::new(ANIST_EROGATORE, s.service)
                             .integrity(true)
@@ -313,9 +319,20 @@ impl SandboxConfig {
                     reason: format!("the default registry does not build: {e}"),
                 })
             })?;
+        Ok(Self::with_client_registry(seed, key, registry))
+    }
+
+    /// A sandbox on `registry`, whose client [`DEFAULT_CLIENT`] has `key`
+    /// (registered in `registry` by the caller): [`SandboxHandle::session`]
+    /// then works as with [`Self::with_default_client`].
+    pub fn with_client_registry(
+        seed: u64,
+        key: Arc<PrivateKey>,
+        registry: super::registry::Registry,
+    ) -> Self {
         let mut config = SandboxConfig::new(registry).seed(seed);
         config.anist.client_key = Some(key);
-        Ok(config)
+        config
     }
 
     /// ANIST answers "no data" with the legacy `500` "La richiesta
