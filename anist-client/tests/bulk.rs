@@ -832,8 +832,7 @@ async fn retryable_errors_are_retried_and_final_ones_become_error_rows() {
     let h0 = audit.subject_hash(kids[0].as_str());
     let last_0 = rows
         .iter()
-        .filter(|r| r.subject.as_deref() == Some(&h0))
-        .last()
+        .rfind(|r| r.subject.as_deref() == Some(&h0))
         .unwrap();
     assert_eq!(last_0.outcome, "found");
 }
@@ -1008,4 +1007,112 @@ async fn progress_is_reported_with_the_final_counts() {
     let json = serde_json::to_value(&summary).unwrap();
     assert_eq!(json["rows_total"], summary.rows_total);
     assert!(json["outcomes"]["compliant"].is_u64());
+}
+
+/// A fake without counters, for volume: every code attends.
+struct Light;
+
+impl AttendanceService for Light {
+    async fn verify(&self, _: &Query) -> Result<Answer<Verifica>, AnistError> {
+        Ok(verify_answer("A"))
+    }
+    async fn ascertain(&self, _: &Query) -> Result<Answer<Frequenza>, AnistError> {
+        Ok(Answer::NotFound)
+    }
+    fn has_massive(&self) -> bool {
+        true
+    }
+    async fn submit_verify(&self, q: &[Query]) -> Result<JobId, AnistError> {
+        Ok(JobId(q.len().to_string()))
+    }
+    async fn submit_ascertain(&self, q: &[Query]) -> Result<JobId, AnistError> {
+        Ok(JobId(q.len().to_string()))
+    }
+    async fn poll(&self, _: &JobId) -> Result<JobStatus, AnistError> {
+        Ok(JobStatus::Done)
+    }
+    async fn fetch_verify(&self, job: &JobId) -> Result<Vec<RowAnswer<Verifica>>, AnistError> {
+        let n: usize = job.0.parse().unwrap();
+        Ok((0..n)
+            .map(|_| {
+                Ok(Answer::Found(Verifica {
+                    frequentante: true,
+                    esito_frequenza: None,
+                }))
+            })
+            .collect())
+    }
+    async fn fetch_ascertain(&self, job: &JobId) -> Result<Vec<RowAnswer<Frequenza>>, AnistError> {
+        let n: usize = job.0.parse().unwrap();
+        Ok((0..n).map(|_| Ok(Answer::NotFound)).collect())
+    }
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Memory stays bounded by the windows, not by the input: run with
+/// `cargo test -p anist-client --test bulk -- --ignored` (1M rows: ~47 s and
+/// 11 MiB peak RSS in a debug build)
+/// (set ANIST_BULK_ROWS for another size; default 1,000,000).
+#[tokio::test]
+#[ignore = "volume: about a minute in a debug build"]
+async fn a_large_input_runs_in_bounded_memory() {
+    let rows: usize = std::env::var("ANIST_BULK_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = Dir::new("volume");
+    let input = dir.path("in.csv");
+    {
+        use std::io::Write;
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
+        writeln!(w, "Codice fiscale").unwrap();
+        let mut people = SyntheticPeople::new(99, date(2010, 1, 1), date(2018, 12, 31));
+        for _ in 0..rows {
+            writeln!(w, "{}", people.next_person().codice_fiscale.as_str()).unwrap();
+        }
+    }
+    let before = peak_rss_kib();
+    let mut s = spec(&dir, &input, "j.sqlite", "out.csv");
+    s.options.batch_size = 1000;
+    let started = std::time::Instant::now();
+    let summary = match BulkJob::new(s)
+        .run(&Light, None, |_: &Progress| {})
+        .await
+        .unwrap()
+    {
+        JobOutcome::Completed(s) => s,
+        other => panic!("{other:?}"),
+    };
+    let peak = peak_rss_kib();
+    println!(
+        "{rows} rows in {:.1} s; peak RSS {} MiB (before the job {} MiB)",
+        started.elapsed().as_secs_f64(),
+        peak / 1024,
+        before / 1024
+    );
+    assert_eq!(summary.rows_total, rows as u64);
+    assert_eq!(
+        summary.outcomes.compliant + summary.outcomes.not_obliged,
+        rows as u64
+    );
+    assert!(peak < 200 * 1024, "peak RSS {} MiB", peak / 1024);
+}
+
+#[test]
+fn the_job_future_is_send_so_it_can_be_spawned() {
+    fn assert_send<T: Send>(_: &T) {}
+    let dir = Dir::new("send");
+    let job = BulkJob::new(spec(&dir, &dir.path("in.csv"), "j.sqlite", "out.csv"));
+    let fake = Fake::new();
+    let audit = AuditLog::open(&dir.path("a.sqlite"), &dir.path("a.key")).unwrap();
+    let fut = job.run(&fake, Some(&audit), |_: &Progress| {});
+    assert_send(&fut);
 }

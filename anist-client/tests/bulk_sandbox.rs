@@ -28,7 +28,8 @@ fn year() -> SchoolYear {
 }
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("anist-bulk-sandbox-{name}-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("anist-bulk-sandbox-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -44,7 +45,11 @@ fn input(dir: &Path, n: usize) -> PathBuf {
     let mut last = String::new();
     for i in 0..n {
         let p = people.next_person();
-        let cf = if i % 50 == 49 { last.clone() } else { p.codice_fiscale.to_string() };
+        let cf = if i % 50 == 49 {
+            last.clone()
+        } else {
+            p.codice_fiscale.to_string()
+        };
         text.push_str(&format!("{};{cf}\n", p.surname));
         last = cf;
     }
@@ -62,7 +67,10 @@ fn registry(key: &PrivateKey, daily_calls: u64) -> Registry {
     for s in ANIST_ESERVICES {
         client = client.purpose(s.purpose);
     }
-    register_with_quota(builder, daily_calls).client(client).build().unwrap()
+    register_with_quota(builder, daily_calls)
+        .client(client)
+        .build()
+        .unwrap()
 }
 
 async fn sandbox(daily_calls: u64, clock: Arc<ManualClock>) -> SandboxHandle {
@@ -75,7 +83,12 @@ async fn sandbox(daily_calls: u64, clock: Arc<ManualClock>) -> SandboxHandle {
 }
 
 fn job(dir: &Path, input: &Path, out: &str) -> BulkJob {
-    let mut spec = JobSpec::new(input, dir.join(out), dir.join(format!("{out}.journal")), year());
+    let mut spec = JobSpec::new(
+        input,
+        dir.join(out),
+        dir.join(format!("{out}.journal")),
+        year(),
+    );
     spec.options.use_massive = false;
     spec.options.concurrency = 4;
     BulkJob::new(spec)
@@ -134,7 +147,10 @@ async fn an_exhausted_quota_pauses_the_job_and_a_later_day_completes_it() {
         }
     };
     small.shutdown().await;
-    assert!(pauses >= 2, "expected the quota to pause the job, paused {pauses} times");
+    assert!(
+        pauses >= 2,
+        "expected the quota to pause the job, paused {pauses} times"
+    );
     assert_eq!(summary.outcomes, reference.outcomes);
     assert_eq!(
         std::fs::read(dir.join("esiti.csv")).unwrap(),

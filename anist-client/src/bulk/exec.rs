@@ -563,11 +563,15 @@ async fn run_massive<S: AttendanceService, P: Fn(&Progress)>(
     }
     let size = ctx.opts.batch_size.max(1);
     for step in STEPS {
+        // Every batch is answered (or failed) before the next: a cursor
+        // keeps each window query an index range scan.
+        let mut cursor = 0i64;
         loop {
-            let batch = journal.pending(step, 0, size)?;
-            if batch.is_empty() {
+            let batch = journal.pending(step, cursor, size)?;
+            let Some(last) = batch.last() else {
                 break;
-            }
+            };
+            cursor = last.id;
             let queries = batch
                 .iter()
                 .map(|p| parse_cf(p).map(|cf| ctx.query(step, cf)))

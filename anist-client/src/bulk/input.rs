@@ -170,3 +170,45 @@ pub(crate) fn ingest(
     chunk.commit()?;
     journal.set_ingested()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text gets exactly one disposition: asked, or decided locally
+        /// with a stable code; never a panic.
+        #[test]
+        fn every_input_gets_one_disposition(given in "\\PC{0,24}") {
+            let year = SchoolYear::starting(2025).unwrap();
+            let row = classify(7, &given, year);
+            prop_assert_eq!(row.line, 7);
+            prop_assert_eq!(&row.given, &given);
+            prop_assert!(row.ask.is_some() != row.esito.is_some());
+            if let Some(esito) = row.esito {
+                prop_assert!(["invalid_code", "not_obliged", "error"].contains(&esito));
+                if esito != "not_obliged" {
+                    prop_assert!(row.motivo.as_deref().is_some_and(|m| !m.is_empty()));
+                }
+            }
+        }
+
+        /// Valid codes are asked about or found outside the obligation,
+        /// whatever their case and blanks.
+        #[test]
+        fn valid_codes_are_never_invalid(seed in any::<u64>(), upper in any::<bool>()) {
+            let from = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap();
+            let to = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
+            let cf = anist_core::synthetic::SyntheticPeople::new(seed, from, to)
+                .next_person()
+                .codice_fiscale;
+            let text = if upper { cf.as_str().to_owned() } else { format!(" {} ", cf.as_str().to_lowercase()) };
+            let row = classify(2, &text, SchoolYear::starting(2025).unwrap());
+            prop_assert!(row.esito != Some("invalid_code"));
+            prop_assert!(row.ask == Some(cf) || row.esito == Some("not_obliged"));
+        }
+    }
+}

@@ -24,7 +24,7 @@
 //!    then **ascertains** those ANIST says are not attending, for the
 //!    job's year and the previous one, and combines the answers with
 //!    [`compliance_outcome`](anist_core::attendance::compliance_outcome).
-//!    With [`AttendanceService::has_massive`], batches go through the
+//!    With [`AttendanceService::has_massive`](crate::anist::AttendanceService::has_massive), batches go through the
 //!    massive services (submit → poll → fetch), the job id journaled right
 //!    after the submit so that a resumed job polls it instead of submitting
 //!    again; otherwise single calls run concurrently.
