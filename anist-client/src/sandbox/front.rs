@@ -341,6 +341,7 @@ pub(super) async fn handle(
                 "injected fault",
             ))
         }
+        Some(Fault::DropConnection) => return super::faults::dropped(),
         None => {}
     }
     st.backend_calls.fetch_add(1, Ordering::SeqCst);

@@ -33,6 +33,7 @@
 //! ```
 
 mod auth;
+pub mod faults;
 mod front;
 mod gateway;
 pub mod registry;
@@ -119,6 +120,11 @@ pub enum Fault {
     },
     /// 429 `LimitExceeded` (quota), without `Retry-After`.
     LimitExceeded,
+    /// The connection is closed before the answer is complete (a `200`
+    /// whose body breaks off): the client sees a network error. On the
+    /// token route it applies before any check, on a front route after
+    /// them.
+    DropConnection,
 }
 
 /// Where a fault is injected.
@@ -315,9 +321,10 @@ impl Sandbox {
         })?;
         let base_url = format!("http://{local}");
         let endpoints = PdndEndpoints::sandbox_at(&base_url);
+        let rated = faults::RateFaults::new(config.seed);
         let inner = Arc::new(Inner {
             registry: config.registry,
-            clock: config.clock,
+            clock: rated.clock(config.clock),
             key,
             voucher_kid,
             issuer: SANDBOX_VOUCHER_ISSUER.to_string(),
@@ -331,6 +338,7 @@ impl Sandbox {
             vouchers_issued: AtomicU64::new(0),
             gateway: config.gateway,
             front: front::FrontState::default(),
+            rated,
         });
         let router = Router::new()
             .route("/token.oauth2", post(token))
@@ -416,6 +424,33 @@ impl SandboxHandle {
             .push_back(fault);
     }
 
+    /// Draws a fault from `rates` for every request of `route` that has
+    /// no queued fault (see [`faults`]); the sequence restarts from the
+    /// sandbox seed. `None` stops drawing.
+    ///
+    /// # Errors
+    /// [`faults::FaultRatesError`] if the rates are not probabilities
+    /// adding up to at most 1.
+    pub fn fault_rates(
+        &self,
+        route: Route,
+        rates: Option<faults::FaultRates>,
+    ) -> Result<(), faults::FaultRatesError> {
+        if let Some(r) = &rates {
+            r.validate()?;
+        }
+        self.inner.rated.set(route, rates);
+        Ok(())
+    }
+
+    /// Shifts the sandbox's notion of now by `seconds` (negative: into the
+    /// past) from its configured clock: voucher `iat`/`exp`, assertion
+    /// expiry and the front's time windows and quota days are judged
+    /// against the skewed clock. 0 removes the skew.
+    pub fn set_clock_offset(&self, seconds: i64) {
+        self.inner.rated.set_offset(seconds);
+    }
+
     /// The front URL of an e-service of the registry
     /// (`<base>/govway/rest/in/<erogatore>/<service>/v1`), if published.
     pub fn front_url(&self, eservice_id: &str) -> Option<String> {
@@ -491,6 +526,7 @@ struct Inner {
     vouchers_issued: AtomicU64,
     gateway: GatewayConfig,
     front: front::FrontState,
+    rated: faults::RateFaults,
 }
 
 /// A fixed window of the rate limiter (rate-limiter-flexible's model: the
@@ -511,11 +547,12 @@ impl Inner {
         lock(&self.rng).uuid_v4()
     }
 
-    /// The next fault queued for `route`.
+    /// The next fault queued for `route`, else one drawn from its rates.
     fn next_fault(&self, route: &Route) -> Option<Fault> {
-        lock(&self.faults)
+        let queued = lock(&self.faults)
             .get_mut(route)
-            .and_then(VecDeque::pop_front)
+            .and_then(VecDeque::pop_front);
+        queued.or_else(|| self.rated.draw(route))
     }
 
     /// Counts a request for `tenant`; `Ok(remaining)` or `Err(())` when over.
@@ -698,8 +735,10 @@ fn internal_error(inner: &Inner, why: &str) -> Response {
 async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> Response {
     inner.token_requests.fetch_add(1, Ordering::SeqCst);
     let fault = inner.next_fault(&Route::Token);
-    if let Some(Fault::Delay(d)) = fault {
-        tokio::time::sleep(d).await;
+    match fault {
+        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        Some(Fault::DropConnection) => return faults::dropped(),
+        _ => {}
     }
     let content_type = headers
         .get(header::CONTENT_TYPE)
