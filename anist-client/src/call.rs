@@ -54,6 +54,7 @@ use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::modi::{IntegrityRequest, ModiSigner, TRACKING_EVIDENCE_HEADER};
+use crate::ratelimit::RateLimiter;
 use crate::rng::SplitMix64;
 use crate::voucher::cache::{CachedVoucher, TokenFetcher, VoucherCache, VoucherKey};
 use crate::voucher::http::{transport_allowed, FetchError, HttpOptions, Sent};
@@ -465,6 +466,7 @@ pub struct Caller<F: TokenFetcher<Error = FetchError>> {
     clock: Arc<dyn Clock>,
     throttle: ThrottlePolicy,
     rng: Mutex<SplitMix64>,
+    limiter: Option<Arc<RateLimiter>>,
 }
 
 impl<F: TokenFetcher<Error = FetchError>> fmt::Debug for Caller<F> {
@@ -473,6 +475,7 @@ impl<F: TokenFetcher<Error = FetchError>> fmt::Debug for Caller<F> {
             .field("cache", &self.cache)
             .field("signer_kid", &self.signer.key().kid())
             .field("throttle", &self.throttle)
+            .field("limiter", &self.limiter)
             .finish_non_exhaustive()
     }
 }
@@ -538,7 +541,19 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
             clock,
             throttle: ThrottlePolicy::default(),
             rng: Mutex::new(SplitMix64::from_entropy()),
+            limiter: None,
         })
+    }
+
+    /// Paces every request (the first and each retry) with `limiter`,
+    /// shared with whatever else spends the same budget. A `429
+    /// TooManyRequests` with `Retry-After` pauses the limiter for that
+    /// long, so that every task sharing it waits, not only the throttled
+    /// one.
+    #[must_use]
+    pub fn rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
     }
 
     /// Sets how throttling is retried.
@@ -616,6 +631,9 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
         loop {
             attempts += 1;
             let cached = self.cache.get(key).await?;
+            if let Some(limiter) = &self.limiter {
+                limiter.acquire().await;
+            }
             match self.send_once(profile, &url, &cached, body).await {
                 Ok(mut r) => {
                     r.attempts = attempts;
@@ -626,6 +644,9 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
                     self.cache.invalidate(key, &cached);
                 }
                 Err(CallError::Throttled { wait, problem }) => {
+                    if let (Some(limiter), Some(asked)) = (&self.limiter, problem.retry_after) {
+                        limiter.pause_for(asked);
+                    }
                     if throttled >= self.throttle.max_retries || wait > self.throttle.max_wait {
                         return Err(CallError::Throttled { wait, problem });
                     }

@@ -15,6 +15,8 @@
 //! - [`anist`]: the ANIST attendance services;
 //! - [`call`]: one JSON `POST` to an e-service through its gateway, with
 //!   its ModI headers, the voucher cache and typed gateway errors;
+//! - [`ratelimit`]: a client-side token bucket shared by the tasks of one
+//!   budget;
 //! - [`jws`]: compact JWS signing and unverified decoding;
 //! - [`clock`]: injected time;
 //! - [`ids`]: client and purpose ids;
@@ -34,6 +36,7 @@ pub mod jws;
 pub mod keys;
 pub mod modi;
 pub mod preflight;
+pub mod ratelimit;
 pub(crate) mod rng;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

@@ -9,7 +9,7 @@
 //!
 //! The clock offset shifts the sandbox's notion of now (voucher `iat`/
 //! `exp`, assertion expiry, the front's ModI windows and daily quota):
-//! [`OffsetClock`] wraps the configured clock.
+//! the sandbox wraps its configured clock.
 
 use std::collections::HashMap;
 use std::io;
