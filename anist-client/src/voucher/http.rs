@@ -283,12 +283,20 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// How the HTTP client is built.
+///
+/// One set of options makes one client, so one TLS client identity: an
+/// e-service that wants its own certificate (mTLS) gets its own
+/// [`crate::call::Caller`] built with these options, sharing the voucher
+/// cache with the others.
 #[derive(Clone)]
 pub struct HttpOptions {
     connect_timeout: Duration,
     timeout: Duration,
     ca_bundle: Option<Vec<u8>>,
     ca_bundle_only: bool,
+    /// The client certificate chain and its key, PEM (key material: wiped
+    /// on drop, never shown).
+    identity: Option<zeroize::Zeroizing<Vec<u8>>>,
 }
 
 impl fmt::Debug for HttpOptions {
@@ -298,6 +306,7 @@ impl fmt::Debug for HttpOptions {
             .field("timeout", &self.timeout)
             .field("ca_bundle", &self.ca_bundle.as_ref().map(Vec::len))
             .field("ca_bundle_only", &self.ca_bundle_only)
+            .field("client_identity", &self.identity.is_some())
             .finish()
     }
 }
@@ -309,6 +318,7 @@ impl Default for HttpOptions {
             timeout: DEFAULT_TOKEN_TIMEOUT,
             ca_bundle: None,
             ca_bundle_only: false,
+            identity: None,
         }
     }
 }
@@ -344,11 +354,37 @@ impl HttpOptions {
         self
     }
 
+    /// Presents this TLS client certificate (mTLS): `cert_chain_pem` holds
+    /// the certificate first, then any intermediate CA certificates;
+    /// `key_pem` its private key, unencrypted PEM (PKCS#8 `PRIVATE KEY`,
+    /// PKCS#1 `RSA PRIVATE KEY` or SEC1 `EC PRIVATE KEY`). Read when the
+    /// client is built ([`Self::build_client`]).
+    #[must_use]
+    pub fn client_identity_pem(
+        mut self,
+        cert_chain_pem: impl AsRef<[u8]>,
+        key_pem: impl AsRef<[u8]>,
+    ) -> Self {
+        let (cert, key) = (cert_chain_pem.as_ref(), key_pem.as_ref());
+        let mut pem = zeroize::Zeroizing::new(Vec::with_capacity(cert.len() + key.len() + 1));
+        pem.extend_from_slice(key);
+        pem.push(b'\n');
+        pem.extend_from_slice(cert);
+        self.identity = Some(pem);
+        self
+    }
+
+    /// Whether a TLS client certificate is set.
+    pub fn has_client_identity(&self) -> bool {
+        self.identity.is_some()
+    }
+
     /// Builds the HTTP client.
     ///
     /// # Errors
     /// [`FetchError::NotSent`] if the CA bundle holds no readable
-    /// certificate or the TLS stack cannot start.
+    /// certificate, the client certificate or its key cannot be read, or
+    /// the TLS stack cannot start.
     pub fn build_client(&self) -> Result<reqwest::Client, FetchError> {
         let mut b = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
@@ -370,6 +406,27 @@ impl HttpOptions {
             } else {
                 b.tls_certs_merge(certs)
             };
+        }
+        if let Some(pem) = &self.identity {
+            let has = |label: &str| pem.windows(label.len()).any(|w| w == label.as_bytes());
+            if !has("-----BEGIN CERTIFICATE-----") {
+                return Err(FetchError::NotSent {
+                    reason: "the client certificate chain holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
+                });
+            }
+            if has("ENCRYPTED PRIVATE KEY") || has("Proc-Type: 4,ENCRYPTED") {
+                return Err(FetchError::NotSent {
+                    reason: "the client certificate's key is encrypted: give it decrypted (e.g. openssl pkcs8 -in key.pem -out plain.pem) and keep the file readable only by the service".into(),
+                });
+            }
+            // reqwest's message names the problem, never the key.
+            let identity = reqwest::Identity::from_pem(pem).map_err(|e| FetchError::NotSent {
+                reason: format!(
+                    "the client certificate or its private key is not usable PEM: {}",
+                    error_chain(&e)
+                ),
+            })?;
+            b = b.identity(identity);
         }
         b.build().map_err(|e| FetchError::NotSent {
             reason: format!("the HTTP client could not be built: {}", error_chain(&e)),
