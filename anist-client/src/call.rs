@@ -53,6 +53,8 @@ use anist_core::ErrorCode;
 use serde_json::Value;
 
 use crate::clock::Clock;
+use crate::dpop::{DpopProof, DPOP_HEADER};
+use crate::keys::PrivateKey;
 use crate::modi::{IntegrityRequest, ModiSigner, TRACKING_EVIDENCE_HEADER};
 use crate::ratelimit::RateLimiter;
 use crate::rng::SplitMix64;
@@ -74,6 +76,7 @@ pub struct ServiceProfile {
     integrity: bool,
     audit: bool,
     content_encoding: Option<String>,
+    dpop: bool,
 }
 
 impl ServiceProfile {
@@ -89,7 +92,23 @@ impl ServiceProfile {
             integrity: true,
             audit: false,
             content_encoding: None,
+            dpop: false,
         }
+    }
+
+    /// The e-service takes DPoP vouchers (RFC 9449): `Authorization: DPoP
+    /// <voucher>` and a fresh `DPoP` proof (with `ath`) on every request.
+    /// The voucher key must be made with [`VoucherKey::with_dpop`] and the
+    /// caller given the DPoP key ([`Caller::dpop_key`]).
+    #[must_use]
+    pub fn dpop(mut self, on: bool) -> Self {
+        self.dpop = on;
+        self
+    }
+
+    /// Whether the e-service takes DPoP vouchers.
+    pub fn has_dpop(&self) -> bool {
+        self.dpop
     }
 
     /// Sends `Digest` + `Agid-JWT-Signature`.
@@ -467,6 +486,7 @@ pub struct Caller<F: TokenFetcher<Error = FetchError>> {
     throttle: ThrottlePolicy,
     rng: Mutex<SplitMix64>,
     limiter: Option<Arc<RateLimiter>>,
+    dpop_key: Option<Arc<PrivateKey>>,
 }
 
 impl<F: TokenFetcher<Error = FetchError>> fmt::Debug for Caller<F> {
@@ -542,7 +562,16 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
             throttle: ThrottlePolicy::default(),
             rng: Mutex::new(SplitMix64::from_entropy()),
             limiter: None,
+            dpop_key: None,
         })
+    }
+
+    /// Signs the `DPoP` proofs of DPoP e-services with this key (the one
+    /// given to [`crate::voucher::http::HttpTokenFetcher::dpop_key`]).
+    #[must_use]
+    pub fn dpop_key(mut self, key: Arc<PrivateKey>) -> Self {
+        self.dpop_key = Some(key);
+        self
     }
 
     /// Paces every request (the first and each retry) with `limiter`,
@@ -625,6 +654,11 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
                 reason: "the e-service applies AUDIT_REST_02: make the voucher key with with_tracking_evidence".into(),
             });
         }
+        if profile.dpop && (!key.is_dpop() || self.dpop_key.is_none()) {
+            return Err(CallError::NotSent {
+                reason: "the e-service takes DPoP vouchers: make the voucher key with with_dpop and give the caller the DPoP key (Caller::dpop_key)".into(),
+            });
+        }
         let mut renewed = false;
         let mut throttled = 0u32;
         let mut attempts = 0u32;
@@ -678,6 +712,16 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
         }
         .header("Authorization", cached.voucher().authorization())
         .header("Accept", JSON);
+        if let (true, Some(dpop_key)) = (profile.dpop, &self.dpop_key) {
+            let method = if body.is_some() { "POST" } else { "GET" };
+            let proof = DpopProof::new(method, url)
+                .access_token(cached.voucher().access_token().as_str())
+                .sign(dpop_key, self.clock.as_ref())
+                .map_err(|e| CallError::NotSent {
+                    reason: format!("the DPoP proof could not be made: {e}"),
+                })?;
+            builder = builder.header(DPOP_HEADER, proof.as_str());
+        }
         let content_encoding = profile
             .content_encoding
             .as_deref()

@@ -17,6 +17,7 @@
 //!   its ModI headers, the voucher cache and typed gateway errors;
 //! - [`ratelimit`]: a client-side token bucket shared by the tasks of one
 //!   budget;
+//! - [`dpop`]: DPoP proofs (RFC 9449) for "voucher DPoP" e-services;
 //! - [`jws`]: compact JWS signing and unverified decoding;
 //! - [`clock`]: injected time;
 //! - [`ids`]: client and purpose ids;
@@ -29,6 +30,7 @@
 pub mod anist;
 pub mod call;
 pub mod clock;
+pub mod dpop;
 pub(crate) mod encoding;
 pub mod env;
 pub mod ids;

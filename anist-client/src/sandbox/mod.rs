@@ -33,6 +33,7 @@
 //! ```
 
 mod auth;
+mod dpop;
 pub mod faults;
 mod front;
 mod gateway;
@@ -322,6 +323,7 @@ impl Sandbox {
         let base_url = format!("http://{local}");
         let endpoints = PdndEndpoints::sandbox_at(&base_url);
         let rated = faults::RateFaults::new(config.seed);
+        let token_url = endpoints.token_url().to_string();
         let inner = Arc::new(Inner {
             registry: config.registry,
             clock: rated.clock(config.clock),
@@ -339,6 +341,8 @@ impl Sandbox {
             gateway: config.gateway,
             front: front::FrontState::default(),
             rated,
+            token_url,
+            dpop_jtis: dpop::JtiCache::default(),
         });
         let router = Router::new()
             .route("/token.oauth2", post(token))
@@ -527,6 +531,10 @@ struct Inner {
     gateway: GatewayConfig,
     front: front::FrontState,
     rated: faults::RateFaults,
+    /// This sandbox's token URL: the `htu` of DPoP proofs.
+    token_url: String,
+    /// DPoP proof `jti`s seen (token endpoint and front).
+    dpop_jtis: dpop::JtiCache,
 }
 
 /// A fixed window of the rate limiter (rate-limiter-flexible's model: the
@@ -610,6 +618,9 @@ impl Inner {
         });
         if let (Some(d), Some(obj)) = (&acc.digest, payload.as_object_mut()) {
             obj.insert("digest".into(), d.clone());
+        }
+        if let (Some(jkt), Some(obj)) = (&acc.dpop_jkt, payload.as_object_mut()) {
+            obj.insert("cnf".into(), json!({ "jkt": jkt }));
         }
         let jws = sign_rs256(&header, &payload, &self.key)?;
         Ok((jws.into_string(), lifespan))
@@ -743,13 +754,45 @@ async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes)
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let dpop = headers.contains_key("dpop");
     let rules = Rules {
         audiences: &inner.audiences,
         strict: inner.strict,
     };
     let now = inner.clock.now();
-    let accepted = match auth::check(&inner.registry, &rules, now, content_type, dpop, &body) {
+    // The DPoP proof is checked here, its outcome reported at step 1.
+    let proofs: Vec<&str> = headers
+        .get_all("dpop")
+        .iter()
+        .map(|v| v.to_str().unwrap_or(","))
+        .collect();
+    let proof = match proofs.as_slice() {
+        [] => None,
+        [one] => Some(dpop::verify(one, "POST", &inner.token_url, now, None)),
+        _ => Some(dpop::verify(",", "POST", &inner.token_url, now, None)),
+    };
+    let validate = || match &proof {
+        Some(Ok(p)) => Ok(p.jkt.clone()),
+        Some(Err(e)) => Err(Reason {
+            code: e.code,
+            detail: e.detail.clone(),
+        }),
+        None => Err(Reason {
+            code: "dpopProofValidationFailed",
+            detail: "no proof".into(),
+        }),
+    };
+    let dpop_check: Option<&dyn Fn() -> Result<String, Reason>> = match proof {
+        Some(_) => Some(&validate),
+        None => None,
+    };
+    let accepted = match auth::check(
+        &inner.registry,
+        &rules,
+        now,
+        content_type,
+        dpop_check,
+        &body,
+    ) {
         Ok(a) => a,
         Err(refusal) => return refused(&inner, &refusal),
     };
@@ -768,6 +811,18 @@ async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes)
     if matches!(fault, Some(Fault::InternalError | Fault::Status(_))) {
         return internal_error(&inner, "injected fault");
     }
+    // 8. The DPoP proof's jti is fresh.
+    if let Some(Ok(p)) = &proof {
+        if !inner.dpop_jtis.fresh(p, now) {
+            return refused(
+                &inner,
+                &Refusal::Opaque(vec![Reason {
+                    code: "dpopProofJtiAlreadyUsed",
+                    detail: "the DPoP proof jti was already used".into(),
+                }]),
+            );
+        }
+    }
     // 9. Sign.
     let (token, lifespan) = match inner.sign_voucher(&accepted) {
         Ok(t) => t,
@@ -776,7 +831,7 @@ async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes)
     inner.vouchers_issued.fetch_add(1, Ordering::SeqCst);
     let body = json!({
         "access_token": token,
-        "token_type": "Bearer",
+        "token_type": if accepted.dpop_jkt.is_some() { "DPoP" } else { "Bearer" },
         "expires_in": lifespan,
     });
     json_response(StatusCode::OK, &body, &inner.rate_headers(remaining), &[])

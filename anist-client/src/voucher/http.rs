@@ -46,6 +46,7 @@ use std::time::Duration;
 use anist_core::ErrorCode;
 
 use crate::clock::Clock;
+use crate::dpop::{DpopProof, DPOP_HEADER};
 use crate::env::PdndEndpoints;
 use crate::keys::PrivateKey;
 use crate::modi::{ModiSigner, TrackingEvidence};
@@ -53,7 +54,7 @@ use crate::rng::SplitMix64;
 use crate::voucher::assertion::{AssertionBuilder, DEFAULT_ASSERTION_LIFETIME};
 use crate::voucher::cache::{FetchedVoucher, TokenFetcher, VoucherKey};
 use crate::voucher::token::{
-    parse_token_response, Problem, RateLimit, TokenError, TokenRequest, TokenResponse,
+    parse_token_response, Problem, RateLimit, TokenError, TokenRequest, TokenResponse, TokenType,
 };
 
 /// Default connect timeout (§5).
@@ -515,6 +516,7 @@ pub struct HttpTokenFetcher {
     rng: Mutex<SplitMix64>,
     modi_key: Option<Arc<PrivateKey>>,
     evidence_lifetime: Option<i64>,
+    dpop_key: Option<Arc<PrivateKey>>,
 }
 
 impl fmt::Debug for HttpTokenFetcher {
@@ -589,6 +591,7 @@ impl HttpTokenFetcher {
             rng: Mutex::new(SplitMix64::from_entropy()),
             modi_key: None,
             evidence_lifetime: None,
+            dpop_key: None,
         })
     }
 
@@ -597,6 +600,17 @@ impl HttpTokenFetcher {
     #[must_use]
     pub fn modi_key(mut self, key: Arc<PrivateKey>) -> Self {
         self.modi_key = Some(key);
+        self
+    }
+
+    /// Proves possession of this key for DPoP vouchers (keys made with
+    /// [`VoucherKey::with_dpop`]): every such token request carries a
+    /// `DPoP` proof signed with it, and the voucher is bound to it. Give
+    /// the same key to [`crate::call::Caller::dpop_key`]. GovWay advises a
+    /// key distinct from the assertion key.
+    #[must_use]
+    pub fn dpop_key(mut self, key: Arc<PrivateKey>) -> Self {
+        self.dpop_key = Some(key);
         self
     }
 
@@ -720,6 +734,19 @@ impl HttpTokenFetcher {
         for (name, value) in TokenRequest::headers() {
             builder = builder.header(name, value);
         }
+        if key.is_dpop() {
+            let Some(dpop_key) = &self.dpop_key else {
+                return Err(FetchError::NotSent {
+                    reason: "the voucher key asks for a DPoP voucher but the fetcher has no DPoP key: set one with HttpTokenFetcher::dpop_key".into(),
+                });
+            };
+            let proof = DpopProof::new("POST", self.endpoints.token_url())
+                .sign(dpop_key, self.clock.as_ref())
+                .map_err(|e| FetchError::NotSent {
+                    reason: format!("the DPoP proof could not be made: {e}"),
+                })?;
+            builder = builder.header(DPOP_HEADER, proof.as_str());
+        }
         let mut response = builder
             .body(request.form_body())
             .send()
@@ -768,6 +795,11 @@ impl HttpTokenFetcher {
             &body,
         )
         .map_err(|e| FetchError::from_token_error(e, retry_after))?;
+        if key.is_dpop() && response.voucher.token_type() != TokenType::DPoP {
+            return Err(FetchError::Unparseable {
+                reason: "a DPoP voucher was asked for and PDND answered token_type Bearer: check that the e-service uses DPoP vouchers".into(),
+            });
+        }
         Ok((response, evidence))
     }
 }
