@@ -38,6 +38,7 @@ pub mod faults;
 mod front;
 mod gateway;
 pub mod registry;
+pub mod registry_file;
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
