@@ -26,7 +26,9 @@ fn codes(n: usize) -> Vec<CodiceFiscale> {
     let from = NaiveDate::from_ymd_opt(2012, 1, 1).unwrap();
     let to = NaiveDate::from_ymd_opt(2018, 12, 31).unwrap();
     let mut people = SyntheticPeople::new(7, from, to);
-    (0..n).map(|_| people.next_person().codice_fiscale).collect()
+    (0..n)
+        .map(|_| people.next_person().codice_fiscale)
+        .collect()
 }
 
 struct Run {
@@ -94,7 +96,12 @@ fn main() {
             .unwrap();
         let client = Arc::new(AnistClient::new(Arc::new(sandbox.session().unwrap())));
         let run = drive(Arc::clone(&client), 32, Duration::from_secs(10)).await;
-        report("unthrottled, 32 tasks", &run, &sandbox, sandbox.front_throttled());
+        report(
+            "unthrottled, 32 tasks",
+            &run,
+            &sandbox,
+            sandbox.front_throttled(),
+        );
         sandbox.shutdown().await;
     });
 }

@@ -53,7 +53,10 @@ use anist_core::ErrorCode;
 use serde_json::Value;
 
 use crate::clock::Clock;
+use crate::dpop::{DpopProof, DPOP_HEADER};
+use crate::keys::PrivateKey;
 use crate::modi::{IntegrityRequest, ModiSigner, TRACKING_EVIDENCE_HEADER};
+use crate::ratelimit::RateLimiter;
 use crate::rng::SplitMix64;
 use crate::voucher::cache::{CachedVoucher, TokenFetcher, VoucherCache, VoucherKey};
 use crate::voucher::http::{transport_allowed, FetchError, HttpOptions, Sent};
@@ -73,6 +76,7 @@ pub struct ServiceProfile {
     integrity: bool,
     audit: bool,
     content_encoding: Option<String>,
+    dpop: bool,
 }
 
 impl ServiceProfile {
@@ -88,7 +92,23 @@ impl ServiceProfile {
             integrity: true,
             audit: false,
             content_encoding: None,
+            dpop: false,
         }
+    }
+
+    /// The e-service takes DPoP vouchers (RFC 9449): `Authorization: DPoP
+    /// <voucher>` and a fresh `DPoP` proof (with `ath`) on every request.
+    /// The voucher key must be made with [`VoucherKey::with_dpop`] and the
+    /// caller given the DPoP key ([`Caller::dpop_key`]).
+    #[must_use]
+    pub fn dpop(mut self, on: bool) -> Self {
+        self.dpop = on;
+        self
+    }
+
+    /// Whether the e-service takes DPoP vouchers.
+    pub fn has_dpop(&self) -> bool {
+        self.dpop
     }
 
     /// Sends `Digest` + `Agid-JWT-Signature`.
@@ -465,6 +485,8 @@ pub struct Caller<F: TokenFetcher<Error = FetchError>> {
     clock: Arc<dyn Clock>,
     throttle: ThrottlePolicy,
     rng: Mutex<SplitMix64>,
+    limiter: Option<Arc<RateLimiter>>,
+    dpop_key: Option<Arc<PrivateKey>>,
 }
 
 impl<F: TokenFetcher<Error = FetchError>> fmt::Debug for Caller<F> {
@@ -473,6 +495,7 @@ impl<F: TokenFetcher<Error = FetchError>> fmt::Debug for Caller<F> {
             .field("cache", &self.cache)
             .field("signer_kid", &self.signer.key().kid())
             .field("throttle", &self.throttle)
+            .field("limiter", &self.limiter)
             .finish_non_exhaustive()
     }
 }
@@ -538,7 +561,28 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
             clock,
             throttle: ThrottlePolicy::default(),
             rng: Mutex::new(SplitMix64::from_entropy()),
+            limiter: None,
+            dpop_key: None,
         })
+    }
+
+    /// Signs the `DPoP` proofs of DPoP e-services with this key (the one
+    /// given to [`crate::voucher::http::HttpTokenFetcher::dpop_key`]).
+    #[must_use]
+    pub fn dpop_key(mut self, key: Arc<PrivateKey>) -> Self {
+        self.dpop_key = Some(key);
+        self
+    }
+
+    /// Paces every request (the first and each retry) with `limiter`,
+    /// shared with whatever else spends the same budget. A `429
+    /// TooManyRequests` with `Retry-After` pauses the limiter for that
+    /// long, so that every task sharing it waits, not only the throttled
+    /// one.
+    #[must_use]
+    pub fn rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
     }
 
     /// Sets how throttling is retried.
@@ -610,12 +654,20 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
                 reason: "the e-service applies AUDIT_REST_02: make the voucher key with with_tracking_evidence".into(),
             });
         }
+        if profile.dpop && (!key.is_dpop() || self.dpop_key.is_none()) {
+            return Err(CallError::NotSent {
+                reason: "the e-service takes DPoP vouchers: make the voucher key with with_dpop and give the caller the DPoP key (Caller::dpop_key)".into(),
+            });
+        }
         let mut renewed = false;
         let mut throttled = 0u32;
         let mut attempts = 0u32;
         loop {
             attempts += 1;
             let cached = self.cache.get(key).await?;
+            if let Some(limiter) = &self.limiter {
+                limiter.acquire().await;
+            }
             match self.send_once(profile, &url, &cached, body).await {
                 Ok(mut r) => {
                     r.attempts = attempts;
@@ -626,6 +678,9 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
                     self.cache.invalidate(key, &cached);
                 }
                 Err(CallError::Throttled { wait, problem }) => {
+                    if let (Some(limiter), Some(asked)) = (&self.limiter, problem.retry_after) {
+                        limiter.pause_for(asked);
+                    }
                     if throttled >= self.throttle.max_retries || wait > self.throttle.max_wait {
                         return Err(CallError::Throttled { wait, problem });
                     }
@@ -657,6 +712,16 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
         }
         .header("Authorization", cached.voucher().authorization())
         .header("Accept", JSON);
+        if let (true, Some(dpop_key)) = (profile.dpop, &self.dpop_key) {
+            let method = if body.is_some() { "POST" } else { "GET" };
+            let proof = DpopProof::new(method, url)
+                .access_token(cached.voucher().access_token().as_str())
+                .sign(dpop_key, self.clock.as_ref())
+                .map_err(|e| CallError::NotSent {
+                    reason: format!("the DPoP proof could not be made: {e}"),
+                })?;
+            builder = builder.header(DPOP_HEADER, proof.as_str());
+        }
         let content_encoding = profile
             .content_encoding
             .as_deref()

@@ -19,6 +19,9 @@
 //! - [`audit`]: the hash-chained audit trail of the calls made;
 //! - [`call`]: one JSON `POST` to an e-service through its gateway, with
 //!   its ModI headers, the voucher cache and typed gateway errors;
+//! - [`ratelimit`]: a client-side token bucket shared by the tasks of one
+//!   budget;
+//! - [`dpop`]: DPoP proofs (RFC 9449) for "voucher DPoP" e-services;
 //! - [`jws`]: compact JWS signing and unverified decoding;
 //! - [`clock`]: injected time;
 //! - [`ids`]: client and purpose ids;
@@ -34,6 +37,7 @@ pub mod bulk;
 pub mod call;
 pub mod clock;
 pub mod config;
+pub mod dpop;
 pub(crate) mod encoding;
 pub mod env;
 pub mod ids;
@@ -41,6 +45,7 @@ pub mod jws;
 pub mod keys;
 pub mod modi;
 pub mod preflight;
+pub mod ratelimit;
 pub(crate) mod rng;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

@@ -373,7 +373,7 @@ async fn schema_body_must_be_a_form() {
 // Steps 1-2: DPoP header, assertion type.
 
 #[tokio::test]
-async fn dpop_proof_is_refused_by_the_sandbox() {
+async fn malformed_dpop_proof_is_refused() {
     let w = world().await;
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form(&sign(&header(), &claims())))

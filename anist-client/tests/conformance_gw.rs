@@ -406,10 +406,11 @@ rule!(
         p.authorization = Some(None);
     }
 );
+// A voucher without cnf.jkt sent as DPoP (see conformance_dpop for DPoP).
 rule!(
     voucher_goes_as_bearer,
     401,
-    "TokenAuthenticationRequired",
+    "TokenAuthenticationFailed",
     |p| {
         p.authorization = Some(Some("DPoP {voucher}".into()));
     }

@@ -52,6 +52,8 @@ pub(crate) struct Accepted<'r> {
     pub(crate) descriptor: &'r Descriptor,
     /// The assertion's `digest`, echoed into the voucher.
     pub(crate) digest: Option<Value>,
+    /// The DPoP proof key's thumbprint: the voucher's `cnf.jkt`.
+    pub(crate) dpop_jkt: Option<String>,
 }
 
 /// Knobs of the checks.
@@ -92,14 +94,15 @@ fn show(v: &Value) -> String {
     s.chars().take(120).collect()
 }
 
-/// Steps 0–6 of §2.4. `content_type` is the request's header; `dpop` is
-/// whether a `DPoP` header came.
+/// Steps 0–6 of §2.4. `content_type` is the request's header; `dpop`,
+/// when a `DPoP` header came, validates its proof (step 1) and gives the
+/// key's thumbprint.
 pub(crate) fn check<'r>(
     registry: &'r Registry,
     rules: &Rules<'_>,
     now: i64,
     content_type: Option<&str>,
-    dpop: bool,
+    dpop: Option<&dyn Fn() -> Result<String, Reason>>,
     body: &[u8],
 ) -> Result<Accepted<'r>, Refusal> {
     // 0. The request validator (before the handler): a form body with
@@ -154,14 +157,11 @@ pub(crate) fn check<'r>(
         )]));
     };
 
-    // 1. DPoP proofs are not implemented by the sandbox yet: refused like
-    // an invalid proof.
-    if dpop {
-        return Err(Refusal::Opaque(vec![reason(
-            "dpopProofValidationFailed",
-            "the sandbox does not validate DPoP proofs yet; send no DPoP header",
-        )]));
-    }
+    // 1. The DPoP proof (§2.8), if one came.
+    let dpop_jkt = match dpop {
+        None => None,
+        Some(validate) => Some(validate().map_err(|r| Refusal::Opaque(vec![r]))?),
+    };
 
     // 2. Form values.
     if assertion_type != CLIENT_ASSERTION_TYPE {
@@ -286,6 +286,7 @@ pub(crate) fn check<'r>(
         eservice,
         descriptor,
         digest: payload.get("digest").cloned(),
+        dpop_jkt,
     })
 }
 
@@ -530,18 +531,22 @@ mod tests {
         }
     }
 
+    fn bad_proof() -> Result<String, Reason> {
+        Err(reason("dpopProofValidationFailed", "test"))
+    }
+
     #[test]
     fn order_schema_before_dpop_before_type() {
         let r = empty();
         let aud = vec!["a".to_string()];
-        let e = check(&r, &rules(&aud), 0, FORM, true, b"grant_type=x").unwrap_err();
+        let e = check(&r, &rules(&aud), 0, FORM, Some(&bad_proof), b"grant_type=x").unwrap_err();
         assert!(matches!(e, Refusal::Schema(_)));
         assert_eq!(e.reasons().len(), 3);
         let body =
             format!("client_assertion=a.b.c&client_assertion_type=x&grant_type={GRANT_TYPE}");
-        let e = check(&r, &rules(&aud), 0, FORM, true, body.as_bytes()).unwrap_err();
+        let e = check(&r, &rules(&aud), 0, FORM, Some(&bad_proof), body.as_bytes()).unwrap_err();
         assert_eq!(e.reasons()[0].code, "dpopProofValidationFailed");
-        let e = check(&r, &rules(&aud), 0, FORM, false, body.as_bytes()).unwrap_err();
+        let e = check(&r, &rules(&aud), 0, FORM, None, body.as_bytes()).unwrap_err();
         assert_eq!(e.reasons()[0].code, "invalidAssertionType");
     }
 
@@ -554,7 +559,7 @@ mod tests {
             "client_assertion=eyJ4IjoxfQ.e30.&client_assertion_type={}&grant_type={GRANT_TYPE}",
             CLIENT_ASSERTION_TYPE.replace(':', "%3A")
         );
-        let e = check(&r, &rules(&aud), 0, FORM, false, body.as_bytes()).unwrap_err();
+        let e = check(&r, &rules(&aud), 0, FORM, None, body.as_bytes()).unwrap_err();
         let codes: Vec<&str> = e.reasons().iter().map(|r| r.code).collect();
         assert_eq!(
             codes,
@@ -576,7 +581,7 @@ mod tests {
         fn arbitrary_bodies_are_refused_without_panic(body in proptest::collection::vec(any::<u8>(), 0..400)) {
             let r = empty();
             let aud = vec!["a".to_string()];
-            prop_assert!(check(&r, &rules(&aud), 0, FORM, false, &body).is_err());
+            prop_assert!(check(&r, &rules(&aud), 0, FORM, None, &body).is_err());
         }
 
         #[test]
@@ -594,7 +599,7 @@ mod tests {
                 s.append_pair("client_id", c);
             }
             let body = s.finish();
-            prop_assert!(check(&r, &rules(&aud), 0, FORM, false, body.as_bytes()).is_err());
+            prop_assert!(check(&r, &rules(&aud), 0, FORM, None, body.as_bytes()).is_err());
         }
 
         #[test]
@@ -616,7 +621,7 @@ mod tests {
                 .append_pair("client_assertion_type", CLIENT_ASSERTION_TYPE)
                 .append_pair("grant_type", GRANT_TYPE)
                 .finish();
-            prop_assert!(check(&r, &rules(&aud), 0, FORM, false, body.as_bytes()).is_err());
+            prop_assert!(check(&r, &rules(&aud), 0, FORM, None, body.as_bytes()).is_err());
         }
     }
 }

@@ -185,7 +185,7 @@ pub(super) async fn handle(
             "the backend has no such method and operation",
         ));
     }
-    let fault = inner.next_fault(&Route::Front(path));
+    let fault = inner.next_fault(&Route::Front(path.clone()));
     let received: Vec<(String, String)> = headers
         .iter()
         .map(|(n, v)| {
@@ -217,6 +217,14 @@ pub(super) async fn handle(
         Ok(c) => c,
         Err(r) => return answer.problem(&r),
     };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let htu = format!("http://{host}/govway/rest/in/{path}/{operation}");
+    if let Err(r) = super::dpop::front(&received, method.as_str(), &htu, now, &inner.dpop_jtis) {
+        return answer.problem(&r);
+    }
 
     // Daily quota per client (every identified call counts, refused or not).
     let limit = eservice.descriptor().daily_call_limit();
@@ -341,6 +349,7 @@ pub(super) async fn handle(
                 "injected fault",
             ))
         }
+        Some(Fault::DropConnection) => return super::faults::dropped(),
         None => {}
     }
     st.backend_calls.fetch_add(1, Ordering::SeqCst);

@@ -150,13 +150,16 @@ pub(crate) fn authenticate<'r>(
     };
     let (scheme, token) = auth.trim().split_once(' ').unwrap_or((auth.trim(), ""));
     let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+    // DPoP vouchers are checked further by the front (super::dpop).
+    if !(scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("dpop"))
+        || token.is_empty()
+    {
         return Err(refuse(
             401,
             "TokenAuthenticationRequired",
             "A token is required",
             format!(
-                "the Authorization scheme must be Bearer with a voucher (found {:?}; DPoP vouchers are not supported by the sandbox)",
+                "the Authorization scheme must be Bearer or DPoP with a voucher (found {:?})",
                 show(scheme)
             ),
         ));

@@ -34,9 +34,12 @@
 
 pub mod anist;
 mod auth;
+mod dpop;
+pub mod faults;
 mod front;
 mod gateway;
 pub mod registry;
+pub mod registry_file;
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -120,6 +123,11 @@ pub enum Fault {
     },
     /// 429 `LimitExceeded` (quota), without `Retry-After`.
     LimitExceeded,
+    /// The connection is closed before the answer is complete (a `200`
+    /// whose body breaks off): the client sees a network error. On the
+    /// token route it applies before any check, on a front route after
+    /// them.
+    DropConnection,
 }
 
 /// Where a fault is injected.
@@ -320,9 +328,11 @@ impl Sandbox {
         let base_url = format!("http://{local}");
         let endpoints = PdndEndpoints::sandbox_at(&base_url);
         let anist = anist::AnistState::new(config.anist, config.seed, config.clock.as_ref());
+        let rated = faults::RateFaults::new(config.seed);
+        let token_url = endpoints.token_url().to_string();
         let inner = Arc::new(Inner {
             registry: config.registry,
-            clock: config.clock,
+            clock: rated.clock(config.clock),
             key,
             voucher_kid,
             issuer: SANDBOX_VOUCHER_ISSUER.to_string(),
@@ -337,6 +347,9 @@ impl Sandbox {
             gateway: config.gateway,
             front: front::FrontState::default(),
             anist,
+            rated,
+            token_url,
+            dpop_jtis: dpop::JtiCache::default(),
         });
         let router = Router::new()
             .route("/token.oauth2", post(token))
@@ -422,6 +435,33 @@ impl SandboxHandle {
             .push_back(fault);
     }
 
+    /// Draws a fault from `rates` for every request of `route` that has
+    /// no queued fault (see [`faults`]); the sequence restarts from the
+    /// sandbox seed. `None` stops drawing.
+    ///
+    /// # Errors
+    /// [`faults::FaultRatesError`] if the rates are not probabilities
+    /// adding up to at most 1.
+    pub fn fault_rates(
+        &self,
+        route: Route,
+        rates: Option<faults::FaultRates>,
+    ) -> Result<(), faults::FaultRatesError> {
+        if let Some(r) = &rates {
+            r.validate()?;
+        }
+        self.inner.rated.set(route, rates);
+        Ok(())
+    }
+
+    /// Shifts the sandbox's notion of now by `seconds` (negative: into the
+    /// past) from its configured clock: voucher `iat`/`exp`, assertion
+    /// expiry and the front's time windows and quota days are judged
+    /// against the skewed clock. 0 removes the skew.
+    pub fn set_clock_offset(&self, seconds: i64) {
+        self.inner.rated.set_offset(seconds);
+    }
+
     /// The front URL of an e-service of the registry
     /// (`<base>/govway/rest/in/<erogatore>/<service>/v1`), if published.
     pub fn front_url(&self, eservice_id: &str) -> Option<String> {
@@ -498,6 +538,11 @@ struct Inner {
     gateway: GatewayConfig,
     front: front::FrontState,
     anist: anist::AnistState,
+    rated: faults::RateFaults,
+    /// This sandbox's token URL: the `htu` of DPoP proofs.
+    token_url: String,
+    /// DPoP proof `jti`s seen (token endpoint and front).
+    dpop_jtis: dpop::JtiCache,
 }
 
 /// A fixed window of the rate limiter (rate-limiter-flexible's model: the
@@ -518,11 +563,12 @@ impl Inner {
         lock(&self.rng).uuid_v4()
     }
 
-    /// The next fault queued for `route`.
+    /// The next fault queued for `route`, else one drawn from its rates.
     fn next_fault(&self, route: &Route) -> Option<Fault> {
-        lock(&self.faults)
+        let queued = lock(&self.faults)
             .get_mut(route)
-            .and_then(VecDeque::pop_front)
+            .and_then(VecDeque::pop_front);
+        queued.or_else(|| self.rated.draw(route))
     }
 
     /// Counts a request for `tenant`; `Ok(remaining)` or `Err(())` when over.
@@ -580,6 +626,9 @@ impl Inner {
         });
         if let (Some(d), Some(obj)) = (&acc.digest, payload.as_object_mut()) {
             obj.insert("digest".into(), d.clone());
+        }
+        if let (Some(jkt), Some(obj)) = (&acc.dpop_jkt, payload.as_object_mut()) {
+            obj.insert("cnf".into(), json!({ "jkt": jkt }));
         }
         let jws = sign_rs256(&header, &payload, &self.key)?;
         Ok((jws.into_string(), lifespan))
@@ -705,19 +754,53 @@ fn internal_error(inner: &Inner, why: &str) -> Response {
 async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> Response {
     inner.token_requests.fetch_add(1, Ordering::SeqCst);
     let fault = inner.next_fault(&Route::Token);
-    if let Some(Fault::Delay(d)) = fault {
-        tokio::time::sleep(d).await;
+    match fault {
+        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        Some(Fault::DropConnection) => return faults::dropped(),
+        _ => {}
     }
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let dpop = headers.contains_key("dpop");
     let rules = Rules {
         audiences: &inner.audiences,
         strict: inner.strict,
     };
     let now = inner.clock.now();
-    let accepted = match auth::check(&inner.registry, &rules, now, content_type, dpop, &body) {
+    // The DPoP proof is checked here, its outcome reported at step 1.
+    let proofs: Vec<&str> = headers
+        .get_all("dpop")
+        .iter()
+        .map(|v| v.to_str().unwrap_or(","))
+        .collect();
+    let proof = match proofs.as_slice() {
+        [] => None,
+        [one] => Some(dpop::verify(one, "POST", &inner.token_url, now, None)),
+        _ => Some(dpop::verify(",", "POST", &inner.token_url, now, None)),
+    };
+    let validate = || match &proof {
+        Some(Ok(p)) => Ok(p.jkt.clone()),
+        Some(Err(e)) => Err(Reason {
+            code: e.code,
+            detail: e.detail.clone(),
+        }),
+        None => Err(Reason {
+            code: "dpopProofValidationFailed",
+            detail: "no proof".into(),
+        }),
+    };
+    let dpop_check: Option<&dyn Fn() -> Result<String, Reason>> = match proof {
+        Some(_) => Some(&validate),
+        None => None,
+    };
+    let accepted = match auth::check(
+        &inner.registry,
+        &rules,
+        now,
+        content_type,
+        dpop_check,
+        &body,
+    ) {
         Ok(a) => a,
         Err(refusal) => return refused(&inner, &refusal),
     };
@@ -736,6 +819,18 @@ async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes)
     if matches!(fault, Some(Fault::InternalError | Fault::Status(_))) {
         return internal_error(&inner, "injected fault");
     }
+    // 8. The DPoP proof's jti is fresh.
+    if let Some(Ok(p)) = &proof {
+        if !inner.dpop_jtis.fresh(p, now) {
+            return refused(
+                &inner,
+                &Refusal::Opaque(vec![Reason {
+                    code: "dpopProofJtiAlreadyUsed",
+                    detail: "the DPoP proof jti was already used".into(),
+                }]),
+            );
+        }
+    }
     // 9. Sign.
     let (token, lifespan) = match inner.sign_voucher(&accepted) {
         Ok(t) => t,
@@ -744,7 +839,7 @@ async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes)
     inner.vouchers_issued.fetch_add(1, Ordering::SeqCst);
     let body = json!({
         "access_token": token,
-        "token_type": "Bearer",
+        "token_type": if accepted.dpop_jkt.is_some() { "DPoP" } else { "Bearer" },
         "expires_in": lifespan,
     });
     json_response(StatusCode::OK, &body, &inner.rate_headers(remaining), &[])

@@ -776,7 +776,7 @@ impl RegistryBuilder {
 }
 
 /// The sandbox's PDND state. Immutable once built.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registry {
     tenants: HashMap<String, Tenant>,
     eservices: HashMap<String, EService>,

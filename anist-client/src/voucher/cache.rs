@@ -99,6 +99,7 @@ pub struct VoucherKey {
     purpose_id: PurposeId,
     audit: Option<[u8; 32]>,
     evidence: Option<Arc<EvidenceSpec>>,
+    dpop: bool,
 }
 
 impl VoucherKey {
@@ -116,7 +117,23 @@ impl VoucherKey {
             purpose_id,
             audit: None,
             evidence: None,
+            dpop: false,
         }
+    }
+
+    /// The same key for a DPoP voucher (RFC 9449): the fetcher sends a
+    /// proof with the token request, and the voucher is bound to the
+    /// fetcher's DPoP key (`cnf.jkt`). A Bearer and a DPoP voucher for the
+    /// same purpose are different cache entries.
+    #[must_use]
+    pub fn with_dpop(mut self) -> Self {
+        self.dpop = true;
+        self
+    }
+
+    /// Whether the voucher is a DPoP voucher.
+    pub fn is_dpop(&self) -> bool {
+        self.dpop
     }
 
     /// The same key for calls made on behalf of `context`: a different user,
@@ -188,6 +205,7 @@ impl fmt::Debug for VoucherKey {
                 "evidence_audience",
                 &self.evidence.as_ref().map(|e| e.audience.as_str()),
             )
+            .field("dpop", &self.dpop)
             .finish()
     }
 }

@@ -46,6 +46,7 @@ use std::time::Duration;
 use anist_core::ErrorCode;
 
 use crate::clock::Clock;
+use crate::dpop::{DpopProof, DPOP_HEADER};
 use crate::env::PdndEndpoints;
 use crate::keys::PrivateKey;
 use crate::modi::{ModiSigner, TrackingEvidence};
@@ -53,7 +54,7 @@ use crate::rng::SplitMix64;
 use crate::voucher::assertion::{AssertionBuilder, DEFAULT_ASSERTION_LIFETIME};
 use crate::voucher::cache::{FetchedVoucher, TokenFetcher, VoucherKey};
 use crate::voucher::token::{
-    parse_token_response, Problem, RateLimit, TokenError, TokenRequest, TokenResponse,
+    parse_token_response, Problem, RateLimit, TokenError, TokenRequest, TokenResponse, TokenType,
 };
 
 /// Default connect timeout (§5).
@@ -283,12 +284,20 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// How the HTTP client is built.
+///
+/// One set of options makes one client, so one TLS client identity: an
+/// e-service that wants its own certificate (mTLS) gets its own
+/// [`crate::call::Caller`] built with these options, sharing the voucher
+/// cache with the others.
 #[derive(Clone)]
 pub struct HttpOptions {
     connect_timeout: Duration,
     timeout: Duration,
     ca_bundle: Option<Vec<u8>>,
     ca_bundle_only: bool,
+    /// The client certificate chain and its key, PEM (key material: wiped
+    /// on drop, never shown).
+    identity: Option<zeroize::Zeroizing<Vec<u8>>>,
 }
 
 impl fmt::Debug for HttpOptions {
@@ -298,6 +307,7 @@ impl fmt::Debug for HttpOptions {
             .field("timeout", &self.timeout)
             .field("ca_bundle", &self.ca_bundle.as_ref().map(Vec::len))
             .field("ca_bundle_only", &self.ca_bundle_only)
+            .field("client_identity", &self.identity.is_some())
             .finish()
     }
 }
@@ -309,6 +319,7 @@ impl Default for HttpOptions {
             timeout: DEFAULT_TOKEN_TIMEOUT,
             ca_bundle: None,
             ca_bundle_only: false,
+            identity: None,
         }
     }
 }
@@ -344,11 +355,37 @@ impl HttpOptions {
         self
     }
 
+    /// Presents this TLS client certificate (mTLS): `cert_chain_pem` holds
+    /// the certificate first, then any intermediate CA certificates;
+    /// `key_pem` its private key, unencrypted PEM (PKCS#8 `PRIVATE KEY`,
+    /// PKCS#1 `RSA PRIVATE KEY` or SEC1 `EC PRIVATE KEY`). Read when the
+    /// client is built ([`Self::build_client`]).
+    #[must_use]
+    pub fn client_identity_pem(
+        mut self,
+        cert_chain_pem: impl AsRef<[u8]>,
+        key_pem: impl AsRef<[u8]>,
+    ) -> Self {
+        let (cert, key) = (cert_chain_pem.as_ref(), key_pem.as_ref());
+        let mut pem = zeroize::Zeroizing::new(Vec::with_capacity(cert.len() + key.len() + 1));
+        pem.extend_from_slice(key);
+        pem.push(b'\n');
+        pem.extend_from_slice(cert);
+        self.identity = Some(pem);
+        self
+    }
+
+    /// Whether a TLS client certificate is set.
+    pub fn has_client_identity(&self) -> bool {
+        self.identity.is_some()
+    }
+
     /// Builds the HTTP client.
     ///
     /// # Errors
     /// [`FetchError::NotSent`] if the CA bundle holds no readable
-    /// certificate or the TLS stack cannot start.
+    /// certificate, the client certificate or its key cannot be read, or
+    /// the TLS stack cannot start.
     pub fn build_client(&self) -> Result<reqwest::Client, FetchError> {
         let mut b = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
@@ -370,6 +407,27 @@ impl HttpOptions {
             } else {
                 b.tls_certs_merge(certs)
             };
+        }
+        if let Some(pem) = &self.identity {
+            let has = |label: &str| pem.windows(label.len()).any(|w| w == label.as_bytes());
+            if !has("-----BEGIN CERTIFICATE-----") {
+                return Err(FetchError::NotSent {
+                    reason: "the client certificate chain holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
+                });
+            }
+            if has("ENCRYPTED PRIVATE KEY") || has("Proc-Type: 4,ENCRYPTED") {
+                return Err(FetchError::NotSent {
+                    reason: "the client certificate's key is encrypted: give it decrypted (e.g. openssl pkcs8 -in key.pem -out plain.pem) and keep the file readable only by the service".into(),
+                });
+            }
+            // reqwest's message names the problem, never the key.
+            let identity = reqwest::Identity::from_pem(pem).map_err(|e| FetchError::NotSent {
+                reason: format!(
+                    "the client certificate or its private key is not usable PEM: {}",
+                    error_chain(&e)
+                ),
+            })?;
+            b = b.identity(identity);
         }
         b.build().map_err(|e| FetchError::NotSent {
             reason: format!("the HTTP client could not be built: {}", error_chain(&e)),
@@ -458,6 +516,7 @@ pub struct HttpTokenFetcher {
     rng: Mutex<SplitMix64>,
     modi_key: Option<Arc<PrivateKey>>,
     evidence_lifetime: Option<i64>,
+    dpop_key: Option<Arc<PrivateKey>>,
 }
 
 impl fmt::Debug for HttpTokenFetcher {
@@ -532,6 +591,7 @@ impl HttpTokenFetcher {
             rng: Mutex::new(SplitMix64::from_entropy()),
             modi_key: None,
             evidence_lifetime: None,
+            dpop_key: None,
         })
     }
 
@@ -540,6 +600,17 @@ impl HttpTokenFetcher {
     #[must_use]
     pub fn modi_key(mut self, key: Arc<PrivateKey>) -> Self {
         self.modi_key = Some(key);
+        self
+    }
+
+    /// Proves possession of this key for DPoP vouchers (keys made with
+    /// [`VoucherKey::with_dpop`]): every such token request carries a
+    /// `DPoP` proof signed with it, and the voucher is bound to it. Give
+    /// the same key to [`crate::call::Caller::dpop_key`]. GovWay advises a
+    /// key distinct from the assertion key.
+    #[must_use]
+    pub fn dpop_key(mut self, key: Arc<PrivateKey>) -> Self {
+        self.dpop_key = Some(key);
         self
     }
 
@@ -663,6 +734,19 @@ impl HttpTokenFetcher {
         for (name, value) in TokenRequest::headers() {
             builder = builder.header(name, value);
         }
+        if key.is_dpop() {
+            let Some(dpop_key) = &self.dpop_key else {
+                return Err(FetchError::NotSent {
+                    reason: "the voucher key asks for a DPoP voucher but the fetcher has no DPoP key: set one with HttpTokenFetcher::dpop_key".into(),
+                });
+            };
+            let proof = DpopProof::new("POST", self.endpoints.token_url())
+                .sign(dpop_key, self.clock.as_ref())
+                .map_err(|e| FetchError::NotSent {
+                    reason: format!("the DPoP proof could not be made: {e}"),
+                })?;
+            builder = builder.header(DPOP_HEADER, proof.as_str());
+        }
         let mut response = builder
             .body(request.form_body())
             .send()
@@ -711,6 +795,11 @@ impl HttpTokenFetcher {
             &body,
         )
         .map_err(|e| FetchError::from_token_error(e, retry_after))?;
+        if key.is_dpop() && response.voucher.token_type() != TokenType::DPoP {
+            return Err(FetchError::Unparseable {
+                reason: "a DPoP voucher was asked for and PDND answered token_type Bearer: check that the e-service uses DPoP vouchers".into(),
+            });
+        }
         Ok((response, evidence))
     }
 }
