@@ -135,9 +135,28 @@ impl From<StateSpec> for State {
 }
 
 #[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 enum BackendSpec {
     Echo,
+    AnistVerifica,
+    AnistAccertamento,
+    AnistVerificaMassiva,
+    AnistAccertamentoMassivo,
+}
+
+impl From<BackendSpec> for Backend {
+    fn from(b: BackendSpec) -> Self {
+        use crate::sandbox::anist::AnistBackend;
+        match b {
+            BackendSpec::Echo => Backend::Echo,
+            BackendSpec::AnistVerifica => Backend::Anist(AnistBackend::Verifica),
+            BackendSpec::AnistAccertamento => Backend::Anist(AnistBackend::Accertamento),
+            BackendSpec::AnistVerificaMassiva => Backend::Anist(AnistBackend::VerificaMassiva),
+            BackendSpec::AnistAccertamentoMassivo => {
+                Backend::Anist(AnistBackend::AccertamentoMassivo)
+            }
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -291,8 +310,8 @@ fn from_toml(text: &str, base: Option<&Path>) -> Result<Registry, RegistryFileEr
                 let claims: Vec<&str> = claims.iter().map(String::as_str).collect();
                 front = front.audit_claims(&claims);
             }
-            if let Some(BackendSpec::Echo) = f.backend {
-                front = front.backend(Backend::Echo);
+            if let Some(b) = f.backend {
+                front = front.backend(b.into());
             }
             desc = desc.front(front);
         }
