@@ -190,6 +190,10 @@ async fn run_async(
         }
         Target::Config(path) => {
             let config = Config::load(path)?;
+            // The configured budget, unless the command line says otherwise.
+            if let (None, Some(c)) = (args.concurrency, config.limits.concurrency) {
+                spec.options.concurrency = usize::try_from(c).unwrap_or(1).max(1);
+            }
             (config.session(Arc::new(SystemClock))?, None)
         }
     };

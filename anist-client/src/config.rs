@@ -318,7 +318,8 @@ impl ServiceConfig {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
-    /// Calls per second, at most.
+    /// Calls per second, at most: a client-side rate limiter shared by
+    /// every call of the session (burst 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_per_second: Option<u32>,
     /// Calls in flight, at most.
@@ -863,13 +864,20 @@ impl Config {
             .filter_map(|s| s.timeout_ms)
             .max()
             .map_or(DEFAULT_CALL_TIMEOUT, Duration::from_millis);
-        let caller = Caller::with_options(
+        let mut caller = Caller::with_options(
             cache,
             signer,
             Arc::clone(&clock),
             &self.http_options(Some(timeout))?,
         )
         .map_err(|e| http_error(e.to_string()))?;
+        // The client-side budget: every call of the session (retries too)
+        // takes a token, so that the erogatore's rate policy is not hit.
+        if let Some(rate) = self.limits.rate_per_second.filter(|r| *r > 0) {
+            let limiter = crate::ratelimit::RateLimiter::new(f64::from(rate), 1)
+                .map_err(|e| http_error(e.to_string()))?;
+            caller = caller.rate_limiter(Arc::new(limiter));
+        }
         let mut session = Session::new(caller, self.environment, client_id, key.kid().clone());
         for (name, service) in services {
             session = session.service(&name, service);

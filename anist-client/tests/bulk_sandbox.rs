@@ -12,7 +12,7 @@ use anist_client::anist::AnistClient;
 use anist_client::bulk::{BulkJob, JobOutcome, JobSpec, Summary};
 use anist_client::clock::ManualClock;
 use anist_client::keys::{PrivateKey, RsaBits};
-use anist_client::sandbox::anist::{register_with_quota, ANIST_ESERVICES};
+use anist_client::sandbox::anist::{register_with_limits, ANIST_ESERVICES};
 use anist_client::sandbox::registry::{
     Client, Registry, Tenant, DEFAULT_CLIENT, DEFAULT_CONSUMER, DEFAULT_PRODUCER,
 };
@@ -67,7 +67,7 @@ fn registry(key: &PrivateKey, daily_calls: u64) -> Registry {
     for s in ANIST_ESERVICES {
         client = client.purpose(s.purpose);
     }
-    register_with_quota(builder, daily_calls)
+    register_with_limits(builder, daily_calls, 0)
         .client(client)
         .build()
         .unwrap()
@@ -156,4 +156,82 @@ async fn an_exhausted_quota_pauses_the_job_and_a_later_day_completes_it() {
         std::fs::read(dir.join("esiti.csv")).unwrap(),
         std::fs::read(dir.join("reference.csv")).unwrap()
     );
+}
+
+/// 20,000 rows through single calls while the sandbox injects 5% 503, 2%
+/// 429 with `Retry-After`, 1% dropped connections and 1% timeouts on the
+/// ANIST e-services, and throttles the token endpoint: the job completes,
+/// every row has its final outcome once, and none is an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_faulty_sandbox_loses_and_duplicates_no_row() {
+    use anist_client::sandbox::faults::FaultRates;
+    use anist_client::sandbox::Route;
+    use std::time::Duration;
+
+    let dir = temp_dir("faults");
+    let input = input(&dir, 20_000);
+    let config = SandboxConfig::with_default_client(SEED)
+        .unwrap()
+        .current_school_year(year())
+        .rate_limit(4, 1000);
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let rates = FaultRates {
+        status_503: 0.05,
+        too_many_with_retry_after: 0.02,
+        drop_connection: 0.01,
+        timeout: 0.01,
+        timeout_hold: Duration::from_secs(3),
+        retry_after: 1,
+        ..FaultRates::default()
+    };
+    for s in ANIST_ESERVICES {
+        let path = format!("MIM-INTRA-PDND/{}/v1", s.service);
+        sandbox
+            .fault_rates(Route::Front(path), Some(rates))
+            .unwrap();
+    }
+    let token = FaultRates {
+        status_503: 0.2,
+        too_many_with_retry_after: 0.2,
+        ..FaultRates::default()
+    };
+    sandbox.fault_rates(Route::Token, Some(token)).unwrap();
+    let session = sandbox
+        .session_with_timeout(Duration::from_millis(1500), |c| c)
+        .unwrap();
+    let svc = AnistClient::new(Arc::new(session));
+    let mut spec = JobSpec::new(
+        &input,
+        dir.join("esiti.csv"),
+        dir.join("esiti.journal"),
+        year(),
+    );
+    spec.options.use_massive = false;
+    spec.options.concurrency = 32;
+    spec.options.max_attempts = 10;
+    spec.options.backoff_base = Duration::from_millis(20);
+    spec.options.backoff_cap = Duration::from_millis(200);
+    let summary = completed(BulkJob::new(spec).run(&svc, None, |_| {}).await.unwrap());
+    let throttled = sandbox.front_throttled();
+    sandbox.shutdown().await;
+
+    assert_eq!(summary.rows_total, 20_000);
+    assert_eq!(summary.rows_done, 20_000);
+    assert_eq!(summary.outcomes.total(), 20_000);
+    assert_eq!(summary.outcomes.error, 0, "{summary:?}");
+    assert!(
+        summary.retries > 100,
+        "the faults were not exercised: {summary:?}"
+    );
+    assert!(throttled > 0);
+    let out = std::fs::read_to_string(dir.join("esiti.csv")).unwrap();
+    let mut lines: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(lines.len(), 20_000);
+    let rows: std::collections::HashSet<&str> = lines
+        .iter()
+        .map(|l| l.split([';', ',']).next().unwrap())
+        .collect();
+    assert_eq!(rows.len(), 20_000, "a row appears twice");
+    lines.retain(|l| l.contains(";error;") || l.contains(",error,"));
+    assert!(lines.is_empty(), "{lines:?}");
 }

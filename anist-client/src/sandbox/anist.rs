@@ -197,12 +197,18 @@ pub const ANIST_ESERVICES: [AnistEService; 4] = [
 /// the default consumer's agreements and purposes on them. The default
 /// client is given the purposes by `Registry::default_builder`.
 pub fn register(builder: RegistryBuilder) -> RegistryBuilder {
-    register_with_quota(builder, ANIST_DAILY_CALLS)
+    register_with_limits(builder, ANIST_DAILY_CALLS, 0)
 }
 
 /// As [`register`], with a daily quota of `daily_calls` per client on each
-/// e-service (e.g. a small one, to see a bulk job pause).
-pub fn register_with_quota(mut builder: RegistryBuilder, daily_calls: u64) -> RegistryBuilder {
+/// e-service (e.g. a small one, to see a bulk job pause) and a rate policy
+/// of `max_rate` calls per second on each (0: none; see
+/// [`super::registry::Front::max_rate`]).
+pub fn register_with_limits(
+    mut builder: RegistryBuilder,
+    daily_calls: u64,
+    max_rate: u32,
+) -> RegistryBuilder {
     for s in ANIST_ESERVICES {
         builder = builder
             .eservice(EService::new(
@@ -216,6 +222,7 @@ pub fn register_with_quota(mut builder: RegistryBuilder, daily_calls: u64) -> Re
                             .integrity(true)
                             .audit(true)
                             .max_concurrency(ANIST_MAX_CONCURRENCY)
+                            .max_rate(max_rate)
                             .backend(super::registry::Backend::Anist(s.backend)),
                     ),
             ))
@@ -1155,6 +1162,39 @@ impl SandboxHandle {
     /// (not made with [`SandboxConfig::with_default_client`]), or the HTTP
     /// client cannot be built.
     pub fn session(&self) -> Result<Session, CallError> {
+        self.session_with(|caller| caller)
+    }
+
+    /// As [`Self::session`], with the caller adjusted by `adjust` (e.g. a
+    /// rate limiter, [`Caller::rate_limiter`]) and e-service calls timing
+    /// out after `timeout`.
+    ///
+    /// # Errors
+    /// As [`Self::session`].
+    pub fn session_with_timeout(
+        &self,
+        timeout: Duration,
+        adjust: impl FnOnce(Caller<HttpTokenFetcher>) -> Caller<HttpTokenFetcher>,
+    ) -> Result<Session, CallError> {
+        self.build_session(Some(timeout), adjust)
+    }
+
+    /// As [`Self::session`], with the caller adjusted by `adjust`.
+    ///
+    /// # Errors
+    /// As [`Self::session`].
+    pub fn session_with(
+        &self,
+        adjust: impl FnOnce(Caller<HttpTokenFetcher>) -> Caller<HttpTokenFetcher>,
+    ) -> Result<Session, CallError> {
+        self.build_session(None, adjust)
+    }
+
+    fn build_session(
+        &self,
+        timeout: Option<Duration>,
+        adjust: impl FnOnce(Caller<HttpTokenFetcher>) -> Caller<HttpTokenFetcher>,
+    ) -> Result<Session, CallError> {
         let Some(key) = self.client_key() else {
             return Err(CallError::NotSent {
                 reason: "this sandbox has no default client key: start it with SandboxConfig::with_default_client".into(),
@@ -1170,11 +1210,16 @@ impl SandboxHandle {
         let client = self.client_id().ok_or_else(|| CallError::NotSent {
             reason: "the default client id is not a UUID".into(),
         })?;
-        let caller = Caller::new(
-            cache,
-            ModiSigner::new(client.clone(), Arc::clone(&key)),
-            clock,
-        )?;
+        let signer = ModiSigner::new(client.clone(), Arc::clone(&key));
+        let caller = adjust(match timeout {
+            Some(t) => Caller::with_options(
+                cache,
+                signer,
+                clock,
+                &crate::voucher::http::HttpOptions::default().timeout(t),
+            )?,
+            None => Caller::new(cache, signer, clock)?,
+        });
         let operator =
             AuditContext::new(SANDBOX_OPERATOR, SANDBOX_OPERATOR_LOCATION).map_err(|e| {
                 CallError::NotSent {

@@ -39,6 +39,10 @@ pub(super) struct FrontState {
     in_flight: Mutex<HashMap<String, u32>>,
     /// (e-service, jti) → the signature's exp.
     jtis: Mutex<HashMap<(String, String), i64>>,
+    /// e-service → (start of the current one-second window, calls in it).
+    rate: Mutex<HashMap<String, (std::time::Instant, u32)>>,
+    /// 429 answers given (throttling and quota).
+    pub(super) throttled: AtomicU64,
 }
 
 /// Releases a concurrency slot when the call ends (however it ends).
@@ -148,6 +152,21 @@ fn too_many(retry_after: Option<u32>, reason: &str) -> (GwRefusal, Vec<(&'static
 }
 
 pub(super) async fn handle(
+    state: State<Arc<Inner>>,
+    path: Path<(String, String, String, String)>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let inner = Arc::clone(&state.0);
+    let response = handle_call(state, path, method, headers, body).await;
+    if response.status() == StatusCode::TOO_MANY_REQUESTS {
+        inner.front.throttled.fetch_add(1, Ordering::SeqCst);
+    }
+    response
+}
+
+async fn handle_call(
     State(inner): State<Arc<Inner>>,
     Path((erogatore, service, version, operation)): Path<(String, String, String, String)>,
     method: Method,
@@ -259,6 +278,29 @@ pub(super) async fn handle(
             "Limit exceeded detected",
             "the client's daily quota on this e-service is exhausted",
         ));
+    }
+
+    // Rate policy: calls per second on the e-service.
+    let per_second = front.rate_limit();
+    if per_second > 0 {
+        let over = {
+            let mut windows = lock(&st.rate);
+            let now = std::time::Instant::now();
+            let w = windows.entry(eservice.id().to_string()).or_insert((now, 0));
+            if now.duration_since(w.0) >= std::time::Duration::from_secs(1) {
+                *w = (now, 0);
+            }
+            w.1 = w.1.saturating_add(1);
+            w.1 > per_second
+        };
+        if over {
+            let (r, h) = too_many(
+                Some(1),
+                "more calls per second than the e-service's rate policy",
+            );
+            answer.headers.extend(h);
+            return answer.problem(&r);
+        }
     }
 
     // Concurrency.

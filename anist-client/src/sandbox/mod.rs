@@ -475,6 +475,12 @@ impl SandboxHandle {
         self.inner.front.requests.load(Ordering::SeqCst)
     }
 
+    /// How many `429` answers the front gave (throttling: concurrency, rate
+    /// policy, injected; and quota).
+    pub fn front_throttled(&self) -> u64 {
+        self.inner.front.throttled.load(Ordering::SeqCst)
+    }
+
     /// How many calls the front let through to a backend.
     pub fn backend_calls(&self) -> u64 {
         self.inner.front.backend_calls.load(Ordering::SeqCst)

@@ -222,6 +222,7 @@ pub struct Front {
     integrity: bool,
     audit: bool,
     max_concurrency: u32,
+    max_rate: u32,
     audit_claims: Vec<String>,
     backend: Backend,
 }
@@ -242,6 +243,7 @@ impl Front {
             integrity: true,
             audit: false,
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            max_rate: 0,
             audit_claims: vec!["userID".into(), "userLocation".into()],
             backend: Backend::Echo,
         }
@@ -268,6 +270,21 @@ impl Front {
     pub fn max_concurrency(mut self, calls: u32) -> Self {
         self.max_concurrency = calls;
         self
+    }
+
+    /// At most this many calls per second (a one-second window, monotonic
+    /// clock) on the e-service; more get `429 TooManyRequests` with
+    /// `Retry-After: 1` (0, the default: no limit). GovWay's rate-limiting
+    /// policy of an erogatore that throttles its consumers.
+    #[must_use]
+    pub fn max_rate(mut self, calls_per_second: u32) -> Self {
+        self.max_rate = calls_per_second;
+        self
+    }
+
+    /// The rate limit, calls per second (0: none).
+    pub fn rate_limit(&self) -> u32 {
+        self.max_rate
     }
 
     /// The TrackingEvidence claims required besides `iss`, `aud`, `jti`,
