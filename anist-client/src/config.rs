@@ -183,8 +183,8 @@ pub enum VoucherKind {
     /// `Authorization: Bearer <voucher>` (the default).
     #[default]
     Bearer,
-    /// DPoP-bound vouchers (RFC 9449). Parsed and carried; calls are not
-    /// yet made with DPoP proofs.
+    /// DPoP-bound vouchers (RFC 9449): the token request and every call
+    /// carry a DPoP proof signed with the client key.
     Dpop,
 }
 
@@ -266,13 +266,14 @@ pub struct ServiceConfig {
     /// Timeout of one call, milliseconds (default 30 000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
-    /// `bearer` (default) or `dpop` (carried; not yet sent).
+    /// `bearer` (default) or `dpop` (RFC 9449 proofs with the client key).
     #[serde(default)]
     pub voucher: VoucherKind,
-    /// Client certificate (PEM) for mTLS with this e-service (carried).
+    /// Client certificate chain (PEM) for mTLS with this e-service: the
+    /// service then gets its own connection pool presenting it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtls_cert: Option<PathBuf>,
-    /// The client certificate's private key (PEM) for mTLS (carried).
+    /// The client certificate's private key (PEM, unencrypted) for mTLS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtls_key: Option<PathBuf>,
 }
@@ -311,10 +312,11 @@ impl ServiceConfig {
             .integrity(self.integrity)
             .audit(self.audit)
             .content_encoding(self.content_encoding.as_deref())
+            .dpop(self.voucher == VoucherKind::Dpop)
     }
 }
 
-/// `[limits]`: the client-side budget (carried for the rate limiter).
+/// `[limits]`: the client-side budget.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
@@ -838,6 +840,10 @@ impl Config {
             services.push((name.clone(), Service::new(s.profile(), purpose)));
         }
         let key = Arc::new(self.load_key(lookup)?);
+        let dpop = self
+            .services
+            .values()
+            .any(|s| s.voucher == VoucherKind::Dpop);
         let modi_key = self.load_modi_key(lookup)?.map(Arc::new);
         let http_error = |reason: String| ConfigError::Http {
             file: self.file(),
@@ -853,6 +859,9 @@ impl Config {
         if let Some(m) = &modi_key {
             fetcher = fetcher.modi_key(Arc::clone(m));
         }
+        if dpop {
+            fetcher = fetcher.dpop_key(Arc::clone(&key));
+        }
         let cache = Arc::new(VoucherCache::new(fetcher, Arc::clone(&clock)));
         let signer = ModiSigner::new(
             client_id.clone(),
@@ -864,19 +873,62 @@ impl Config {
             .filter_map(|s| s.timeout_ms)
             .max()
             .map_or(DEFAULT_CALL_TIMEOUT, Duration::from_millis);
-        let mut caller = Caller::with_options(
-            cache,
-            signer,
-            Arc::clone(&clock),
-            &self.http_options(Some(timeout))?,
-        )
-        .map_err(|e| http_error(e.to_string()))?;
-        // The client-side budget: every call of the session (retries too)
-        // takes a token, so that the erogatore's rate policy is not hit.
-        if let Some(rate) = self.limits.rate_per_second.filter(|r| *r > 0) {
-            let limiter = crate::ratelimit::RateLimiter::new(f64::from(rate), 1)
-                .map_err(|e| http_error(e.to_string()))?;
-            caller = caller.rate_limiter(Arc::new(limiter));
+        // The client-side budget: every call of the session (retries too,
+        // every caller) takes a token, so that the erogatore's rate policy
+        // is not hit.
+        let limiter = match self.limits.rate_per_second.filter(|r| *r > 0) {
+            Some(rate) => Some(Arc::new(
+                crate::ratelimit::RateLimiter::new(f64::from(rate), 1)
+                    .map_err(|e| http_error(e.to_string()))?,
+            )),
+            None => None,
+        };
+        let make_caller = |options: &HttpOptions| -> Result<Caller<HttpTokenFetcher>, ConfigError> {
+            let mut caller = Caller::with_options(
+                Arc::clone(&cache),
+                signer.clone(),
+                Arc::clone(&clock),
+                options,
+            )
+            .map_err(|e| http_error(e.to_string()))?;
+            if let Some(l) = &limiter {
+                caller = caller.rate_limiter(Arc::clone(l));
+            }
+            if dpop {
+                caller = caller.dpop_key(Arc::clone(&key));
+            }
+            Ok(caller)
+        };
+        let options = self.http_options(Some(timeout))?;
+        let caller = make_caller(&options)?;
+        // A service with a client certificate gets its own caller (mTLS
+        // identity), sharing the voucher cache and the budget.
+        let mut services = services;
+        for (name, service) in &mut services {
+            let Some(s) = self.services.get(name.as_str()) else {
+                continue;
+            };
+            if let (Some(cert), Some(key_path)) = (&s.mtls_cert, &s.mtls_key) {
+                let read = |f: &str, p: &std::path::Path| {
+                    let resolved = self.resolve_path(p);
+                    std::fs::read(&resolved).map_err(|e| {
+                        self.invalid(
+                            format!("services.{name}.{f}"),
+                            format!(
+                                "names {}, which cannot be read ({}): fix the path",
+                                resolved.display(),
+                                e.kind()
+                            ),
+                        )
+                    })
+                };
+                let with_identity = options
+                    .clone()
+                    .client_identity_pem(read("mtls_cert", cert)?, read("mtls_key", key_path)?);
+                *service = service
+                    .clone()
+                    .with_caller(Arc::new(make_caller(&with_identity)?));
+            }
         }
         let mut session = Session::new(caller, self.environment, client_id, key.kid().clone());
         for (name, service) in services {
@@ -1515,12 +1567,10 @@ impl Config {
             );
         }
         if s.voucher == VoucherKind::Dpop {
-            r.push(
+            r.ok(
                 "service_voucher",
-                Status::Warn,
                 field("voucher"),
-                "dpop is recorded, but calls are still made with Bearer vouchers",
-                "Use voucher = \"bearer\" unless the e-service requires DPoP.",
+                "DPoP: token request and calls carry proofs signed with the client key",
             );
         }
         match (&s.mtls_cert, &s.mtls_key) {

@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::call::{CallError, CallResponse, Caller, ServiceProfile};
 use crate::env::Environment;
@@ -24,16 +25,47 @@ use crate::voucher::cache::VoucherKey;
 use crate::voucher::http::HttpTokenFetcher;
 
 /// One e-service the session may call: how to reach it and on which purpose.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Service {
     profile: ServiceProfile,
     purpose: PurposeId,
+    caller: Option<Arc<Caller<HttpTokenFetcher>>>,
 }
 
+/// Equal when profile and purpose are equal and both use the session's
+/// caller, or the same own caller.
+impl PartialEq for Service {
+    fn eq(&self, other: &Self) -> bool {
+        self.profile == other.profile
+            && self.purpose == other.purpose
+            && match (&self.caller, &other.caller) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+    }
+}
+
+impl Eq for Service {}
+
 impl Service {
-    /// An e-service reached through `profile`, called on `purpose`.
+    /// An e-service reached through `profile`, called on `purpose`, with
+    /// the session's caller.
     pub fn new(profile: ServiceProfile, purpose: PurposeId) -> Self {
-        Self { profile, purpose }
+        Self {
+            profile,
+            purpose,
+            caller: None,
+        }
+    }
+
+    /// Calls this e-service with its own caller, e.g. one presenting a
+    /// client certificate (mTLS) that other e-services must not see. Make
+    /// it share the session's voucher cache.
+    #[must_use]
+    pub fn with_caller(mut self, caller: Arc<Caller<HttpTokenFetcher>>) -> Self {
+        self.caller = Some(caller);
+        self
     }
 
     /// How it is reached.
@@ -153,12 +185,15 @@ impl Session {
     /// [`CallError::NotSent`] if the service applies AUDIT_REST_02 and no
     /// operator is set.
     pub fn voucher_key(&self, service: &Service) -> Result<VoucherKey, CallError> {
-        let key = VoucherKey::new(
+        let mut key = VoucherKey::new(
             self.environment,
             self.client_id.clone(),
             self.kid.clone(),
             service.purpose.clone(),
         );
+        if service.profile.has_dpop() {
+            key = key.with_dpop();
+        }
         if !service.profile.has_audit() {
             return Ok(key);
         }
@@ -183,7 +218,8 @@ impl Session {
     ) -> Result<CallResponse, CallError> {
         let service = self.lookup(name)?;
         let key = self.voucher_key(service)?;
-        self.caller
+        let caller = service.caller.as_deref().unwrap_or(&self.caller);
+        caller
             .post_json(&service.profile, &key, operation, body)
             .await
     }
@@ -195,6 +231,7 @@ impl Session {
     pub async fn get(&self, name: &str, path: &str) -> Result<CallResponse, CallError> {
         let service = self.lookup(name)?;
         let key = self.voucher_key(service)?;
-        self.caller.get(&service.profile, &key, path).await
+        let caller = service.caller.as_deref().unwrap_or(&self.caller);
+        caller.get(&service.profile, &key, path).await
     }
 }

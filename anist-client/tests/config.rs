@@ -639,7 +639,7 @@ fn service_problems() {
     c.services.get_mut("plain").unwrap().voucher = VoucherKind::Dpop;
     let r = check(&c);
     assert!(r.passed());
-    assert_eq!(r.status_of("service_voucher"), Some(Status::Warn));
+    assert_eq!(r.status_of("service_voucher"), Some(Status::Ok));
 }
 
 #[test]
@@ -813,9 +813,21 @@ audit = true
         // refuses the voucher.
         let mut wrong = config.clone();
         wrong.services.get_mut("echo").unwrap().purpose = PURPOSE.into();
-        let session = wrong.session_with_env(clock, &no_env).unwrap();
+        let session = wrong.session_with_env(clock.clone(), &no_env).unwrap();
         let e = session.post_json("echo", "echo", b"{}").await.unwrap_err();
         assert_eq!(e.code(), "voucher_refused", "{e}");
+
+        // voucher = "dpop": the voucher is DPoP-bound and every call carries
+        // a proof, which the sandbox's front verifies (ath, cnf.jkt).
+        let mut dpop = config.clone();
+        dpop.services.get_mut("echo").unwrap().voucher = VoucherKind::Dpop;
+        let session = dpop.session_with_env(clock.clone(), &no_env).unwrap();
+        let before = sandbox.vouchers_issued();
+        for _ in 0..2 {
+            let r = session.post_json("echo", "echo", b"{}").await.unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        assert_eq!(sandbox.vouchers_issued(), before + 1);
         sandbox.shutdown().await;
         std::fs::remove_dir_all(&dir).unwrap();
     }
