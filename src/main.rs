@@ -255,6 +255,10 @@ enum CfCommand {
         /// Reference date for the century of the birth year (default: today).
         #[arg(long, value_name = "YYYY-MM-DD")]
         today: Option<NaiveDate>,
+        /// Print the canonical (de-omocoded) code in full; by default it is
+        /// masked like in logs (`RSSMRA**A01H501*`).
+        #[arg(long)]
+        show_canonical: bool,
     },
     /// Build the code of a person.
     Encode {
@@ -690,7 +694,8 @@ fn run_cf(cmd: CfCommand) -> ExitCode {
         CfCommand::Decode {
             code,
             today: reference,
-        } => cf_decode(&code, reference.unwrap_or_else(today)),
+            show_canonical,
+        } => cf_decode(&code, reference.unwrap_or_else(today), show_canonical),
         CfCommand::Encode {
             surname,
             name,
@@ -755,7 +760,7 @@ fn cf_check(
     }
 }
 
-fn cf_decode(code: &str, reference: NaiveDate) -> ExitCode {
+fn cf_decode(code: &str, reference: NaiveDate, show_canonical: bool) -> ExitCode {
     let cf = match AnyCodiceFiscale::parse(code) {
         Ok(AnyCodiceFiscale::Persona(cf)) => cf,
         Ok(AnyCodiceFiscale::Numerico(n)) => {
@@ -774,7 +779,12 @@ fn cf_decode(code: &str, reference: NaiveDate) -> ExitCode {
         .birth_date(&policy)
         .map_or_else(|| String::from("?"), |d| d.to_string());
     let [y1, y2] = cf.possible_birth_years();
-    println!("canonical:      {}", cf.canonical());
+    let canonical = cf.canonical();
+    if show_canonical {
+        println!("canonical:      {canonical}");
+    } else {
+        println!("canonical:      {}", canonical.masked());
+    }
     println!("omocodia level: {}", cf.omocodia_level());
     println!("sex:            {}", cf.sex().as_str());
     println!("birth date:     {birth} (possible years {y1} or {y2})");

@@ -92,7 +92,13 @@ fn decode_and_encode() {
     );
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(out.contains("canonical:      RSSMRA80A01H501U"), "{out}");
+    assert!(out.contains("canonical:      RSSMRA**A01H501*"), "{out}");
+    assert!(!out.contains("RSSMRA80A01H501U"), "{out}");
+    let o = anist(
+        &["cf", "decode", "RSSMRA80A01H50MM", "--show-canonical"],
+        b"",
+    );
+    assert!(stdout(&o).contains("canonical:      RSSMRA80A01H501U"));
     assert!(out.contains("omocodia level: 1"));
     assert!(out.contains("birth date:     1980-01-01"));
     assert!(out.contains("H501 ROMA (RM)"));

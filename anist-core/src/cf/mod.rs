@@ -439,13 +439,21 @@ impl CodiceFiscale {
 }
 
 /// Masked: `CodiceFiscale(RSSMRA**A01H501*)`: no year, no check character.
-impl fmt::Debug for CodiceFiscale {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl CodiceFiscale {
+    /// The code with the birth year and the check character hidden
+    /// (`RSSMRA**A01H501*`): what logs and screens may show.
+    pub fn masked(&self) -> String {
         let mut m = self.0;
         m[6] = b'*';
         m[7] = b'*';
         m[15] = b'*';
-        write!(f, "CodiceFiscale({})", String::from_utf8_lossy(&m))
+        String::from_utf8_lossy(&m).into_owned()
+    }
+}
+
+impl fmt::Debug for CodiceFiscale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CodiceFiscale({})", self.masked())
     }
 }
 
