@@ -9,14 +9,15 @@
 #![cfg(feature = "sandbox")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, OnceLock};
+mod common;
+use common::client_key;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anist_client::anist::{
     AnistClient, AnistError, Answer, AttendanceService, JobId, JobStatus, Query, Subject,
     YearSelector, ACCERTAMENTO, VERIFICA, VERIFICA_MASSIVA,
 };
-use anist_client::keys::{PrivateKey, RsaBits};
 use anist_client::sandbox::anist::{Expected, Population, ANIST_EROGATORE};
 use anist_client::sandbox::{Fault, Route, Sandbox, SandboxConfig, SandboxHandle};
 use anist_client::session::Session;
@@ -28,12 +29,6 @@ use anist_core::ErrorCode;
 use chrono::NaiveDate;
 
 const SEED: u64 = 20_251_103;
-
-fn client_key() -> Arc<PrivateKey> {
-    static KEY: OnceLock<Arc<PrivateKey>> = OnceLock::new();
-    KEY.get_or_init(|| Arc::new(PrivateKey::generate(RsaBits::Rsa2048).unwrap()))
-        .clone()
-}
 
 async fn start_with(
     f: impl FnOnce(SandboxConfig) -> SandboxConfig,

@@ -9,14 +9,16 @@
 #![cfg(feature = "sandbox")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, OnceLock};
+mod common;
+use common::{client_key, sandbox_key, stranger_key};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anist_client::clock::ManualClock;
 use anist_client::env::{Environment, SANDBOX_ASSERTION_AUDIENCE, SANDBOX_VOUCHER_ISSUER};
 use anist_client::ids::{ClientId, PurposeId};
 use anist_client::jws::decode_unverified;
-use anist_client::keys::{PrivateKey, PublicKey, RsaBits};
+use anist_client::keys::{PrivateKey, PublicKey};
 use anist_client::sandbox::registry::{
     Agreement, Client, Descriptor, EService, Purpose, Registry, RegistryBuilder, State, Tenant,
 };
@@ -42,28 +44,6 @@ const OTHER_UUID: &str = "00000000-1111-4222-8333-444444444444";
 const AUDIENCE: &str = "https://sandbox.anist.invalid/anist/frequenze/v1";
 const AUDIENCE_B: &str = "https://sandbox.anist.invalid/anist/frequenze/v1/b";
 const TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
-fn key(n: usize) -> Arc<PrivateKey> {
-    static KEYS: OnceLock<Vec<Arc<PrivateKey>>> = OnceLock::new();
-    let keys = KEYS.get_or_init(|| {
-        (0..3)
-            .map(|_| Arc::new(PrivateKey::generate(RsaBits::Rsa2048).unwrap()))
-            .collect()
-    });
-    Arc::clone(&keys[n])
-}
-
-/// The client's key (uploaded), a stranger's key (never uploaded), the
-/// sandbox's voucher key.
-fn client_key() -> Arc<PrivateKey> {
-    key(0)
-}
-fn stranger_key() -> Arc<PrivateKey> {
-    key(1)
-}
-fn sandbox_key() -> Arc<PrivateKey> {
-    key(2)
-}
 
 fn registry() -> RegistryBuilder {
     Registry::builder()

@@ -9,7 +9,9 @@
 #![cfg(feature = "sandbox")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, OnceLock};
+mod common;
+use common::key;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anist_client::call::{Caller, ServiceProfile};
@@ -17,7 +19,7 @@ use anist_client::clock::ManualClock;
 use anist_client::env::Environment;
 use anist_client::ids::{ClientId, PurposeId};
 use anist_client::jws::decode_unverified;
-use anist_client::keys::{PrivateKey, RsaBits};
+use anist_client::keys::PrivateKey;
 use anist_client::modi::ModiSigner;
 use anist_client::sandbox::registry::{
     Agreement, Client, Descriptor, EService, Front, Purpose, Registry, Tenant, DEFAULT_CLIENT,
@@ -39,16 +41,6 @@ use serde_json::{json, Map, Value};
 
 const NOW: i64 = 1_764_000_000;
 const BODY: &[u8] = br#"{"domanda":"ping"}"#;
-
-fn key(n: usize) -> Arc<PrivateKey> {
-    static KEYS: OnceLock<Vec<Arc<PrivateKey>>> = OnceLock::new();
-    let keys = KEYS.get_or_init(|| {
-        (0..3)
-            .map(|_| Arc::new(PrivateKey::generate(RsaBits::Rsa2048).unwrap()))
-            .collect()
-    });
-    Arc::clone(&keys[n])
-}
 
 /// The client-assertion key, the DPoP key, another key.
 fn client_key() -> Arc<PrivateKey> {

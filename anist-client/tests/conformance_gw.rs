@@ -11,14 +11,16 @@
 #![cfg(feature = "sandbox")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, OnceLock};
+mod common;
+use common::{client_key, other_client_key, sandbox_key, stranger_key};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anist_client::call::{CallError, Caller, ServiceProfile, ThrottlePolicy};
 use anist_client::clock::ManualClock;
 use anist_client::env::{Environment, SANDBOX_VOUCHER_ISSUER};
 use anist_client::ids::{ClientId, PurposeId};
-use anist_client::keys::{PrivateKey, RsaBits};
+use anist_client::keys::PrivateKey;
 use anist_client::modi::{AuditContext, ModiSigner};
 use anist_client::sandbox::registry::{
     Agreement, Client, Descriptor, EService, Front, Purpose, Registry, Tenant, DEFAULT_CLIENT,
@@ -42,31 +44,6 @@ const OTHER_DESCRIPTOR: &str = "a9b8c7d6-e5f4-4a3b-9c2d-1e0f9a8b7c6d";
 const OTHER_PURPOSE: &str = "1d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
 const OTHER_AUDIENCE: &str = "https://sandbox.anist.invalid/govway/rest/in/AnistSandbox/other/v1";
 const OTHER_CLIENT: &str = "00000000-1111-4222-8333-444444444444";
-
-fn key(n: usize) -> Arc<PrivateKey> {
-    static KEYS: OnceLock<Vec<Arc<PrivateKey>>> = OnceLock::new();
-    let keys = KEYS.get_or_init(|| {
-        (0..4)
-            .map(|_| Arc::new(PrivateKey::generate(RsaBits::Rsa2048).unwrap()))
-            .collect()
-    });
-    Arc::clone(&keys[n])
-}
-
-/// The client's key, a key never uploaded, the sandbox's voucher key, the
-/// key of another client of the same tenant.
-fn client_key() -> Arc<PrivateKey> {
-    key(0)
-}
-fn stranger_key() -> Arc<PrivateKey> {
-    key(1)
-}
-fn sandbox_key() -> Arc<PrivateKey> {
-    key(2)
-}
-fn other_client_key() -> Arc<PrivateKey> {
-    key(3)
-}
 
 /// The default registry, plus a second e-service (same client) and a
 /// second client.

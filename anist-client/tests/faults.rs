@@ -8,15 +8,16 @@
 #![cfg(feature = "sandbox")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::{client_key, sandbox_key};
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anist_client::call::{CallError, Caller, ServiceProfile, ThrottlePolicy};
 use anist_client::clock::ManualClock;
 use anist_client::env::Environment;
 use anist_client::ids::{ClientId, PurposeId};
-use anist_client::keys::{PrivateKey, RsaBits};
 use anist_client::modi::{AuditContext, ModiSigner};
 use anist_client::sandbox::faults::FaultRates;
 use anist_client::sandbox::registry::{
@@ -31,16 +32,6 @@ use anist_core::ErrorCode;
 
 const NOW: i64 = 1_764_000_000;
 const BODY: &[u8] = br#"{"domanda":"ping"}"#;
-
-fn client_key() -> Arc<PrivateKey> {
-    static KEY: OnceLock<Arc<PrivateKey>> = OnceLock::new();
-    Arc::clone(KEY.get_or_init(|| Arc::new(PrivateKey::generate(RsaBits::Rsa2048).unwrap())))
-}
-
-fn sandbox_key() -> Arc<PrivateKey> {
-    static KEY: OnceLock<Arc<PrivateKey>> = OnceLock::new();
-    Arc::clone(KEY.get_or_init(|| Arc::new(PrivateKey::generate(RsaBits::Rsa2048).unwrap())))
-}
 
 fn route() -> Route {
     Route::Front(format!("{ECHO_EROGATORE}/{ECHO_SERVICE}/v1"))
