@@ -14,18 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anist_client::anist::{AnistClient, AttendanceService, Query};
-use anist_client::call::Caller;
 use anist_client::keys::{PrivateKey, RsaBits};
-use anist_client::modi::{AuditContext, ModiSigner};
 use anist_client::ratelimit::RateLimiter;
-use anist_client::sandbox::anist::{register_with_limits, ANIST_ESERVICES};
-use anist_client::sandbox::registry::{
-    Client, Registry, Tenant, DEFAULT_CLIENT, DEFAULT_CONSUMER, DEFAULT_PRODUCER,
-};
+use anist_client::sandbox::anist::registry_with_limits;
 use anist_client::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
-use anist_client::session::Session;
-use anist_client::voucher::cache::VoucherCache;
-use anist_client::voucher::http::HttpTokenFetcher;
 use anist_core::cf::CodiceFiscale;
 use anist_core::synthetic::SyntheticPeople;
 use chrono::NaiveDate;
@@ -99,56 +91,19 @@ fn report(name: &str, run: &Run, sandbox: &SandboxHandle, throttled: u64) {
 const THROTTLE: u32 = 50;
 
 /// A sandbox whose ANIST e-services allow [`THROTTLE`] calls per second,
-/// and a client whose rate limiter keeps to that budget.
+/// and a client whose rate limiter keeps 2% under that budget: against a
+/// fixed one-second window, a call delayed by the scheduler followed by
+/// fifty on time would count as fifty-one.
 async fn throttled() -> (SandboxHandle, AnistClient) {
     let key = Arc::new(PrivateKey::generate(RsaBits::Rsa2048).unwrap());
-    let mut client = Client::new(DEFAULT_CLIENT, DEFAULT_CONSUMER).key(key.public_key().clone());
-    for s in ANIST_ESERVICES {
-        client = client.purpose(s.purpose);
-    }
-    let builder = Registry::builder()
-        .tenant(Tenant::new(DEFAULT_CONSUMER, "Comune"))
-        .tenant(Tenant::new(DEFAULT_PRODUCER, "MIM"));
-    let registry = register_with_limits(builder, 1_000_000, THROTTLE)
-        .client(client)
-        .build()
+    let registry = registry_with_limits(key.public_key(), 1_000_000, THROTTLE).unwrap();
+    let sandbox = Sandbox::start(SandboxConfig::with_client_registry(2, key, registry))
+        .await
         .unwrap();
-    let sandbox = Sandbox::start(SandboxConfig::with_client_registry(
-        2,
-        Arc::clone(&key),
-        registry,
-    ))
-    .await
-    .unwrap();
-    let clock: Arc<dyn anist_client::clock::Clock> = Arc::new(anist_client::clock::SystemClock);
-    let fetcher = HttpTokenFetcher::new(
-        sandbox.endpoints().clone(),
-        Arc::clone(&key),
-        Arc::clone(&clock),
-    )
-    .unwrap();
-    let cache = Arc::new(VoucherCache::new(fetcher, Arc::clone(&clock)));
-    let client_id = sandbox.client_id().unwrap();
-    // 2% under the budget: a fixed one-second window on the other side counts
-    // a late call and the next fifty on time as fifty-one.
     let limiter = Arc::new(RateLimiter::new(f64::from(THROTTLE) * 0.98, 1).unwrap());
-    let caller = Caller::new(
-        cache,
-        ModiSigner::new(client_id.clone(), Arc::clone(&key)),
-        clock,
-    )
-    .unwrap()
-    .rate_limiter(limiter);
-    let mut session = Session::new(
-        caller,
-        sandbox.endpoints().environment(),
-        client_id,
-        key.kid().clone(),
-    )
-    .operator(AuditContext::new("operatore-bench", "c_h501").unwrap());
-    for (name, service) in sandbox.services() {
-        session = session.service(&name, service);
-    }
+    let session = sandbox
+        .session_with(|caller| caller.rate_limiter(limiter))
+        .unwrap();
     (sandbox, AnistClient::new(Arc::new(session)))
 }
 

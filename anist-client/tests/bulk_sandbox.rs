@@ -12,10 +12,7 @@ use anist_client::anist::AnistClient;
 use anist_client::bulk::{BulkJob, JobOutcome, JobSpec, Summary};
 use anist_client::clock::ManualClock;
 use anist_client::keys::{PrivateKey, RsaBits};
-use anist_client::sandbox::anist::{register_with_limits, ANIST_ESERVICES};
-use anist_client::sandbox::registry::{
-    Client, Registry, Tenant, DEFAULT_CLIENT, DEFAULT_CONSUMER, DEFAULT_PRODUCER,
-};
+use anist_client::sandbox::anist::{registry_with_limits, ANIST_ESERVICES};
 use anist_client::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use anist_core::school::SchoolYear;
 use anist_core::synthetic::SyntheticPeople;
@@ -58,24 +55,9 @@ fn input(dir: &Path, n: usize) -> PathBuf {
     path
 }
 
-/// The default client with the four ANIST e-services, `daily_calls` a day each.
-fn registry(key: &PrivateKey, daily_calls: u64) -> Registry {
-    let builder = Registry::builder()
-        .tenant(Tenant::new(DEFAULT_CONSUMER, "Comune di Prova"))
-        .tenant(Tenant::new(DEFAULT_PRODUCER, "MIM (sandbox)"));
-    let mut client = Client::new(DEFAULT_CLIENT, DEFAULT_CONSUMER).key(key.public_key().clone());
-    for s in ANIST_ESERVICES {
-        client = client.purpose(s.purpose);
-    }
-    register_with_limits(builder, daily_calls, 0)
-        .client(client)
-        .build()
-        .unwrap()
-}
-
 async fn sandbox(daily_calls: u64, clock: Arc<ManualClock>) -> SandboxHandle {
     let key = Arc::new(PrivateKey::generate(RsaBits::Rsa2048).unwrap());
-    let reg = registry(&key, daily_calls);
+    let reg = registry_with_limits(key.public_key(), daily_calls, 0).unwrap();
     let config = SandboxConfig::with_client_registry(SEED, key, reg)
         .clock(clock)
         .current_school_year(year());

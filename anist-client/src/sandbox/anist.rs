@@ -232,6 +232,37 @@ pub fn register_with_limits(
     builder
 }
 
+/// A registry of only the four ANIST e-services (quota and rate policy as
+/// [`register_with_limits`]), with the default consumer, producer and
+/// client, the client holding `client_key` and the ANIST purposes: for
+/// [`SandboxConfig::with_client_registry`].
+///
+/// # Errors
+/// [`super::registry::RegistryError`] (never with these ids).
+pub fn registry_with_limits(
+    client_key: &crate::keys::PublicKey,
+    daily_calls: u64,
+    max_rate: u32,
+) -> Result<super::registry::Registry, super::registry::RegistryError> {
+    let mut client =
+        super::registry::Client::new(DEFAULT_CLIENT, DEFAULT_CONSUMER).key(client_key.clone());
+    for s in ANIST_ESERVICES {
+        client = client.purpose(s.purpose);
+    }
+    let builder = super::registry::Registry::builder()
+        .tenant(super::registry::Tenant::new(
+            DEFAULT_CONSUMER,
+            "Comune di Prova (sandbox)",
+        ))
+        .tenant(super::registry::Tenant::new(
+            DEFAULT_PRODUCER,
+            "MIM (sandbox)",
+        ));
+    register_with_limits(builder, daily_calls, max_rate)
+        .client(client)
+        .build()
+}
+
 /// Whether the backend offers `method` `operation`.
 pub(super) fn operation_known(kind: AnistBackend, method: &str, operation: &str) -> bool {
     match kind {
