@@ -651,6 +651,36 @@ fn fail_all<P: Fn(&Progress)>(
     Ok(())
 }
 
+/// Fetches a finished massive job's rows (retried; a failed fetch is
+/// audited here, the rows one by one by the caller) and pairs them with
+/// the job's members.
+async fn fetch_rows<T, Fut>(
+    ctx: &Ctx<'_>,
+    eservice: &str,
+    operation: &str,
+    correlation: Option<&str>,
+    fetch: impl Fn() -> Fut,
+    members: &[Pending],
+    wrap: impl Fn(Stored<T>) -> AnyStored,
+) -> Retried<Vec<(i64, AnyStored)>>
+where
+    Fut: Future<Output = Result<Vec<RowAnswer<T>>, AnistError>>,
+{
+    let r = ctx
+        .retrying(
+            || {
+                bump(&ctx.counters.fetch);
+                fetch()
+            },
+            |r| match r {
+                Ok(_) => Ok(()),
+                Err(_) => ctx.record_result(eservice, operation, None, correlation, r, |_| ""),
+            },
+        )
+        .await?;
+    Ok(r.map(|rows| rows_stored(members, rows, wrap)))
+}
+
 fn rows_stored<T>(
     members: &[Pending],
     rows: Vec<RowAnswer<T>>,
@@ -714,40 +744,30 @@ async fn complete_job<S: AttendanceService, P: Fn(&Progress)>(
     }
     let answers = match job.step {
         Step::Verify => {
-            let r = ctx
-                .retrying(
-                    || {
-                        bump(&ctx.counters.fetch);
-                        svc.fetch_verify(&jid)
-                    },
-                    // A failed fetch is recorded here; the rows, one by one, below.
-                    |r| match r {
-                        Ok(_) => Ok(()),
-                        Err(_) => {
-                            ctx.record_result(eservice, fetch_op, None, correlation, r, |_| "")
-                        }
-                    },
-                )
-                .await?;
-            r.map(|rows| rows_stored(&job.members, rows, AnyStored::Verify))
+            let fetch = || svc.fetch_verify(&jid);
+            fetch_rows(
+                ctx,
+                eservice,
+                fetch_op,
+                correlation,
+                fetch,
+                &job.members,
+                AnyStored::Verify,
+            )
+            .await?
         }
         _ => {
-            let r = ctx
-                .retrying(
-                    || {
-                        bump(&ctx.counters.fetch);
-                        svc.fetch_ascertain(&jid)
-                    },
-                    // A failed fetch is recorded here; the rows, one by one, below.
-                    |r| match r {
-                        Ok(_) => Ok(()),
-                        Err(_) => {
-                            ctx.record_result(eservice, fetch_op, None, correlation, r, |_| "")
-                        }
-                    },
-                )
-                .await?;
-            r.map(|rows| rows_stored(&job.members, rows, AnyStored::Ascertain))
+            let fetch = || svc.fetch_ascertain(&jid);
+            fetch_rows(
+                ctx,
+                eservice,
+                fetch_op,
+                correlation,
+                fetch,
+                &job.members,
+                AnyStored::Ascertain,
+            )
+            .await?
         }
     };
     match answers {
