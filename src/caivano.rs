@@ -21,7 +21,6 @@ use anist_client::call::CallError;
 use anist_client::clock::SystemClock;
 use anist_client::config::{Config, ConfigError};
 use anist_client::sandbox::{Sandbox, SandboxConfig, SandboxError};
-use anist_client::session::Session;
 use anist_core::school::SchoolYear;
 use anist_core::ErrorCode;
 
@@ -201,7 +200,14 @@ async fn run_async(
         .operator_context()
         .map(|o| o.user_id().to_string())
         .unwrap_or_default();
-    spec.options.purpose = purpose_of(&session);
+    // Each e-service's own purpose goes into the audit trail.
+    spec.options.purposes = session
+        .service_names()
+        .filter_map(|name| {
+            let purpose = session.lookup(name).ok()?.purpose().as_str().to_string();
+            Some((name.to_string(), purpose))
+        })
+        .collect();
     let client = AnistClient::new(Arc::new(session));
     let outcome = BulkJob::new(spec)
         .run(&client, Some(&audit), progress)
@@ -210,12 +216,4 @@ async fn run_async(
         handle.shutdown().await;
     }
     Ok(outcome)
-}
-
-/// The purpose of the verification service, recorded in the audit trail.
-fn purpose_of(session: &Session) -> String {
-    session
-        .lookup(anist_client::anist::VERIFICA)
-        .map(|s| s.purpose().as_str().to_string())
-        .unwrap_or_default()
 }

@@ -120,6 +120,20 @@ fn demo_checks_every_row_of_the_sample_once() {
     assert_eq!(e.status.code(), Some(0));
     let csv = text(&e.stdout);
     assert!(csv.lines().count() > 1);
+    // Each call is recorded under its own e-service's purpose.
+    let mut eservices = HashSet::new();
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (purpose, eservice) = (f[3], f[4]);
+        let expected = anist::client::sandbox::anist::ANIST_ESERVICES
+            .iter()
+            .find(|s| s.session_name == eservice)
+            .unwrap_or_else(|| panic!("unknown e-service {eservice}"))
+            .purpose;
+        assert_eq!(purpose, expected, "{line}");
+        eservices.insert(eservice.to_string());
+    }
+    assert!(eservices.len() >= 2, "{eservices:?}");
     // Subjects are keyed hashes: no codice fiscale of the sample is in the export.
     let input = std::fs::read(dir.join("anagrafe.csv")).unwrap();
     let first_cf = text(&input)

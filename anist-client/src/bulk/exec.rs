@@ -151,7 +151,11 @@ impl Ctx<'_> {
             Some(log) => log
                 .record(&AuditEntry {
                     operator: &self.opts.operator,
-                    purpose: &self.opts.purpose,
+                    purpose: self
+                        .opts
+                        .purposes
+                        .get(eservice)
+                        .unwrap_or(&self.opts.purpose),
                     eservice,
                     operation,
                     subject,

@@ -156,8 +156,13 @@ pub struct JobOptions {
     pub progress_interval: Duration,
     /// The operator's user id, for the audit trail.
     pub operator: String,
-    /// The PDND purpose id the calls are made under, for the audit trail.
+    /// The PDND purpose id the calls are made under, for the audit trail,
+    /// when [`Self::purposes`] does not name the e-service's own.
     pub purpose: String,
+    /// The purpose id of each e-service (by session name, e.g.
+    /// [`crate::anist::ACCERTAMENTO`]), for the audit trail: each ANIST
+    /// e-service has its own purpose.
+    pub purposes: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for JobOptions {
@@ -173,6 +178,7 @@ impl Default for JobOptions {
             progress_interval: Duration::from_millis(100),
             operator: String::new(),
             purpose: String::new(),
+            purposes: std::collections::BTreeMap::new(),
         }
     }
 }
