@@ -344,17 +344,29 @@ fn run_demo(
     json: bool,
     quiet: bool,
 ) -> ExitCode {
-    let input = dir.join("anagrafe.csv");
-    let output = dir.join("esiti.csv");
+    let year = school_year.unwrap_or_else(|| SchoolYear::containing(today()));
+    let args = CaivanoArgs {
+        input: dir.join("anagrafe.csv"),
+        output: dir.join("esiti.csv"),
+        school_year: year,
+        column: None,
+        journal: None,
+        audit: Some(dir.join("anist-audit.sqlite")),
+        resume: false,
+        target: Target::Sandbox {
+            seed: anist::caivano::DEFAULT_SANDBOX_SEED,
+        },
+        concurrency: None,
+        no_massive: false,
+    };
+    // A demo starts afresh every time: no journal (nor its SQLite side files).
+    let journal = args.journal_path().into_os_string();
     let prepared = std::fs::create_dir_all(dir)
-        .and_then(|()| std::fs::write(&input, anist::caivano::DEMO_SAMPLE))
+        .and_then(|()| std::fs::write(&args.input, anist::caivano::DEMO_SAMPLE))
         .and_then(|()| {
-            // A demo starts afresh every time.
-            for stale in [
-                dir.join("esiti.csv.journal"),
-                dir.join("esiti.csv.journal-wal"),
-                dir.join("esiti.csv.journal-shm"),
-            ] {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut stale = journal.clone();
+                stale.push(suffix);
                 match std::fs::remove_file(stale) {
                     Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                     _ => {}
@@ -369,37 +381,18 @@ fn run_demo(
         );
         return ExitCode::from(EXIT_USAGE);
     }
-    let year = school_year.unwrap_or_else(|| SchoolYear::containing(today()));
     if !quiet {
         eprintln!(
             "anist demo: sandbox on 127.0.0.1, {} synthetic residents, school year {year}",
             anist::caivano::DEMO_ROWS
         );
     }
-    let args = CaivanoArgs {
-        input,
-        output,
-        school_year: year,
-        column: None,
-        journal: None,
-        audit: Some(dir.join("anist-audit.sqlite")),
-        resume: false,
-        target: Target::Sandbox {
-            seed: anist::caivano::DEFAULT_SANDBOX_SEED,
-        },
-        concurrency: None,
-        no_massive: false,
+    let mode = if quiet {
+        ProgressMode::None
+    } else {
+        ProgressMode::Auto
     };
-    job(
-        &args,
-        if quiet {
-            ProgressMode::None
-        } else {
-            ProgressMode::Auto
-        },
-        json,
-        false,
-    )
+    job(&args, mode, json, false)
 }
 
 fn job(args: &CaivanoArgs, mode: ProgressMode, json: bool, quiet: bool) -> ExitCode {
