@@ -15,6 +15,7 @@
 //! - [`config`]: the `anist.toml` file, environment overrides, offline
 //!   checks, and the [`session::Session`] it describes;
 //! - [`anist`]: the ANIST attendance services;
+//! - [`isee`]: the INPS ISEE SOAP services;
 //! - [`bulk`]: the resumable bulk attendance job (SQLite journal);
 //! - [`audit`]: the hash-chained audit trail of the calls made;
 //! - [`call`]: one JSON `POST` to an e-service through its gateway, with
@@ -41,6 +42,7 @@ pub mod dpop;
 pub(crate) mod encoding;
 pub mod env;
 pub mod ids;
+pub mod isee;
 pub mod jws;
 pub mod keys;
 pub mod modi;
