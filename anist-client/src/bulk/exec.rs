@@ -2,29 +2,24 @@
 //! retries; the quota pause; progress.
 
 use std::collections::VecDeque;
-use std::future::{poll_fn, Future};
-use std::pin::Pin;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
-use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anist_core::cf::CodiceFiscale;
 use anist_core::school::SchoolYear;
 use anist_core::ErrorCode;
 
+use super::engine::{bump, InFlight, Pause, Retried, Retrier, Tracker};
 use super::input::{hash_file, ingest};
 use super::journal::{AnyStored, Journal, OpenJob, Params, Pending, Step, Stored};
 use super::output::write_output;
-use super::{
-    BulkError, CallCounts, JobOptions, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary,
-};
+use super::{BulkError, CallCounts, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary};
 use crate::anist::{
     AnistError, Answer, AttendanceService, JobId, JobStatus, Query, RowAnswer, YearSelector,
     ACCERTAMENTO, ACCERTAMENTO_MASSIVO, VERIFICA, VERIFICA_MASSIVA,
 };
-use crate::audit::{AuditEntry, AuditError, AuditLog};
-use crate::rng::SplitMix64;
+use crate::audit::{AuditError, AuditLog};
 
 /// Subjects read from the journal at a time (the memory window).
 const WINDOW: usize = 512;
@@ -35,21 +30,6 @@ pub struct BulkJob {
     spec: JobSpec,
 }
 
-/// Why a run stopped early.
-struct Pause {
-    reason: String,
-    code: &'static str,
-}
-
-impl Pause {
-    fn of(e: &AnistError) -> Self {
-        Pause {
-            reason: e.to_string(),
-            code: e.code(),
-        }
-    }
-}
-
 #[derive(Default)]
 struct Counters {
     verify: AtomicU64,
@@ -57,24 +37,14 @@ struct Counters {
     submit: AtomicU64,
     poll: AtomicU64,
     fetch: AtomicU64,
-    retries: AtomicU64,
-}
-
-fn bump(c: &AtomicU64) {
-    c.fetch_add(1, Ordering::Relaxed);
 }
 
 /// What every call of a run shares.
 struct Ctx<'a> {
-    opts: &'a JobOptions,
-    audit: Option<&'a AuditLog>,
+    r: Retrier<'a>,
     year: SchoolYear,
     counters: Counters,
-    rng: Mutex<SplitMix64>,
 }
-
-/// How a call ended, once retried.
-type Retried<T> = Result<Result<T, AnistError>, AuditError>;
 
 impl Ctx<'_> {
     fn year_of(&self, step: Step) -> SchoolYear {
@@ -86,121 +56,6 @@ impl Ctx<'_> {
 
     fn query(&self, step: Step, cf: CodiceFiscale) -> Query {
         Query::by_cf(cf).year(YearSelector::Explicit(self.year_of(step)))
-    }
-
-    /// Full jitter: a random wait up to `min(cap, base × 2^(attempt-1))`,
-    /// or the gateway's `Retry-After` when longer.
-    fn backoff(&self, attempt: u32, err: &AnistError) -> Duration {
-        let factor = 1u32
-            .checked_shl(attempt.saturating_sub(1))
-            .unwrap_or(u32::MAX);
-        let ceiling = self
-            .opts
-            .backoff_base
-            .saturating_mul(factor)
-            .min(self.opts.backoff_cap);
-        let r = self
-            .rng
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .next_u64();
-        let jitter = ceiling.mul_f64((r >> 11) as f64 / (1u64 << 53) as f64);
-        match err {
-            AnistError::Call(c) => c.retry_after().map_or(jitter, |w| w.max(jitter)),
-            _ => jitter,
-        }
-    }
-
-    /// Runs `op` until it succeeds, fails for good, or the attempts run
-    /// out; every attempt is recorded through `audit`.
-    async fn retrying<T, Fut>(
-        &self,
-        mut op: impl FnMut() -> Fut,
-        audit: impl Fn(&Result<T, AnistError>) -> Result<(), AuditError>,
-    ) -> Retried<T>
-    where
-        Fut: Future<Output = Result<T, AnistError>>,
-    {
-        let max = self.opts.max_attempts.max(1);
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let result = op().await;
-            audit(&result)?;
-            match result {
-                Err(e) if e.is_retryable() && attempt < max => {
-                    bump(&self.counters.retries);
-                    tokio::time::sleep(self.backoff(attempt, &e)).await;
-                }
-                other => return Ok(other),
-            }
-        }
-    }
-
-    fn record(
-        &self,
-        eservice: &str,
-        operation: &str,
-        subject: Option<&str>,
-        outcome: &str,
-        correlation_id: Option<&str>,
-        govway_id: Option<&str>,
-    ) -> Result<(), AuditError> {
-        match self.audit {
-            None => Ok(()),
-            Some(log) => log
-                .record(&AuditEntry {
-                    operator: &self.opts.operator,
-                    purpose: self
-                        .opts
-                        .purposes
-                        .get(eservice)
-                        .unwrap_or(&self.opts.purpose),
-                    eservice,
-                    operation,
-                    subject,
-                    outcome,
-                    correlation_id,
-                    govway_id,
-                })
-                .map(|_| ()),
-        }
-    }
-
-    /// Records one call about one subject (or none) from its result.
-    fn record_result<T>(
-        &self,
-        eservice: &str,
-        operation: &str,
-        subject: Option<&str>,
-        correlation_id: Option<&str>,
-        result: &Result<T, AnistError>,
-        ok_outcome: impl Fn(&T) -> &'static str,
-    ) -> Result<(), AuditError> {
-        match result {
-            Ok(t) => self.record(
-                eservice,
-                operation,
-                subject,
-                ok_outcome(t),
-                correlation_id,
-                None,
-            ),
-            Err(e) => {
-                let govway = match e {
-                    AnistError::Call(c) => c.govway_id(),
-                    _ => None,
-                };
-                self.record(
-                    eservice,
-                    operation,
-                    subject,
-                    e.code(),
-                    correlation_id,
-                    govway,
-                )
-            }
-        }
     }
 }
 
@@ -253,12 +108,16 @@ async fn ask<S: AttendanceService>(
     let (answer, quota) = match step {
         Step::Verify => {
             let r = ctx
+                .r
                 .retrying(
                     || {
                         bump(&ctx.counters.verify);
                         svc.verify(&query)
                     },
-                    |r| ctx.record_result(VERIFICA, "verify", subject, None, r, answer_outcome),
+                    |r| {
+                        ctx.r
+                            .record_result(VERIFICA, "verify", subject, None, r, answer_outcome)
+                    },
                 )
                 .await?;
             let quota = r
@@ -271,12 +130,16 @@ async fn ask<S: AttendanceService>(
         Step::AscCurrent | Step::AscPrevious => {
             let op = step.operation();
             let r = ctx
+                .r
                 .retrying(
                     || {
                         bump(&ctx.counters.ascertain);
                         svc.ascertain(&query)
                     },
-                    |r| ctx.record_result(ACCERTAMENTO, op, subject, None, r, answer_outcome),
+                    |r| {
+                        ctx.r
+                            .record_result(ACCERTAMENTO, op, subject, None, r, answer_outcome)
+                    },
                 )
                 .await?;
             let quota = r
@@ -291,94 +154,6 @@ async fn ask<S: AttendanceService>(
         Some(p) => Asked::Quota(p),
         None => Asked::Answer(id, answer),
     })
-}
-
-type Task<'a> = Pin<Box<dyn Future<Output = Result<Asked, AuditError>> + Send + 'a>>;
-
-/// The calls in flight: polled together in the job's own task, so that
-/// they may borrow the service (no spawning, no `'static`).
-struct InFlight<'a> {
-    tasks: Vec<Task<'a>>,
-}
-
-impl<'a> InFlight<'a> {
-    fn len(&self) -> usize {
-        self.tasks.len()
-    }
-
-    /// The next call to finish, or `None` when none is in flight.
-    async fn next(&mut self) -> Option<Result<Asked, AuditError>> {
-        if self.tasks.is_empty() {
-            return None;
-        }
-        let tasks = &mut self.tasks;
-        Some(
-            poll_fn(|cx| {
-                for i in 0..tasks.len() {
-                    if let Poll::Ready(v) = tasks[i].as_mut().poll(cx) {
-                        drop(tasks.swap_remove(i));
-                        return Poll::Ready(v);
-                    }
-                }
-                Poll::Pending
-            })
-            .await,
-        )
-    }
-}
-
-/// Progress bookkeeping and throttled reporting.
-struct Tracker<'p, P: Fn(&Progress)> {
-    progress: &'p P,
-    interval: Duration,
-    total: u64,
-    done: u64,
-    done_at_start: u64,
-    counts: OutcomeCounts,
-    start: Instant,
-    last: Option<Instant>,
-}
-
-impl<P: Fn(&Progress)> Tracker<'_, P> {
-    fn finished(&mut self, esito: &str, rows: u64) {
-        self.counts.add(esito, rows);
-        self.done += rows;
-        self.tick(false);
-    }
-
-    fn tick(&mut self, force: bool) {
-        let now = Instant::now();
-        if !force
-            && self
-                .last
-                .is_some_and(|l| now.duration_since(l) < self.interval)
-        {
-            return;
-        }
-        self.last = Some(now);
-        let elapsed = now.duration_since(self.start).as_secs_f64();
-        let run_done = self.done.saturating_sub(self.done_at_start);
-        let rate = if elapsed > 0.0 {
-            run_done as f64 / elapsed
-        } else {
-            0.0
-        };
-        let left = self.total.saturating_sub(self.done);
-        let eta = if left == 0 {
-            Some(Duration::ZERO)
-        } else if rate > 0.0 {
-            Some(Duration::from_secs_f64(left as f64 / rate))
-        } else {
-            None
-        };
-        (self.progress)(&Progress {
-            rows_done: self.done,
-            rows_total: self.total,
-            outcomes: self.counts,
-            rate,
-            eta,
-        });
-    }
 }
 
 impl BulkJob {
@@ -434,31 +209,20 @@ impl BulkJob {
         }
         let (total, distinct) = journal.totals()?;
         let counts = journal.done_counts()?;
-        let done = counts.total();
-        let mut tracker = Tracker {
-            progress: &progress,
-            interval: spec.options.progress_interval,
-            total,
-            done,
-            done_at_start: done,
-            counts,
-            start,
-            last: None,
-        };
+        let mut tracker = Tracker::new(&progress, spec.options.progress_interval, total, counts);
+        tracker.start = start;
         tracker.tick(false);
         let ctx = Ctx {
-            opts: &spec.options,
-            audit,
+            r: Retrier::new(&spec.options, audit),
             year: spec.school_year,
             counters: Counters::default(),
-            rng: Mutex::new(SplitMix64::from_entropy()),
         };
         let pause = if spec.options.use_massive && svc.has_massive() {
             run_massive(&ctx, svc, &mut journal, &mut tracker).await?
         } else {
             run_single(&ctx, svc, &mut journal, &mut tracker).await?
         };
-        let summary = |tracker: &Tracker<'_, P>, outcomes: OutcomeCounts| {
+        let summary = |tracker: &Tracker<'_, OutcomeCounts, P>, outcomes: OutcomeCounts| {
             let c = &ctx.counters;
             let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
             Summary {
@@ -473,7 +237,7 @@ impl BulkJob {
                     massive_poll: get(&c.poll),
                     massive_fetch: get(&c.fetch),
                 },
-                retries: get(&c.retries),
+                retries: get(&ctx.r.retries),
                 duration_seconds: tracker.start.elapsed().as_secs_f64(),
             }
         };
@@ -501,15 +265,15 @@ async fn run_single<S: AttendanceService, P: Fn(&Progress)>(
     ctx: &Ctx<'_>,
     svc: &S,
     journal: &mut Journal,
-    tracker: &mut Tracker<'_, P>,
+    tracker: &mut Tracker<'_, OutcomeCounts, P>,
 ) -> Result<Option<Pause>, BulkError> {
-    let limit = ctx.opts.concurrency.max(1);
+    let limit = ctx.r.opts.concurrency.max(1);
     for step in STEPS {
         let mut cursor = 0i64;
         let mut queue: VecDeque<Pending> = VecDeque::new();
         let mut exhausted = false;
         let mut pause: Option<Pause> = None;
-        let mut inflight = InFlight { tasks: Vec::new() };
+        let mut inflight = InFlight::new();
         loop {
             while pause.is_none() && inflight.len() < limit {
                 if queue.is_empty() {
@@ -557,7 +321,7 @@ async fn run_massive<S: AttendanceService, P: Fn(&Progress)>(
     ctx: &Ctx<'_>,
     svc: &S,
     journal: &mut Journal,
-    tracker: &mut Tracker<'_, P>,
+    tracker: &mut Tracker<'_, OutcomeCounts, P>,
 ) -> Result<Option<Pause>, BulkError> {
     // First what an earlier run submitted: poll it, never submit it again.
     for job in journal.open_jobs()? {
@@ -565,7 +329,7 @@ async fn run_massive<S: AttendanceService, P: Fn(&Progress)>(
             return Ok(Some(p));
         }
     }
-    let size = ctx.opts.batch_size.max(1);
+    let size = ctx.r.opts.batch_size.max(1);
     for step in STEPS {
         // Every batch is answered (or failed) before the next: a cursor
         // keeps each window query an index range scan.
@@ -587,30 +351,33 @@ async fn run_massive<S: AttendanceService, P: Fn(&Progress)>(
             let audit = |r: &Result<JobId, AnistError>| {
                 let job = r.as_ref().ok().map(|j| j.0.as_str());
                 for p in &batch {
-                    ctx.record_result(eservice, operation, Some(&p.cf), job, r, |_| "submitted")?;
+                    ctx.r
+                        .record_result(eservice, operation, Some(&p.cf), job, r, |_| "submitted")?;
                 }
                 Ok(())
             };
             let submitted = match step {
                 Step::Verify => {
-                    ctx.retrying(
-                        || {
-                            bump(&ctx.counters.submit);
-                            svc.submit_verify(&queries)
-                        },
-                        audit,
-                    )
-                    .await?
+                    ctx.r
+                        .retrying(
+                            || {
+                                bump(&ctx.counters.submit);
+                                svc.submit_verify(&queries)
+                            },
+                            audit,
+                        )
+                        .await?
                 }
                 _ => {
-                    ctx.retrying(
-                        || {
-                            bump(&ctx.counters.submit);
-                            svc.submit_ascertain(&queries)
-                        },
-                        audit,
-                    )
-                    .await?
+                    ctx.r
+                        .retrying(
+                            || {
+                                bump(&ctx.counters.submit);
+                                svc.submit_ascertain(&queries)
+                            },
+                            audit,
+                        )
+                        .await?
                 }
             };
             match submitted {
@@ -638,7 +405,7 @@ async fn run_massive<S: AttendanceService, P: Fn(&Progress)>(
 /// Journals `e` as the answer of every member (and closes the job).
 fn fail_all<P: Fn(&Progress)>(
     journal: &mut Journal,
-    tracker: &mut Tracker<'_, P>,
+    tracker: &mut Tracker<'_, OutcomeCounts, P>,
     job: Option<i64>,
     step: Step,
     members: &[Pending],
@@ -666,11 +433,12 @@ async fn fetch_rows<T, Fut>(
     fetch: impl Fn() -> Fut,
     members: &[Pending],
     wrap: impl Fn(Stored<T>) -> AnyStored,
-) -> Retried<Vec<(i64, AnyStored)>>
+) -> Retried<Vec<(i64, AnyStored)>, AnistError>
 where
     Fut: Future<Output = Result<Vec<RowAnswer<T>>, AnistError>>,
 {
     let r = ctx
+        .r
         .retrying(
             || {
                 bump(&ctx.counters.fetch);
@@ -678,7 +446,9 @@ where
             },
             |r| match r {
                 Ok(_) => Ok(()),
-                Err(_) => ctx.record_result(eservice, operation, None, correlation, r, |_| ""),
+                Err(_) => ctx
+                    .r
+                    .record_result(eservice, operation, None, correlation, r, |_| ""),
             },
         )
         .await?;
@@ -712,7 +482,7 @@ async fn complete_job<S: AttendanceService, P: Fn(&Progress)>(
     ctx: &Ctx<'_>,
     svc: &S,
     journal: &mut Journal,
-    tracker: &mut Tracker<'_, P>,
+    tracker: &mut Tracker<'_, OutcomeCounts, P>,
     job: &OpenJob,
 ) -> Result<Option<Pause>, BulkError> {
     let jid = JobId(job.job_id.clone());
@@ -723,21 +493,23 @@ async fn complete_job<S: AttendanceService, P: Fn(&Progress)>(
     };
     loop {
         let status = ctx
+            .r
             .retrying(
                 || {
                     bump(&ctx.counters.poll);
                     svc.poll(&jid)
                 },
                 |r| {
-                    ctx.record_result(eservice, "poll", None, correlation, r, |s| match s {
-                        JobStatus::Processing => "processing",
-                        JobStatus::Done => "done",
-                    })
+                    ctx.r
+                        .record_result(eservice, "poll", None, correlation, r, |s| match s {
+                            JobStatus::Processing => "processing",
+                            JobStatus::Done => "done",
+                        })
                 },
             )
             .await?;
         match status {
-            Ok(JobStatus::Processing) => tokio::time::sleep(ctx.opts.poll_interval).await,
+            Ok(JobStatus::Processing) => tokio::time::sleep(ctx.r.opts.poll_interval).await,
             Ok(JobStatus::Done) => break,
             Err(e) if e.is_quota_exceeded() => return Ok(Some(Pause::of(&e))),
             Err(e) => {
@@ -786,7 +558,7 @@ async fn complete_job<S: AttendanceService, P: Fn(&Progress)>(
                     AnyStored::Verify(Stored::Failed { code, .. })
                     | AnyStored::Ascertain(Stored::Failed { code, .. }) => code.as_str(),
                 };
-                ctx.record(
+                ctx.r.record(
                     eservice,
                     fetch_op,
                     Some(&member.cf),

@@ -29,7 +29,7 @@ pub(crate) struct LocalRow {
     pub(crate) obbligo: Option<&'static str>,
 }
 
-fn input_error(path: &Path, e: impl std::fmt::Display) -> BulkError {
+pub(crate) fn input_error(path: &Path, e: impl std::fmt::Display) -> BulkError {
     BulkError::Input {
         path: path.to_owned(),
         reason: e.to_string(),

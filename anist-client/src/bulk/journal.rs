@@ -200,70 +200,102 @@ pub(crate) struct Journal {
     conn: Connection,
 }
 
-fn mismatch_check(stored: &Params, wanted: &Params) -> Result<(), BulkError> {
-    if stored.input_sha256 != wanted.input_sha256 {
-        return Err(BulkError::JournalMismatch { what: "input file" });
+/// One parameter of a job, journaled when the job starts and compared
+/// when it resumes.
+pub(crate) struct Param<'a> {
+    /// The `meta` key.
+    pub(crate) key: &'static str,
+    /// The value of this run.
+    pub(crate) value: &'a str,
+    /// What the user is told differs (`None`: recorded, not compared).
+    pub(crate) what: Option<&'static str>,
+}
+
+/// Opens (or creates) a journal database with `schema`, in WAL mode, and
+/// records `params` under the format tag `format`, or checks them against
+/// those recorded.
+pub(crate) fn open_db(
+    path: &Path,
+    schema: &str,
+    format: &str,
+    params: &[Param<'_>],
+) -> Result<Connection, BulkError> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // Durable across process crashes in WAL mode (not across power cuts:
+    // the last transactions are then asked again).
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(schema)?;
+    let meta = |key: &str| -> Result<Option<String>, BulkError> {
+        Ok(conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    };
+    match meta("format")? {
+        None => {
+            let tx = conn.unchecked_transaction()?;
+            let all = std::iter::once(("format", format))
+                .chain(params.iter().map(|p| (p.key, p.value)));
+            for (k, v) in all {
+                tx.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+                    params![k, v],
+                )?;
+            }
+            tx.commit()?;
+        }
+        Some(f) if f == format => {
+            for p in params {
+                if let Some(what) = p.what {
+                    if meta(p.key)?.unwrap_or_default() != p.value {
+                        return Err(BulkError::JournalMismatch { what });
+                    }
+                }
+            }
+        }
+        Some(_) => {
+            return Err(BulkError::Journal {
+                reason: String::from(
+                    "the file is the journal of another kind of job or another version of anist, or not a journal",
+                ),
+            })
+        }
     }
-    if stored.school_year != wanted.school_year {
-        return Err(BulkError::JournalMismatch {
-            what: "school year",
-        });
-    }
-    if stored.cf_column != wanted.cf_column {
-        return Err(BulkError::JournalMismatch {
-            what: "codice fiscale column",
-        });
-    }
-    Ok(())
+    Ok(conn)
 }
 
 impl Journal {
     /// Opens or creates the journal and checks (or records) the parameters.
     pub(crate) fn open(path: &Path, wanted: &Params) -> Result<Self, BulkError> {
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // Durable across process crashes in WAL mode (not across power cuts:
-        // the last transactions are then asked again).
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch(SCHEMA)?;
-        let j = Self { conn };
-        let format = j.meta("format")?;
-        match format.as_deref() {
-            None => {
-                let tx = j.conn.unchecked_transaction()?;
-                for (k, v) in [
-                    ("format", FORMAT),
-                    ("input_path", wanted.input_path.as_str()),
-                    ("input_sha256", wanted.input_sha256.as_str()),
-                    ("school_year", wanted.school_year.as_str()),
-                    ("cf_column", wanted.cf_column.as_str()),
-                ] {
-                    tx.execute(
-                        "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
-                        params![k, v],
-                    )?;
-                }
-                tx.commit()?;
-            }
-            Some(FORMAT) => {
-                let stored = Params {
-                    input_path: j.meta("input_path")?.unwrap_or_default(),
-                    input_sha256: j.meta("input_sha256")?.unwrap_or_default(),
-                    school_year: j.meta("school_year")?.unwrap_or_default(),
-                    cf_column: j.meta("cf_column")?.unwrap_or_default(),
-                };
-                mismatch_check(&stored, wanted)?;
-            }
-            Some(_) => {
-                return Err(BulkError::Journal {
-                    reason: String::from(
-                        "the file is the journal of another version of anist, or not a journal",
-                    ),
-                })
-            }
-        }
-        Ok(j)
+        let conn = open_db(
+            path,
+            SCHEMA,
+            FORMAT,
+            &[
+                Param {
+                    key: "input_path",
+                    value: &wanted.input_path,
+                    what: None,
+                },
+                Param {
+                    key: "input_sha256",
+                    value: &wanted.input_sha256,
+                    what: Some("input file"),
+                },
+                Param {
+                    key: "school_year",
+                    value: &wanted.school_year,
+                    what: Some("school year"),
+                },
+                Param {
+                    key: "cf_column",
+                    value: &wanted.cf_column,
+                    what: Some("codice fiscale column"),
+                },
+            ],
+        )?;
+        Ok(Self { conn })
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>, BulkError> {

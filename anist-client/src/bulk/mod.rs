@@ -86,11 +86,13 @@ use serde::Serialize;
 
 use crate::audit::AuditError;
 
+mod engine;
 mod exec;
 mod input;
 mod journal;
 mod output;
 
+pub use engine::Counts;
 pub use exec::BulkJob;
 
 /// What a job works on, and how.
@@ -241,15 +243,16 @@ pub struct CallCounts {
     pub massive_fetch: u64,
 }
 
-/// Where a job stands, as reported to the progress callback.
+/// Where a job stands, as reported to the progress callback (`C`: the
+/// job's counts per outcome).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Progress {
+pub struct Progress<C = OutcomeCounts> {
     /// Rows with their final outcome (across runs of the job).
     pub rows_done: u64,
     /// Rows in the input.
     pub rows_total: u64,
     /// Final outcomes so far.
-    pub outcomes: OutcomeCounts,
+    pub outcomes: C,
     /// Rows finished per second during this run.
     pub rate: f64,
     /// Estimated time left, when the rate is known.

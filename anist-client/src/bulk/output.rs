@@ -162,13 +162,53 @@ fn output_error(path: &Path, e: impl std::fmt::Display) -> BulkError {
     }
 }
 
-fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".partial");
-    path.with_file_name(name)
+/// An Excel-friendly CSV written to `<path>.partial`, renamed into place
+/// (after an fsync) by [`AtomicCsv::finish`]: a reader never sees half a
+/// file.
+pub(crate) struct AtomicCsv {
+    tmp: PathBuf,
+    path: PathBuf,
+    w: CsvWriter<BufWriter<File>>,
+}
+
+impl AtomicCsv {
+    /// Starts the file with its header row.
+    pub(crate) fn create(path: &Path, columns: &[&str]) -> Result<Self, BulkError> {
+        let mut name = path
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
+        name.push(".partial");
+        let tmp = path.with_file_name(name);
+        let file = File::create(&tmp).map_err(|e| output_error(&tmp, e))?;
+        let mut w = CsvWriter::new(BufWriter::new(file), WriterOptions::excel());
+        w.write_row(columns).map_err(|e| output_error(&tmp, e))?;
+        Ok(Self {
+            tmp,
+            path: path.to_owned(),
+            w,
+        })
+    }
+
+    /// One row.
+    pub(crate) fn row<S: AsRef<str>>(&mut self, fields: &[S]) -> Result<(), BulkError> {
+        self.w
+            .write_row(fields)
+            .map_err(|e| output_error(&self.tmp, e))
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    pub(crate) fn finish(self) -> Result<(), BulkError> {
+        let tmp = self.tmp;
+        let mut inner = self.w.into_inner().map_err(|e| output_error(&tmp, e))?;
+        inner.flush().map_err(|e| output_error(&tmp, e))?;
+        let file = inner
+            .into_inner()
+            .map_err(|e| output_error(&tmp, e.error()))?;
+        file.sync_all().map_err(|e| output_error(&tmp, e))?;
+        drop(file);
+        fs::rename(&tmp, &self.path).map_err(|e| output_error(&self.path, e))
+    }
 }
 
 /// Writes the output from the journal (every row in input order) to a
@@ -178,10 +218,7 @@ pub(crate) fn write_output(
     path: &Path,
     year: SchoolYear,
 ) -> Result<OutcomeCounts, BulkError> {
-    let tmp = temp_path(path);
-    let file = File::create(&tmp).map_err(|e| output_error(&tmp, e))?;
-    let mut w = CsvWriter::new(BufWriter::new(file), WriterOptions::excel());
-    w.write_row(COLUMNS).map_err(|e| output_error(&tmp, e))?;
+    let mut w = AtomicCsv::create(path, &COLUMNS)?;
     let mut counts = OutcomeCounts::default();
     let mut stmt = journal.conn().prepare(
         "SELECT r.line, r.given, r.esito, r.motivo, r.obbligo, s.verify, s.asc_cur, s.asc_prev \
@@ -222,15 +259,8 @@ pub(crate) fn write_output(
                 fields.extend(f.rest);
             }
         }
-        w.write_row(&fields).map_err(|e| output_error(&tmp, e))?;
+        w.row(&fields)?;
     }
-    let mut inner = w.into_inner().map_err(|e| output_error(&tmp, e))?;
-    inner.flush().map_err(|e| output_error(&tmp, e))?;
-    let file = inner
-        .into_inner()
-        .map_err(|e| output_error(&tmp, e.error()))?;
-    file.sync_all().map_err(|e| output_error(&tmp, e))?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(|e| output_error(path, e))?;
+    w.finish()?;
     Ok(counts)
 }

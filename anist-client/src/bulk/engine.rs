@@ -1,0 +1,338 @@
+//! What every bulk job shares, whatever it asks: retries with backoff, the
+//! audit record of each attempt, the calls in flight, and progress
+//! reporting. The ANIST job ([`super::BulkJob`]) and the ISEE batch
+//! ([`super::isee::IseeBatch`]) are built on it.
+
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use anist_core::ErrorCode;
+
+use super::{JobOptions, OutcomeCounts, Progress};
+use crate::anist::AnistError;
+use crate::audit::{AuditEntry, AuditError, AuditLog};
+use crate::call::CallError;
+use crate::isee::IseeError;
+use crate::rng::SplitMix64;
+
+/// The error of one call, as a bulk job sees it.
+pub(crate) trait CallFailure: ErrorCode + fmt::Display {
+    /// Whether asking again later may succeed.
+    fn is_retryable(&self) -> bool;
+    /// The call error underneath, if any (for `Retry-After` and
+    /// `govway_id`).
+    fn call(&self) -> Option<&CallError>;
+    /// Whether the quota is exhausted (the job pauses).
+    fn is_quota_exceeded(&self) -> bool {
+        matches!(self.call(), Some(CallError::QuotaExceeded { .. }))
+    }
+}
+
+impl CallFailure for AnistError {
+    fn is_retryable(&self) -> bool {
+        AnistError::is_retryable(self)
+    }
+
+    fn call(&self) -> Option<&CallError> {
+        match self {
+            AnistError::Call(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+impl CallFailure for IseeError {
+    fn is_retryable(&self) -> bool {
+        IseeError::is_retryable(self)
+    }
+
+    fn call(&self) -> Option<&CallError> {
+        match self {
+            IseeError::Call(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// Why a run stopped early.
+pub(crate) struct Pause {
+    pub(crate) reason: String,
+    pub(crate) code: &'static str,
+}
+
+impl Pause {
+    pub(crate) fn of<E: CallFailure>(e: &E) -> Self {
+        Pause {
+            reason: e.to_string(),
+            code: e.code(),
+        }
+    }
+}
+
+pub(crate) fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+/// How a call ended, once retried.
+pub(crate) type Retried<T, E> = Result<Result<T, E>, AuditError>;
+
+/// Retries and the audit record of a run.
+pub(crate) struct Retrier<'a> {
+    pub(crate) opts: &'a JobOptions,
+    audit: Option<&'a AuditLog>,
+    rng: Mutex<SplitMix64>,
+    pub(crate) retries: AtomicU64,
+}
+
+impl<'a> Retrier<'a> {
+    pub(crate) fn new(opts: &'a JobOptions, audit: Option<&'a AuditLog>) -> Self {
+        Self {
+            opts,
+            audit,
+            rng: Mutex::new(SplitMix64::from_entropy()),
+            retries: AtomicU64::new(0),
+        }
+    }
+
+    /// Full jitter: a random wait up to `min(cap, base × 2^(attempt-1))`,
+    /// or the gateway's `Retry-After` when longer.
+    fn backoff<E: CallFailure>(&self, attempt: u32, err: &E) -> Duration {
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        let ceiling = self
+            .opts
+            .backoff_base
+            .saturating_mul(factor)
+            .min(self.opts.backoff_cap);
+        let r = self
+            .rng
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .next_u64();
+        let jitter = ceiling.mul_f64((r >> 11) as f64 / (1u64 << 53) as f64);
+        match err.call().and_then(CallError::retry_after) {
+            Some(w) => w.max(jitter),
+            None => jitter,
+        }
+    }
+
+    /// Runs `op` until it succeeds, fails for good, or the attempts run
+    /// out; every attempt is recorded through `audit`.
+    pub(crate) async fn retrying<T, E, Fut>(
+        &self,
+        mut op: impl FnMut() -> Fut,
+        audit: impl Fn(&Result<T, E>) -> Result<(), AuditError>,
+    ) -> Retried<T, E>
+    where
+        E: CallFailure,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let max = self.opts.max_attempts.max(1);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let result = op().await;
+            audit(&result)?;
+            match result {
+                Err(e) if e.is_retryable() && attempt < max => {
+                    bump(&self.retries);
+                    tokio::time::sleep(self.backoff(attempt, &e)).await;
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// Records one call in the audit trail (when there is one).
+    pub(crate) fn record(
+        &self,
+        eservice: &str,
+        operation: &str,
+        subject: Option<&str>,
+        outcome: &str,
+        correlation_id: Option<&str>,
+        govway_id: Option<&str>,
+    ) -> Result<(), AuditError> {
+        match self.audit {
+            None => Ok(()),
+            Some(log) => log
+                .record(&AuditEntry {
+                    operator: &self.opts.operator,
+                    purpose: self
+                        .opts
+                        .purposes
+                        .get(eservice)
+                        .unwrap_or(&self.opts.purpose),
+                    eservice,
+                    operation,
+                    subject,
+                    outcome,
+                    correlation_id,
+                    govway_id,
+                })
+                .map(|_| ()),
+        }
+    }
+
+    /// Records one call about one subject (or none) from its result.
+    pub(crate) fn record_result<T, E: CallFailure>(
+        &self,
+        eservice: &str,
+        operation: &str,
+        subject: Option<&str>,
+        correlation_id: Option<&str>,
+        result: &Result<T, E>,
+        ok_outcome: impl Fn(&T) -> &'static str,
+    ) -> Result<(), AuditError> {
+        match result {
+            Ok(t) => self.record(
+                eservice,
+                operation,
+                subject,
+                ok_outcome(t),
+                correlation_id,
+                None,
+            ),
+            Err(e) => self.record(
+                eservice,
+                operation,
+                subject,
+                e.code(),
+                correlation_id,
+                e.call().and_then(CallError::govway_id),
+            ),
+        }
+    }
+}
+
+pub(crate) type Task<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The calls in flight: polled together in the job's own task, so that
+/// they may borrow the service (no spawning, no `'static`).
+pub(crate) struct InFlight<'a, T> {
+    pub(crate) tasks: Vec<Task<'a, T>>,
+}
+
+impl<T> InFlight<'_, T> {
+    pub(crate) fn new() -> Self {
+        Self { tasks: Vec::new() }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// The next call to finish, or `None` when none is in flight.
+    pub(crate) async fn next(&mut self) -> Option<T> {
+        if self.tasks.is_empty() {
+            return None;
+        }
+        let tasks = &mut self.tasks;
+        Some(
+            poll_fn(|cx| {
+                for i in 0..tasks.len() {
+                    if let Poll::Ready(v) = tasks[i].as_mut().poll(cx) {
+                        drop(tasks.swap_remove(i));
+                        return Poll::Ready(v);
+                    }
+                }
+                Poll::Pending
+            })
+            .await,
+        )
+    }
+}
+
+/// Rows per outcome, as a job counts them.
+pub trait Counts: Copy + Default + PartialEq + fmt::Debug {
+    /// Adds `n` rows to the count of `esito` (an unknown name counts as
+    /// an error).
+    fn add(&mut self, esito: &str, n: u64);
+    /// All rows counted.
+    fn total(&self) -> u64;
+}
+
+impl Counts for OutcomeCounts {
+    fn add(&mut self, esito: &str, n: u64) {
+        OutcomeCounts::add(self, esito, n);
+    }
+
+    fn total(&self) -> u64 {
+        OutcomeCounts::total(self)
+    }
+}
+
+/// Progress bookkeeping and throttled reporting.
+pub(crate) struct Tracker<'p, C: Counts, P: Fn(&Progress<C>)> {
+    pub(crate) progress: &'p P,
+    pub(crate) interval: Duration,
+    pub(crate) total: u64,
+    pub(crate) done: u64,
+    pub(crate) done_at_start: u64,
+    pub(crate) counts: C,
+    pub(crate) start: Instant,
+    pub(crate) last: Option<Instant>,
+}
+
+impl<'p, C: Counts, P: Fn(&Progress<C>)> Tracker<'p, C, P> {
+    /// A tracker of `total` rows of which `counts` are done.
+    pub(crate) fn new(progress: &'p P, interval: Duration, total: u64, counts: C) -> Self {
+        let done = counts.total();
+        Self {
+            progress,
+            interval,
+            total,
+            done,
+            done_at_start: done,
+            counts,
+            start: Instant::now(),
+            last: None,
+        }
+    }
+
+    pub(crate) fn finished(&mut self, esito: &str, rows: u64) {
+        self.counts.add(esito, rows);
+        self.done += rows;
+        self.tick(false);
+    }
+
+    pub(crate) fn tick(&mut self, force: bool) {
+        let now = Instant::now();
+        if !force
+            && self
+                .last
+                .is_some_and(|l| now.duration_since(l) < self.interval)
+        {
+            return;
+        }
+        self.last = Some(now);
+        let elapsed = now.duration_since(self.start).as_secs_f64();
+        let run_done = self.done.saturating_sub(self.done_at_start);
+        let rate = if elapsed > 0.0 {
+            run_done as f64 / elapsed
+        } else {
+            0.0
+        };
+        let left = self.total.saturating_sub(self.done);
+        let eta = if left == 0 {
+            Some(Duration::ZERO)
+        } else if rate > 0.0 {
+            Some(Duration::from_secs_f64(left as f64 / rate))
+        } else {
+            None
+        };
+        (self.progress)(&Progress {
+            rows_done: self.done,
+            rows_total: self.total,
+            outcomes: self.counts,
+            rate,
+            eta,
+        });
+    }
+}
