@@ -89,6 +89,7 @@ use crate::audit::AuditError;
 mod engine;
 mod exec;
 mod input;
+pub mod isee;
 mod journal;
 mod output;
 
@@ -278,11 +279,11 @@ pub struct Summary {
     pub duration_seconds: f64,
 }
 
-/// How a run ended.
+/// How a run ended (`S`: the job's summary).
 #[derive(Debug, Clone, PartialEq)]
-pub enum JobOutcome {
+pub enum JobOutcome<S = Summary> {
     /// Every row has its outcome; the output is written.
-    Completed(Summary),
+    Completed(S),
     /// The job stopped cleanly before the end (the quota is exhausted):
     /// what was answered is journaled; run it again later to resume. No
     /// output is written.
@@ -292,7 +293,7 @@ pub enum JobOutcome {
         /// The stable code of the cause (e.g. `gateway_quota_exceeded`).
         code: &'static str,
         /// Where the job stands.
-        summary: Summary,
+        summary: S,
     },
 }
 
