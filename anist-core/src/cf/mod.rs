@@ -506,4 +506,13 @@ impl AnyCodiceFiscale {
             AnyCodiceFiscale::Numerico(c) => c.as_str(),
         }
     }
+
+    /// The code masked as its kind masks it ([`CodiceFiscale::masked`],
+    /// [`CodiceFiscaleNumerico::masked`]).
+    pub fn masked(&self) -> String {
+        match self {
+            AnyCodiceFiscale::Persona(c) => c.masked(),
+            AnyCodiceFiscale::Numerico(c) => c.masked(),
+        }
+    }
 }

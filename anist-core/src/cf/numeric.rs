@@ -172,10 +172,18 @@ crate::text::impl_display_as_str!(CodiceFiscaleNumerico);
 
 /// Masked: the progressive's last four digits are hidden (a provisional code
 /// may identify a person).
-impl fmt::Debug for CodiceFiscaleNumerico {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl CodiceFiscaleNumerico {
+    /// The code with its 4th to 7th digits hidden (`123****8901`): what logs
+    /// and screens may show.
+    pub fn masked(&self) -> String {
         let mut m = self.0;
         m[3..7].copy_from_slice(b"****");
-        write!(f, "CodiceFiscaleNumerico({})", String::from_utf8_lossy(&m))
+        String::from_utf8_lossy(&m).into_owned()
+    }
+}
+
+impl fmt::Debug for CodiceFiscaleNumerico {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CodiceFiscaleNumerico({})", self.masked())
     }
 }
