@@ -72,24 +72,47 @@ pub struct CaivanoArgs {
     pub no_massive: bool,
 }
 
+/// A job's journal: `journal` if given, else `<output>.journal`.
+pub fn default_journal(journal: Option<&Path>, output: &Path) -> PathBuf {
+    journal.map(Path::to_path_buf).unwrap_or_else(|| {
+        let mut p = output.to_path_buf().into_os_string();
+        p.push(".journal");
+        PathBuf::from(p)
+    })
+}
+
+/// A job's audit database: `audit` if given, else `anist-audit.sqlite`
+/// beside `output`.
+pub fn default_audit(audit: Option<&Path>, output: &Path) -> PathBuf {
+    audit.map(Path::to_path_buf).unwrap_or_else(|| {
+        output
+            .parent()
+            .unwrap_or_else(|| Path::new(""))
+            .join("anist-audit.sqlite")
+    })
+}
+
+/// Opens a job's audit trail ([`default_audit`]; its secret is
+/// `<audit>.key`).
+///
+/// # Errors
+/// [`AuditError`] when it cannot be opened or created.
+pub fn open_audit(audit: Option<&Path>, output: &Path) -> Result<AuditLog, AuditError> {
+    let path = default_audit(audit, output);
+    let mut secret = path.clone().into_os_string();
+    secret.push(".key");
+    AuditLog::open(&path, Path::new(&secret))
+}
+
 impl CaivanoArgs {
     /// The journal path.
     pub fn journal_path(&self) -> PathBuf {
-        self.journal.clone().unwrap_or_else(|| {
-            let mut p = self.output.clone().into_os_string();
-            p.push(".journal");
-            PathBuf::from(p)
-        })
+        default_journal(self.journal.as_deref(), &self.output)
     }
 
     /// The audit database path.
     pub fn audit_path(&self) -> PathBuf {
-        self.audit.clone().unwrap_or_else(|| {
-            self.output
-                .parent()
-                .unwrap_or_else(|| Path::new(""))
-                .join("anist-audit.sqlite")
-        })
+        default_audit(self.audit.as_deref(), &self.output)
     }
 }
 
@@ -171,10 +194,7 @@ async fn run_async(
         spec.options.concurrency = c.max(1);
     }
     spec.options.use_massive = !args.no_massive;
-    let audit_path = args.audit_path();
-    let mut secret = audit_path.clone().into_os_string();
-    secret.push(".key");
-    let audit = AuditLog::open(&audit_path, Path::new(&secret))?;
+    let audit = open_audit(args.audit.as_deref(), &args.output)?;
 
     let (session, sandbox) = match &args.target {
         Target::Sandbox { seed } => {
