@@ -480,6 +480,15 @@ mod tests {
         CString::new(s).unwrap()
     }
 
+    fn fixed_str(field: &[c_char]) -> String {
+        let bytes: Vec<u8> = field
+            .iter()
+            .take_while(|c| **c != 0)
+            .map(|c| *c as u8)
+            .collect();
+        String::from_utf8(bytes).unwrap()
+    }
+
     fn last_code() -> String {
         let mut buf = [0 as c_char; 64];
         assert_eq!(anist_last_error_code(buf.as_mut_ptr(), buf.len()), ANIST_OK);
@@ -535,13 +544,7 @@ mod tests {
             (1980, 1, 1)
         );
         assert_eq!(fields.sex, ANIST_SEX_MALE);
-        // SAFETY: NUL-terminated by `fixed`.
-        assert_eq!(
-            unsafe { CStr::from_ptr(fields.belfiore.as_ptr()) }
-                .to_str()
-                .unwrap(),
-            "H501"
-        );
+        assert_eq!(fixed_str(&fields.belfiore), "H501");
 
         let mut report = std::mem::MaybeUninit::<AnistMatchReport>::uninit();
         let status = anist_cf_match(
@@ -607,13 +610,7 @@ mod tests {
         // SAFETY: written on success.
         let info = unsafe { info.assume_init() };
         assert_eq!(info.role, ANIST_ROLE_ISTITUTO);
-        // SAFETY: NUL-terminated by `fixed`.
-        assert_eq!(
-            unsafe { CStr::from_ptr(info.code.as_ptr()) }
-                .to_str()
-                .unwrap(),
-            "RMIC8E200X"
-        );
+        assert_eq!(fixed_str(&info.code), "RMIC8E200X");
         let (mut status, mut nth) = (0, -1);
         assert_eq!(
             anist_obligation_status(c("2015-03-10").as_ptr(), 2025, &mut status, &mut nth),
