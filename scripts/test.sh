@@ -35,5 +35,7 @@ grep -q '"rows_total": 5000' "$demo_dir/summary.json"
 grep -q '"error": 0' "$demo_dir/summary.json"
 rm -rf "$demo_dir"
 
+scripts/test_c.sh  # C examples under valgrind, Free Pascal (Delphi mode), C benchmark
+
 echo
 echo "Rust: ${rust_passed} passed, 0 failed"

@@ -1,0 +1,476 @@
+//! Status codes, the thread-local last error, and the guard every exported
+//! function runs its body in (NULL checks, no panic across the boundary).
+
+use std::cell::RefCell;
+use std::ffi::c_char;
+use std::panic::{catch_unwind, AssertUnwindSafe, UnwindSafe};
+
+use anist_core::cf::CfError;
+use anist_core::ErrorCode;
+
+/// Success.
+pub const ANIST_OK: i32 = 0;
+/// A required pointer argument was NULL.
+pub const ANIST_ERR_NULL_ARGUMENT: i32 = 1;
+/// An argument is not usable: not UTF-8, a date not written `YYYY-MM-DD`,
+/// a value out of range.
+pub const ANIST_ERR_INVALID_ARGUMENT: i32 = 2;
+/// The caller's buffer is too small (the text written is truncated and
+/// NUL-terminated).
+pub const ANIST_ERR_BUFFER_TOO_SMALL: i32 = 3;
+/// A bug in the library (a Rust panic, caught at the boundary). Please
+/// report it with the message of [`anist_last_error_message`].
+pub const ANIST_ERR_PANIC: i32 = 4;
+/// Not a valid codice fiscale (codes `cf_*`).
+pub const ANIST_ERR_INVALID_CF: i32 = 10;
+/// Not a valid ID ANPR (codes `anpr_*`).
+pub const ANIST_ERR_INVALID_ID_ANPR: i32 = 11;
+/// Not a valid codice meccanografico (codes `mecc_*`).
+pub const ANIST_ERR_INVALID_MECC: i32 = 12;
+/// Not a valid school year (codes `school_year_*`).
+pub const ANIST_ERR_INVALID_SCHOOL_YEAR: i32 = 13;
+/// A place of birth that cannot be resolved (codes `place_*`).
+pub const ANIST_ERR_PLACE: i32 = 14;
+/// The configuration file or its key cannot be used (codes `config_*`,
+/// `key_*`).
+pub const ANIST_ERR_CONFIG: i32 = 20;
+/// The sandbox could not start (codes `sandbox_*`).
+pub const ANIST_ERR_SANDBOX: i32 = 21;
+/// The call was not sent (codes `call_not_sent`, `voucher_not_sent`):
+/// nothing reached the service.
+pub const ANIST_ERR_NOT_SENT: i32 = 30;
+/// PDND refused the client (codes `voucher_refused`,
+/// `voucher_bad_request`): check the client id, the key and the purpose.
+pub const ANIST_ERR_AUTH: i32 = 31;
+/// The gateway refused the call (code `gateway_refused`).
+pub const ANIST_ERR_REFUSED: i32 = 32;
+/// The quota is exhausted until its window resets (codes
+/// `gateway_quota_exceeded`, `voucher_quota_exceeded`).
+pub const ANIST_ERR_QUOTA_EXCEEDED: i32 = 33;
+/// Throttled: retry later (codes `gateway_throttled`,
+/// `voucher_throttled`, `voucher_rate_limited`).
+pub const ANIST_ERR_THROTTLED: i32 = 34;
+/// No answer in time (codes `gateway_timeout`, `voucher_timeout`).
+pub const ANIST_ERR_TIMEOUT: i32 = 35;
+/// The connection failed (codes `gateway_network`, `voucher_network`).
+pub const ANIST_ERR_NETWORK: i32 = 36;
+/// The gateway or the service failed (codes `gateway_server_error`,
+/// `voucher_server_error`).
+pub const ANIST_ERR_SERVER: i32 = 37;
+/// An answer that cannot be read (codes `gateway_unparseable`,
+/// `anist_unexpected_answer`, `voucher_unparseable`,
+/// `voucher_malformed_response`, `voucher_unexpected_status`).
+pub const ANIST_ERR_UNEXPECTED_ANSWER: i32 = 38;
+/// A bulk job or a massive ANIST job failed (codes `bulk_*`,
+/// `anist_job_failed`, `anist_invalid_job`, `anist_row_failed`).
+pub const ANIST_ERR_JOB: i32 = 40;
+/// The job has not finished yet: poll it until its state is final.
+pub const ANIST_ERR_JOB_NOT_READY: i32 = 41;
+/// The job was cancelled (resume it by starting it again on the same
+/// journal).
+pub const ANIST_ERR_CANCELLED: i32 = 42;
+/// The audit trail cannot be used (codes `audit_*`).
+pub const ANIST_ERR_AUDIT: i32 = 43;
+/// Reserved for the ISEE refusals family (codes `isee_*`: the person is
+/// not eligible, the request is refused); the `anist_isee_*` functions
+/// will return it. Statuses 50-59 are reserved for ISEE.
+pub const ANIST_ERR_NOT_ELIGIBLE: i32 = 50;
+/// Any other error: read its code with [`anist_last_error_code`].
+pub const ANIST_ERR_OTHER: i32 = 99;
+
+/// The status family of a stable error code.
+pub(crate) fn status_of_code(code: &str) -> i32 {
+    let exact = match code {
+        "call_not_sent" | "voucher_not_sent" => Some(ANIST_ERR_NOT_SENT),
+        "voucher_refused" | "voucher_bad_request" => Some(ANIST_ERR_AUTH),
+        "gateway_refused" => Some(ANIST_ERR_REFUSED),
+        "gateway_quota_exceeded" | "voucher_quota_exceeded" => Some(ANIST_ERR_QUOTA_EXCEEDED),
+        "gateway_throttled" | "voucher_throttled" | "voucher_rate_limited" => {
+            Some(ANIST_ERR_THROTTLED)
+        }
+        "gateway_timeout" | "voucher_timeout" => Some(ANIST_ERR_TIMEOUT),
+        "gateway_network" | "voucher_network" => Some(ANIST_ERR_NETWORK),
+        "gateway_server_error" | "voucher_server_error" => Some(ANIST_ERR_SERVER),
+        "gateway_unparseable"
+        | "anist_unexpected_answer"
+        | "voucher_unparseable"
+        | "voucher_malformed_response"
+        | "voucher_unexpected_status" => Some(ANIST_ERR_UNEXPECTED_ANSWER),
+        "anist_job_not_ready" => Some(ANIST_ERR_JOB_NOT_READY),
+        "anist_job_failed" | "anist_invalid_job" | "anist_row_failed" => Some(ANIST_ERR_JOB),
+        _ => None,
+    };
+    if let Some(s) = exact {
+        return s;
+    }
+    let prefixes: [(&str, i32); 11] = [
+        ("cf_", ANIST_ERR_INVALID_CF),
+        ("anpr_", ANIST_ERR_INVALID_ID_ANPR),
+        ("mecc_", ANIST_ERR_INVALID_MECC),
+        ("school_year_", ANIST_ERR_INVALID_SCHOOL_YEAR),
+        ("place_", ANIST_ERR_PLACE),
+        ("config_", ANIST_ERR_CONFIG),
+        ("key_", ANIST_ERR_CONFIG),
+        ("sandbox_", ANIST_ERR_SANDBOX),
+        ("bulk_", ANIST_ERR_JOB),
+        ("audit_", ANIST_ERR_AUDIT),
+        ("isee_", ANIST_ERR_NOT_ELIGIBLE),
+    ];
+    prefixes
+        .iter()
+        .find(|(p, _)| code.starts_with(p))
+        .map_or(ANIST_ERR_OTHER, |(_, s)| *s)
+}
+
+/// What an exported function failed with. Kept cheap to build: the hot
+/// path (`anist_cf_validate` on an invalid code) stores the `CfError` and
+/// formats its message only when asked.
+#[derive(Debug, Clone)]
+pub(crate) enum Failure {
+    /// A codice fiscale error, formatted lazily.
+    Cf(CfError),
+    /// Any other error, already rendered.
+    Other {
+        status: i32,
+        code: &'static str,
+        message: String,
+        position: Option<usize>,
+    },
+}
+
+impl Failure {
+    /// The failure of a typed error: its family, its code, its message.
+    pub(crate) fn of<E: ErrorCode>(e: &E) -> Self {
+        let code = e.code();
+        Failure::Other {
+            status: status_of_code(code),
+            code,
+            message: e.to_string(),
+            position: e.position(),
+        }
+    }
+
+    /// A failure with this status, code and message.
+    pub(crate) fn new(status: i32, code: &'static str, message: impl Into<String>) -> Self {
+        Failure::Other {
+            status,
+            code,
+            message: message.into(),
+            position: None,
+        }
+    }
+
+    /// `name` was NULL.
+    pub(crate) fn null(name: &str) -> Self {
+        Self::new(
+            ANIST_ERR_NULL_ARGUMENT,
+            "null_argument",
+            format!("the argument `{name}` is NULL: pass a valid pointer"),
+        )
+    }
+
+    /// `name` is not usable, because `why`.
+    pub(crate) fn invalid(name: &str, why: impl std::fmt::Display) -> Self {
+        Self::new(
+            ANIST_ERR_INVALID_ARGUMENT,
+            "invalid_argument",
+            format!("the argument `{name}` is not usable: {why}"),
+        )
+    }
+
+    /// The status returned to C.
+    pub(crate) fn status(&self) -> i32 {
+        match self {
+            Failure::Cf(_) => ANIST_ERR_INVALID_CF,
+            Failure::Other { status, .. } => *status,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Failure::Cf(e) => e.code(),
+            Failure::Other { code, .. } => code,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Failure::Cf(e) => e.to_string(),
+            Failure::Other { message, .. } => message.clone(),
+        }
+    }
+
+    fn position(&self) -> Option<usize> {
+        match self {
+            Failure::Cf(e) => e.position(),
+            Failure::Other { position, .. } => *position,
+        }
+    }
+}
+
+impl From<CfError> for Failure {
+    fn from(e: CfError) -> Self {
+        Failure::Cf(e)
+    }
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<Option<Failure>> = const { RefCell::new(None) };
+}
+
+fn set_last(f: Option<Failure>) {
+    // try_with: a call made while the thread is being torn down records nothing.
+    let _ = LAST_ERROR.try_with(|slot| {
+        if let Ok(mut slot) = slot.try_borrow_mut() {
+            *slot = f;
+        }
+    });
+}
+
+fn with_last<T: Default>(f: impl FnOnce(Option<&Failure>) -> T) -> T {
+    LAST_ERROR
+        .try_with(|slot| match slot.try_borrow() {
+            Ok(s) => f(s.as_ref()),
+            Err(_) => f(None),
+        })
+        .unwrap_or_default()
+}
+
+thread_local! {
+    /// How many guarded calls are running on this thread: a panic inside
+    /// one is reported through the status, not printed.
+    static IN_GUARD: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Installs (once) a panic hook that stays silent for panics inside the
+/// library's guarded calls and hands every other panic to the hook that
+/// was there before (the host's, or Rust's default).
+fn install_quiet_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let inside = IN_GUARD.try_with(std::cell::Cell::get).unwrap_or(0) > 0;
+            if !inside {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Marks the current thread as inside a guarded call for its lifetime.
+struct InGuard;
+
+impl InGuard {
+    fn enter() -> Self {
+        let _ = IN_GUARD.try_with(|c| c.set(c.get() + 1));
+        InGuard
+    }
+}
+
+impl Drop for InGuard {
+    fn drop(&mut self) {
+        let _ = IN_GUARD.try_with(|c| c.set(c.get().saturating_sub(1)));
+    }
+}
+
+/// Runs `f` catching panics, without printing them.
+pub(crate) fn quiet_catch<T>(f: impl FnOnce() -> T + UnwindSafe) -> std::thread::Result<T> {
+    install_quiet_panic_hook();
+    let _mark = InGuard::enter();
+    catch_unwind(f)
+}
+
+/// Runs the body of an exported function: clears the thread's last error,
+/// returns [`ANIST_OK`] or the failure's status (recording it), and turns
+/// a panic into [`ANIST_ERR_PANIC`].
+pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> i32 {
+    // AssertUnwindSafe: after a panic the caller only gets ANIST_ERR_PANIC;
+    // shared state is behind mutexes, which a panic poisons.
+    match quiet_catch(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => {
+            set_last(None);
+            ANIST_OK
+        }
+        Ok(Err(f)) => {
+            let status = f.status();
+            set_last(Some(f));
+            status
+        }
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            set_last(Some(Failure::new(
+                ANIST_ERR_PANIC,
+                "panic",
+                format!("internal error in libanist (please report it): {what}"),
+            )));
+            ANIST_ERR_PANIC
+        }
+    }
+}
+
+/// Like [`guard`] for the functions that return nothing (the `*_free`
+/// ones): a panic is swallowed (recorded as the last error).
+pub(crate) fn guard_void(body: impl FnOnce()) {
+    let _ = guard(|| {
+        body();
+        Ok(())
+    });
+}
+
+/// Copies `text` into `buf` (capacity `len`, NUL included). Returns
+/// [`ANIST_ERR_BUFFER_TOO_SMALL`] when it had to truncate (at a UTF-8
+/// character boundary; the buffer is still NUL-terminated when `len > 0`).
+fn copy_out(text: &str, buf: *mut c_char, len: usize) -> i32 {
+    if buf.is_null() {
+        return ANIST_ERR_NULL_ARGUMENT;
+    }
+    if len == 0 {
+        return ANIST_ERR_BUFFER_TOO_SMALL;
+    }
+    let mut n = text.len().min(len - 1);
+    while !text.is_char_boundary(n) {
+        n -= 1;
+    }
+    // SAFETY: the caller promises `buf` points to `len` writable bytes;
+    // `n + 1 <= len`, and `text` is a valid slice of `n` bytes or more.
+    unsafe {
+        std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), n);
+        *buf.add(n) = 0;
+    }
+    if n < text.len() {
+        ANIST_ERR_BUFFER_TOO_SMALL
+    } else {
+        ANIST_OK
+    }
+}
+
+/// Copies the message of the calling thread's last error into `buf`
+/// (`len` bytes, NUL included): an empty string when the last call
+/// succeeded. The message never contains a whole codice fiscale, a name,
+/// a key or a token. Does not change the last error.
+///
+/// Returns [`ANIST_OK`], [`ANIST_ERR_NULL_ARGUMENT`] when `buf` is NULL,
+/// or [`ANIST_ERR_BUFFER_TOO_SMALL`] (the message is truncated; 512 bytes
+/// are always enough for a message of the library).
+#[no_mangle]
+pub extern "C" fn anist_last_error_message(buf: *mut c_char, len: usize) -> i32 {
+    quiet_catch(|| {
+        let msg = with_last(|f| f.map(Failure::message).unwrap_or_default());
+        copy_out(&msg, buf, len)
+    })
+    .unwrap_or(ANIST_ERR_PANIC)
+}
+
+/// Copies the stable code of the calling thread's last error (e.g.
+/// `cf_check_char`, `gateway_quota_exceeded`: the same codes as the Rust
+/// crates and the Python package) into `buf`: an empty string when the
+/// last call succeeded. 64 bytes are always enough. Does not change the
+/// last error.
+///
+/// Returns as [`anist_last_error_message`].
+#[no_mangle]
+pub extern "C" fn anist_last_error_code(buf: *mut c_char, len: usize) -> i32 {
+    quiet_catch(|| {
+        let code = with_last(|f| f.map(Failure::code).unwrap_or_default());
+        copy_out(code, buf, len)
+    })
+    .unwrap_or(ANIST_ERR_PANIC)
+}
+
+/// The 1-based position in the (normalised) input the calling thread's
+/// last error applies to, or 0 when it applies to no single character.
+/// Cannot fail.
+#[no_mangle]
+pub extern "C" fn anist_last_error_position() -> u32 {
+    quiet_catch(|| {
+        with_last(|f| {
+            f.and_then(Failure::position)
+                .and_then(|p| u32::try_from(p).ok())
+                .unwrap_or(0)
+        })
+    })
+    .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_family_of_the_vocabulary_has_its_status() {
+        let cases = [
+            ("cf_check_char", ANIST_ERR_INVALID_CF),
+            ("anpr_length", ANIST_ERR_INVALID_ID_ANPR),
+            ("mecc_char", ANIST_ERR_INVALID_MECC),
+            ("school_year_format", ANIST_ERR_INVALID_SCHOOL_YEAR),
+            ("place_ambiguous", ANIST_ERR_PLACE),
+            ("config_parse", ANIST_ERR_CONFIG),
+            ("key_password", ANIST_ERR_CONFIG),
+            ("sandbox_bind", ANIST_ERR_SANDBOX),
+            ("call_not_sent", ANIST_ERR_NOT_SENT),
+            ("voucher_refused", ANIST_ERR_AUTH),
+            ("gateway_refused", ANIST_ERR_REFUSED),
+            ("gateway_quota_exceeded", ANIST_ERR_QUOTA_EXCEEDED),
+            ("voucher_quota_exceeded", ANIST_ERR_QUOTA_EXCEEDED),
+            ("gateway_throttled", ANIST_ERR_THROTTLED),
+            ("gateway_timeout", ANIST_ERR_TIMEOUT),
+            ("gateway_network", ANIST_ERR_NETWORK),
+            ("gateway_server_error", ANIST_ERR_SERVER),
+            ("anist_unexpected_answer", ANIST_ERR_UNEXPECTED_ANSWER),
+            ("anist_job_not_ready", ANIST_ERR_JOB_NOT_READY),
+            ("bulk_journal_mismatch", ANIST_ERR_JOB),
+            ("anist_job_failed", ANIST_ERR_JOB),
+            ("audit_tampered", ANIST_ERR_AUDIT),
+            ("isee_richiesta_invalida", ANIST_ERR_NOT_ELIGIBLE),
+            ("something_new", ANIST_ERR_OTHER),
+        ];
+        for (code, status) in cases {
+            assert_eq!(status_of_code(code), status, "{code}");
+        }
+    }
+
+    #[test]
+    fn every_cf_code_is_an_invalid_cf() {
+        for code in CfError::CODES {
+            assert_eq!(status_of_code(code), ANIST_ERR_INVALID_CF, "{code}");
+        }
+    }
+
+    #[test]
+    fn a_panic_becomes_a_status_and_a_message() {
+        let status = guard(|| panic!("boom"));
+        assert_eq!(status, ANIST_ERR_PANIC);
+        let mut buf = [0 as c_char; 128];
+        assert_eq!(anist_last_error_message(buf.as_mut_ptr(), buf.len()), 0);
+        // SAFETY: the buffer was NUL-terminated by anist_last_error_message.
+        let msg = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
+        assert!(msg.to_string_lossy().contains("boom"));
+        assert_eq!(guard(|| Ok(())), ANIST_OK);
+        assert_eq!(anist_last_error_message(buf.as_mut_ptr(), buf.len()), 0);
+        assert_eq!(buf[0], 0);
+    }
+
+    #[test]
+    fn truncation_is_reported_and_stays_on_a_char_boundary() {
+        let mut buf = [0x7f as c_char; 4];
+        assert_eq!(
+            copy_out("àè", buf.as_mut_ptr(), 4),
+            ANIST_ERR_BUFFER_TOO_SMALL
+        );
+        assert_eq!(buf[2], 0);
+        assert_eq!(copy_out("ab", buf.as_mut_ptr(), 4), ANIST_OK);
+        assert_eq!(
+            copy_out("ab", std::ptr::null_mut(), 4),
+            ANIST_ERR_NULL_ARGUMENT
+        );
+        assert_eq!(
+            copy_out("ab", buf.as_mut_ptr(), 0),
+            ANIST_ERR_BUFFER_TOO_SMALL
+        );
+    }
+}

@@ -1,0 +1,366 @@
+//! Bulk attendance jobs as start / poll / cancel / result / free, so that
+//! a GUI thread never blocks: the job runs on the client's threads.
+
+use std::ffi::c_char;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anist_client::audit::AuditLog;
+use anist_client::bulk::{BulkJob, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary};
+use anist_core::school::SchoolYear;
+use tokio::task::JoinHandle;
+
+use crate::client::{client_ref, AnistClient, ClientInner};
+use crate::error::{guard, guard_void, Failure, ANIST_ERR_CANCELLED, ANIST_ERR_JOB_NOT_READY};
+use crate::strings::{arg_str, opt_str, out_ptr, take_box, write_out};
+
+/// Job state: running.
+pub const ANIST_JOB_RUNNING: i32 = 1;
+/// Job state: every row has its outcome; the output is written.
+pub const ANIST_JOB_COMPLETED: i32 = 2;
+/// Job state: stopped cleanly before the end (the quota is exhausted);
+/// start it again on the same journal later to resume.
+pub const ANIST_JOB_PAUSED: i32 = 3;
+/// Job state: failed ([`anist_job_result`] gives the error).
+pub const ANIST_JOB_FAILED: i32 = 4;
+/// Job state: cancelled; start it again on the same journal to resume.
+pub const ANIST_JOB_CANCELLED: i32 = 5;
+
+/// Where a job stands (counts only: no personal data).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnistJobProgress {
+    /// `ANIST_JOB_*`.
+    pub state: i32,
+    /// Rows with their final outcome (across runs of the job).
+    pub rows_done: u64,
+    /// Rows in the input (0 until it is read).
+    pub rows_total: u64,
+    /// Rows `compliant`.
+    pub compliant: u64,
+    /// Rows `to_be_checked`.
+    pub to_be_checked: u64,
+    /// Rows `not_in_anist`.
+    pub not_in_anist: u64,
+    /// Rows `not_obliged`.
+    pub not_obliged: u64,
+    /// Rows `invalid_code`.
+    pub invalid_code: u64,
+    /// Rows `error`.
+    pub error: u64,
+    /// Rows finished per second during this run.
+    pub rate: f64,
+}
+
+/// What a finished job did.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnistJobSummary {
+    /// [`ANIST_JOB_COMPLETED`] or [`ANIST_JOB_PAUSED`].
+    pub state: i32,
+    /// Rows in the input.
+    pub rows_total: u64,
+    /// Rows with their final outcome.
+    pub rows_done: u64,
+    /// Distinct valid codes (each asked about once, if obliged).
+    pub distinct_codes: u64,
+    /// Rows `compliant`.
+    pub compliant: u64,
+    /// Rows `to_be_checked`.
+    pub to_be_checked: u64,
+    /// Rows `not_in_anist`.
+    pub not_in_anist: u64,
+    /// Rows `not_obliged`.
+    pub not_obliged: u64,
+    /// Rows `invalid_code`.
+    pub invalid_code: u64,
+    /// Rows `error`.
+    pub error: u64,
+    /// Calls made by this run (single and massive, retries included).
+    pub calls: u64,
+    /// Retries made by this run.
+    pub retries: u64,
+    /// Duration of this run, in seconds.
+    pub duration_seconds: f64,
+}
+
+enum Finish {
+    Done(Box<JobOutcome>),
+    Failed(Failure),
+    Cancelled,
+}
+
+#[derive(Default)]
+struct Shared {
+    progress: AnistJobProgress,
+    finish: Option<Finish>,
+}
+
+/// A bulk job running on a client's threads. Opaque: made by
+/// [`anist_job_start`], freed by [`anist_job_free`].
+pub struct AnistJob {
+    client: Arc<ClientInner>,
+    shared: Arc<Mutex<Shared>>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+fn counts_into(p: &mut AnistJobProgress, c: &OutcomeCounts) {
+    p.compliant = c.compliant;
+    p.to_be_checked = c.to_be_checked;
+    p.not_in_anist = c.not_in_anist;
+    p.not_obliged = c.not_obliged;
+    p.invalid_code = c.invalid_code;
+    p.error = c.error;
+}
+
+fn summary_of(state: i32, s: &Summary) -> AnistJobSummary {
+    let o = &s.outcomes;
+    let c = &s.calls;
+    AnistJobSummary {
+        state,
+        rows_total: s.rows_total,
+        rows_done: s.rows_done,
+        distinct_codes: s.distinct_codes,
+        compliant: o.compliant,
+        to_be_checked: o.to_be_checked,
+        not_in_anist: o.not_in_anist,
+        not_obliged: o.not_obliged,
+        invalid_code: o.invalid_code,
+        error: o.error,
+        calls: c.verify + c.ascertain + c.massive_submit + c.massive_poll + c.massive_fetch,
+        retries: s.retries,
+        duration_seconds: s.duration_seconds,
+    }
+}
+
+fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+    shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Starts the school-attendance check of a municipal CSV (the job of
+/// `anist caivano`): `input` the CSV of codici fiscali, `output` the CSV
+/// written at the end, `journal` the job's SQLite journal (NULL:
+/// `<output>.journal`; an existing journal is resumed), `school_year`
+/// (`2025/26`), `cf_column` the codice fiscale column (NULL: found by
+/// alias), `audit` the audit trail database (NULL: none; its secret is
+/// `<audit>.key`). Returns at once with the job in `*out_job`: poll it
+/// with [`anist_job_poll`], then read [`anist_job_result`] and free it
+/// with [`anist_job_free`].
+///
+/// Returns [`crate::ANIST_ERR_INVALID_SCHOOL_YEAR`],
+/// [`crate::ANIST_ERR_AUDIT`]; errors of the job itself (unreadable
+/// input, journal of another job…) come from [`anist_job_result`].
+#[no_mangle]
+pub extern "C" fn anist_job_start(
+    client: *const AnistClient,
+    input: *const c_char,
+    output: *const c_char,
+    journal: *const c_char,
+    school_year: *const c_char,
+    cf_column: *const c_char,
+    audit: *const c_char,
+    out_job: *mut *mut AnistJob,
+) -> i32 {
+    guard(|| {
+        let client = client_ref(client)?;
+        let input = arg_str(input, "input")?;
+        let output = arg_str(output, "output")?;
+        let journal = opt_str(journal, "journal")?;
+        let year =
+            SchoolYear::parse(arg_str(school_year, "school_year")?).map_err(|e| Failure::of(&e))?;
+        let cf_column = opt_str(cf_column, "cf_column")?;
+        let audit = opt_str(audit, "audit")?;
+        out_ptr(out_job, "out_job")?;
+
+        let inner = Arc::clone(&client.inner);
+        let journal = journal.map_or_else(
+            || {
+                let mut p = PathBuf::from(output).into_os_string();
+                p.push(".journal");
+                PathBuf::from(p)
+            },
+            PathBuf::from,
+        );
+        let mut spec = JobSpec::new(input, output, journal, year);
+        spec.cf_column = cf_column.map(str::to_string);
+        if let Some(c) = inner.concurrency {
+            spec.options.concurrency = c;
+        }
+        if let Some(p) = inner.poll_interval {
+            spec.options.poll_interval = p;
+        }
+        spec.options.operator = inner.operator.clone();
+        spec.options.purposes = inner.purposes.clone();
+        let audit = audit
+            .map(|path| {
+                let mut secret = Path::new(path).as_os_str().to_owned();
+                secret.push(".key");
+                AuditLog::open(Path::new(path), Path::new(&secret))
+            })
+            .transpose()
+            .map_err(|e| Failure::of(&e))?;
+
+        let shared = Arc::new(Mutex::new(Shared {
+            progress: AnistJobProgress {
+                state: ANIST_JOB_RUNNING,
+                ..AnistJobProgress::default()
+            },
+            finish: None,
+        }));
+        let service = Arc::clone(&inner.anist);
+        let task_shared = Arc::clone(&shared);
+        let runtime = inner.runtime()?;
+        tracing::info!(target: "anist", "job started");
+        let task = runtime.spawn(async move {
+            let on_progress = |p: &Progress| {
+                let mut s = lock(&task_shared);
+                s.progress.rows_done = p.rows_done;
+                s.progress.rows_total = p.rows_total;
+                s.progress.rate = p.rate;
+                counts_into(&mut s.progress, &p.outcomes);
+                drop(s);
+                tracing::debug!(target: "anist", rows_done = p.rows_done, rows_total = p.rows_total, "job progress");
+            };
+            let result = BulkJob::new(spec)
+                .run(service.as_ref(), audit.as_ref(), on_progress)
+                .await;
+            let mut s = lock(&task_shared);
+            let (state, finish) = match result {
+                Ok(outcome) => {
+                    let (state, summary) = match &outcome {
+                        JobOutcome::Completed(summary) => (ANIST_JOB_COMPLETED, summary),
+                        JobOutcome::Paused { summary, .. } => (ANIST_JOB_PAUSED, summary),
+                    };
+                    s.progress.rows_done = summary.rows_done;
+                    s.progress.rows_total = summary.rows_total;
+                    counts_into(&mut s.progress, &summary.outcomes);
+                    tracing::info!(target: "anist", rows_done = summary.rows_done, rows_total = summary.rows_total, paused = (state == ANIST_JOB_PAUSED), "job finished");
+                    (state, Finish::Done(Box::new(outcome)))
+                }
+                Err(e) => {
+                    let failure = Failure::of(&e);
+                    tracing::warn!(target: "anist", code = anist_core::ErrorCode::code(&e), "job failed");
+                    (ANIST_JOB_FAILED, Finish::Failed(failure))
+                }
+            };
+            s.progress.state = state;
+            s.finish = Some(finish);
+        });
+        let job = Box::new(AnistJob {
+            client: inner,
+            shared,
+            task: Mutex::new(Some(task)),
+        });
+        write_out(out_job, Box::into_raw(job));
+        Ok(())
+    })
+}
+
+fn job_ref<'a>(job: *const AnistJob) -> Result<&'a AnistJob, Failure> {
+    if job.is_null() {
+        return Err(Failure::null("job"));
+    }
+    // SAFETY: a non-NULL `job` was made by `anist_job_start` and is not
+    // freed while the caller uses it (the caller's promise).
+    Ok(unsafe { &*job })
+}
+
+/// Where the job stands, into `*out` (never blocks). Poll it, e.g. from
+/// a GUI timer, until `state` is no longer [`ANIST_JOB_RUNNING`].
+#[no_mangle]
+pub extern "C" fn anist_job_poll(job: *const AnistJob, out: *mut AnistJobProgress) -> i32 {
+    guard(|| {
+        let job = job_ref(job)?;
+        out_ptr(out, "out")?;
+        let progress = lock(&job.shared).progress;
+        write_out(out, progress);
+        Ok(())
+    })
+}
+
+/// Stops the job: the calls in flight are dropped, everything already
+/// answered stays in the journal, and the state becomes
+/// [`ANIST_JOB_CANCELLED`] (unless the job had already finished). Start
+/// the job again on the same journal to resume it. Returns once the job
+/// has stopped (promptly: it does not wait for the calls in flight).
+#[no_mangle]
+pub extern "C" fn anist_job_cancel(job: *mut AnistJob) -> i32 {
+    guard(|| {
+        let job = job_ref(job)?;
+        stop(job)
+    })
+}
+
+fn stop(job: &AnistJob) -> Result<(), Failure> {
+    let task = job
+        .task
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    if let Some(task) = task {
+        task.abort();
+        // Waits for the task to be dropped, so that the journal is closed
+        // when this returns (a resumed job can open it at once).
+        let _ = job.client.runtime()?.block_on(task);
+        let mut s = lock(&job.shared);
+        if s.finish.is_none() {
+            s.progress.state = ANIST_JOB_CANCELLED;
+            s.finish = Some(Finish::Cancelled);
+            tracing::info!(target: "anist", "job cancelled");
+        }
+    }
+    Ok(())
+}
+
+/// The summary of a finished job, into `*out`.
+///
+/// Returns [`crate::ANIST_OK`] for a completed or paused job (see
+/// `state`), [`crate::ANIST_ERR_JOB_NOT_READY`] while it runs,
+/// [`crate::ANIST_ERR_CANCELLED`] for a cancelled job, or the status of
+/// the error that made it fail ([`crate::ANIST_ERR_JOB`] with `bulk_*`
+/// codes, [`crate::ANIST_ERR_AUDIT`]…), with its message.
+#[no_mangle]
+pub extern "C" fn anist_job_result(job: *const AnistJob, out: *mut AnistJobSummary) -> i32 {
+    guard(|| {
+        let job = job_ref(job)?;
+        out_ptr(out, "out")?;
+        let s = lock(&job.shared);
+        match &s.finish {
+            None => Err(Failure::new(
+                ANIST_ERR_JOB_NOT_READY,
+                "job_not_ready",
+                "the job is still running: poll it until its state is final",
+            )),
+            Some(Finish::Cancelled) => Err(Failure::new(
+                ANIST_ERR_CANCELLED,
+                "job_cancelled",
+                "the job was cancelled: start it again on the same journal to resume it",
+            )),
+            Some(Finish::Failed(f)) => Err(f.clone()),
+            Some(Finish::Done(outcome)) => {
+                let summary = match outcome.as_ref() {
+                    JobOutcome::Completed(summary) => summary_of(ANIST_JOB_COMPLETED, summary),
+                    JobOutcome::Paused { summary, .. } => summary_of(ANIST_JOB_PAUSED, summary),
+                };
+                write_out(out, summary);
+                Ok(())
+            }
+        }
+    })
+}
+
+/// Frees a job, cancelling it first if it still runs. NULL is allowed.
+/// Never call it from a log callback.
+#[no_mangle]
+pub extern "C" fn anist_job_free(job: *mut AnistJob) {
+    if job.is_null() {
+        return;
+    }
+    guard_void(move || {
+        if let Some(job) = take_box(job) {
+            let _ = stop(&job);
+        }
+    });
+}

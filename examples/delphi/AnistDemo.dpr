@@ -1,0 +1,162 @@
+{
+  AnistDemo: libanist from Delphi / Free Pascal (Delphi mode).
+
+  fpc -Mdelphi -Fl<lib dir> -k-rpath=<lib dir> AnistDemo.dpr && ./AnistDemo
+
+  Exits with code 1 when a check fails (scripts/test_c.sh runs it).
+}
+program AnistDemo;
+
+{$IFDEF MSWINDOWS}{$APPTYPE CONSOLE}{$ENDIF}
+
+uses
+  SysUtils, Anist;
+
+var
+  Failures: Integer = 0;
+
+procedure Check(Cond: Boolean; const What: string);
+begin
+  if not Cond then
+  begin
+    WriteLn('check failed: ', What);
+    Inc(Failures);
+  end;
+end;
+
+procedure Ok(Status: Int32; const What: string);
+begin
+  if Status <> ANIST_OK then
+  begin
+    WriteLn(What, ' -> status ', Status, ' ', AnistLastError);
+    Inc(Failures);
+  end;
+end;
+
+procedure Identifiers;
+var
+  Code: PAnsiChar;
+  Fields: TAnistCfFields;
+  Report: TAnistMatchReport;
+  Mecc: TAnistMeccInfo;
+  StartYear: Int32;
+begin
+  Check(anist_get_abi_version div 10000 = ANIST_VERSION_MAJOR, 'ABI major');
+
+  Check(anist_cf_validate('RSSMRA80A01H501U') = ANIST_OK, 'valid code');
+  Check(anist_cf_validate('RSSMRA80A01H501X') = ANIST_ERR_INVALID_CF, 'wrong check char');
+  WriteLn('RSSMRA80A01H501X -> ', AnistLastError);
+  Check(Pos('cf_check_char', AnistLastError) = 1, 'error code');
+  Check(anist_last_error_position = 16, 'error position');
+  Check(anist_cf_validate(nil) = ANIST_ERR_NULL_ARGUMENT, 'nil argument');
+
+  Code := nil;
+  Ok(anist_cf_parse(' rssmra80a01h501u ', Code), 'parse');
+  Check(AnistTakeString(Code) = 'RSSMRA80A01H501U', 'normal form');
+
+  Ok(anist_cf_decode('RSSMRA80A41H501Y', '2026-01-01', Fields), 'decode');
+  Check((Fields.sex = ANIST_SEX_FEMALE) and (Fields.birth_year = 1980)
+    and (Fields.birth_month = 1) and (Fields.birth_day = 1), 'decoded fields');
+  Check(StrPas(PAnsiChar(@Fields.belfiore[0])) = 'H501', 'belfiore');
+
+  Ok(anist_cf_encode('Rossi', 'Mario', '1980-01-01', 'M', 'Roma', 0, Code), 'encode');
+  Check(AnistTakeString(Code) = 'RSSMRA80A01H501U', 'encoded');
+
+  Ok(anist_cf_match('RSSMRA80A01H501U', 'Rossi', 'Luigi', nil, 'M', nil, Report), 'match');
+  Check((Report.surname = ANIST_MATCH_MATCHED) and (Report.name = ANIST_MATCH_MISMATCHED)
+    and (Report.birth_date = ANIST_MATCH_UNKNOWN) and (Report.no_mismatch = 0), 'match report');
+
+  Ok(anist_id_anpr_parse('AF 414 50AS', Code, nil), 'ID ANPR');
+  Check(AnistTakeString(Code) = 'AF41450AS', 'ID ANPR normal form');
+
+  Ok(anist_mecc_parse('rmic8e200x', Mecc), 'meccanografico');
+  Check((Mecc.role = ANIST_ROLE_ISTITUTO) and (StrPas(PAnsiChar(@Mecc.code[0])) = 'RMIC8E200X'),
+    'meccanografico fields');
+
+  StartYear := -1;
+  Check(anist_school_year_parse('2025/2027', StartYear) = ANIST_ERR_INVALID_SCHOOL_YEAR,
+    'bad school year');
+  Check(StartYear = -1, 'out-param untouched on failure');
+  Ok(anist_school_year_parse('2025/26', StartYear), 'school year');
+  Check(StartYear = 2025, 'school year start');
+end;
+
+procedure Sandbox;
+var
+  Client: PAnistClient;
+  Job: PAnistJob;
+  Pupil: PAnsiChar;
+  PupilCode: string;
+  Verified: TAnistVerifyResult;
+  Rec: TAnistAttendance;
+  Progress: TAnistJobProgress;
+  Summary: TAnistJobSummary;
+  Dir, InputPath, OutputPath: string;
+  F: TextFile;
+  I: Integer;
+begin
+  Client := nil;
+  Ok(anist_client_start_sandbox(42, '2025/26', Client), 'sandbox');
+  if Client = nil then
+    Exit;
+
+  Ok(anist_sandbox_pupil(Client, 0, Pupil), 'pupil');
+  PupilCode := AnistTakeString(Pupil);
+  Ok(anist_verify(Client, PAnsiChar(AnsiString(PupilCode)), nil, ANIST_YEAR_CURRENT, Verified), 'verify');
+  WriteLn('verify: found ', Verified.found, ', attending ', Verified.attending);
+  FillChar(Rec, SizeOf(Rec), 0);
+  Ok(anist_ascertain(Client, PAnsiChar(AnsiString(PupilCode)), nil, 2025, Rec), 'ascertain');
+  if Rec.codice_istituto <> nil then
+    WriteLn('ascertain: istituto ', StrPas(Rec.codice_istituto));
+  anist_attendance_clear(Rec);
+
+  { A bulk job, polled as a GUI timer would. }
+  Dir := GetTempDir(False) + 'anist-pas-' + IntToStr(GetProcessID);
+  ForceDirectories(Dir);
+  InputPath := Dir + '/alunni.csv';
+  OutputPath := Dir + '/esiti.csv';
+  AssignFile(F, InputPath);
+  Rewrite(F);
+  WriteLn(F, 'codice_fiscale');
+  for I := 0 to 19 do
+  begin
+    Ok(anist_sandbox_pupil(Client, I, Pupil), 'pupil');
+    WriteLn(F, AnistTakeString(Pupil));
+  end;
+  CloseFile(F);
+
+  Job := nil;
+  Ok(anist_job_start(Client, PAnsiChar(AnsiString(InputPath)), PAnsiChar(AnsiString(OutputPath)),
+    nil, '2025/26', nil, nil, Job), 'job start');
+  if Job <> nil then
+  begin
+    repeat
+      Sleep(20);
+      Ok(anist_job_poll(Job, Progress), 'job poll');
+    until Progress.state <> ANIST_JOB_RUNNING;
+    Ok(anist_job_result(Job, Summary), 'job result');
+    WriteLn('job: ', Summary.rows_done, '/', Summary.rows_total, ' rows, ',
+      Summary.compliant, ' compliant, ', Summary.not_obliged, ' not obliged');
+    Check((Summary.state = ANIST_JOB_COMPLETED) and (Summary.rows_total = 20)
+      and (Summary.rows_done = 20) and (Summary.error = 0), 'job summary');
+    anist_job_free(Job);
+  end;
+  anist_client_free(Client);
+  DeleteFile(InputPath);
+  DeleteFile(OutputPath);
+  DeleteFile(OutputPath + '.journal');
+  DeleteFile(OutputPath + '.journal-wal');
+  DeleteFile(OutputPath + '.journal-shm');
+  RemoveDir(Dir);
+end;
+
+begin
+  Identifiers;
+  Sandbox;
+  if Failures <> 0 then
+  begin
+    WriteLn('AnistDemo: ', Failures, ' checks failed');
+    Halt(1);
+  end;
+  WriteLn('AnistDemo: all checks passed');
+end.
