@@ -65,8 +65,54 @@ use crate::voucher::http::{transport_allowed, FetchError, HttpOptions, Sent};
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest e-service answer read, bytes.
 pub const MAX_CALL_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
-/// The only body type this helper sends.
+/// The body type of [`Caller::post_json`].
 pub const JSON: &str = "application/json";
+
+/// Headers [`Caller::post`] sets itself and refuses among the extra ones.
+const RESERVED_HEADERS: &[&str] = &[
+    "authorization",
+    "content-type",
+    "accept",
+    "content-encoding",
+    "content-length",
+    "digest",
+    "dpop",
+    "host",
+];
+
+/// A request body with its media type and the media type asked back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Body<'a> {
+    /// The exact bytes sent (and digested under INTEGRITY_REST_02).
+    pub bytes: &'a [u8],
+    /// `Content-Type` (e.g. `text/xml; charset=utf-8`).
+    pub content_type: &'a str,
+    /// `Accept`.
+    pub accept: &'a str,
+}
+
+impl<'a> Body<'a> {
+    /// `bytes` of type `content_type`, accepting the same type back.
+    pub fn new(bytes: &'a [u8], content_type: &'a str) -> Self {
+        Self {
+            bytes,
+            content_type,
+            accept: content_type,
+        }
+    }
+
+    /// A JSON body ([`JSON`] both ways).
+    pub fn json(bytes: &'a [u8]) -> Self {
+        Self::new(bytes, JSON)
+    }
+
+    /// Asks for `accept` back.
+    #[must_use]
+    pub fn accept(mut self, accept: &'a str) -> Self {
+        self.accept = accept;
+        self
+    }
+}
 
 /// What differs between e-services, as far as one call is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +123,8 @@ pub struct ServiceProfile {
     audit: bool,
     content_encoding: Option<String>,
     dpop: bool,
+    operation: Option<String>,
+    soap_action: Option<String>,
 }
 
 impl ServiceProfile {
@@ -93,7 +141,40 @@ impl ServiceProfile {
             audit: false,
             content_encoding: None,
             dpop: false,
+            operation: None,
+            soap_action: None,
         }
+    }
+
+    /// The operation name to use instead of the client's default (SOAP
+    /// e-services such as INPS ISEE: the `<Operation>` of the URL suffix and
+    /// of the body element; assumption U11).
+    #[must_use]
+    pub fn operation(mut self, operation: Option<&str>) -> Self {
+        self.operation = operation
+            .map(|o| o.trim().to_string())
+            .filter(|o| !o.is_empty());
+        self
+    }
+
+    /// The configured operation name, if any.
+    pub fn operation_name(&self) -> Option<&str> {
+        self.operation.as_deref()
+    }
+
+    /// The whole `SOAPAction` to send instead of the client's default
+    /// (without the quotes, which are added on the wire).
+    #[must_use]
+    pub fn soap_action(mut self, action: Option<&str>) -> Self {
+        self.soap_action = action
+            .map(|a| a.trim().trim_matches('"').to_string())
+            .filter(|a| !a.is_empty());
+        self
+    }
+
+    /// The configured `SOAPAction`, if any.
+    pub fn soap_action_value(&self) -> Option<&str> {
+        self.soap_action.as_deref()
     }
 
     /// The e-service takes DPoP vouchers (RFC 9449): `Authorization: DPoP
@@ -175,6 +256,19 @@ pub struct GatewayProblem {
     pub retry_after: Option<Duration>,
     /// `X-RateLimit-Reset`, when sent.
     pub rate_limit_reset: Option<Duration>,
+    /// `faultcode` of a SOAP 1.1 fault (`SOAP-ENV:Server.APIUnavailable`,
+    /// `SOAP-ENV:Client.LimitExceeded`…), when the answer is one.
+    pub fault_code: Option<String>,
+    /// `faultstring` of a SOAP 1.1 fault.
+    pub fault_string: Option<String>,
+}
+
+/// `Server.APIUnavailable` → `APIUnavailable` (any prefix, SOAP 1.1 dotted
+/// fault codes).
+fn fault_code_title(code: &str) -> Option<String> {
+    let local = code.rsplit(':').next().unwrap_or(code);
+    let title = local.split_once('.').map_or("", |(_, t)| t).trim();
+    (!title.is_empty()).then(|| title.to_string())
 }
 
 fn short(s: &str) -> String {
@@ -182,8 +276,12 @@ fn short(s: &str) -> String {
 }
 
 impl GatewayProblem {
-    /// Reads a gateway answer. Never fails: a body that is not a JSON
-    /// object leaves the body fields empty.
+    /// Reads a gateway answer. Never fails: the body is read as an RFC 7807
+    /// JSON object, else as a SOAP 1.1 fault (GovWay's SOAP errors,
+    /// protocol reference §4.2: `faultcode`, `faultstring` and the RFC 7807
+    /// `problem` in `detail`; without a `problem` title, the title is the
+    /// part of `faultcode` after `Server.` / `Client.`); anything else
+    /// leaves the body fields empty.
     pub fn parse<'a>(
         status: u16,
         headers: impl IntoIterator<Item = (&'a str, &'a str)>,
@@ -213,6 +311,16 @@ impl GatewayProblem {
             p.detail = text("detail");
             p.problem_type = text("type");
             p.govway_id = text("govway_id");
+        } else if let Some(fault) = crate::isee::soap::parse_fault(body) {
+            p.title = fault
+                .problem_title
+                .or_else(|| fault.code.as_deref().and_then(fault_code_title))
+                .map(|t| short(&t));
+            p.detail = fault.problem_detail.map(|t| short(&t));
+            p.problem_type = fault.problem_type.map(|t| short(&t));
+            p.govway_id = fault.govway_id.map(|t| short(&t));
+            p.fault_code = fault.code.map(|t| short(&t));
+            p.fault_string = fault.string.map(|t| short(&t));
         }
         p.title = p.title.or(header_type);
         p.govway_id = p.govway_id.or(header_id);
@@ -613,7 +721,29 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
         operation: &str,
         body: &[u8],
     ) -> Result<CallResponse, CallError> {
-        self.request(profile, key, operation, Some(body)).await
+        self.request(profile, key, operation, Some(&Body::json(body)), &[])
+            .await
+    }
+
+    /// `POST <profile url>/<operation>` (`<profile url>` itself when
+    /// `operation` is empty) with `body` in its media type, the voucher of
+    /// `key`, the profile's ModI headers and `headers` (e.g. `SOAPAction`).
+    /// `headers` may not name one the call sets itself (`Authorization`,
+    /// `Content-Type`, `Accept`, `Content-Encoding`, `Digest`, `DPoP`,
+    /// `Agid-JWT-*`): such a call is not sent.
+    ///
+    /// # Errors
+    /// [`CallError`], saying what happened to the call.
+    pub async fn post(
+        &self,
+        profile: &ServiceProfile,
+        key: &VoucherKey,
+        operation: &str,
+        body: &Body<'_>,
+        headers: &[(&str, &str)],
+    ) -> Result<CallResponse, CallError> {
+        self.request(profile, key, operation, Some(body), headers)
+            .await
     }
 
     /// `GET <profile url>/<path>` with the voucher of `key` and the
@@ -631,7 +761,7 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
         key: &VoucherKey,
         path: &str,
     ) -> Result<CallResponse, CallError> {
-        self.request(profile, key, path, None).await
+        self.request(profile, key, path, None, &[]).await
     }
 
     async fn request(
@@ -639,9 +769,33 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
         profile: &ServiceProfile,
         key: &VoucherKey,
         operation: &str,
-        body: Option<&[u8]>,
+        body: Option<&Body<'_>>,
+        headers: &[(&str, &str)],
     ) -> Result<CallResponse, CallError> {
-        let url = format!("{}/{}", profile.url, operation.trim_start_matches('/'));
+        let operation = operation.trim_start_matches('/');
+        let url = if operation.is_empty() {
+            profile.url.clone()
+        } else {
+            format!("{}/{operation}", profile.url)
+        };
+        for (name, value) in headers {
+            if RESERVED_HEADERS
+                .iter()
+                .any(|r| name.eq_ignore_ascii_case(r))
+                || name.to_ascii_lowercase().starts_with("agid-jwt-")
+            {
+                return Err(CallError::NotSent {
+                    reason: format!("the header `{}` is set by the call itself: remove it from the extra headers", short(name)),
+                });
+            }
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err()
+                || reqwest::header::HeaderValue::from_str(value).is_err()
+            {
+                return Err(CallError::NotSent {
+                    reason: format!("the header `{}` cannot be sent as is (a name or value with characters HTTP does not allow)", short(name)),
+                });
+            }
+        }
         if !transport_allowed(&url) {
             return Err(CallError::NotSent {
                 reason: format!(
@@ -668,7 +822,7 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
             if let Some(limiter) = &self.limiter {
                 limiter.acquire().await;
             }
-            match self.send_once(profile, &url, &cached, body).await {
+            match self.send_once(profile, &url, &cached, body, headers).await {
                 Ok(mut r) => {
                     r.attempts = attempts;
                     return Ok(r);
@@ -704,14 +858,21 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
         profile: &ServiceProfile,
         url: &str,
         cached: &CachedVoucher,
-        body: Option<&[u8]>,
+        body: Option<&Body<'_>>,
+        headers: &[(&str, &str)],
     ) -> Result<CallResponse, CallError> {
         let mut builder = match body {
-            Some(_) => self.http.post(url).header("Content-Type", JSON),
-            None => self.http.get(url),
+            Some(b) => self
+                .http
+                .post(url)
+                .header("Content-Type", b.content_type)
+                .header("Accept", b.accept),
+            None => self.http.get(url).header("Accept", JSON),
+        };
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
         }
-        .header("Authorization", cached.voucher().authorization())
-        .header("Accept", JSON);
+        builder = builder.header("Authorization", cached.voucher().authorization());
         if let (true, Some(dpop_key)) = (profile.dpop, &self.dpop_key) {
             let method = if body.is_some() { "POST" } else { "GET" };
             let proof = DpopProof::new(method, url)
@@ -732,7 +893,7 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
         if profile.integrity {
             let mut req = IntegrityRequest::new(&profile.audience);
             if let Some(body) = body {
-                req = req.body(body).content_type(JSON);
+                req = req.body(body.bytes).content_type(body.content_type);
             }
             if let Some(ce) = content_encoding {
                 req = req.content_encoding(ce);
@@ -756,7 +917,7 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
             builder = builder.header(TRACKING_EVIDENCE_HEADER, te.jws().as_str());
         }
         if let Some(body) = body {
-            builder = builder.body(body.to_vec());
+            builder = builder.body(body.bytes.to_vec());
         }
         let mut response = builder.send().await.map_err(|e| from_reqwest(&e, false))?;
         let status = response.status().as_u16();
@@ -861,6 +1022,38 @@ mod tests {
         );
         assert_eq!(p.title.as_deref(), Some("APIUnavailable"));
         assert_eq!(p.govway_id.as_deref(), Some("t1"));
+    }
+
+    #[test]
+    fn soap_faults_are_problems() {
+        let body = br#"<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Header/><SOAP-ENV:Body>
+ <SOAP-ENV:Fault><faultcode>SOAP-ENV:Server.APIUnavailable</faultcode>
+  <faultstring xml:lang="en-US">The API Implementation is temporary unavailable</faultstring>
+  <faultactor>http://api.inps.it/modi/soap/integration/fault</faultactor>
+  <detail><problem xmlns="urn:ietf:rfc:7807"><title>APIUnavailable</title><status>503</status>
+   <detail>The API Implementation is temporary unavailable</detail><govway_id>gw-503</govway_id></problem></detail>
+ </SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>"#;
+        let p = GatewayProblem::parse(503, [("Content-Type", "text/xml")], body);
+        assert_eq!(p.title.as_deref(), Some("APIUnavailable"));
+        assert_eq!(p.govway_id.as_deref(), Some("gw-503"));
+        assert_eq!(
+            p.fault_code.as_deref(),
+            Some("SOAP-ENV:Server.APIUnavailable")
+        );
+        assert_eq!(
+            p.detail.as_deref(),
+            Some("The API Implementation is temporary unavailable")
+        );
+        let e = CallError::from_answer(p);
+        assert_eq!(e.code(), "gateway_server_error");
+        assert!(e.is_retryable());
+        // Without a problem, the title comes from the fault code.
+        let body = br#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>s:Client.InteroperabilityInvalidRequest</faultcode><faultstring>bad</faultstring></s:Fault></s:Body></s:Envelope>"#;
+        let p = GatewayProblem::parse(400, [("GovWay-Transaction-ID", "t9")], body);
+        assert_eq!(p.title.as_deref(), Some("InteroperabilityInvalidRequest"));
+        assert_eq!(p.fault_string.as_deref(), Some("bad"));
+        assert_eq!(p.govway_id.as_deref(), Some("t9"));
+        assert_eq!(CallError::from_answer(p).code(), "gateway_refused");
     }
 
     proptest! {

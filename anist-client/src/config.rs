@@ -21,7 +21,27 @@
 //! url = "https://modipa-val.istruzione.it/govway/rest/in/MIM-INTRA-PDND/verificaFrequenze/v1"
 //! purpose = "ffe23164-4b19-4ac4-8ee3-2a259dc2b81e"
 //! audit = true
+//!
+//! [inps]                            # the ente asking the INPS ISEE services
+//! ipa_category = "comune"           # IpaCategory::as_str
+//! user_id = "00000010008"           # the ente's codice fiscale
+//! # codice_ufficio = "001"
+//!
+//! [services.isee-indicatore-residenti]
+//! url = "https://api.inps.it/pdnd/soap/ConsultazioneISEE/v2"
+//! purpose = "0f7a5c1e-2b8d-4c3e-9a6f-1d2e3f4a5b6c"
+//! integrity = false                 # INPS: plain Bearer voucher
+//! # operation = "ConsultazioneIndicatoreResidenti"   (the default, U11)
+//! # soap_action = "http://inps.it/ConsultazioneISEE/ISvcConsultazione/ConsultazioneIndicatoreResidenti"
+//! # mtls_cert / mtls_key: the INPS client certificate, needed by every
+//! # ISEE service but the Residenti ones (isee::mtls_by_default)
 //! ```
+//!
+//! For the ISEE Operatori services, `[operator]` names the operator:
+//! `user_id` their codice fiscale, `loa` `SpidL2`, `SpidL3` or `CIE3`, and
+//! where their SPID/CIE assertion is read from, never inline:
+//! `assertion_file` (a path) or `assertion_env` (an environment variable
+//! name). [`Config::isee_client`] builds the ISEE client.
 //!
 //! # Environment overrides
 //!
@@ -32,7 +52,8 @@
 //! |---|---|
 //! | `ANIST_ENVIRONMENT`, `ANIST_CLIENT_ID`, `ANIST_KEY`, `ANIST_KEY_PASSWORD_ENV`, `ANIST_MODI_KEY`, `ANIST_MODI_KEY_PASSWORD_ENV`, `ANIST_CA_BUNDLE` | the top-level field of the same name |
 //! | `ANIST_TOKEN_URL`, `ANIST_ASSERTION_AUDIENCE`, `ANIST_VOUCHER_ISSUER`, `ANIST_JWKS_URL` | the endpoint overrides |
-//! | `ANIST_OPERATOR_USER_ID`, `ANIST_OPERATOR_USER_LOCATION`, `ANIST_OPERATOR_LOA` | `[operator]` |
+//! | `ANIST_OPERATOR_USER_ID`, `ANIST_OPERATOR_USER_LOCATION`, `ANIST_OPERATOR_LOA`, `ANIST_OPERATOR_ASSERTION_FILE`, `ANIST_OPERATOR_ASSERTION_ENV` | `[operator]` |
+//! | `ANIST_INPS_IPA_CATEGORY`, `ANIST_INPS_USER_ID`, `ANIST_INPS_CODICE_UFFICIO` | `[inps]` |
 //! | `ANIST_LIMITS_RATE_PER_SECOND`, `ANIST_LIMITS_CONCURRENCY`, `ANIST_LIMITS_DAILY_CALLS` | `[limits]` |
 //! | `ANIST_SERVICES__<NAME>__<FIELD>` | `<field>` of `[services.<name>]` |
 //!
@@ -40,7 +61,7 @@
 //! (`anist-verifica` → `ANIST_SERVICES__ANIST_VERIFICA__PURPOSE`);
 //! `<FIELD>` is the field name in upper case (`URL`, `AUDIENCE`,
 //! `PURPOSE`, `INTEGRITY`, `AUDIT`, `CONTENT_ENCODING`, `TIMEOUT_MS`,
-//! `VOUCHER`, `MTLS_CERT`, `MTLS_KEY`). Service overrides apply to the
+//! `VOUCHER`, `MTLS_CERT`, `MTLS_KEY`, `OPERATION`, `SOAP_ACTION`). Service overrides apply to the
 //! services the file declares. An empty variable is ignored.
 //!
 //! Relative paths (keys, CA bundle, mTLS files), from the file or from the
@@ -66,6 +87,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use anist_core::cf::CodiceFiscale;
+use anist_core::isee::{IpaCategory, IseeService, ServiceFamily};
 use anist_core::ErrorCode;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -73,6 +96,7 @@ use crate::call::{Caller, ServiceProfile, DEFAULT_CALL_TIMEOUT};
 use crate::clock::{Clock, ManualClock};
 use crate::env::{Environment, PdndEndpoints};
 use crate::ids::{ClientId, PurposeId};
+use crate::isee::client::{IseeClient, IseeEnte, Loa, OperatorIdentity, SecretAssertion};
 use crate::keys::{KeyError, PrivateKey, MIN_RSA_BITS};
 use crate::modi::{AuditContext, ModiSigner};
 use crate::preflight::{diagnose, Expectations, Severity};
@@ -209,9 +233,17 @@ pub struct OperatorConfig {
     /// Claim `userLocation` (e.g. the codice IPA of the ente; ANPR accepts
     /// at most 20 characters).
     pub user_location: String,
-    /// Claim `LoA`, when set.
+    /// Claim `LoA`, when set (ISEE Operatori: `SpidL2`, `SpidL3`, `CIE3`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loa: Option<String>,
+    /// ISEE Operatori: the file holding the operator's SPID/CIE assertion
+    /// (relative to the configuration file's directory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assertion_file: Option<PathBuf>,
+    /// ISEE Operatori: the environment variable holding the operator's
+    /// SPID/CIE assertion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assertion_env: Option<String>,
 }
 
 impl fmt::Debug for OperatorConfig {
@@ -223,6 +255,8 @@ impl fmt::Debug for OperatorConfig {
             )
             .field("user_location", &self.user_location)
             .field("loa", &self.loa)
+            .field("assertion_file", &self.assertion_file)
+            .field("assertion_env", &self.assertion_env)
             .finish()
     }
 }
@@ -276,6 +310,14 @@ pub struct ServiceConfig {
     /// The client certificate's private key (PEM, unencrypted) for mTLS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtls_key: Option<PathBuf>,
+    /// SOAP e-services (INPS ISEE): the operation name, when not the
+    /// client's default (assumption U11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    /// SOAP e-services (INPS ISEE): the whole `SOAPAction`, when not
+    /// `<namespace>/ISvcConsultazione/<operation>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soap_action: Option<String>,
 }
 
 fn yes() -> bool {
@@ -296,6 +338,8 @@ impl ServiceConfig {
             voucher: VoucherKind::Bearer,
             mtls_cert: None,
             mtls_key: None,
+            operation: None,
+            soap_action: None,
         }
     }
 
@@ -313,7 +357,24 @@ impl ServiceConfig {
             .audit(self.audit)
             .content_encoding(self.content_encoding.as_deref())
             .dpop(self.voucher == VoucherKind::Dpop)
+            .operation(self.operation.as_deref())
+            .soap_action(self.soap_action.as_deref())
     }
+}
+
+/// `[inps]`: the ente asking the INPS ISEE services.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InpsConfig {
+    /// The ente's IPA category (`comune`, `comune_capoluogo`, `asl`…, see
+    /// `anist_core::isee::IpaCategory::as_str`): decides which ISEE
+    /// services it may use.
+    pub ipa_category: String,
+    /// `INPS-Identity-UserId`: the ente's codice fiscale.
+    pub user_id: String,
+    /// `INPS-Identity-CodiceUfficio` (default `001`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codice_ufficio: Option<String>,
 }
 
 /// `[limits]`: the client-side budget.
@@ -396,6 +457,9 @@ pub struct Config {
     /// The client-side budget.
     #[serde(default, skip_serializing_if = "LimitsConfig::is_empty")]
     pub limits: LimitsConfig,
+    /// The ente of the INPS ISEE services.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inps: Option<InpsConfig>,
     /// The e-services, by session name (e.g. [`crate::anist::VERIFICA`]).
     #[serde(default)]
     pub services: BTreeMap<String, ServiceConfig>,
@@ -446,6 +510,7 @@ impl Config {
             ca_bundle: None,
             operator: None,
             limits: LimitsConfig::default(),
+            inps: None,
             services: BTreeMap::new(),
             origin: None,
         }
@@ -582,6 +647,32 @@ impl Config {
         let user_id = get("ANIST_OPERATOR_USER_ID");
         let location = get("ANIST_OPERATOR_USER_LOCATION");
         let loa = get("ANIST_OPERATOR_LOA");
+        let assertion_file = get("ANIST_OPERATOR_ASSERTION_FILE");
+        let assertion_env = get("ANIST_OPERATOR_ASSERTION_ENV");
+        if assertion_file.is_some() || assertion_env.is_some() {
+            let op = self.operator.get_or_insert_with(OperatorConfig::default);
+            if let Some(v) = assertion_file {
+                op.assertion_file = Some(PathBuf::from(v.trim()));
+            }
+            if let Some(v) = assertion_env {
+                op.assertion_env = Some(v.trim().to_string());
+            }
+        }
+        let category = get("ANIST_INPS_IPA_CATEGORY");
+        let inps_user = get("ANIST_INPS_USER_ID");
+        let ufficio = get("ANIST_INPS_CODICE_UFFICIO");
+        if category.is_some() || inps_user.is_some() || ufficio.is_some() {
+            let inps = self.inps.get_or_insert_with(InpsConfig::default);
+            if let Some(v) = category {
+                inps.ipa_category = v.trim().to_string();
+            }
+            if let Some(v) = inps_user {
+                inps.user_id = v.trim().to_string();
+            }
+            if let Some(v) = ufficio {
+                inps.codice_ufficio = Some(v.trim().to_string());
+            }
+        }
         if user_id.is_some() || location.is_some() || loa.is_some() {
             let op = self.operator.get_or_insert_with(OperatorConfig::default);
             if let Some(v) = user_id {
@@ -678,6 +769,12 @@ fn apply_service_env(
     }
     if let Some(v) = value("MTLS_KEY") {
         s.mtls_key = Some(PathBuf::from(v));
+    }
+    if let Some(v) = value("OPERATION") {
+        s.operation = Some(v);
+    }
+    if let Some(v) = value("SOAP_ACTION") {
+        s.soap_action = Some(v);
     }
     Ok(())
 }
@@ -942,6 +1039,260 @@ impl Config {
 }
 
 // ---------------------------------------------------------------------------
+// INPS ISEE
+
+/// The ISEE service a session name stands for ([`crate::isee::LEGACY_V1`]
+/// counts as the plain Indicatore).
+fn isee_service_of(name: &str) -> Option<IseeService> {
+    if name == crate::isee::LEGACY_V1 {
+        return Some(IseeService::Indicatore);
+    }
+    IseeService::ALL
+        .into_iter()
+        .find(|s| crate::isee::session_name(*s) == name)
+}
+
+impl Config {
+    /// Whether any configured e-service is an INPS ISEE one.
+    fn has_isee(&self) -> bool {
+        self.services.keys().any(|n| isee_service_of(n).is_some())
+    }
+
+    /// Whether any configured e-service is an ISEE Operatori one.
+    fn has_isee_operatori(&self) -> bool {
+        self.services
+            .keys()
+            .filter_map(|n| isee_service_of(n))
+            .any(|s| s.family() == ServiceFamily::Operatori)
+    }
+
+    /// The ente of `[inps]`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the field: `[inps]` missing, an
+    /// unknown `ipa_category`, an empty `user_id`.
+    pub fn isee_ente(&self) -> Result<IseeEnte, ConfigError> {
+        let Some(inps) = &self.inps else {
+            return Err(self.invalid(
+                "inps",
+                "is missing: add an [inps] section with ipa_category and user_id (the ente's codice fiscale)",
+            ));
+        };
+        let category = IpaCategory::parse(&inps.ipa_category).ok_or_else(|| {
+            self.invalid(
+                "inps.ipa_category",
+                format!(
+                    "is not an IPA category: write one of {}",
+                    IpaCategory::ALL.map(IpaCategory::as_str).join(", ")
+                ),
+            )
+        })?;
+        if inps.user_id.trim().is_empty() {
+            return Err(self.invalid("inps.user_id", "is empty: write the ente's codice fiscale"));
+        }
+        let mut ente = IseeEnte::new(category, &inps.user_id);
+        if let Some(u) = inps.codice_ufficio.as_deref().map(str::trim) {
+            if !u.is_empty() {
+                ente.codice_ufficio = u.to_string();
+            }
+        }
+        Ok(ente)
+    }
+
+    /// The operator of the ISEE Operatori services, from `[operator]`
+    /// (`user_id` a codice fiscale, `loa` a [`Loa`], the assertion read
+    /// from `assertion_file` or the variable `assertion_env` names, through
+    /// `lookup`); `None` without `[operator]`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the field that cannot be used.
+    pub fn isee_operator(
+        &self,
+        lookup: Lookup<'_>,
+    ) -> Result<Option<OperatorIdentity>, ConfigError> {
+        let Some(op) = &self.operator else {
+            return Ok(None);
+        };
+        let codice_fiscale = CodiceFiscale::parse(op.user_id.trim()).map_err(|e| {
+            self.invalid(
+                "operator.user_id",
+                format!("is not a codice fiscale ({}): the ISEE Operatori services need the operator's codice fiscale", e.code()),
+            )
+        })?;
+        let loa = op.loa.as_deref().and_then(Loa::parse).ok_or_else(|| {
+            self.invalid(
+                "operator.loa",
+                "must be SpidL2, SpidL3 or CIE3 for the ISEE Operatori services",
+            )
+        })?;
+        let assertion = match (&op.assertion_file, &op.assertion_env) {
+            (Some(_), Some(_)) => {
+                return Err(self.invalid(
+                    "operator.assertion_file",
+                    "and assertion_env are both set: keep one",
+                ))
+            }
+            (Some(path), None) => {
+                let resolved = self.resolve_path(path);
+                let bytes = std::fs::read(&resolved).map_err(|e| {
+                    self.invalid(
+                        "operator.assertion_file",
+                        format!(
+                            "names {}, which cannot be read ({}): fix the path",
+                            resolved.display(),
+                            e.kind()
+                        ),
+                    )
+                })?;
+                Some(SecretAssertion::new(bytes))
+            }
+            (None, Some(var)) => {
+                let value = lookup(var.trim()).filter(|v| !v.trim().is_empty());
+                let value = value.ok_or_else(|| {
+                    self.invalid(
+                        "operator.assertion_env",
+                        format!(
+                            "names {}, which is not set: put the operator's assertion in it",
+                            var.trim()
+                        ),
+                    )
+                })?;
+                Some(SecretAssertion::new(value.into_bytes()))
+            }
+            (None, None) => None,
+        };
+        Ok(Some(OperatorIdentity {
+            codice_fiscale,
+            loa,
+            assertion,
+        }))
+    }
+
+    /// [`Self::isee_client_with_env`] with the process environment.
+    ///
+    /// # Errors
+    /// As [`Self::isee_client_with_env`].
+    pub fn isee_client(&self, session: Arc<Session>) -> Result<IseeClient, ConfigError> {
+        self.isee_client_with_env(session, &process_env)
+    }
+
+    /// The INPS ISEE client of this configuration over `session` (made by
+    /// [`Self::session`]): the ente of `[inps]`, and the operator of
+    /// `[operator]` when an ISEE Operatori service is configured (its
+    /// assertion read through `lookup` when it comes from a variable).
+    ///
+    /// # Errors
+    /// As [`Self::isee_ente`] and [`Self::isee_operator`].
+    pub fn isee_client_with_env(
+        &self,
+        session: Arc<Session>,
+        lookup: Lookup<'_>,
+    ) -> Result<IseeClient, ConfigError> {
+        let mut client = IseeClient::new(session, self.isee_ente()?);
+        if self.has_isee_operatori() {
+            if let Some(op) = self.isee_operator(lookup)? {
+                client = client.operator(op);
+            }
+        }
+        Ok(client)
+    }
+
+    fn check_isee(&self, r: &mut Report, lookup: Lookup<'_>) {
+        if !self.has_isee() {
+            return;
+        }
+        let ente = match self.isee_ente() {
+            Ok(e) => {
+                r.ok(
+                    "inps_ente",
+                    "inps",
+                    format!("IPA category {}", e.category.as_str()),
+                );
+                Some(e)
+            }
+            Err(e) => {
+                r.push(
+                    "inps_ente",
+                    Status::Fail,
+                    "inps",
+                    e.to_string(),
+                    "Add [inps] with ipa_category (comune, comune_capoluogo, regione_provincia_autonoma, asl, universita…) and user_id (the ente's codice fiscale).",
+                );
+                None
+            }
+        };
+        for (name, s) in &self.services {
+            let Some(service) = isee_service_of(name) else {
+                continue;
+            };
+            let subject = format!("services.{name}");
+            if let Some(ente) = &ente {
+                if let Err(e) = anist_core::isee::check_eligibility(ente.category, service) {
+                    r.push(
+                        "isee_eligibility",
+                        Status::Fail,
+                        subject.clone(),
+                        e.to_string(),
+                        "Remove the service, or fix inps.ipa_category: INPS refuses it to this category.",
+                    );
+                }
+            }
+            if s.integrity {
+                r.push(
+                    "isee_integrity",
+                    Status::Warn,
+                    format!("{subject}.integrity"),
+                    "INTEGRITY_REST_02 is on; the INPS ISEE services take a plain Bearer voucher",
+                    "Set integrity = false for the INPS ISEE services.",
+                );
+            }
+            if crate::isee::mtls_by_default(service)
+                && (s.mtls_cert.is_none() || s.mtls_key.is_none())
+            {
+                r.push(
+                    "isee_mtls",
+                    Status::Warn,
+                    format!("{subject}.mtls_cert"),
+                    "this ISEE service wants the INPS client certificate (mTLS) and none is set",
+                    "Set mtls_cert and mtls_key to the certificate INPS issued to the ente (only the Residenti services go without).",
+                );
+            }
+        }
+        if self.has_isee_operatori() {
+            match self.isee_operator(lookup) {
+                Ok(Some(op)) => r.ok(
+                    "isee_operator",
+                    "operator",
+                    format!(
+                        "operator with LoA {}{}",
+                        op.loa,
+                        if op.assertion.is_some() {
+                            ", assertion readable"
+                        } else {
+                            ", no assertion"
+                        }
+                    ),
+                ),
+                Ok(None) => r.push(
+                    "isee_operator",
+                    Status::Fail,
+                    "operator",
+                    "an ISEE Operatori service is configured but there is no [operator]",
+                    "Add [operator] with user_id (the operator's codice fiscale), user_location, loa (SpidL2, SpidL3 or CIE3) and assertion_file or assertion_env.",
+                ),
+                Err(e) => r.push(
+                    "isee_operator",
+                    Status::Fail,
+                    "operator",
+                    e.to_string(),
+                    "The ISEE Operatori services need the operator's codice fiscale in user_id, loa SpidL2, SpidL3 or CIE3, and a readable assertion.",
+                ),
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Check
 
 /// The outcome of one check.
@@ -1150,6 +1501,7 @@ impl Config {
         self.check_ca_bundle(&mut r);
         let operator = self.check_operator(&mut r);
         self.check_limits(&mut r);
+        self.check_isee(&mut r, lookup);
         if self.services.is_empty() {
             r.push(
                 "services_present",

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::call::{CallError, CallResponse, Caller, ServiceProfile};
+use crate::call::{Body, CallError, CallResponse, Caller, ServiceProfile};
 use crate::env::Environment;
 use crate::ids::{ClientId, PurposeId};
 use crate::keys::Kid;
@@ -185,6 +185,20 @@ impl Session {
     /// [`CallError::NotSent`] if the service applies AUDIT_REST_02 and no
     /// operator is set.
     pub fn voucher_key(&self, service: &Service) -> Result<VoucherKey, CallError> {
+        self.voucher_key_for(service, None)
+    }
+
+    /// As [`Self::voucher_key`], with `operator` (when given) instead of
+    /// the session's operator, and its TrackingEvidence whatever the
+    /// profile says.
+    ///
+    /// # Errors
+    /// As [`Self::voucher_key`].
+    pub fn voucher_key_for(
+        &self,
+        service: &Service,
+        operator: Option<&AuditContext>,
+    ) -> Result<VoucherKey, CallError> {
         let mut key = VoucherKey::new(
             self.environment,
             self.client_id.clone(),
@@ -193,6 +207,9 @@ impl Session {
         );
         if service.profile.has_dpop() {
             key = key.with_dpop();
+        }
+        if let Some(operator) = operator {
+            return Ok(key.with_tracking_evidence(operator, service.profile.audience()));
         }
         if !service.profile.has_audit() {
             return Ok(key);
@@ -221,6 +238,37 @@ impl Session {
         let caller = service.caller.as_deref().unwrap_or(&self.caller);
         caller
             .post_json(&service.profile, &key, operation, body)
+            .await
+    }
+
+    /// `POST` `body` (any media type) with the extra `headers` to
+    /// `operation` of the e-service called `name` ([`Caller::post`]; an
+    /// empty `operation` posts to the service URL itself). With
+    /// `operator`, the call carries that operator's
+    /// `Agid-JWT-TrackingEvidence` (AUDIT_REST_02) whatever the service's
+    /// profile says, and its voucher is bound to it (e.g. the INPS ISEE
+    /// Operatori services, one operator per call); without, the session's
+    /// rules apply.
+    ///
+    /// # Errors
+    /// [`CallError`], saying what happened to the call.
+    pub async fn post(
+        &self,
+        name: &str,
+        operation: &str,
+        body: &Body<'_>,
+        headers: &[(&str, &str)],
+        operator: Option<&AuditContext>,
+    ) -> Result<CallResponse, CallError> {
+        let service = self.lookup(name)?;
+        let key = self.voucher_key_for(service, operator)?;
+        let caller = service.caller.as_deref().unwrap_or(&self.caller);
+        if operator.is_some() && !service.profile.has_audit() {
+            let profile = service.profile.clone().audit(true);
+            return caller.post(&profile, &key, operation, body, headers).await;
+        }
+        caller
+            .post(&service.profile, &key, operation, body, headers)
             .await
     }
 

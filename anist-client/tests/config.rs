@@ -859,6 +859,7 @@ proptest! {
             user_id: user,
             user_location: "loc".into(),
             loa: None,
+            ..Default::default()
         });
         let mut s = ServiceConfig::new(&url, PURPOSE);
         s.timeout_ms = timeout;
@@ -867,4 +868,168 @@ proptest! {
         let text = c.to_toml_string().unwrap();
         prop_assert_eq!(Config::from_toml_str(&text).unwrap(), c);
     }
+}
+
+// ---------------------------------------------------------------------------
+// INPS ISEE
+
+const OPERATOR_CF: &str = "RSSMRA80A01H501U";
+
+fn with_isee(extra: &str) -> Config {
+    let text = format!(
+        r#"
+environment = "collaudo"
+client_id = "{CLIENT}"
+key = "{}"
+
+[inps]
+ipa_category = "comune"
+user_id = "00000010008"
+
+[services.isee-indicatore-residenti]
+url = "https://api.example.invalid/pdnd/soap/ConsultazioneISEE/v2"
+purpose = "{PURPOSE}"
+integrity = false
+operation = "ConsultazioneIndicatoreResidentiV2"
+soap_action = "urn:example:residenti"
+{extra}
+"#,
+        key_path().display()
+    );
+    Config::from_toml_str(&text).unwrap()
+}
+
+#[test]
+fn isee_sections_parse_override_and_build_the_client() {
+    let c = with_isee("");
+    let s = &c.services["isee-indicatore-residenti"];
+    let profile = s.profile();
+    assert_eq!(
+        profile.operation_name(),
+        Some("ConsultazioneIndicatoreResidentiV2")
+    );
+    assert_eq!(profile.soap_action_value(), Some("urn:example:residenti"));
+    assert_eq!(
+        Config::from_toml_str(&c.to_toml_string().unwrap()).unwrap(),
+        c
+    );
+    let ente = c.isee_ente().unwrap();
+    assert_eq!(ente.category.as_str(), "comune");
+    assert_eq!(ente.codice_ufficio, "001");
+
+    let mut c = c;
+    let vars: HashMap<&str, &str> = [
+        ("ANIST_INPS_IPA_CATEGORY", "asl"),
+        ("ANIST_INPS_CODICE_UFFICIO", "042"),
+        (
+            "ANIST_SERVICES__ISEE_INDICATORE_RESIDENTI__OPERATION",
+            "Other",
+        ),
+        (
+            "ANIST_SERVICES__ISEE_INDICATORE_RESIDENTI__SOAP_ACTION",
+            "urn:other",
+        ),
+        ("ANIST_OPERATOR_ASSERTION_ENV", "MY_ASSERTION"),
+    ]
+    .into_iter()
+    .collect();
+    c.apply_env(&|n| vars.get(n).map(|v| v.to_string()))
+        .unwrap();
+    let ente = c.isee_ente().unwrap();
+    assert_eq!(ente.category.as_str(), "asl");
+    assert_eq!(ente.codice_ufficio, "042");
+    let s = &c.services["isee-indicatore-residenti"];
+    assert_eq!(s.operation.as_deref(), Some("Other"));
+    assert_eq!(s.soap_action.as_deref(), Some("urn:other"));
+    assert_eq!(
+        c.operator.as_ref().unwrap().assertion_env.as_deref(),
+        Some("MY_ASSERTION")
+    );
+
+    let mut bad = with_isee("");
+    bad.inps.as_mut().unwrap().ipa_category = "ministero".into();
+    let e = bad.isee_ente().unwrap_err();
+    assert_eq!(e.code(), "config_invalid");
+    assert!(e.to_string().contains("inps.ipa_category"), "{e}");
+    bad.inps = None;
+    assert!(bad.isee_ente().unwrap_err().to_string().contains("[inps]"));
+}
+
+#[test]
+fn isee_checks() {
+    // Residenti for a Comune: no mTLS needed, integrity off: passes.
+    let report = check(&with_isee(""));
+    assert_eq!(report.status_of("inps_ente"), Some(Status::Ok));
+    assert_eq!(report.status_of("isee_mtls"), None);
+    assert_eq!(report.status_of("isee_integrity"), None);
+    // The plain services want the INPS certificate, and a Comune that is
+    // not a capoluogo may not use them.
+    let plain = format!(
+        r#"
+[services.isee-indicatore]
+url = "https://api.example.invalid/pdnd/soap/ConsultazioneISEE/v2"
+purpose = "{PURPOSE2}"
+"#
+    );
+    let report = assert_fails(&with_isee(&plain), "isee_eligibility");
+    assert_eq!(report.status_of("isee_mtls"), Some(Status::Warn));
+    assert_eq!(report.status_of("isee_integrity"), Some(Status::Warn));
+    // No [inps].
+    let mut c = with_isee("");
+    c.inps = None;
+    assert_fails(&c, "inps_ente");
+}
+
+#[test]
+fn isee_operator_from_the_configuration() {
+    let dir = temp_dir();
+    std::fs::write(dir.join("assertion.xml"), b"<saml>synthetic</saml>").unwrap();
+    let operatori = format!(
+        r#"
+[services.isee-attestazione-operatori]
+url = "https://api.example.invalid/pdnd/soap/ConsultazioneISEE/v2"
+purpose = "{PURPOSE2}"
+integrity = false
+mtls_cert = "cert.pem"
+mtls_key = "key.pem"
+
+[operator]
+user_id = "{OPERATOR_CF}"
+user_location = "c_h501"
+loa = "SpidL2"
+assertion_file = "assertion.xml"
+"#
+    );
+    let c = with_isee(&operatori).with_origin(dir.join("anist.toml"));
+    let op = c.isee_operator(&no_env).unwrap().unwrap();
+    assert_eq!(op.codice_fiscale.as_str(), OPERATOR_CF);
+    assert_eq!(op.assertion.unwrap().as_bytes(), b"<saml>synthetic</saml>");
+    assert!(!format!("{c:?}").contains("synthetic"));
+    let report = check(&c);
+    assert_eq!(
+        report.status_of("isee_operator"),
+        Some(Status::Ok),
+        "{report}"
+    );
+
+    // From a variable instead.
+    let mut c2 = c.clone();
+    let o = c2.operator.as_mut().unwrap();
+    o.assertion_file = None;
+    o.assertion_env = Some("OP_ASSERTION".into());
+    let lookup = |n: &str| (n == "OP_ASSERTION").then(|| "token".to_string());
+    let op = c2.isee_operator(&lookup).unwrap().unwrap();
+    assert_eq!(op.assertion.unwrap().as_bytes(), b"token");
+    let e = c2.isee_operator(&no_env).unwrap_err();
+    assert!(e.to_string().contains("OP_ASSERTION"), "{e}");
+
+    // A free-text user id or LoA does not do for Operatori.
+    let mut c3 = c.clone();
+    c3.operator.as_mut().unwrap().loa = Some("LoA3".into());
+    assert_fails(&c3, "isee_operator");
+    let mut c4 = c;
+    c4.operator.as_mut().unwrap().user_id = "operatore-1".into();
+    let e = c4.isee_operator(&no_env).unwrap_err();
+    assert!(e.to_string().contains("operator.user_id"), "{e}");
+    assert!(!e.to_string().contains("operatore-1"), "{e}");
 }

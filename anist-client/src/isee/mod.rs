@@ -10,6 +10,58 @@
 //!
 //! Eligibility (who may use which service, `anist_core::isee::eligibility`)
 //! is checked before anything is sent.
+//!
+//! The real client is [`client::IseeClient`], over a
+//! [`crate::session::Session`] whose e-services are named by
+//! [`session_name`] (and [`LEGACY_V1`]); [`soap`] writes and reads the
+//! envelopes. On the wire (protocol reference §7, U11–U15):
+//!
+//! - `POST <service url>/<Operation>` (the legacy v1 endpoint: its URL,
+//!   the operation chosen by `SOAPAction`), `Content-Type: text/xml;
+//!   charset=utf-8`, `SOAPAction: "<ns>/ISvcConsultazione/<Operation>"`,
+//!   `Authorization: Bearer <voucher>`, `INPS-Identity-UserId` and
+//!   `INPS-Identity-CodiceUfficio` (also in the `inps:Identity` SOAP
+//!   header). Operation name and `SOAPAction` are configurable per service
+//!   (`operation`, `soap_action`). Configure the INPS services with
+//!   `integrity = false` (plain Bearer, no `Agid-JWT-Signature`).
+//! - Operatori (assumption U13): the operator's codice fiscale replaces
+//!   the ente's as `UserId`; an `Agid-JWT-TrackingEvidence` with `userID`
+//!   the operator and `LoA` `SpidL2`/`SpidL3`/`CIE3`; the raw SPID/CIE
+//!   assertion through a pluggable [`client::AssertionCarrier`] (default:
+//!   base64 in the HTTP header `INPS-Identity-Assertion`, a placeholder to
+//!   confirm with the e-service's technical attachment).
+//! - `Esito`: `OK` → [`IseeAnswer::Found`]; `DATI_NON_TROVATI` →
+//!   [`IseeAnswer::NoIsee`]; `RICHIESTA_INVALIDA`, `RISCONTRO_NON_VALIDO`
+//!   → [`IseeError::Refused`]; `DATABASE_OFFLINE`, `ERRORE_INTERNO` →
+//!   asked again ([`client::RetryPolicy`]), then
+//!   [`IseeError::Unavailable`]. SOAP faults become [`CallError`]s with
+//!   GovWay's `govway_id` and title; a bare 429 is a quota.
+//! - mTLS: the services where [`mtls_by_default`] is true want the INPS
+//!   client certificate (`mtls_cert` / `mtls_key` of the service).
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use anist_client::isee::client::{IseeClient, IseeEnte};
+//! use anist_client::isee::{IseeAnswer, IseeLookup, IseeQuery};
+//! use anist_client::session::Session;
+//! use anist_core::cf::AnyCodiceFiscale;
+//! use anist_core::isee::{IpaCategory, IseeService};
+//!
+//! # async fn run(session: Arc<Session>) -> Result<(), Box<dyn std::error::Error>> {
+//! // A Comune asks the Indicatore Residenti service.
+//! let isee = IseeClient::new(session, IseeEnte::new(IpaCategory::Comune, "00000010008"));
+//! let cf = AnyCodiceFiscale::parse("RSSMRA80A01H501U")?;
+//! match isee.indicatore(IseeService::IndicatoreResidenti, &IseeQuery::by_cf(cf)).await {
+//!     Ok(IseeAnswer::Found { record, id_richiesta }) => {
+//!         let _euro = record.isee();
+//!         let _quote_to_inps = id_richiesta;
+//!     }
+//!     Ok(IseeAnswer::NoIsee { .. }) => { /* INPS has no ISEE for them */ }
+//!     Err(e) if e.is_quota_exceeded() => { /* try again tomorrow */ }
+//!     Err(e) => return Err(e.into()),
+//! }
+//! # Ok(()) }
+//! ```
 
 use std::fmt;
 use std::future::Future;
@@ -24,6 +76,9 @@ use anist_core::ErrorCode;
 use chrono::NaiveDate;
 
 use crate::call::CallError;
+
+pub mod client;
+pub mod soap;
 
 /// The namespace of the SOAP messages (`con:` in the reference).
 pub const NAMESPACE: &str = "http://inps.it/ConsultazioneISEE";

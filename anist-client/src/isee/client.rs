@@ -1,0 +1,671 @@
+//! [`IseeClient`]: the INPS ISEE SOAP services over a [`Session`].
+//!
+//! One call: local checks (the service's family, eligibility of the ente's
+//! IPA category, the Riscontro search, field limits, the operator), then
+//! `POST <service url>/<Operation>` (the legacy v1 endpoint: the URL
+//! itself) with the SOAP envelope, `SOAPAction`, the `INPS-Identity-*`
+//! headers and the voucher; for the Operatori services also the operator's
+//! `Agid-JWT-TrackingEvidence` and SPID/CIE assertion. `DATABASE_OFFLINE`
+//! and `ERRORE_INTERNO` are asked again ([`RetryPolicy`]).
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anist_core::cf::CodiceFiscale;
+use anist_core::isee::{
+    check_eligibility, parse_attestazione_base64, parse_indicatore_base64, Attestazione, Esito,
+    Indicatore, IpaCategory, IseeService, ServiceFamily,
+};
+use base64::Engine as _;
+use zeroize::Zeroizing;
+
+use super::soap::{self, HeaderElement, XmlEsito, CONTENT_TYPE, MAX_PROTOCOLLO_DOMANDA};
+use super::{
+    session_name, IseeAnswer, IseeError, IseeLookup, IseeQuery, Search, DEFAULT_CODICE_UFFICIO,
+    IDENTITY_NAMESPACE, LEGACY_V1, SOAP_ACTION_PREFIX,
+};
+use crate::call::Body;
+use crate::modi::AuditContext;
+use crate::rng::SplitMix64;
+use crate::session::Session;
+
+/// The HTTP header of [`HttpHeaderCarrier::default`] (a placeholder,
+/// assumption U13: confirm it with the e-service's technical attachment).
+pub const DEFAULT_ASSERTION_HEADER: &str = "INPS-Identity-Assertion";
+/// The SOAP header element of [`SoapHeaderCarrier::default`] (namespace
+/// [`IDENTITY_NAMESPACE`]; a placeholder, assumption U13).
+pub const DEFAULT_ASSERTION_ELEMENT: &str = "Assertion";
+
+/// The ente asking: its IPA category (eligibility) and the `Identity` it
+/// sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IseeEnte {
+    /// The ente's category in the IPA catalogue.
+    pub category: IpaCategory,
+    /// `Identity/UserId` and `INPS-Identity-UserId`: the ente's codice
+    /// fiscale (the Operatori services send the operator's instead).
+    pub user_id: String,
+    /// `Identity/CodiceUfficio` and `INPS-Identity-CodiceUfficio` (default
+    /// [`DEFAULT_CODICE_UFFICIO`]).
+    pub codice_ufficio: String,
+}
+
+impl IseeEnte {
+    /// An ente of `category` whose codice fiscale is `user_id`, office
+    /// [`DEFAULT_CODICE_UFFICIO`].
+    pub fn new(category: IpaCategory, user_id: &str) -> Self {
+        Self {
+            category,
+            user_id: user_id.trim().to_string(),
+            codice_ufficio: DEFAULT_CODICE_UFFICIO.to_string(),
+        }
+    }
+}
+
+/// The operator's level of assurance, the `LoA` claim of the
+/// TrackingEvidence (INPS message 3269/2025: SPID level 2 at least, or
+/// CIE 3.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Loa {
+    /// SPID level 2.
+    SpidL2,
+    /// SPID level 3.
+    SpidL3,
+    /// CIE 3.0.
+    Cie3,
+}
+
+impl Loa {
+    /// `SpidL2`, `SpidL3`, `CIE3`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Loa::SpidL2 => "SpidL2",
+            Loa::SpidL3 => "SpidL3",
+            Loa::Cie3 => "CIE3",
+        }
+    }
+
+    /// Parses [`Self::as_str`] values (case-insensitive; `SPID_L2`,
+    /// `spid-l3`, `CIE 3` too).
+    pub fn parse(s: &str) -> Option<Loa> {
+        let key: String = s
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        match key.as_str() {
+            "spidl2" | "spid2" => Some(Loa::SpidL2),
+            "spidl3" | "spid3" => Some(Loa::SpidL3),
+            "cie3" | "cie30" | "cie" => Some(Loa::Cie3),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Loa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The raw SPID/CIE assertion of the operator's login (SAML response or
+/// OIDC id_token, as the identity provider issued it). Wiped from memory
+/// when dropped; `Debug` shows only its length.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretAssertion(Zeroizing<Vec<u8>>);
+
+impl SecretAssertion {
+    /// Wraps the assertion bytes.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretAssertion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretAssertion(<{} bytes>)", self.0.len())
+    }
+}
+
+/// The operator of the Operatori services (assumption U13): their codice
+/// fiscale goes in `Identity/UserId`, `INPS-Identity-UserId` and the
+/// TrackingEvidence `userID`, their level in its `LoA`, and their
+/// assertion through the client's [`AssertionCarrier`]. `Debug` masks the
+/// codice fiscale and hides the assertion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorIdentity {
+    /// The operator's codice fiscale.
+    pub codice_fiscale: CodiceFiscale,
+    /// The level of the login.
+    pub loa: Loa,
+    /// The login's assertion, when the e-service wants it.
+    pub assertion: Option<SecretAssertion>,
+}
+
+/// How the operator's assertion travels to INPS (assumption U13: nothing
+/// public says how; confirm with the e-service's technical attachment and
+/// pick or write the carrier that matches).
+pub trait AssertionCarrier: Send + Sync + fmt::Debug {
+    /// HTTP headers carrying `assertion`.
+    fn http_headers(&self, assertion: &[u8]) -> Vec<(String, String)> {
+        let _ = assertion;
+        Vec::new()
+    }
+
+    /// SOAP header elements (after `Identity`) carrying `assertion`.
+    fn soap_headers(&self, assertion: &[u8]) -> Vec<HeaderElement> {
+        let _ = assertion;
+        Vec::new()
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The assertion, base64, in an HTTP header (default
+/// [`DEFAULT_ASSERTION_HEADER`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpHeaderCarrier {
+    /// The header name.
+    pub name: String,
+}
+
+impl Default for HttpHeaderCarrier {
+    fn default() -> Self {
+        Self {
+            name: DEFAULT_ASSERTION_HEADER.to_string(),
+        }
+    }
+}
+
+impl AssertionCarrier for HttpHeaderCarrier {
+    fn http_headers(&self, assertion: &[u8]) -> Vec<(String, String)> {
+        vec![(self.name.clone(), b64(assertion))]
+    }
+}
+
+/// The assertion, base64, in a SOAP header element (default
+/// `<h:Assertion xmlns:h="http://inps.it/">`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoapHeaderCarrier {
+    /// The element's namespace.
+    pub namespace: String,
+    /// The element's local name.
+    pub name: String,
+}
+
+impl Default for SoapHeaderCarrier {
+    fn default() -> Self {
+        Self {
+            namespace: IDENTITY_NAMESPACE.to_string(),
+            name: DEFAULT_ASSERTION_ELEMENT.to_string(),
+        }
+    }
+}
+
+impl AssertionCarrier for SoapHeaderCarrier {
+    fn soap_headers(&self, assertion: &[u8]) -> Vec<HeaderElement> {
+        vec![HeaderElement {
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+            text: b64(assertion),
+        }]
+    }
+}
+
+/// The assertion is not sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoCarrier;
+
+impl AssertionCarrier for NoCarrier {}
+
+/// How `DATABASE_OFFLINE` and `ERRORE_INTERNO` are asked again: the
+/// `n`-th retry waits `base × 2ⁿ⁻¹` (at most `max_delay`) plus up to a
+/// quarter of that at random.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Questions sent in all, at least 1 (default 3).
+    pub attempts: u32,
+    /// The first wait (default 500 ms: then 1 s).
+    pub base_delay: Duration,
+    /// The longest wait (default 10 s).
+    pub max_delay: Duration,
+    /// Seed of the jitter (`None`: from the system).
+    pub seed: Option<u64>,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 3,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(10),
+            seed: None,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retry: one question.
+    pub fn none() -> Self {
+        Self {
+            attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The wait before retry `n` (1-based), without jitter.
+    pub fn delay(&self, n: u32) -> Duration {
+        let factor = 1u32.checked_shl(n.saturating_sub(1)).unwrap_or(u32::MAX);
+        self.base_delay
+            .checked_mul(factor)
+            .unwrap_or(self.max_delay)
+            .min(self.max_delay)
+    }
+}
+
+/// The INPS ISEE services through a [`Session`] whose e-services are named
+/// by [`session_name`] (and [`LEGACY_V1`]). Cheap to clone.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use anist_client::isee::client::{IseeClient, IseeEnte};
+/// use anist_client::isee::{IseeAnswer, IseeLookup, IseeQuery};
+/// use anist_client::session::Session;
+/// use anist_core::cf::AnyCodiceFiscale;
+/// use anist_core::isee::{IpaCategory, IseeService};
+///
+/// # async fn run(session: Arc<Session>) -> Result<(), Box<dyn std::error::Error>> {
+/// let isee = IseeClient::new(session, IseeEnte::new(IpaCategory::Comune, "00000010008"));
+/// let query = IseeQuery::by_cf(AnyCodiceFiscale::parse("RSSMRA80A01H501U")?);
+/// match isee.indicatore(IseeService::IndicatoreResidenti, &query).await? {
+///     IseeAnswer::Found { record, .. } => assert!(record.isee().cents() >= 0),
+///     IseeAnswer::NoIsee { .. } => {}
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct IseeClient {
+    session: Arc<Session>,
+    ente: IseeEnte,
+    operator: Option<OperatorIdentity>,
+    carrier: Arc<dyn AssertionCarrier>,
+    retry: RetryPolicy,
+    legacy_v1: bool,
+    rng: Arc<Mutex<SplitMix64>>,
+}
+
+impl fmt::Debug for IseeClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IseeClient")
+            .field("session", &self.session)
+            .field("category", &self.ente.category)
+            .field("operator", &self.operator)
+            .field("carrier", &self.carrier)
+            .field("retry", &self.retry)
+            .field("legacy_v1", &self.legacy_v1)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one question got, before the record is parsed.
+enum Outcome {
+    Found {
+        xml: Option<XmlEsito>,
+        id: Option<String>,
+    },
+    NoIsee {
+        id: Option<String>,
+        description: Option<String>,
+    },
+}
+
+impl IseeClient {
+    /// A client for `ente` over `session`: no operator, the assertion (if
+    /// any) in [`HttpHeaderCarrier::default`], [`RetryPolicy::default`],
+    /// the v2 endpoints.
+    pub fn new(session: Arc<Session>, ente: IseeEnte) -> Self {
+        Self {
+            session,
+            ente,
+            operator: None,
+            carrier: Arc::new(HttpHeaderCarrier::default()),
+            retry: RetryPolicy::default(),
+            legacy_v1: false,
+            rng: Arc::new(Mutex::new(SplitMix64::from_entropy())),
+        }
+    }
+
+    /// Asks the Operatori services on behalf of `operator`.
+    #[must_use]
+    pub fn operator(mut self, operator: OperatorIdentity) -> Self {
+        self.operator = Some(operator);
+        self
+    }
+
+    /// Sends the operator's assertion with `carrier`.
+    #[must_use]
+    pub fn assertion_carrier(mut self, carrier: impl AssertionCarrier + 'static) -> Self {
+        self.carrier = Arc::new(carrier);
+        self
+    }
+
+    /// Asks `DATABASE_OFFLINE` / `ERRORE_INTERNO` again by `policy`.
+    #[must_use]
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        if let Some(seed) = policy.seed {
+            self.rng = Arc::new(Mutex::new(SplitMix64::new(seed)));
+        }
+        self.retry = policy;
+        self
+    }
+
+    /// Sends the plain Indicatore / Attestazione questions to the legacy
+    /// v1 endpoint ([`LEGACY_V1`]: one URL, the operation chosen by
+    /// `SOAPAction`) instead of the v2 ones.
+    #[must_use]
+    pub fn legacy_v1(mut self, on: bool) -> Self {
+        self.legacy_v1 = on;
+        self
+    }
+
+    /// The session.
+    pub fn session(&self) -> &Arc<Session> {
+        &self.session
+    }
+
+    /// The ente.
+    pub fn ente(&self) -> &IseeEnte {
+        &self.ente
+    }
+
+    /// The local checks: nothing is sent when one fails.
+    fn check(
+        &self,
+        service: IseeService,
+        query: &IseeQuery,
+        attestazione: bool,
+    ) -> Result<(), IseeError> {
+        if service.returns_attestazione() != attestazione {
+            return Err(IseeError::InvalidRequest {
+                reason: if attestazione {
+                    format!(
+                        "{} returns an indicatore: call indicatore()",
+                        service.name_it()
+                    )
+                } else {
+                    format!(
+                        "{} returns an attestazione: call attestazione()",
+                        service.name_it()
+                    )
+                },
+            });
+        }
+        check_eligibility(self.ente.category, service)?;
+        if service.family() == ServiceFamily::Riscontro
+            && !matches!(query.search, Search::ProtocolloDsu { .. })
+        {
+            return Err(IseeError::InvalidRequest {
+                reason: format!(
+                    "{} checks the DSU protocol: search with IseeQuery::by_dsu (protocollo DSU and beneficiary)",
+                    service.name_it()
+                ),
+            });
+        }
+        if query
+            .domanda
+            .protocollo_domanda
+            .as_ref()
+            .is_some_and(|p| p.chars().count() > MAX_PROTOCOLLO_DOMANDA)
+        {
+            return Err(IseeError::InvalidRequest {
+                reason: format!(
+                    "the ente's application protocol (ProtocolloDomandaEnteErogatore) is longer than {MAX_PROTOCOLLO_DOMANDA} characters: shorten it"
+                ),
+            });
+        }
+        if !attestazione && query.kind.tipo_indicatore().is_none() {
+            return Err(IseeError::InvalidRequest {
+                reason: format!(
+                    "the {} cannot be asked of the Indicatore services (TipoIndicatore is Ordinario, Minorenne, Universitario, SocioSanitario, Dottorato or Residenziale)",
+                    query.kind
+                ),
+            });
+        }
+        if service.family() == ServiceFamily::Operatori && self.operator.is_none() {
+            return Err(IseeError::OperatorRequired);
+        }
+        Ok(())
+    }
+
+    async fn ask(
+        &self,
+        service: IseeService,
+        query: &IseeQuery,
+        attestazione: bool,
+    ) -> Result<Outcome, IseeError> {
+        self.check(service, query, attestazione)?;
+        let legacy = self.legacy_v1
+            && matches!(service, IseeService::Indicatore | IseeService::Attestazione);
+        let name = if legacy {
+            LEGACY_V1
+        } else {
+            session_name(service)
+        };
+        let profile = self.session.lookup(name)?.profile();
+        let (operation, path, action) = if legacy {
+            let op = service.operation().to_string();
+            let action = format!("{SOAP_ACTION_PREFIX}{op}");
+            (op, String::new(), action)
+        } else {
+            let op = profile
+                .operation_name()
+                .unwrap_or(service.operation())
+                .to_string();
+            let action = profile
+                .soap_action_value()
+                .map_or_else(|| format!("{SOAP_ACTION_PREFIX}{op}"), str::to_string);
+            (op.clone(), op, action)
+        };
+        let operator = self
+            .operator
+            .as_ref()
+            .filter(|_| service.family() == ServiceFamily::Operatori);
+        let user_id = operator.map_or(self.ente.user_id.as_str(), |o| o.codice_fiscale.as_str());
+        let assertion = operator.and_then(|o| o.assertion.as_ref());
+        let request = soap::Request {
+            operation,
+            user_id: user_id.to_string(),
+            codice_ufficio: self.ente.codice_ufficio.clone(),
+            tipo_indicatore: (!attestazione)
+                .then(|| query.kind.tipo_indicatore())
+                .flatten()
+                .map(str::to_string),
+            search: query.search.clone(),
+            domanda: query.domanda.clone(),
+            headers: assertion
+                .map(|a| self.carrier.soap_headers(a.as_bytes()))
+                .unwrap_or_default(),
+        };
+        let envelope = Zeroizing::new(soap::write_request(&request));
+        let quoted = format!("\"{action}\"");
+        let extra = assertion
+            .map(|a| self.carrier.http_headers(a.as_bytes()))
+            .unwrap_or_default();
+        let mut headers: Vec<(&str, &str)> = vec![
+            ("SOAPAction", quoted.as_str()),
+            ("INPS-Identity-UserId", user_id),
+            (
+                "INPS-Identity-CodiceUfficio",
+                self.ente.codice_ufficio.as_str(),
+            ),
+        ];
+        headers.extend(extra.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        let audit = match operator {
+            Some(o) => Some(
+                AuditContext::new(o.codice_fiscale.as_str(), self.ente.user_id.as_str())
+                    .map_err(|e| IseeError::InvalidRequest {
+                        reason: format!("the operator's TrackingEvidence cannot be made: {e}; set the ente's user_id"),
+                    })?
+                    .with_loa(o.loa.as_str()),
+            ),
+            None => None,
+        };
+        let body = Body::new(&envelope, CONTENT_TYPE).accept("text/xml");
+        let attempts = self.retry.attempts.max(1);
+        let mut n = 0;
+        loop {
+            n += 1;
+            let resp = self
+                .session
+                .post(name, &path, &body, &headers, audit.as_ref())
+                .await?;
+            let answer = soap::parse_response(resp.body()).map_err(|e| IseeError::Unexpected {
+                status: resp.status(),
+                reason: e.to_string(),
+            })?;
+            match answer.esito {
+                Esito::Ok => {
+                    return Ok(Outcome::Found {
+                        xml: answer.xml_esito,
+                        id: answer.id_richiesta,
+                    })
+                }
+                Esito::DatiNonTrovati => {
+                    return Ok(Outcome::NoIsee {
+                        id: answer.id_richiesta,
+                        description: answer.descrizione,
+                    })
+                }
+                Esito::RichiestaInvalida | Esito::RiscontroNonValido => {
+                    return Err(IseeError::Refused {
+                        esito: answer.esito,
+                        description: answer.descrizione,
+                        id_richiesta: answer.id_richiesta,
+                    })
+                }
+                Esito::DatabaseOffline | Esito::ErroreInterno => {
+                    if n >= attempts {
+                        return Err(IseeError::Unavailable {
+                            esito: answer.esito,
+                            description: answer.descrizione,
+                            attempts: n,
+                        });
+                    }
+                    let wait = self.retry.delay(n);
+                    let extra = {
+                        let mut rng = self
+                            .rng
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        rng.up_to(u64::try_from(wait.as_millis() / 4).unwrap_or(u64::MAX))
+                    };
+                    tokio::time::sleep(wait + Duration::from_millis(extra)).await;
+                }
+                other => {
+                    return Err(IseeError::UnknownEsito {
+                        esito: other.as_str().chars().take(64).collect(),
+                    })
+                }
+            }
+        }
+    }
+}
+
+fn missing(element: &str) -> IseeError {
+    IseeError::Unexpected {
+        status: 200,
+        reason: format!("the answer is OK but has no {element}"),
+    }
+}
+
+impl IseeLookup for IseeClient {
+    async fn indicatore(
+        &self,
+        service: IseeService,
+        query: &IseeQuery,
+    ) -> Result<IseeAnswer<Indicatore>, IseeError> {
+        match self.ask(service, query, false).await? {
+            Outcome::Found {
+                xml: Some(XmlEsito::Indicatore(text)),
+                id,
+            } => Ok(IseeAnswer::Found {
+                record: parse_indicatore_base64(&text)?,
+                id_richiesta: id,
+            }),
+            Outcome::Found { .. } => Err(missing("XmlEsitoIndicatore")),
+            Outcome::NoIsee { id, description } => Ok(IseeAnswer::NoIsee {
+                id_richiesta: id,
+                description,
+            }),
+        }
+    }
+
+    async fn attestazione(
+        &self,
+        service: IseeService,
+        query: &IseeQuery,
+    ) -> Result<IseeAnswer<Attestazione>, IseeError> {
+        match self.ask(service, query, true).await? {
+            Outcome::Found {
+                xml: Some(XmlEsito::Attestazione(text)),
+                id,
+            } => Ok(IseeAnswer::Found {
+                record: parse_attestazione_base64(&text)?,
+                id_richiesta: id,
+            }),
+            Outcome::Found { .. } => Err(missing("XmlEsitoAttestazione")),
+            Outcome::NoIsee { id, description } => Ok(IseeAnswer::NoIsee {
+                id_richiesta: id,
+                description,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays_double_up_to_the_cap() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.delay(1), Duration::from_millis(500));
+        assert_eq!(p.delay(2), Duration::from_secs(1));
+        assert_eq!(p.delay(3), Duration::from_secs(2));
+        assert_eq!(p.delay(40), Duration::from_secs(10));
+        assert_eq!(RetryPolicy::none().attempts, 1);
+    }
+
+    #[test]
+    fn loa_names() {
+        for l in [Loa::SpidL2, Loa::SpidL3, Loa::Cie3] {
+            assert_eq!(Loa::parse(l.as_str()), Some(l));
+        }
+        assert_eq!(Loa::parse("SPID_L2"), Some(Loa::SpidL2));
+        assert_eq!(Loa::parse("LoA3"), None);
+    }
+
+    #[test]
+    fn carriers_and_secret_debug() {
+        let a = SecretAssertion::new(b"<saml>x</saml>".to_vec());
+        assert_eq!(format!("{a:?}"), "SecretAssertion(<14 bytes>)");
+        let h = HttpHeaderCarrier::default().http_headers(a.as_bytes());
+        assert_eq!(h[0].0, DEFAULT_ASSERTION_HEADER);
+        assert_eq!(h[0].1, b64(b"<saml>x</saml>"));
+        assert!(HttpHeaderCarrier::default()
+            .soap_headers(a.as_bytes())
+            .is_empty());
+        let s = SoapHeaderCarrier::default().soap_headers(a.as_bytes());
+        assert_eq!(s[0].name, DEFAULT_ASSERTION_ELEMENT);
+        assert!(NoCarrier.http_headers(a.as_bytes()).is_empty());
+        assert!(NoCarrier.soap_headers(a.as_bytes()).is_empty());
+    }
+}
