@@ -300,7 +300,7 @@ pub(super) struct AnistConfig {
     massive_base: Duration,
     massive_per_row: Duration,
     population_size: usize,
-    client_key: Option<Arc<PrivateKey>>,
+    pub(super) client_key: Option<Arc<PrivateKey>>,
     current_year: Option<SchoolYear>,
 }
 

@@ -240,7 +240,6 @@ fn section_name(kind: &IseeKind, ristretto: bool, corrente: bool) -> String {
                 format!("ISEE{clean}")
             };
         }
-        _ => "ISEEAltro",
     }
     .to_string()
 }
@@ -272,7 +271,6 @@ fn calcolo_name(kind: &IseeKind, calcolo: &Calcolo) -> Option<String> {
         Calcolo::StudenteAttratto => "ISEEUniStudAttratto".to_string(),
         Calcolo::ComponenteAttratta => format!("{stem}Attr"),
         Calcolo::ComponenteAggiuntiva => format!("{stem}Agg"),
-        _ => return None,
     })
 }
 
