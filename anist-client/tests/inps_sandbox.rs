@@ -43,7 +43,7 @@ struct World {
 
 async fn world_with(config: SandboxConfig) -> World {
     let sandbox = Sandbox::start(config).await.unwrap();
-    let operator = sandbox.isee_population().sample(1)[0].clone();
+    let operator = sandbox.isee_population().sample(1)[0];
     let ctx = AuditContext::new(operator.as_str(), "c_h501")
         .unwrap()
         .with_loa("SpidL2");

@@ -137,7 +137,7 @@ fn componente(out: &mut Out, m: &ComponenteNucleo) {
     a.text("RapportoConDichiarante", m.relationship.as_deref())
         .text("Cognome", m.surname.as_deref())
         .text("Nome", m.name.as_deref())
-        .set("CodiceFiscale", &m.codice_fiscale)
+        .set("CodiceFiscale", m.codice_fiscale.as_str())
         .opt("FlagAssenzaReddito", m.flag_assenza_reddito);
     out.start("ComponenteNucleo", &a, true);
 }
@@ -320,7 +320,7 @@ fn entry(out: &mut Out, e: &IseeEntry, corrente: bool) {
             out.start(&section, &Attrs::default(), false);
             let name = beneficiary_name(&e.kind);
             let mut a = Attrs::default();
-            a.set("CodiceFiscale", &b.codice_fiscale)
+            a.set("CodiceFiscale", b.codice_fiscale.as_str())
                 .text("Cognome", b.surname.as_deref())
                 .text("Nome", b.name.as_deref())
                 .opt("ISEE", e.isee.map(|v| v.machine()));
@@ -372,12 +372,12 @@ pub fn write_attestazione(att: &Attestazione) -> String {
     out.start("EsitoAttestazione", &root, false);
 
     let mut a = Attrs::default();
-    a.set("NumeroProtocolloDSU", &att.protocollo_dsu)
+    a.set("NumeroProtocolloDSU", att.protocollo_dsu)
         .text("ProtocolloMittente", att.protocollo_mittente.as_deref())
         .date("DataPresentazione", Some(att.presented_on))
         .date("DataValidita", att.data_validita)
         .date("DataScadenzaDSUCorrente", att.corrente_valid_until)
-        .set("CodiceFiscaleDichiarante", &att.dichiarante);
+        .set("CodiceFiscaleDichiarante", att.dichiarante.as_str());
     out.start("Attestazione", &a, false);
 
     let corrente = att.corrente.is_some();
@@ -404,7 +404,7 @@ pub fn write_attestazione(att: &Attestazione) -> String {
             out.start("NucleoRistretto", &Attrs::default(), false);
             for m in &att.nucleo_ristretto {
                 let mut a = Attrs::default();
-                a.set("CodiceFiscale", &m.codice_fiscale)
+                a.set("CodiceFiscale", m.codice_fiscale.as_str())
                     .text("Cognome", m.surname.as_deref())
                     .text("Nome", m.name.as_deref())
                     .text("RelazioneConBeneficiario", m.relationship.as_deref());

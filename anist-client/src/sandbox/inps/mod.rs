@@ -152,7 +152,8 @@ impl InpsBackend {
 /// One INPS e-service of the default registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InpsEService {
-    /// The session service name ([`session_name`], [`LEGACY_V1`]).
+    /// The session service name ([`crate::isee::session_name`],
+    /// [`crate::isee::LEGACY_V1`]).
     pub session_name: &'static str,
     /// What answers.
     pub backend: InpsBackend,
@@ -758,7 +759,7 @@ fn answer(state: &InpsState, call: &InpsCall<'_>, req: &soap::SoapRequest) -> Ou
             soap::SearchKind::ProtDsu => RicercaKind::ProtocolloDsu,
             soap::SearchKind::ProtMittente => RicercaKind::ProtocolloMittente,
         },
-        codice_fiscale: Some(person.clone()),
+        codice_fiscale: Some(person),
         data_validita: search.data_validita.as_ref().map(|_| date),
         prestazione_da_erogare: search.prestazione.clone(),
         protocollo_domanda: search.protocollo_domanda.clone(),

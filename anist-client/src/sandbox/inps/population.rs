@@ -241,14 +241,14 @@ impl IseePopulation {
         let surname = family.surname.to_string();
         let mut members: Vec<Member> = Vec::with_capacity(size);
         let as_member = |p: anist_core::synthetic::SyntheticPerson, rel: &'static str| Member {
-            cf: p.codice_fiscale.clone(),
+            cf: p.codice_fiscale,
             surname: surname.clone(),
             name: p.name.to_string(),
             relationship: rel,
             birth: p.birth_date,
         };
         let me = Member {
-            cf: person.clone(),
+            cf: *person,
             surname: surname.clone(),
             name: people_young.next_person().name.to_string(),
             relationship: if minor { "F" } else { "D" },
@@ -271,8 +271,8 @@ impl IseePopulation {
         let dichiarante = members
             .iter()
             .find(|m| m.relationship == "D")
-            .map(|m| m.cf.clone())
-            .unwrap_or_else(|| person.clone());
+            .map(|m| m.cf)
+            .unwrap_or_else(|| *person);
 
         // The values.
         let isr = Euro::from_cents(cents(&mut rng, 60_000));
@@ -328,7 +328,7 @@ impl IseePopulation {
                 continue;
             };
             let beneficiary = Some(Beneficiario {
-                codice_fiscale: AnyCodiceFiscale::Persona(m.cf.clone()),
+                codice_fiscale: AnyCodiceFiscale::Persona(m.cf),
                 surname: Some(m.surname.clone()),
                 name: Some(m.name.clone()),
             });
@@ -380,7 +380,7 @@ impl IseePopulation {
         }
         let omissioni_difformita = if rng.below(100) < 15 {
             vec![OmissioneDifformita {
-                codice_fiscale: Some(AnyCodiceFiscale::Persona(dichiarante.clone())),
+                codice_fiscale: Some(AnyCodiceFiscale::Persona(dichiarante)),
                 tipo: Some(if rng.below(2) == 0 {
                     "OMISSIONE".to_string()
                 } else {
@@ -412,7 +412,7 @@ impl IseePopulation {
         let household = members
             .iter()
             .map(|m| ComponenteNucleo {
-                codice_fiscale: AnyCodiceFiscale::Persona(m.cf.clone()),
+                codice_fiscale: AnyCodiceFiscale::Persona(m.cf),
                 surname: Some(m.surname.clone()),
                 name: Some(m.name.clone()),
                 relationship: Some(m.relationship.to_string()),
@@ -455,7 +455,7 @@ mod tests {
         let (mut not_found, mut elsewhere, mut minors, mut corrente, mut omissioni) =
             (0, 0, 0, 0, 0);
         for cf in &codes {
-            let any = AnyCodiceFiscale::Persona(cf.clone());
+            let any = AnyCodiceFiscale::Persona(*cf);
             let e = pop.expected(&any, date);
             assert_eq!(e, pop.expected(&any, date));
             let Some(h) = e.household() else {
@@ -482,12 +482,12 @@ mod tests {
         assert!(omissioni > 20, "{omissioni}");
         // Before the DSU of the year is presented: nothing.
         let jan = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-        let any = AnyCodiceFiscale::Persona(codes[0].clone());
+        let any = AnyCodiceFiscale::Persona(codes[0]);
         assert_eq!(pop.expected(&any, jan), IseeExpected::NotFound);
         // Another seed, other households.
         let other = IseePopulation::new(8, "H501");
         assert!(codes.iter().any(|c| {
-            let a = AnyCodiceFiscale::Persona(c.clone());
+            let a = AnyCodiceFiscale::Persona(*c);
             other.expected(&a, date) != pop.expected(&a, date)
         }));
     }
