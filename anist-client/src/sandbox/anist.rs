@@ -300,7 +300,7 @@ pub(super) struct AnistConfig {
     massive_base: Duration,
     massive_per_row: Duration,
     population_size: usize,
-    client_key: Option<Arc<PrivateKey>>,
+    pub(super) client_key: Option<Arc<PrivateKey>>,
     current_year: Option<SchoolYear>,
 }
 
@@ -1164,8 +1164,13 @@ impl SandboxHandle {
 
     /// The e-services the default client may call, by session name: the
     /// four ANIST ones and [`ECHO`], each with its front URL, audience
-    /// (AUDIT_REST_02 and INTEGRITY_REST_02) and purpose. Those missing
-    /// from the registry are left out.
+    /// (AUDIT_REST_02 and INTEGRITY_REST_02) and purpose; and the nine
+    /// INPS ISEE ones ([`crate::isee::session_name`],
+    /// [`crate::isee::LEGACY_V1`]) without INTEGRITY_REST_02, with
+    /// AUDIT_REST_02 only for the Operatori services, those requiring the
+    /// client certificate at [`SandboxHandle::tls_base_url`]. Those missing
+    /// from the registry are left out. [`Self::session`] gives the mTLS
+    /// ones their own caller.
     pub fn services(&self) -> Vec<(String, Service)> {
         let mut out = Vec::new();
         let all = ANIST_ESERVICES
@@ -1180,7 +1185,33 @@ impl SandboxHandle {
             let profile = ServiceProfile::new(&url, audience).audit(true);
             out.push((name.to_string(), Service::new(profile, purpose)));
         }
+        for s in crate::sandbox::inps::INPS_ESERVICES {
+            let (Some(url), Ok(purpose)) = (self.inps_url(s.eservice), PurposeId::parse(s.purpose))
+            else {
+                continue;
+            };
+            let operatori = matches!(
+                s.backend,
+                crate::sandbox::inps::InpsBackend::Service(x)
+                    if x.family() == anist_core::isee::ServiceFamily::Operatori
+            );
+            let profile = ServiceProfile::new(&url, s.audience)
+                .integrity(false)
+                .audit(operatori);
+            out.push((s.session_name.to_string(), Service::new(profile, purpose)));
+        }
         out
+    }
+
+    /// The URL of an INPS e-service for the client: on the TLS port when
+    /// it requires the client certificate (`None` if there is none).
+    fn inps_url(&self, eservice: &str) -> Option<String> {
+        let plain = self.front_url(eservice)?;
+        if !self.inps_requires_mtls(eservice) {
+            return Some(plain);
+        }
+        let tls = self.tls_base_url()?;
+        Some(plain.replacen(self.base_url(), tls, 1))
     }
 
     /// A ready session for the default client: vouchers from this
@@ -1244,12 +1275,12 @@ impl SandboxHandle {
         let signer = ModiSigner::new(client.clone(), Arc::clone(&key));
         let caller = adjust(match timeout {
             Some(t) => Caller::with_options(
-                cache,
-                signer,
-                clock,
+                Arc::clone(&cache),
+                signer.clone(),
+                Arc::clone(&clock),
                 &crate::voucher::http::HttpOptions::default().timeout(t),
             )?,
-            None => Caller::new(cache, signer, clock)?,
+            None => Caller::new(Arc::clone(&cache), signer.clone(), Arc::clone(&clock))?,
         });
         let operator =
             AuditContext::new(SANDBOX_OPERATOR, SANDBOX_OPERATOR_LOCATION).map_err(|e| {
@@ -1257,9 +1288,38 @@ impl SandboxHandle {
                     reason: e.to_string(),
                 }
             })?;
+        // The services that need the client certificate get their own
+        // caller, presenting it and trusting the sandbox CA, sharing the
+        // voucher cache.
+        let mtls_caller = match (self.ca_pem(), self.client_identity_pem()) {
+            (Some(ca), Some((cert, key_pem))) => {
+                let mut options = crate::voucher::http::HttpOptions::default()
+                    .ca_bundle_pem(ca.as_bytes().to_vec())
+                    .ca_bundle_only(true)
+                    .client_identity_pem(cert, key_pem);
+                if let Some(t) = timeout {
+                    options = options.timeout(t);
+                }
+                Some(Arc::new(Caller::with_options(
+                    Arc::clone(&cache),
+                    signer.clone(),
+                    Arc::clone(&clock),
+                    &options,
+                )?))
+            }
+            _ => None,
+        };
+        let mtls_services: HashSet<&str> = crate::sandbox::inps::INPS_ESERVICES
+            .iter()
+            .filter(|s| self.inps_requires_mtls(s.eservice))
+            .map(|s| s.session_name)
+            .collect();
         let mut session = Session::new(caller, Environment::Sandbox, client, key.kid().clone())
             .operator(operator);
-        for (name, service) in self.services() {
+        for (name, mut service) in self.services() {
+            if let (true, Some(c)) = (mtls_services.contains(name.as_str()), &mtls_caller) {
+                service = service.with_caller(Arc::clone(c));
+            }
             session = session.service(&name, service);
         }
         Ok(session)

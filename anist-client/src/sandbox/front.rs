@@ -19,10 +19,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use serde_json::{json, Value};
 
 use super::gateway::{self, Caller, GwRefusal, Request, Rules, Windows};
 use super::registry::{Backend, EService};
+use super::tls::ViaTls;
 use super::{header_text, lock, Fault, Inner, Route};
 
 /// Seconds in a quota window (a calendar day, UTC, of the sandbox clock).
@@ -63,10 +65,15 @@ impl Drop for Slot<'_> {
 struct Answer {
     transaction: String,
     headers: Vec<(&'static str, String)>,
+    /// A SOAP e-service: errors are SOAP faults (§4.2).
+    soap: bool,
 }
 
 impl Answer {
     fn problem(mut self, r: &GwRefusal) -> Response {
+        if self.soap {
+            return self.fault(r);
+        }
         let body = json!({
             "type": format!("https://govway.org/handling-errors/{}/{}.html", r.status, r.title),
             "title": r.title,
@@ -81,6 +88,23 @@ impl Answer {
         }
         let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         self.finish(status, "application/problem+json", body.to_string())
+    }
+
+    /// GovWay's SOAP 1.1 fault with the problem in `detail`; the daily
+    /// quota (`LimitExceeded`) is a bare `429` with an empty `text/xml`
+    /// body, as INPS answers (U15).
+    fn fault(mut self, r: &GwRefusal) -> Response {
+        self.headers
+            .push(("govway-transaction-errortype", r.title.to_string()));
+        if !r.reason.is_empty() {
+            self.headers.push(("x-sandbox-reason", r.reason.clone()));
+        }
+        let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if r.status == 429 && r.title == "LimitExceeded" {
+            return self.finish(status, "text/xml", String::new());
+        }
+        let body = super::inps::fault(r.status, r.title, r.detail, &self.transaction);
+        self.finish(status, "text/xml; charset=utf-8", body)
     }
 
     fn finish(self, status: StatusCode, content_type: &'static str, body: String) -> Response {
@@ -154,12 +178,32 @@ fn too_many(retry_after: Option<u32>, reason: &str) -> (GwRefusal, Vec<(&'static
 pub(super) async fn handle(
     state: State<Arc<Inner>>,
     path: Path<(String, String, String, String)>,
+    tls: Option<Extension<ViaTls>>,
     method: Method,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let inner = Arc::clone(&state.0);
-    let response = handle_call(state, path, method, headers, body).await;
+    let response = handle_call(state, path, tls.is_some(), method, headers, body).await;
+    if response.status() == StatusCode::TOO_MANY_REQUESTS {
+        inner.front.throttled.fetch_add(1, Ordering::SeqCst);
+    }
+    response
+}
+
+/// As [`handle`], for a path without an operation
+/// (`<erogatore>/<service>/<version>`: the legacy INPS v1 endpoint).
+pub(super) async fn handle_endpoint(
+    state: State<Arc<Inner>>,
+    Path((erogatore, service, version)): Path<(String, String, String)>,
+    tls: Option<Extension<ViaTls>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let inner = Arc::clone(&state.0);
+    let path = Path((erogatore, service, version, String::new()));
+    let response = handle_call(state, path, tls.is_some(), method, headers, body).await;
     if response.status() == StatusCode::TOO_MANY_REQUESTS {
         inner.front.throttled.fetch_add(1, Ordering::SeqCst);
     }
@@ -169,6 +213,7 @@ pub(super) async fn handle(
 async fn handle_call(
     State(inner): State<Arc<Inner>>,
     Path((erogatore, service, version, operation)): Path<(String, String, String, String)>,
+    via_tls: bool,
     method: Method,
     headers: HeaderMap,
     body: Bytes,
@@ -178,6 +223,7 @@ async fn handle_call(
     let mut answer = Answer {
         transaction: inner.uuid(),
         headers: Vec::new(),
+        soap: false,
     };
     let path = format!("{erogatore}/{service}/{version}");
     let Some(eservice) = inner.registry.eservice_by_front_path(&path) else {
@@ -196,6 +242,7 @@ async fn handle_call(
             "",
         ));
     };
+    answer.soap = front.backend_kind().is_soap();
     if !gateway::operation_known(front, method.as_str(), &operation) {
         return answer.problem(&refusal(
             404,
@@ -204,6 +251,31 @@ async fn handle_call(
             "the backend has no such method and operation",
         ));
     }
+    // SOAP (INPS): the client certificate, then POST, Content-Type and
+    // SOAPAction, before the voucher.
+    let soap_operation = match front.backend_kind() {
+        Backend::Inps(kind) => {
+            if inner.inps.requires_mtls(kind, front) && !via_tls {
+                return answer.problem(&refusal(
+                    403,
+                    "Authorization",
+                    "Authorization failed: this API requires a TLS client certificate (mutual authentication)",
+                    "the e-service requires mTLS: call the sandbox's TLS port with the client certificate",
+                ));
+            }
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            match super::inps::transport(kind, method.as_str(), header) {
+                Ok(op) => Some((kind, op)),
+                Err(r) => return answer.problem(&r),
+            }
+        }
+        _ => None,
+    };
     let fault = inner.next_fault(&Route::Front(path.clone()));
     let received: Vec<(String, String)> = headers
         .iter()
@@ -240,7 +312,12 @@ async fn handle_call(
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
-    let htu = format!("http://{host}/govway/rest/in/{path}/{operation}");
+    let scheme = if via_tls { "https" } else { "http" };
+    let htu = if operation.is_empty() {
+        format!("{scheme}://{host}/govway/rest/in/{path}")
+    } else {
+        format!("{scheme}://{host}/govway/rest/in/{path}/{operation}")
+    };
     if let Err(r) = super::dpop::front(&received, method.as_str(), &htu, now, &inner.dpop_jtis) {
         return answer.problem(&r);
     }
@@ -348,11 +425,18 @@ async fn handle_call(
     } else {
         None
     };
-    if front.has_audit() {
-        if let Err(r) = gateway::audit(&rules, eservice, front, &caller, &req) {
-            return answer.problem(&r);
+    // AUDIT_REST_02: required when the front applies it; on a SOAP front
+    // verified when sent (the INPS Operatori services read its claims).
+    let evidence = if front.has_audit()
+        || (answer.soap && req.header("agid-jwt-trackingevidence").is_some())
+    {
+        match gateway::audit(&rules, eservice, front, &caller, &req) {
+            Ok(claims) => Some(claims),
+            Err(r) => return answer.problem(&r),
         }
-    }
+    } else {
+        None
+    };
     if let Some((jti, exp)) = signature {
         let mut seen = lock(&st.jtis);
         seen.retain(|_, e| *e > now);
@@ -395,6 +479,26 @@ async fn handle_call(
         None => {}
     }
     st.backend_calls.fetch_add(1, Ordering::SeqCst);
+    if let Some((kind, op)) = soap_operation {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let call = super::inps::InpsCall {
+            backend: kind,
+            operation: op,
+            header: &header,
+            body: &body,
+            evidence: evidence.as_ref(),
+            now,
+        };
+        return match super::inps::serve(&inner, &call) {
+            Ok(xml) => answer.finish(StatusCode::OK, "text/xml; charset=utf-8", xml),
+            Err(r) => answer.problem(&r),
+        };
+    }
     if let Backend::Anist(kind) = front.backend_kind() {
         let call = super::anist::BackendCall {
             client_id: caller.client.id(),
@@ -438,8 +542,8 @@ fn backend(
             });
             answer.finish(StatusCode::OK, "application/json", out.to_string())
         }
-        // Served by sandbox::anist before reaching here.
-        Backend::Anist(_) => answer.problem(&refusal(
+        // Served by sandbox::anist / sandbox::inps before reaching here.
+        Backend::Anist(_) | Backend::Inps(_) => answer.problem(&refusal(
             500,
             "InternalResponseError",
             "An internal error occurred while processing the response",

@@ -112,6 +112,11 @@ pub(crate) fn operation_known(front: &Front, method: &str, operation: &str) -> b
         crate::sandbox::registry::Backend::Anist(kind) => {
             crate::sandbox::anist::operation_known(kind, method, operation)
         }
+        // The method and SOAPAction are checked by sandbox::inps::transport.
+        crate::sandbox::registry::Backend::Inps(kind) => {
+            let _ = method;
+            kind.path_operation_ok(operation)
+        }
     }
 }
 
@@ -489,7 +494,7 @@ pub(crate) fn audit(
     front: &Front,
     caller: &Caller<'_>,
     req: &Request<'_>,
-) -> Result<(), GwRefusal> {
+) -> Result<Map<String, Value>, GwRefusal> {
     let Some(te) = req.header("agid-jwt-trackingevidence") else {
         return Err(interop("the Agid-JWT-TrackingEvidence header is required"));
     };
@@ -560,7 +565,7 @@ pub(crate) fn audit(
         rules.windows.audit_max_age,
         rules.windows.future_tolerance,
     )?;
-    Ok(())
+    Ok(jws.payload)
 }
 
 #[cfg(test)]

@@ -38,8 +38,10 @@ mod dpop;
 pub mod faults;
 mod front;
 mod gateway;
+pub mod inps;
 pub mod registry;
 pub mod registry_file;
+mod tls;
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -184,6 +186,7 @@ pub struct SandboxConfig {
     strict: bool,
     gateway: GatewayConfig,
     anist: anist::AnistConfig,
+    inps: inps::InpsConfig,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -195,6 +198,7 @@ impl fmt::Debug for SandboxConfig {
             .field("strict", &self.strict)
             .field("gateway", &self.gateway)
             .field("anist", &self.anist)
+            .field("inps", &self.inps)
             .finish_non_exhaustive()
     }
 }
@@ -213,6 +217,7 @@ impl SandboxConfig {
             strict: true,
             gateway: GatewayConfig::default(),
             anist: anist::AnistConfig::default(),
+            inps: inps::InpsConfig::default(),
         }
     }
 
@@ -285,6 +290,12 @@ pub enum SandboxError {
     /// The signing key could not be generated.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// The TLS certificates or configuration could not be made.
+    #[error("the sandbox's TLS port could not be set up ({reason}); start it without TLS (SandboxConfig::tls(false)) to go on")]
+    Tls {
+        /// What failed.
+        reason: String,
+    },
 }
 
 impl ErrorCode for SandboxError {
@@ -292,6 +303,7 @@ impl ErrorCode for SandboxError {
         match self {
             SandboxError::Bind { .. } => "sandbox_bind",
             SandboxError::Key(k) => k.code(),
+            SandboxError::Tls { .. } => "sandbox_tls",
         }
     }
 }
@@ -327,6 +339,40 @@ impl Sandbox {
         })?;
         let base_url = format!("http://{local}");
         let endpoints = PdndEndpoints::sandbox_at(&base_url);
+        let tls_material = if config.inps.tls {
+            Some(tls::generate(config.anist.client_key.as_deref())?)
+        } else {
+            None
+        };
+        let tls_listener = match &tls_material {
+            Some(m) => {
+                let tcp = tokio::net::TcpListener::bind(SocketAddr::new(
+                    IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    0,
+                ))
+                .await
+                .map_err(|e| SandboxError::Bind {
+                    port: 0,
+                    kind: e.kind(),
+                })?;
+                Some(
+                    tls::TlsListener::new(tcp, Arc::clone(&m.server)).map_err(|e| {
+                        SandboxError::Bind {
+                            port: 0,
+                            kind: e.kind(),
+                        }
+                    })?,
+                )
+            }
+            None => None,
+        };
+        let tls_base_url = tls_listener.as_ref().map(|l| {
+            let port = axum::serve::Listener::local_addr(l)
+                .map(|a| a.port())
+                .unwrap_or_default();
+            format!("https://localhost:{port}")
+        });
+        let inps = inps::InpsState::new(config.inps, config.seed);
         let anist = anist::AnistState::new(config.anist, config.seed, config.clock.as_ref());
         let rated = faults::RateFaults::new(config.seed);
         let token_url = endpoints.token_url().to_string();
@@ -347,6 +393,7 @@ impl Sandbox {
             gateway: config.gateway,
             front: front::FrontState::default(),
             anist,
+            inps,
             rated,
             token_url,
             dpop_jtis: dpop::JtiCache::default(),
@@ -357,19 +404,51 @@ impl Sandbox {
                 "/govway/rest/in/{erogatore}/{service}/{version}/{*operation}",
                 any(front::handle),
             )
+            .route(
+                "/govway/rest/in/{erogatore}/{service}/{version}",
+                any(front::handle_endpoint),
+            )
             .route("/.well-known/jwks.json", get(jwks))
             .route("/keys/{kid}", get(client_key))
             .route("/status", get(status))
             .with_state(Arc::clone(&inner));
         let (tx, rx) = oneshot::channel::<()>();
+        let (tls_stop, tls_rx) = oneshot::channel::<()>();
+        let tls_task = tls_listener.map(|l| {
+            let router = router.clone().layer(axum::Extension(tls::ViaTls));
+            tokio::spawn(async move {
+                let _ = axum::serve(l, router)
+                    .with_graceful_shutdown(async {
+                        let _ = tls_rx.await;
+                    })
+                    .await;
+            })
+        });
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router)
                 .with_graceful_shutdown(async {
                     let _ = rx.await;
                 })
                 .await;
+            let _ = tls_stop.send(());
+            if let Some(t) = tls_task {
+                let abort = t.abort_handle();
+                if tokio::time::timeout(Duration::from_secs(5), t)
+                    .await
+                    .is_err()
+                {
+                    abort.abort();
+                }
+            }
         });
+        let (ca_pem, client_identity) = match tls_material {
+            Some(m) => (Some(m.ca_pem), m.client),
+            None => (None, None),
+        };
         Ok(SandboxHandle {
+            tls_base_url,
+            ca_pem,
+            client_identity,
             base_url,
             endpoints,
             inner,
@@ -383,6 +462,9 @@ impl Sandbox {
 /// [`SandboxHandle::shutdown`] stops it and waits.
 pub struct SandboxHandle {
     base_url: String,
+    tls_base_url: Option<String>,
+    ca_pem: Option<String>,
+    client_identity: Option<(String, zeroize::Zeroizing<String>)>,
     endpoints: PdndEndpoints,
     inner: Arc<Inner>,
     stop: Option<oneshot::Sender<()>>,
@@ -402,6 +484,30 @@ impl SandboxHandle {
     /// `http://127.0.0.1:<port>`.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// `https://localhost:<port>`: the same routes on the TLS port, which
+    /// requires a client certificate issued by the sandbox CA
+    /// ([`Self::ca_pem`], [`Self::client_identity_pem`]). `None` when
+    /// started without TLS.
+    pub fn tls_base_url(&self) -> Option<&str> {
+        self.tls_base_url.as_deref()
+    }
+
+    /// The sandbox CA certificate (PEM), generated at start: trust it
+    /// (`HttpOptions::ca_bundle_pem`) to reach [`Self::tls_base_url`].
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// The default client's TLS identity: its certificate (issued by the
+    /// sandbox CA for the client's own public key, U14) and its private
+    /// key, PEM, for `HttpOptions::client_identity_pem`. `None` without
+    /// TLS or without a default client key.
+    pub fn client_identity_pem(&self) -> Option<(&str, &str)> {
+        self.client_identity
+            .as_ref()
+            .map(|(cert, key)| (cert.as_str(), key.as_str()))
     }
 
     /// The PDND endpoints to give a client: token URL, assertion audience,
@@ -544,6 +650,7 @@ struct Inner {
     gateway: GatewayConfig,
     front: front::FrontState,
     anist: anist::AnistState,
+    inps: inps::InpsState,
     rated: faults::RateFaults,
     /// This sandbox's token URL: the `htu` of DPoP proofs.
     token_url: String,

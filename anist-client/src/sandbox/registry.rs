@@ -207,6 +207,16 @@ pub enum Backend {
     Echo,
     /// An ANIST e-service ([`crate::sandbox::anist`]).
     Anist(crate::sandbox::anist::AnistBackend),
+    /// An INPS ISEE SOAP endpoint ([`crate::sandbox::inps`]): errors are
+    /// SOAP faults, the daily quota a bare `429`.
+    Inps(crate::sandbox::inps::InpsBackend),
+}
+
+impl Backend {
+    /// Whether the front answers SOAP faults (an INPS backend).
+    pub fn is_soap(&self) -> bool {
+        matches!(self, Backend::Inps(_))
+    }
 }
 
 /// How the GovWay-like front publishes an e-service (protocol reference
@@ -219,6 +229,8 @@ pub enum Backend {
 pub struct Front {
     erogatore: String,
     service: String,
+    version: String,
+    mtls: bool,
     integrity: bool,
     audit: bool,
     max_concurrency: u32,
@@ -231,7 +243,8 @@ pub struct Front {
 pub const DEFAULT_MAX_CONCURRENCY: u32 = 10;
 
 impl Front {
-    /// An e-service published as `<erogatore>/<service>/v1`, with
+    /// An e-service published as `<erogatore>/<service>/v1` (see
+    /// [`Self::version`]), with
     /// INTEGRITY_REST_02 on, AUDIT_REST_02 off, at most
     /// [`DEFAULT_MAX_CONCURRENCY`] calls in flight, the echo backend, and
     /// the LG default TrackingEvidence claims `userID` and `userLocation`
@@ -240,6 +253,8 @@ impl Front {
         Self {
             erogatore: erogatore.to_string(),
             service: service.to_string(),
+            version: "v1".to_string(),
+            mtls: false,
             integrity: true,
             audit: false,
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
@@ -302,9 +317,31 @@ impl Front {
         self
     }
 
-    /// `<erogatore>/<service>/v1`: the path after `/govway/rest/in/`.
+    /// `<erogatore>/<service>/<version>`: the path after `/govway/rest/in/`.
     pub fn path(&self) -> String {
-        format!("{}/{}/v1", self.erogatore, self.service)
+        format!("{}/{}/{}", self.erogatore, self.service, self.version)
+    }
+
+    /// The version segment of the path (default `v1`; the INPS services
+    /// use `v2`).
+    #[must_use]
+    pub fn version(mut self, version: &str) -> Self {
+        self.version = version.to_string();
+        self
+    }
+
+    /// Reachable only on the sandbox's TLS port with a client certificate
+    /// issued by the sandbox CA (default off); on the plain port the front
+    /// answers `403`.
+    #[must_use]
+    pub fn mtls(mut self, required: bool) -> Self {
+        self.mtls = required;
+        self
+    }
+
+    /// Whether a client certificate is required.
+    pub fn requires_mtls(&self) -> bool {
+        self.mtls
     }
 
     /// Whether INTEGRITY_REST_02 is enforced.
@@ -702,6 +739,7 @@ impl RegistryBuilder {
                 let path = f.path();
                 if !path_segment_ok(&f.erogatore)
                     || !path_segment_ok(&f.service)
+                    || !path_segment_ok(&f.version)
                     || !fronts.insert(path.clone())
                 {
                     return Err(RegistryError::FrontPath {
@@ -928,7 +966,9 @@ impl Registry {
     /// INTEGRITY_REST_02 and AUDIT_REST_02, 1,000 calls a day per client,
     /// 10 in flight, vouchers of 600 s) with an active agreement and the
     /// purpose [`ECHO_PURPOSE`], and the four ANIST e-services of
-    /// [`crate::sandbox::anist::ANIST_ESERVICES`] with theirs.
+    /// [`crate::sandbox::anist::ANIST_ESERVICES`] with theirs, and the
+    /// nine INPS ISEE e-services of [`crate::sandbox::inps::INPS_ESERVICES`]
+    /// (producer [`crate::sandbox::inps::INPS_PRODUCER`]) with theirs.
     ///
     /// ```
     /// use anist_client::keys::{PrivateKey, RsaBits};
@@ -966,6 +1006,10 @@ impl Registry {
         for s in crate::sandbox::anist::ANIST_ESERVICES {
             client = client.purpose(s.purpose);
         }
+        for s in crate::sandbox::inps::INPS_ESERVICES {
+            client = client.purpose(s.purpose);
+        }
+        let builder = crate::sandbox::inps::register(builder);
         crate::sandbox::anist::register(builder).client(client)
     }
 }

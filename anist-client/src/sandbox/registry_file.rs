@@ -23,6 +23,13 @@
 //! integrity = true            # INTEGRITY_REST_02 (default true)
 //! audit = true                # AUDIT_REST_02 (default false)
 //! max_concurrency = 10        # 0: no limit (default 10)
+//! # version = "v2"            # path segment (default "v1")
+//! # mtls = true               # only on the TLS port, with the client certificate (default false)
+//! # backend = "inps-indicatore-residenti"  # echo (default), anist-verifica, …,
+//! #   inps-indicatore-operatori, inps-attestazione-operatori,
+//! #   inps-indicatore-residenti, inps-attestazione-residenti,
+//! #   inps-indicatore-riscontro, inps-indicatore-nucleo-riscontro,
+//! #   inps-indicatore, inps-attestazione, inps-v1 (SOAP: faults, bare 429)
 //!
 //! [[client]]
 //! id = "c9b73ff4-e203-4580-911b-689514d350c2"
@@ -142,11 +149,23 @@ enum BackendSpec {
     AnistAccertamento,
     AnistVerificaMassiva,
     AnistAccertamentoMassivo,
+    InpsIndicatoreOperatori,
+    InpsAttestazioneOperatori,
+    InpsIndicatoreResidenti,
+    InpsAttestazioneResidenti,
+    InpsIndicatoreRiscontro,
+    InpsIndicatoreNucleoRiscontro,
+    InpsIndicatore,
+    InpsAttestazione,
+    InpsV1,
 }
 
 impl From<BackendSpec> for Backend {
     fn from(b: BackendSpec) -> Self {
         use crate::sandbox::anist::AnistBackend;
+        use crate::sandbox::inps::InpsBackend;
+        use anist_core::isee::IseeService;
+        let inps = |s: IseeService| Backend::Inps(InpsBackend::Service(s));
         match b {
             BackendSpec::Echo => Backend::Echo,
             BackendSpec::AnistVerifica => Backend::Anist(AnistBackend::Verifica),
@@ -155,6 +174,17 @@ impl From<BackendSpec> for Backend {
             BackendSpec::AnistAccertamentoMassivo => {
                 Backend::Anist(AnistBackend::AccertamentoMassivo)
             }
+            BackendSpec::InpsIndicatoreOperatori => inps(IseeService::IndicatoreOperatori),
+            BackendSpec::InpsAttestazioneOperatori => inps(IseeService::AttestazioneOperatori),
+            BackendSpec::InpsIndicatoreResidenti => inps(IseeService::IndicatoreResidenti),
+            BackendSpec::InpsAttestazioneResidenti => inps(IseeService::AttestazioneResidenti),
+            BackendSpec::InpsIndicatoreRiscontro => inps(IseeService::IndicatoreRiscontro),
+            BackendSpec::InpsIndicatoreNucleoRiscontro => {
+                inps(IseeService::IndicatoreNucleoRiscontro)
+            }
+            BackendSpec::InpsIndicatore => inps(IseeService::Indicatore),
+            BackendSpec::InpsAttestazione => inps(IseeService::Attestazione),
+            BackendSpec::InpsV1 => Backend::Inps(InpsBackend::LegacyV1),
         }
     }
 }
@@ -184,6 +214,8 @@ struct DescriptorSpec {
 struct FrontSpec {
     erogatore: String,
     service: String,
+    version: Option<String>,
+    mtls: Option<bool>,
     integrity: Option<bool>,
     audit: Option<bool>,
     max_concurrency: Option<u32>,
@@ -297,6 +329,12 @@ fn from_toml(text: &str, base: Option<&Path>) -> Result<Registry, RegistryFileEr
         }
         if let Some(f) = &d.front {
             let mut front = Front::new(&f.erogatore, &f.service);
+            if let Some(v) = &f.version {
+                front = front.version(v);
+            }
+            if let Some(on) = f.mtls {
+                front = front.mtls(on);
+            }
             if let Some(on) = f.integrity {
                 front = front.integrity(on);
             }

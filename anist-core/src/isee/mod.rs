@@ -44,6 +44,7 @@ mod kind;
 mod money;
 mod prestazioni;
 mod record;
+mod write;
 mod xml;
 
 pub use bonus::{bonus_nido_max_annual, BONUS_NIDO_FIRST_BAND_LIMIT, BONUS_NIDO_SECOND_BAND_LIMIT};
@@ -59,6 +60,7 @@ pub use record::{
     ComponenteNucleoRistretto, Corrente, Discordanza, Esito, Indicatore, IseeEntry, IseeValues,
     OmissioneDifformita, Rapporto, Ricerca, RicercaKind, Variazione,
 };
+pub use write::{entry_section, write_attestazione, write_indicatore, ISEE_NAMESPACE};
 pub use xml::{
     decode_base64, parse_attestazione, parse_attestazione_base64, parse_indicatore,
     parse_indicatore_base64, IseeXmlError, MAX_DEPTH, MAX_ELEMENTS, MAX_XML_BYTES,
