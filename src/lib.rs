@@ -21,5 +21,6 @@ pub mod caivano;
 pub mod check;
 pub mod config_cmd;
 pub mod inspect;
+pub mod isee_cmd;
 pub mod keys;
 pub mod sandbox_cmd;

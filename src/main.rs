@@ -18,6 +18,8 @@ use anist_core::ErrorCode;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
+mod isee_cli;
+
 /// Exit status for usage and I/O errors (clap uses 2 for usage errors too).
 const EXIT_USAGE: u8 = 2;
 
@@ -72,6 +74,11 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// INPS ISEE: one lookup (indicatore, attestazione) or a resumable batch
+    /// over a CSV of applications. Calls go to an in-process sandbox unless
+    /// --config names a configuration file.
+    #[command(subcommand)]
+    Isee(isee_cli::IseeCommand),
     /// The audit trail of the calls made: verify the hash chain, export.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -301,6 +308,7 @@ fn main() -> ExitCode {
             json,
             quiet,
         } => run_demo(&dir, school_year, json, quiet),
+        Command::Isee(cmd) => isee_cli::run(cmd),
         Command::Audit(cmd) => run_audit(cmd),
         Command::Sandbox { port, dir, seed } => run_sandbox(port, &dir, seed),
     }

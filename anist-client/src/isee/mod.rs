@@ -80,6 +80,11 @@ use crate::call::CallError;
 pub mod client;
 pub mod soap;
 
+pub use client::{
+    AssertionCarrier, HttpHeaderCarrier, IseeClient, IseeEnte, Loa, NoCarrier, OperatorIdentity,
+    RetryPolicy, SecretAssertion, SoapHeaderCarrier,
+};
+
 /// The namespace of the SOAP messages (`con:` in the reference).
 pub const NAMESPACE: &str = "http://inps.it/ConsultazioneISEE";
 /// The `SOAPAction` of operation `Op` is this prefix followed by `Op`

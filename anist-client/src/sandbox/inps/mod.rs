@@ -40,14 +40,15 @@ mod soap;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anist_core::cf::{AnyCodiceFiscale, CodiceFiscale};
 use anist_core::dsu::DsuProtocol;
 use anist_core::isee::{
-    write_attestazione, write_indicatore, Esito, IseeKind, IseeService, PrestazioneDaErogare,
-    Ricerca, RicercaKind, ServiceFamily, StatoDomanda,
+    write_attestazione, write_indicatore, Esito, IpaCategory, IseeKind, IseeService,
+    PrestazioneDaErogare, Ricerca, RicercaKind, ServiceFamily, StatoDomanda,
 };
+use anist_core::synthetic::SyntheticPeople;
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate};
 use serde_json::{Map, Value};
@@ -61,9 +62,12 @@ use super::gateway::GwRefusal;
 use super::registry::DEFAULT_CONSUMER;
 use super::registry::{Agreement, Backend, Descriptor, EService, Front, Purpose, RegistryBuilder};
 use super::{lock, Inner, SandboxConfig, SandboxHandle};
-use crate::isee::SOAP_ACTION_PREFIX;
+use crate::call::CallError;
 #[cfg(test)]
 use crate::isee::{session_name, LEGACY_V1};
+use crate::isee::{
+    IseeClient, IseeEnte, Loa, OperatorIdentity, SecretAssertion, SOAP_ACTION_PREFIX,
+};
 
 /// The INPS producer tenant of the default registry.
 pub const INPS_PRODUCER: &str = "15ee0000-0000-4000-8000-000000000000";
@@ -396,7 +400,45 @@ impl InpsState {
     }
 }
 
+/// The seed of the synthetic operator of [`SandboxHandle::isee_client`].
+const SANDBOX_OPERATOR_SEED: u64 = 0x15ee;
+
 impl SandboxHandle {
+    /// The synthetic operator [`Self::isee_client`] calls the Operatori
+    /// services as: a synthetic codice fiscale, SPID level 2, and a
+    /// placeholder assertion (the sandbox only checks that one is sent).
+    pub fn isee_operator(&self) -> OperatorIdentity {
+        let from = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+        let to = NaiveDate::from_ymd_opt(1990, 12, 31).unwrap_or_default();
+        let codice_fiscale = SyntheticPeople::new(SANDBOX_OPERATOR_SEED, from, to)
+            .next_person()
+            .codice_fiscale;
+        OperatorIdentity {
+            codice_fiscale,
+            loa: Loa::SpidL2,
+            assertion: Some(SecretAssertion::new(
+                b"<saml2:Assertion>sandbox</saml2:Assertion>".to_vec(),
+            )),
+        }
+    }
+
+    /// A ready INPS ISEE client for the default client ([`Self::session`]):
+    /// the ente is the sandbox's calling Comune (Roma, a capoluogo:
+    /// [`IpaCategory::ComuneCapoluogo`], user id [`SANDBOX_INPS_USER_ID`]),
+    /// and the operator of the Operatori services is
+    /// [`Self::isee_operator`].
+    ///
+    /// # Errors
+    /// As [`Self::session`].
+    pub fn isee_client(&self) -> Result<IseeClient, CallError> {
+        let session = Arc::new(self.session()?);
+        Ok(IseeClient::new(
+            session,
+            IseeEnte::new(IpaCategory::ComuneCapoluogo, SANDBOX_INPS_USER_ID),
+        )
+        .operator(self.isee_operator()))
+    }
+
     /// The synthetic ISEE population the INPS services answer from.
     pub fn isee_population(&self) -> &IseePopulation {
         &self.inner.inps.population

@@ -1,0 +1,338 @@
+//! The `anist isee` subcommands: arguments and printing. The work is in
+//! `anist::isee_cmd`.
+
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anist::caivano::{Target, DEFAULT_SANDBOX_SEED};
+use anist::client::bulk::isee::IseeSummary;
+use anist::client::bulk::JobOutcome;
+use anist::client::isee::IseeQuery;
+use anist::isee_cmd::{self, BatchArgs, Flavour, IseeCmdError, LookupArgs};
+use anist_core::csvio::parse_date_it;
+use anist_core::dsu::DsuProtocol;
+use anist_core::isee::{IseeKind, PrestazioneDaErogare, StatoDomanda};
+use anist_core::ErrorCode;
+use chrono::NaiveDate;
+use clap::Subcommand;
+
+use super::{today, ProgressMode, EXIT_PAUSED, EXIT_USAGE};
+
+#[derive(Subcommand)]
+pub(crate) enum IseeCommand {
+    /// The ISEE value of a person (the Indicatore services).
+    Indicatore(LookupCli),
+    /// The whole attestazione: household, every indicator, omissions.
+    Attestazione(LookupCli),
+    /// A CSV of applications in, one ISEE outcome per row out (journaled,
+    /// resumable with --resume; exit status 3 when a quota pauses it).
+    Batch(BatchCli),
+}
+
+#[derive(clap::Args)]
+pub(crate) struct Where {
+    /// The configuration file: call PDND and INPS.
+    #[arg(long, conflicts_with = "seed")]
+    config: Option<PathBuf>,
+    /// Seed of the in-process sandbox (the default without --config).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The e-service flavour: residenti, operatori, plain, riscontro,
+    /// nucleo-riscontro.
+    #[arg(long, default_value = "residenti")]
+    service: String,
+    /// TipoIndicatore of the Indicatore services: ordinario, minorenni,
+    /// universitario, sociosanitario, dottorato, residenziale.
+    #[arg(long, default_value = "ordinario")]
+    tipo: String,
+    /// The benefit to be granted (PrestazioneDaErogare, e.g. A1.07).
+    #[arg(long)]
+    prestazione: Option<String>,
+}
+
+impl Where {
+    fn target(&self) -> Target {
+        match &self.config {
+            Some(p) => Target::Config(p.clone()),
+            None => Target::Sandbox {
+                seed: self.seed.unwrap_or(DEFAULT_SANDBOX_SEED),
+            },
+        }
+    }
+
+    fn flavour(&self) -> Result<Flavour, IseeCmdError> {
+        Flavour::parse(&self.service).ok_or_else(|| {
+            IseeCmdError::Usage(format!(
+                "--service {:?} is not one of residenti, operatori, plain, riscontro, nucleo-riscontro",
+                self.service
+            ))
+        })
+    }
+
+    fn prestazione(&self) -> Result<Option<PrestazioneDaErogare>, IseeCmdError> {
+        self.prestazione
+            .as_deref()
+            .map(|p| {
+                PrestazioneDaErogare::parse(p)
+                    .map_err(|e| IseeCmdError::Usage(format!("--prestazione [{}]: {e}", e.code())))
+            })
+            .transpose()
+    }
+}
+
+#[derive(clap::Args)]
+pub(crate) struct LookupCli {
+    /// The person's codice fiscale (the beneficiary, with --dsu).
+    #[arg(long)]
+    cf: String,
+    /// The DSU protocol (INPS-ISEE-YYYY-NNNNNNNNL-NN): required by the
+    /// Riscontro services.
+    #[arg(long)]
+    dsu: Option<String>,
+    /// The date the ISEE must be valid on (default: today).
+    #[arg(long)]
+    data: Option<String>,
+    /// The ente's application number.
+    #[arg(long)]
+    protocollo_domanda: Option<String>,
+    /// The state of the application: da-erogare, erogata.
+    #[arg(long)]
+    stato: Option<String>,
+    /// List the household's codici fiscali and names in clear.
+    #[arg(long)]
+    show_members: bool,
+    #[command(flatten)]
+    at: Where,
+}
+
+#[derive(clap::Args)]
+pub(crate) struct BatchCli {
+    /// The CSV of applications (codice fiscale; optional data_validita,
+    /// prestazione, protocollo_domanda, protocollo_dsu, stato_domanda).
+    #[arg(long)]
+    input: PathBuf,
+    /// The output CSV (one row per input row, Excel-friendly).
+    #[arg(long)]
+    out: PathBuf,
+    /// The date the ISEE must be valid on, for rows without one (default: today).
+    #[arg(long)]
+    data: Option<String>,
+    /// Ask the attestazione services (household, omissions) instead of the
+    /// indicatore ones.
+    #[arg(long)]
+    attestazione: bool,
+    /// The codice fiscale column (header name or alias).
+    #[arg(long)]
+    column: Option<String>,
+    /// The journal (default: <out>.journal).
+    #[arg(long)]
+    journal: Option<PathBuf>,
+    /// The audit database (default: anist-audit.sqlite beside the output).
+    #[arg(long)]
+    audit: Option<PathBuf>,
+    /// Continue the batch of an existing journal.
+    #[arg(long)]
+    resume: bool,
+    /// Calls in flight.
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Print the summary as JSON on standard output.
+    #[arg(long)]
+    json: bool,
+    /// No progress and no summary on standard error.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Progress display: a bar on a terminal (auto), a line per report (lines), none.
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    progress: ProgressMode,
+    #[command(flatten)]
+    at: Where,
+}
+
+fn parse_date(s: Option<&str>) -> Result<NaiveDate, IseeCmdError> {
+    match s {
+        None => Ok(today()),
+        Some(s) => parse_date_it(s)
+            .map_err(|e| IseeCmdError::Usage(format!("--data {s:?} [{}]: {e}", e.code()))),
+    }
+}
+
+fn lookup_args(cli: &LookupCli, attestazione: bool) -> Result<LookupArgs, IseeCmdError> {
+    let flavour = cli.at.flavour()?;
+    let service = flavour.service(attestazione)?;
+    if matches!(flavour, Flavour::Riscontro | Flavour::NucleoRiscontro) && cli.dsu.is_none() {
+        return Err(IseeCmdError::Usage(String::from(
+            "the Riscontro services check the DSU protocol: add --dsu INPS-ISEE-YYYY-NNNNNNNNL-NN",
+        )));
+    }
+    let cf = isee_cmd::parse_cf(&cli.cf)?;
+    let mut query = match &cli.dsu {
+        Some(dsu) => {
+            let dsu = DsuProtocol::parse(dsu)
+                .map_err(|e| IseeCmdError::Usage(format!("--dsu [{}]: {e}", e.code())))?;
+            IseeQuery::by_dsu(dsu, cf)
+        }
+        None => IseeQuery::by_cf(cf).valid_on(parse_date(cli.data.as_deref())?),
+    };
+    query = query.kind(IseeKind::parse(&cli.at.tipo));
+    if let Some(p) = cli.at.prestazione()? {
+        query = query.prestazione(p);
+    }
+    if let Some(p) = &cli.protocollo_domanda {
+        query = query.protocollo_domanda(p);
+    }
+    if let Some(s) = &cli.stato {
+        let stato = StatoDomanda::parse(&s.replace('-', " ")).ok_or_else(|| {
+            IseeCmdError::Usage(format!("--stato {s:?} is not da-erogare or erogata"))
+        })?;
+        query = query.stato(stato);
+    }
+    Ok(LookupArgs {
+        service,
+        query,
+        target: cli.at.target(),
+        show_members: cli.show_members,
+    })
+}
+
+fn fail(e: &IseeCmdError) -> ExitCode {
+    eprintln!("error [{}]: {e}", e.code());
+    match e {
+        IseeCmdError::Usage(_) | IseeCmdError::NoSuchService => ExitCode::from(EXIT_USAGE),
+        _ => ExitCode::FAILURE,
+    }
+}
+
+pub(crate) fn run(cmd: IseeCommand) -> ExitCode {
+    match cmd {
+        IseeCommand::Indicatore(cli) => run_lookup(&cli, false),
+        IseeCommand::Attestazione(cli) => run_lookup(&cli, true),
+        IseeCommand::Batch(cli) => run_batch(cli),
+    }
+}
+
+fn run_lookup(cli: &LookupCli, attestazione: bool) -> ExitCode {
+    match lookup_args(cli, attestazione).and_then(|a| isee_cmd::lookup(&a)) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn batch_args(cli: &BatchCli) -> Result<BatchArgs, IseeCmdError> {
+    Ok(BatchArgs {
+        input: cli.input.clone(),
+        output: cli.out.clone(),
+        service: cli.at.flavour()?.service(cli.attestazione)?,
+        valid_on: parse_date(cli.data.as_deref())?,
+        prestazione: cli.at.prestazione()?,
+        kind: IseeKind::parse(&cli.at.tipo),
+        column: cli.column.clone(),
+        journal: cli.journal.clone(),
+        audit: cli.audit.clone(),
+        resume: cli.resume,
+        target: cli.at.target(),
+        concurrency: cli.concurrency,
+    })
+}
+
+fn run_batch(cli: BatchCli) -> ExitCode {
+    let args = match batch_args(&cli) {
+        Ok(a) => a,
+        Err(e) => return fail(&e),
+    };
+    let mode = if cli.quiet {
+        ProgressMode::None
+    } else {
+        cli.progress
+    };
+    let bar = match mode {
+        ProgressMode::Bar => true,
+        ProgressMode::Auto => io::stderr().is_terminal(),
+        ProgressMode::Lines | ProgressMode::None => false,
+    }
+    .then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let outcome = isee_cmd::run_batch(&args, |p| {
+        if let Some(b) = &bar {
+            b.set_length(p.rows_total);
+            b.set_position(p.rows_done);
+            b.set_message(format!("{:.0} rows/s  found {}", p.rate, p.outcomes.found));
+        } else if mode == ProgressMode::Lines {
+            eprintln!(
+                "progress: {}/{} rows, {:.0} rows/s",
+                p.rows_done, p.rows_total, p.rate
+            );
+        }
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    match outcome {
+        Ok(JobOutcome::Completed(s)) => {
+            report(&s, cli.json, cli.quiet);
+            if !cli.quiet {
+                eprintln!("wrote {}", args.output.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(JobOutcome::Paused {
+            reason,
+            code,
+            summary,
+        }) => {
+            report(&summary, cli.json, cli.quiet);
+            eprintln!(
+                "paused [{code}]: {reason}; what was answered is kept in {}: run the same command with --resume later",
+                args.journal_path().display()
+            );
+            ExitCode::from(EXIT_PAUSED)
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn report(s: &IseeSummary, json: bool, quiet: bool) {
+    if json {
+        match serde_json::to_string_pretty(s) {
+            Ok(text) => println!("{text}"),
+            Err(e) => eprintln!("error [summary_json]: {e}"),
+        }
+        return;
+    }
+    if quiet {
+        return;
+    }
+    let o = &s.outcomes;
+    eprintln!(
+        "{} rows ({} distinct questions) in {:.1} s",
+        s.rows_total, s.distinct_questions, s.duration_seconds
+    );
+    for (name, n, what) in [
+        ("found", o.found, "ISEE found"),
+        ("no_isee", o.no_isee, "INPS has no ISEE for the question"),
+        (
+            "refused",
+            o.refused,
+            "INPS refused the question: see motivo",
+        ),
+        (
+            "invalid_input",
+            o.invalid_input,
+            "row not valid: never sent",
+        ),
+        ("error", o.error, "no answer: see the motivo column"),
+    ] {
+        eprintln!("  {name:<14} {n:>7}  {what}");
+    }
+    eprintln!("calls: {}; {} retries", s.calls, s.retries);
+}

@@ -1,0 +1,437 @@
+//! `anist isee`: one ISEE lookup (`indicatore`, `attestazione`), printed
+//! for a person at a desk, and the resumable batch over a CSV of
+//! applications (`batch`), against an in-process sandbox by default or the
+//! INPS e-services of a configuration file.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anist_client::audit::AuditError;
+use anist_client::bulk::isee::{IseeBatch, IseeBatchSpec, IseeCounts, IseeSummary};
+use anist_client::bulk::{BulkError, JobOutcome, Progress};
+use anist_client::call::CallError;
+use anist_client::clock::SystemClock;
+use anist_client::config::{Config, ConfigError};
+use anist_client::isee::{IseeAnswer, IseeClient, IseeError, IseeLookup, IseeQuery};
+use anist_client::sandbox::{Sandbox, SandboxConfig, SandboxError, SandboxHandle};
+use anist_core::cf::AnyCodiceFiscale;
+use anist_core::csvio::format_date_it;
+use anist_core::isee::{
+    Attestazione, ComponenteNucleo, Indicatore, IseeKind, IseeService, PrestazioneDaErogare,
+};
+use anist_core::ErrorCode;
+use chrono::NaiveDate;
+
+use crate::caivano::{open_audit, Target};
+
+/// The flavour asked on the command line (`--service`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    /// Residenti (Comuni, their residents).
+    Residenti,
+    /// Operatori (an operator logged in with SPID / CIE).
+    Operatori,
+    /// The plain services (INPS client certificate).
+    Plain,
+    /// Riscontro (by DSU protocol).
+    Riscontro,
+    /// Nucleo Riscontro (indicatore and household, by DSU protocol).
+    NucleoRiscontro,
+}
+
+impl Flavour {
+    /// Parses `residenti`, `operatori`, `plain`, `riscontro`,
+    /// `nucleo-riscontro`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "residenti" => Some(Flavour::Residenti),
+            "operatori" => Some(Flavour::Operatori),
+            "plain" => Some(Flavour::Plain),
+            "riscontro" => Some(Flavour::Riscontro),
+            "nucleo-riscontro" => Some(Flavour::NucleoRiscontro),
+            _ => None,
+        }
+    }
+
+    /// The e-service of this flavour answering an attestazione (`true`) or
+    /// an indicatore.
+    ///
+    /// # Errors
+    /// [`IseeCmdError::NoSuchService`] for the Riscontro flavours, which
+    /// answer indicatori only.
+    pub fn service(self, attestazione: bool) -> Result<IseeService, IseeCmdError> {
+        Ok(match (self, attestazione) {
+            (Flavour::Residenti, false) => IseeService::IndicatoreResidenti,
+            (Flavour::Residenti, true) => IseeService::AttestazioneResidenti,
+            (Flavour::Operatori, false) => IseeService::IndicatoreOperatori,
+            (Flavour::Operatori, true) => IseeService::AttestazioneOperatori,
+            (Flavour::Plain, false) => IseeService::Indicatore,
+            (Flavour::Plain, true) => IseeService::Attestazione,
+            (Flavour::Riscontro, false) => IseeService::IndicatoreRiscontro,
+            (Flavour::NucleoRiscontro, false) => IseeService::IndicatoreNucleoRiscontro,
+            (Flavour::Riscontro | Flavour::NucleoRiscontro, true) => {
+                return Err(IseeCmdError::NoSuchService)
+            }
+        })
+    }
+}
+
+/// Why an `anist isee` command failed. Every variant has a stable code.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IseeCmdError {
+    /// Riscontro services answer indicatori only.
+    #[error("the Riscontro services answer the indicatore only: use `anist isee indicatore --service riscontro`, or another service for the attestazione")]
+    NoSuchService,
+    /// A lookup argument is not valid.
+    #[error("{0}")]
+    Usage(String),
+    /// A journal exists and `resume` was not asked.
+    #[error("a journal of this batch already exists at {0}: run again with --resume to continue it, or delete it to start over")]
+    JournalExists(PathBuf),
+    /// `resume` was asked and there is no journal.
+    #[error("there is no journal at {0} to resume: run without --resume to start the batch")]
+    NothingToResume(PathBuf),
+    /// The configuration could not be used.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The sandbox could not start.
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    /// The session could not be built.
+    #[error(transparent)]
+    Session(#[from] CallError),
+    /// The audit trail could not be opened.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// INPS gave no answer.
+    #[error(transparent)]
+    Isee(#[from] IseeError),
+    /// The batch failed.
+    #[error(transparent)]
+    Bulk(#[from] BulkError),
+    /// The async runtime could not start.
+    #[error("the async runtime could not start: {0}")]
+    Runtime(String),
+}
+
+impl ErrorCode for IseeCmdError {
+    fn code(&self) -> &'static str {
+        match self {
+            IseeCmdError::NoSuchService => "isee_no_such_service",
+            IseeCmdError::Usage(_) => "isee_usage",
+            IseeCmdError::JournalExists(_) => "isee_journal_exists",
+            IseeCmdError::NothingToResume(_) => "isee_no_journal",
+            IseeCmdError::Config(e) => e.code(),
+            IseeCmdError::Sandbox(e) => e.code(),
+            IseeCmdError::Session(e) => e.code(),
+            IseeCmdError::Audit(e) => e.code(),
+            IseeCmdError::Isee(e) => e.code(),
+            IseeCmdError::Bulk(e) => e.code(),
+            IseeCmdError::Runtime(_) => "isee_runtime",
+        }
+    }
+}
+
+/// One lookup.
+#[derive(Debug, Clone)]
+pub struct LookupArgs {
+    /// The e-service.
+    pub service: IseeService,
+    /// The question.
+    pub query: IseeQuery,
+    /// Where the call goes.
+    pub target: Target,
+    /// List the household's members in clear (default: masked).
+    pub show_members: bool,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, IseeCmdError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| IseeCmdError::Runtime(e.to_string()))
+}
+
+/// The client of `target` (and the sandbox behind it, to shut down).
+async fn client(target: &Target) -> Result<(IseeClient, Option<SandboxHandle>), IseeCmdError> {
+    match target {
+        Target::Sandbox { seed } => {
+            let handle = Sandbox::start(SandboxConfig::with_default_client(*seed)?).await?;
+            let client = handle.isee_client()?;
+            Ok((client, Some(handle)))
+        }
+        Target::Config(path) => {
+            let config = Config::load(path)?;
+            let session = Arc::new(config.session(Arc::new(SystemClock))?);
+            Ok((config.isee_client(session)?, None))
+        }
+    }
+}
+
+/// Asks INPS and renders the answer as text for a terminal.
+///
+/// # Errors
+/// [`IseeCmdError`]; "no ISEE" is an answer, not an error.
+pub fn lookup(args: &LookupArgs) -> Result<String, IseeCmdError> {
+    runtime()?.block_on(async {
+        let (client, sandbox) = client(&args.target).await?;
+        let result = if args.service.returns_attestazione() {
+            client
+                .attestazione(args.service, &args.query)
+                .await
+                .map(|a| render(&a, |r| render_attestazione(r, args.show_members)))
+        } else {
+            client
+                .indicatore(args.service, &args.query)
+                .await
+                .map(|a| render(&a, |r| render_indicatore(r, args.show_members)))
+        };
+        if let Some(h) = sandbox {
+            h.shutdown().await;
+        }
+        Ok(result?)
+    })
+}
+
+fn render<T>(answer: &IseeAnswer<T>, f: impl Fn(&T) -> String) -> String {
+    let mut out = match answer {
+        IseeAnswer::Found { record, .. } => f(record),
+        IseeAnswer::NoIsee { description, .. } => format!(
+            "Nessuna ISEE per la richiesta (DATI_NON_TROVATI){}\n",
+            description
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        ),
+    };
+    if let Some(id) = answer.id_richiesta() {
+        let _ = writeln!(out, "IdRichiesta INPS:   {id}");
+    }
+    out
+}
+
+fn date(d: Option<NaiveDate>) -> String {
+    d.map(format_date_it).unwrap_or_else(|| String::from("-"))
+}
+
+fn mask_name(name: Option<&str>) -> String {
+    match name.and_then(|n| n.chars().next()) {
+        Some(first) => format!("{first}***"),
+        None => String::from("-"),
+    }
+}
+
+fn members(out: &mut String, household: &[ComponenteNucleo], show: bool) {
+    if household.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "Nucleo familiare:   {} componenti", household.len());
+    for m in household {
+        let (cf, surname, name) = if show {
+            (
+                m.codice_fiscale.as_str().to_owned(),
+                m.surname.clone().unwrap_or_else(|| String::from("-")),
+                m.name.clone().unwrap_or_else(|| String::from("-")),
+            )
+        } else {
+            (
+                m.codice_fiscale.masked(),
+                mask_name(m.surname.as_deref()),
+                mask_name(m.name.as_deref()),
+            )
+        };
+        let _ = writeln!(
+            out,
+            "  - {cf}  {surname} {name}  ({})",
+            m.relationship.as_deref().unwrap_or("-")
+        );
+    }
+    if !show {
+        let _ = writeln!(
+            out,
+            "  (dati dei componenti mascherati: --show-members per vederli)"
+        );
+    }
+}
+
+/// An indicatore, as printed by `anist isee indicatore`.
+pub fn render_indicatore(ind: &Indicatore, show_members: bool) -> String {
+    let mut out = String::new();
+    let kind = ind
+        .kind
+        .as_ref()
+        .map_or_else(|| String::from("ISEE"), IseeKind::to_string);
+    let _ = writeln!(
+        out,
+        "{kind}:{:>width$}",
+        ind.isee(),
+        width = 20usize.saturating_sub(kind.len())
+    );
+    let v = &ind.values;
+    for (label, value) in [("ISE", v.ise), ("ISR", v.isr), ("ISP", v.isp)] {
+        if let Some(value) = value {
+            let _ = writeln!(out, "{label}:{value:>17}");
+        }
+    }
+    if let Some(scala) = v.scala {
+        let _ = writeln!(out, "Scala equivalenza:  {scala}");
+    }
+    let _ = writeln!(
+        out,
+        "Protocollo DSU:     {}",
+        ind.protocollo_dsu
+            .as_ref()
+            .map_or_else(|| String::from("-"), ToString::to_string)
+    );
+    let _ = writeln!(out, "Presentata il:      {}", date(ind.presented_on));
+    let _ = writeln!(out, "Valida fino al:     {}", date(ind.valid_until()));
+    members(&mut out, &ind.household, show_members);
+    out
+}
+
+/// An attestazione, as printed by `anist isee attestazione`.
+pub fn render_attestazione(att: &Attestazione, show_members: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Protocollo DSU:     {}", att.protocollo_dsu);
+    let _ = writeln!(
+        out,
+        "Presentata il:      {}",
+        format_date_it(att.presented_on)
+    );
+    let _ = writeln!(
+        out,
+        "Valida fino al:     {}",
+        format_date_it(att.valid_until())
+    );
+    if att.is_corrente() {
+        let _ = writeln!(
+            out,
+            "ISEE corrente, valido fino al {}",
+            date(att.corrente_valid_until)
+        );
+    }
+    let _ = writeln!(out, "Indicatori:");
+    for e in &att.entries {
+        let who = match (&e.beneficiary, show_members) {
+            (Some(b), true) => format!(" per {}", b.codice_fiscale.as_str()),
+            (Some(b), false) => format!(" per {}", b.codice_fiscale.masked()),
+            (None, _) => String::new(),
+        };
+        let value = e
+            .isee
+            .map_or_else(|| String::from("non calcolabile"), |v| v.to_string());
+        let _ = writeln!(out, "  - {}{who}: {value}", e.kind);
+    }
+    if att.has_omissioni_difformita() {
+        let _ = writeln!(
+            out,
+            "Attenzione: la DSU riporta omissioni o difformità ({})",
+            att.omissioni_difformita.len()
+        );
+    }
+    members(&mut out, &att.household, show_members);
+    out
+}
+
+/// What `anist isee batch` is asked to do.
+#[derive(Debug, Clone)]
+pub struct BatchArgs {
+    /// The CSV of applications.
+    pub input: PathBuf,
+    /// The output CSV.
+    pub output: PathBuf,
+    /// The e-service.
+    pub service: IseeService,
+    /// The validity date of rows without one.
+    pub valid_on: NaiveDate,
+    /// The prestazione of rows without one.
+    pub prestazione: Option<PrestazioneDaErogare>,
+    /// `TipoIndicatore` of Indicatore services.
+    pub kind: IseeKind,
+    /// The codice fiscale column.
+    pub column: Option<String>,
+    /// The journal (default `<output>.journal`).
+    pub journal: Option<PathBuf>,
+    /// The audit database (default `anist-audit.sqlite` beside the output).
+    pub audit: Option<PathBuf>,
+    /// Continue an existing journal.
+    pub resume: bool,
+    /// Where the calls go.
+    pub target: Target,
+    /// Calls in flight (default 16).
+    pub concurrency: Option<usize>,
+}
+
+impl BatchArgs {
+    /// The journal path.
+    pub fn journal_path(&self) -> PathBuf {
+        crate::caivano::default_journal(self.journal.as_deref(), &self.output)
+    }
+}
+
+/// Runs (or resumes) the batch, blocking.
+///
+/// # Errors
+/// [`IseeCmdError`]; a batch paused by an exhausted quota is not an error.
+pub fn run_batch(
+    args: &BatchArgs,
+    progress: impl Fn(&Progress<IseeCounts>) + Send + Sync,
+) -> Result<JobOutcome<IseeSummary>, IseeCmdError> {
+    let journal = args.journal_path();
+    match (journal.exists(), args.resume) {
+        (true, false) => return Err(IseeCmdError::JournalExists(journal)),
+        (false, true) => return Err(IseeCmdError::NothingToResume(journal)),
+        _ => {}
+    }
+    runtime()?.block_on(async {
+        let mut spec = IseeBatchSpec::new(
+            &args.input,
+            &args.output,
+            journal,
+            args.service,
+            args.valid_on,
+        );
+        spec.prestazione = args.prestazione;
+        spec.kind = args.kind.clone();
+        spec.cf_column = args.column.clone();
+        if let Some(c) = args.concurrency {
+            spec.options.concurrency = c.max(1);
+        }
+        let audit = open_audit(args.audit.as_deref(), &args.output)?;
+        let (client, sandbox) = client(&args.target).await?;
+        let session = client.session();
+        spec.options.operator = session
+            .operator_context()
+            .map(|o| o.user_id().to_string())
+            .unwrap_or_default();
+        spec.options.purposes = session
+            .service_names()
+            .filter_map(|name| {
+                let purpose = session.lookup(name).ok()?.purpose().as_str().to_string();
+                Some((name.to_string(), purpose))
+            })
+            .collect();
+        let outcome = IseeBatch::new(spec)
+            .run(&client, Some(&audit), progress)
+            .await;
+        if let Some(h) = sandbox {
+            h.shutdown().await;
+        }
+        Ok(outcome?)
+    })
+}
+
+/// Parses a codice fiscale argument.
+///
+/// # Errors
+/// [`IseeCmdError::Usage`] naming the code's problem (never the code).
+pub fn parse_cf(s: &str) -> Result<AnyCodiceFiscale, IseeCmdError> {
+    AnyCodiceFiscale::parse(s).map_err(|e| {
+        IseeCmdError::Usage(format!(
+            "--cf is not a valid codice fiscale [{}]: {e}",
+            e.code()
+        ))
+    })
+}
