@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting, lints, Rust unit / integration /
 # property / doc tests, the CLI end to end, and the examples.
-# The Python wheel (bindings-python) and the C / Free Pascal consumers
-# (bindings-c) join this script when those crates land.
-# Used as is by .ci/run; needs only Rust (cargo, rustfmt, clippy).
+# The Python wheel (bindings-python) runs through scripts/test_python.sh; the
+# C / Free Pascal consumers (bindings-c) join this script when that crate lands.
+# Used as is by .ci/run; needs Rust (cargo, rustfmt, clippy) and Python 3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,5 +35,12 @@ grep -q '"rows_total": 5000' "$demo_dir/summary.json"
 grep -q '"error": 0' "$demo_dir/summary.json"
 rm -rf "$demo_dir"
 
+step "Python bindings (scripts/test_python.sh: wheel, pytest, stubtest)"
+py_log=$(mktemp)
+trap 'rm -f "$log" "$py_log"' EXIT
+scripts/test_python.sh 2>&1 | tee "$py_log"
+python_passed=$(grep -Eo '^Python: [0-9]+ passed' "$py_log" | tail -1 | awk '{print $2}')
+
 echo
+echo "Python: ${python_passed:-0} passed, 0 failed"
 echo "Rust: ${rust_passed} passed, 0 failed"
