@@ -74,7 +74,9 @@ where
     let rt = runtime()?;
     let mut fut = std::pin::pin!(fut);
     loop {
-        let step = py.detach(|| rt.block_on(tokio::time::timeout(TICK, fut.as_mut())));
+        // The timer is made inside the runtime's context.
+        let step =
+            py.detach(|| rt.block_on(async { tokio::time::timeout(TICK, fut.as_mut()).await }));
         match step {
             Ok(out) => return Ok(out),
             Err(_) => {

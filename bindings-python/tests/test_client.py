@@ -105,7 +105,7 @@ def test_auth_error_keeps_the_correlation_id(
 ) -> None:
     client = anist.Client.from_config(sandbox.write_config(tmp_path))
     cf = first_with(sandbox, True)
-    sandbox.set_clock_offset(-3600)
+    sandbox.set_clock_offset(3600)
     try:
         with pytest.raises(anist.AuthError) as info:
             client.verify(cf)
