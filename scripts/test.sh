@@ -39,7 +39,7 @@ step "Python bindings (scripts/test_python.sh: wheel, pytest, stubtest)"
 py_log=$(mktemp)
 trap 'rm -f "$log" "$py_log"' EXIT
 scripts/test_python.sh 2>&1 | tee "$py_log"
-python_passed=$(grep -Eo '^Python: [0-9]+ passed' "$py_log" | tail -1 | awk '{print $2}')
+python_passed=$(grep -Eo '^Python: [0-9]+ passed' "$py_log" | tail -1 | awk '{print $2}' || true)
 
 echo
 echo "Python: ${python_passed:-0} passed, 0 failed"

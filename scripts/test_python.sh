@@ -39,8 +39,8 @@ set +e
 "$VENV/bin/python" -m pytest bindings-python/tests -q -p no:cacheprovider 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-passed=$(grep -Eo '[0-9]+ passed' "$log" | tail -1 | awk '{print $1}')
-failed=$(grep -Eo '[0-9]+ failed' "$log" | tail -1 | awk '{print $1}')
+passed=$(grep -Eo '[0-9]+ passed' "$log" | tail -1 | awk '{print $1}' || true)
+failed=$(grep -Eo '[0-9]+ failed' "$log" | tail -1 | awk '{print $1}' || true)
 echo
 echo "Python: ${passed:-0} passed, ${failed:-0} failed"
 exit "$status"
