@@ -26,7 +26,7 @@ def timed(label: str, n: int, fn: Callable[[], int], repeat: int) -> None:
         start = time.perf_counter()
         valid = fn()
         best = min(best, time.perf_counter() - start)
-    print(f"{label:<44} {best * 1000:9.1f} ms  {n / best / 1e6:7.2f} M codes/s  ({valid} valid)")
+    print(f"{label:<44} {best * 1000:10.1f} ms  {n / best:13,.0f} codes/s  ({valid} valid)")
 
 
 def main() -> None:
