@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting, lints, Rust unit / integration /
 # property / doc tests, the CLI end to end, and the examples.
-# The Python wheel (bindings-python) and the C / Free Pascal consumers
-# (bindings-c) join this script when those crates land.
-# Used as is by .ci/run; needs only Rust (cargo, rustfmt, clippy).
+# The C library and its C / Free Pascal consumers run through
+# scripts/test_c.sh (installs valgrind, Free Pascal and pkg-config with apt-get
+# when missing), the Python wheel through scripts/test_python.sh (a venv under
+# target/). Used as is by .ci/run; needs Rust, Python 3 and gcc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +36,18 @@ grep -q '"rows_total": 5000' "$demo_dir/summary.json"
 grep -q '"error": 0' "$demo_dir/summary.json"
 rm -rf "$demo_dir"
 
-scripts/test_c.sh  # C examples under valgrind, Free Pascal (Delphi mode), C benchmark
+step "C and Free Pascal (scripts/test_c.sh: libanist, examples under valgrind, fpc -Mdelphi, C benchmark)"
+c_log=$(mktemp)
+py_log=$(mktemp)
+trap 'rm -f "$log" "$c_log" "$py_log"' EXIT
+scripts/test_c.sh 2>&1 | tee "$c_log"
+c_line=$(grep -E '^C: [0-9]+ programs passed' "$c_log" | tail -1)
+
+step "Python bindings (scripts/test_python.sh: wheel, pytest, stubtest)"
+scripts/test_python.sh 2>&1 | tee "$py_log"
+python_passed=$(grep -Eo '^Python: [0-9]+ passed' "$py_log" | tail -1 | awk '{print $2}')
 
 echo
 echo "Rust: ${rust_passed} passed, 0 failed"
+echo "Python: ${python_passed} passed, 0 failed"
+echo "${c_line}"

@@ -1,0 +1,100 @@
+"""anist: Italian school, welfare and population registries over PDND.
+
+Identifiers (codice fiscale, ID ANPR, codice meccanografico), school years,
+ISEE records, and a blocking client for the ANIST e-services (from a
+configuration file, or from an in-process sandbox) with bulk jobs.
+
+>>> import anist
+>>> anist.is_valid_cf("RSSMRA80A01H501U")
+True
+"""
+
+from __future__ import annotations
+
+from ._anist import (
+    Attestazione,
+    BulkSummary,
+    Client,
+    CodiceFiscale,
+    CodiceMeccanografico,
+    Frequenza,
+    HouseholdMember,
+    IdAnpr,
+    Indicatore,
+    IseeEligibility,
+    IseeEntry,
+    Progress,
+    Sandbox,
+    SchoolYear,
+    Verifica,
+    __version__,
+    expected_class,
+    is_valid_cf,
+    isee_eligibility,
+    isee_kind,
+    obligation_status,
+    parse_attestazione,
+    parse_attestazione_base64,
+    parse_indicatore,
+    parse_indicatore_base64,
+    synthetic_codes,
+    synthetic_people,
+    validate_cf_many,
+    year_of_obligation,
+)
+from ._errors import (
+    AnistError,
+    AuthError,
+    BulkError,
+    ConfigError,
+    GatewayError,
+    InvalidCodiceFiscale,
+    InvalidInput,
+    NetworkError,
+    QuotaExceeded,
+    RateLimited,
+    ServiceError,
+)
+
+__all__ = [
+    "__version__",
+    "AnistError",
+    "Attestazione",
+    "AuthError",
+    "BulkError",
+    "BulkSummary",
+    "Client",
+    "CodiceFiscale",
+    "CodiceMeccanografico",
+    "ConfigError",
+    "Frequenza",
+    "GatewayError",
+    "HouseholdMember",
+    "IdAnpr",
+    "Indicatore",
+    "InvalidCodiceFiscale",
+    "InvalidInput",
+    "IseeEligibility",
+    "IseeEntry",
+    "NetworkError",
+    "Progress",
+    "QuotaExceeded",
+    "RateLimited",
+    "Sandbox",
+    "SchoolYear",
+    "ServiceError",
+    "Verifica",
+    "expected_class",
+    "is_valid_cf",
+    "isee_eligibility",
+    "isee_kind",
+    "obligation_status",
+    "parse_attestazione",
+    "parse_attestazione_base64",
+    "parse_indicatore",
+    "parse_indicatore_base64",
+    "synthetic_codes",
+    "synthetic_people",
+    "validate_cf_many",
+    "year_of_obligation",
+]

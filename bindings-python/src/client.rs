@@ -1,0 +1,869 @@
+//! Bindings of `anist_client`: the blocking [`PyClient`] over a session
+//! (from a configuration file or from a sandbox), the ANIST calls, the bulk
+//! attendance job with a Python progress callback, and the in-process
+//! [`PySandbox`].
+//!
+//! Every network call goes through [`PyClient::run`]: the future runs on
+//! the shared runtime with the GIL released, Ctrl-C cancels it, and its
+//! error is mapped to the Python exceptions. A new e-service (the INPS ISEE
+//! calls) is one more method on `PyClient` built the same way: make the
+//! future from `self.inner`, pass it to `run`, convert the answer.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anist_client::anist::{
+    AnistClient, AnistError, Answer, AttendanceService, Query, Subject, YearSelector,
+};
+use anist_client::audit::AuditLog;
+use anist_client::bulk::{BulkJob, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary};
+use anist_client::clock::SystemClock;
+use anist_client::config::Config;
+use anist_client::sandbox::anist::{
+    Expected, ANIST_EROGATORE, ANIST_ESERVICES, SANDBOX_OPERATOR, SANDBOX_OPERATOR_LOCATION,
+};
+use anist_client::sandbox::{Fault, Route, Sandbox, SandboxConfig, SandboxHandle};
+use anist_client::session::Session;
+use anist_core::attendance::{EsitoFrequenza, Frequenza, Verifica};
+use anist_core::cf::CodiceFiscale;
+use anist_core::meccanografico::CodiceMeccanografico;
+use anist_core::school::SchoolYear;
+use anist_core::ErrorCode;
+use pyo3::prelude::*;
+use pyo3::types::{PyString, PyTuple};
+
+use crate::core::{today, PyCodiceFiscale, PyCodiceMeccanografico, PyIdAnpr, PySchoolYear};
+use crate::errors::{self, guard, Attr};
+use crate::runtime::{block_on, block_on_with};
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn bad_argument(message: String, code: &str) -> PyErr {
+    errors::raise(
+        "InvalidInput",
+        message,
+        code,
+        vec![("position", Attr::OptInt(None))],
+    )
+}
+
+/// The answer of the verification service.
+#[pyclass(module = "anist._anist", name = "Verifica", frozen, get_all)]
+pub struct PyVerifica {
+    /// Whether the pupil attends.
+    frequentante: bool,
+    /// The `esitoFrequenza` code, when sent.
+    esito: Option<i64>,
+    /// The Italian label of the esito, when sent.
+    esito_label: Option<&'static str>,
+}
+
+#[pymethods]
+impl PyVerifica {
+    fn __repr__(&self) -> String {
+        format!(
+            "Verifica(frequentante={}, esito={:?})",
+            if self.frequentante { "True" } else { "False" },
+            self.esito
+        )
+    }
+}
+
+impl From<Verifica> for PyVerifica {
+    fn from(v: Verifica) -> Self {
+        Self {
+            frequentante: v.frequentante,
+            esito: v.esito_frequenza.map(EsitoFrequenza::code),
+            esito_label: v.esito_frequenza.map(EsitoFrequenza::label),
+        }
+    }
+}
+
+/// The detailed attendance record (accertamento).
+#[pyclass(module = "anist._anist", name = "Frequenza", frozen)]
+pub struct PyFrequenza(Frequenza);
+
+#[pymethods]
+impl PyFrequenza {
+    /// Whether the record says the pupil attends (esito first, then the flag).
+    #[getter]
+    fn attending(&self) -> Option<bool> {
+        self.0.is_attending()
+    }
+
+    /// The `esitoFrequenza` code, when sent.
+    #[getter]
+    fn esito(&self) -> Option<i64> {
+        self.0.esito_frequenza.map(EsitoFrequenza::code)
+    }
+
+    /// The Italian label of the esito, when sent.
+    #[getter]
+    fn esito_label(&self) -> Option<&'static str> {
+        self.0.esito_frequenza.map(EsitoFrequenza::label)
+    }
+
+    /// The istituto principale's code, if well formed.
+    #[getter]
+    fn istituto(&self) -> Option<PyCodiceMeccanografico> {
+        self.0.istituto().map(PyCodiceMeccanografico)
+    }
+
+    /// The istituto principale's name.
+    #[getter]
+    fn istituto_name(&self) -> Option<&str> {
+        self.0.deno_istituto_principale.as_deref()
+    }
+
+    /// The plesso's code, if well formed.
+    #[getter]
+    fn plesso(&self) -> Option<PyCodiceMeccanografico> {
+        self.0.plesso().map(PyCodiceMeccanografico)
+    }
+
+    /// The plesso's name.
+    #[getter]
+    fn plesso_name(&self) -> Option<&str> {
+        self.0.denominazione_plesso.as_deref()
+    }
+
+    /// The percorso di studi.
+    #[getter]
+    fn percorso_studi(&self) -> Option<&str> {
+        self.0.percorso_studi.as_deref()
+    }
+
+    /// The anno di corso (class year).
+    #[getter]
+    fn anno_corso(&self) -> Option<u8> {
+        self.0.anno_corso
+    }
+
+    /// The school year of the record, when sent.
+    #[getter]
+    fn school_year(&self) -> Option<PySchoolYear> {
+        self.0.anno_scolastico.map(PySchoolYear)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Frequenza(esito={:?}, plesso={:?})",
+            self.0.esito_frequenza.map(EsitoFrequenza::code),
+            self.0.codice_meccanografico
+        )
+    }
+}
+
+/// The progress of a bulk job, as given to the callback.
+#[pyclass(module = "anist._anist", name = "Progress", frozen, get_all)]
+pub struct PyProgress {
+    /// Rows with a final outcome.
+    rows_done: u64,
+    /// Rows of the input.
+    rows_total: u64,
+    /// Rows per second so far in this run.
+    rate: f64,
+    /// Estimated seconds left, when known.
+    eta: Option<f64>,
+    /// Outcome → rows so far.
+    outcomes: BTreeMap<&'static str, u64>,
+}
+
+#[pymethods]
+impl PyProgress {
+    fn __repr__(&self) -> String {
+        format!("Progress({}/{})", self.rows_done, self.rows_total)
+    }
+}
+
+fn outcome_map(o: &OutcomeCounts) -> BTreeMap<&'static str, u64> {
+    BTreeMap::from([
+        ("compliant", o.compliant),
+        ("to_be_checked", o.to_be_checked),
+        ("not_in_anist", o.not_in_anist),
+        ("not_obliged", o.not_obliged),
+        ("invalid_code", o.invalid_code),
+        ("error", o.error),
+    ])
+}
+
+/// What a bulk job did.
+#[pyclass(module = "anist._anist", name = "BulkSummary", frozen, get_all)]
+pub struct PySummary {
+    /// Rows of the input.
+    rows_total: u64,
+    /// Rows with a final outcome.
+    rows_done: u64,
+    /// Distinct valid codes.
+    distinct_codes: u64,
+    /// Outcome → rows.
+    outcomes: BTreeMap<&'static str, u64>,
+    /// Calls by kind (`verify`, `ascertain`, `massive_submit`…).
+    calls: BTreeMap<&'static str, u64>,
+    /// Retried calls.
+    retries: u64,
+    /// Seconds the run took.
+    duration_seconds: f64,
+    /// Whether the job paused (e.g. an exhausted quota): run it again to resume.
+    paused: bool,
+    /// The stable code of the pause, when paused.
+    pause_code: Option<&'static str>,
+    /// Why it paused, when paused.
+    pause_reason: Option<String>,
+}
+
+#[pymethods]
+impl PySummary {
+    fn __repr__(&self) -> String {
+        format!(
+            "BulkSummary(rows_done={}, rows_total={}, paused={})",
+            self.rows_done,
+            self.rows_total,
+            if self.paused { "True" } else { "False" }
+        )
+    }
+}
+
+fn summary(s: Summary, pause: Option<(&'static str, String)>) -> PySummary {
+    PySummary {
+        rows_total: s.rows_total,
+        rows_done: s.rows_done,
+        distinct_codes: s.distinct_codes,
+        outcomes: outcome_map(&s.outcomes),
+        calls: BTreeMap::from([
+            ("verify", s.calls.verify),
+            ("ascertain", s.calls.ascertain),
+            ("massive_submit", s.calls.massive_submit),
+            ("massive_poll", s.calls.massive_poll),
+            ("massive_fetch", s.calls.massive_fetch),
+        ]),
+        retries: s.retries,
+        duration_seconds: s.duration_seconds,
+        paused: pause.is_some(),
+        pause_code: pause.as_ref().map(|p| p.0),
+        pause_reason: pause.map(|p| p.1),
+    }
+}
+
+/// What a client holds.
+struct Inner {
+    anist: AnistClient,
+    /// The configuration it came from (for the pre-flight diagnosis).
+    config: Option<Config>,
+    /// Whether it talks to an in-process sandbox (shorter job polling).
+    sandbox: bool,
+}
+
+/// A blocking client of the e-services of one session.
+#[pyclass(module = "anist._anist", name = "Client", frozen)]
+pub struct PyClient {
+    inner: Arc<Inner>,
+}
+
+impl PyClient {
+    fn new(session: Session, config: Option<Config>, sandbox: bool) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                anist: AnistClient::new(Arc::new(session)),
+                config,
+                sandbox,
+            }),
+        }
+    }
+
+    /// Runs an e-service future with the GIL released and maps its error.
+    fn run<T, F>(&self, py: Python<'_>, fut: F) -> PyResult<T>
+    where
+        F: std::future::Future<Output = Result<T, AnistError>> + Send,
+        T: Send,
+    {
+        block_on(py, fut)?.map_err(|e| errors::anist(&e, self.inner.config.as_ref()))
+    }
+}
+
+fn subject(value: &Bound<'_, PyAny>) -> PyResult<Subject> {
+    if let Ok(cf) = value.cast::<PyCodiceFiscale>().map(|v| *v.get()) {
+        return Ok(Subject::CodiceFiscale(cf.0));
+    }
+    if let Ok(id) = value.cast::<PyIdAnpr>().map(|v| *v.get()) {
+        return Ok(Subject::IdAnpr(id.0));
+    }
+    let s = value.cast::<PyString>().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err("expected a CodiceFiscale, an IdAnpr or a str")
+    })?;
+    let s = s.to_cow()?;
+    CodiceFiscale::parse(&s)
+        .map(Subject::CodiceFiscale)
+        .map_err(|e| errors::invalid_cf(&e))
+}
+
+fn year(value: Option<&Bound<'_, PyAny>>) -> PyResult<YearSelector> {
+    let Some(value) = value else {
+        return Ok(YearSelector::Current);
+    };
+    if value.is_none() {
+        return Ok(YearSelector::Current);
+    }
+    if let Ok(y) = value.cast::<PySchoolYear>().map(|v| *v.get()) {
+        return Ok(YearSelector::Explicit(y.0));
+    }
+    let s: String = value.extract()?;
+    match s.trim() {
+        "current" => Ok(YearSelector::Current),
+        "previous" => Ok(YearSelector::Previous),
+        other => SchoolYear::parse(other)
+            .map(YearSelector::Explicit)
+            .map_err(|e| errors::invalid(&e)),
+    }
+}
+
+fn school(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<CodiceMeccanografico>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if value.is_none() {
+        return Ok(None);
+    }
+    if let Ok(c) = value.cast::<PyCodiceMeccanografico>().map(|v| *v.get()) {
+        return Ok(Some(c.0));
+    }
+    let s: String = value.extract()?;
+    CodiceMeccanografico::parse(&s)
+        .map(Some)
+        .map_err(|e| errors::invalid(&e))
+}
+
+fn query(
+    who: &Bound<'_, PyAny>,
+    year_sel: Option<&Bound<'_, PyAny>>,
+    school_sel: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Query> {
+    Ok(Query {
+        subject: subject(who)?,
+        school: school(school_sel)?,
+        year: year(year_sel)?,
+    })
+}
+
+fn school_year_arg(value: &Bound<'_, PyAny>) -> PyResult<SchoolYear> {
+    if let Ok(y) = value.cast::<PySchoolYear>().map(|v| *v.get()) {
+        return Ok(y.0);
+    }
+    let s: String = value.extract()?;
+    SchoolYear::parse(&s).map_err(|e| errors::invalid(&e))
+}
+
+#[pymethods]
+impl PyClient {
+    /// A client for the e-services of a configuration file (`anist.toml`);
+    /// key passwords come from the environment as for the CLI.
+    #[staticmethod]
+    fn from_config(path: PathBuf) -> PyResult<Self> {
+        guard(|| {
+            let config = Config::load(&path).map_err(|e| errors::config(&e))?;
+            let session = config
+                .session(Arc::new(SystemClock))
+                .map_err(|e| errors::config(&e))?;
+            Ok(Self::new(session, Some(config), false))
+        })
+    }
+
+    /// The e-service names of the session.
+    #[getter]
+    fn services(&self) -> Vec<String> {
+        self.inner
+            .anist
+            .session()
+            .service_names()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The environment (`produzione`, `collaudo`, `sandbox`…).
+    #[getter]
+    fn environment(&self) -> String {
+        self.inner.anist.session().environment().to_string()
+    }
+
+    /// ANIST verification: does the pupil attend? `None` when ANIST has
+    /// no data (an answer, not an error). `year` is `None`/`"current"`,
+    /// `"previous"`, a `SchoolYear` or its text; `school` filters by
+    /// codice meccanografico.
+    #[pyo3(signature = (subject, *, year = None, school = None))]
+    fn verify(
+        &self,
+        py: Python<'_>,
+        subject: &Bound<'_, PyAny>,
+        year: Option<&Bound<'_, PyAny>>,
+        school: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<PyVerifica>> {
+        guard(|| {
+            let q = query(subject, year, school)?;
+            let inner = Arc::clone(&self.inner);
+            let answer = self.run(py, async move { inner.anist.verify(&q).await })?;
+            Ok(match answer {
+                Answer::Found(v) => Some(v.into()),
+                Answer::NotFound => None,
+            })
+        })
+    }
+
+    /// ANIST accertamento: the detailed attendance record, `None` when
+    /// ANIST has no data. Arguments as for `verify`.
+    #[pyo3(signature = (subject, *, year = None, school = None))]
+    fn ascertain(
+        &self,
+        py: Python<'_>,
+        subject: &Bound<'_, PyAny>,
+        year: Option<&Bound<'_, PyAny>>,
+        school: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<PyFrequenza>> {
+        guard(|| {
+            let q = query(subject, year, school)?;
+            let inner = Arc::clone(&self.inner);
+            let answer = self.run(py, async move { inner.anist.ascertain(&q).await })?;
+            Ok(match answer {
+                Answer::Found(f) => Some(PyFrequenza(f)),
+                Answer::NotFound => None,
+            })
+        })
+    }
+
+    /// Runs (or resumes, when `journal` exists) the bulk attendance job of
+    /// a municipal CSV: validates locally, asks ANIST, writes `output`.
+    /// `progress(p)` is called with a `Progress` as the job goes; an
+    /// exception raised by it (or Ctrl-C) stops the job, which can be
+    /// resumed from its journal.
+    #[pyo3(signature = (input, output, school_year, *, journal = None, column = None, concurrency = None, use_massive = true, audit = None, progress = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn run_bulk(
+        &self,
+        py: Python<'_>,
+        input: PathBuf,
+        output: PathBuf,
+        school_year: &Bound<'_, PyAny>,
+        journal: Option<PathBuf>,
+        column: Option<String>,
+        concurrency: Option<usize>,
+        use_massive: bool,
+        audit: Option<PathBuf>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<PySummary> {
+        guard(|| {
+            let year = school_year_arg(school_year)?;
+            let journal = journal.unwrap_or_else(|| {
+                let mut p = output.clone().into_os_string();
+                p.push(".journal");
+                PathBuf::from(p)
+            });
+            let mut spec = JobSpec::new(&input, &output, journal, year);
+            spec.cf_column = column;
+            spec.options.use_massive = use_massive;
+            if let Some(c) = concurrency {
+                spec.options.concurrency = c.max(1);
+            } else if let Some(c) = self
+                .inner
+                .config
+                .as_ref()
+                .and_then(|c| c.limits.concurrency)
+            {
+                spec.options.concurrency = usize::try_from(c).unwrap_or(1).max(1);
+            }
+            if self.inner.sandbox {
+                spec.options.poll_interval = Duration::from_millis(100);
+            }
+            let session = self.inner.anist.session();
+            spec.options.operator = session
+                .operator_context()
+                .map(|o| o.user_id().to_string())
+                .unwrap_or_default();
+            spec.options.purposes = session
+                .service_names()
+                .filter_map(|name| {
+                    let purpose = session.lookup(name).ok()?.purpose().as_str().to_string();
+                    Some((name.to_string(), purpose))
+                })
+                .collect();
+            let audit = match audit {
+                Some(db) => {
+                    let mut secret = db.clone().into_os_string();
+                    secret.push(".key");
+                    Some(AuditLog::open(&db, Path::new(&secret)).map_err(|e| {
+                        errors::raise("BulkError", e.to_string(), e.code(), Vec::new())
+                    })?)
+                }
+                None => None,
+            };
+            let failure: Arc<Mutex<Option<PyErr>>> = Arc::default();
+            let report = {
+                let failure = Arc::clone(&failure);
+                move |p: &Progress| {
+                    let Some(cb) = progress.as_ref() else {
+                        return;
+                    };
+                    if lock(&failure).is_some() {
+                        return;
+                    }
+                    Python::attach(|py| {
+                        let value = PyProgress {
+                            rows_done: p.rows_done,
+                            rows_total: p.rows_total,
+                            rate: p.rate,
+                            eta: p.eta.map(|d| d.as_secs_f64()),
+                            outcomes: outcome_map(&p.outcomes),
+                        };
+                        if let Err(e) = cb.call1(py, (value,)) {
+                            *lock(&failure) = Some(e);
+                        }
+                    });
+                }
+            };
+            let job = BulkJob::new(spec);
+            let inner = Arc::clone(&self.inner);
+            let fut = async move { job.run(&inner.anist, audit.as_ref(), report).await };
+            let outcome = block_on_with(py, fut, |_| match lock(&failure).take() {
+                Some(e) => Err(e),
+                None => Ok(()),
+            })?;
+            if let Some(e) = lock(&failure).take() {
+                return Err(e);
+            }
+            match outcome.map_err(|e| errors::bulk(&e))? {
+                JobOutcome::Completed(s) => Ok(summary(s, None)),
+                JobOutcome::Paused {
+                    reason,
+                    code,
+                    summary: s,
+                } => Ok(summary(s, Some((code, reason)))),
+            }
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Client(environment='{}', services={:?})",
+            self.environment(),
+            self.services()
+        )
+    }
+}
+
+/// A local PDND + GovWay + ANIST stand-in on 127.0.0.1 with a synthetic
+/// population. `with Sandbox() as client:` gives a ready `Client`.
+#[pyclass(module = "anist._anist", name = "Sandbox")]
+pub struct PySandbox {
+    seed: u64,
+    school_year: SchoolYear,
+    population: Option<usize>,
+    handle: Mutex<Option<SandboxHandle>>,
+    client: Mutex<Option<Py<PyClient>>>,
+}
+
+impl PySandbox {
+    fn with_handle<T>(&self, f: impl FnOnce(&SandboxHandle) -> PyResult<T>) -> PyResult<T> {
+        let guard = lock(&self.handle);
+        match guard.as_ref() {
+            Some(h) => f(h),
+            None => Err(errors::generic(
+                "the sandbox is not running: call start() or use it in a `with` block".into(),
+                "sandbox_not_running",
+            )),
+        }
+    }
+}
+
+fn fault_of(
+    name: &str,
+    retry_after: Option<u32>,
+    status: Option<u16>,
+    delay: Option<f64>,
+) -> PyResult<Fault> {
+    Ok(match name {
+        "delay" => Fault::Delay(Duration::from_secs_f64(delay.unwrap_or(1.0).max(0.0))),
+        "rate_limited" => Fault::RateLimited,
+        "internal_error" => Fault::InternalError,
+        "status" => Fault::Status(status.unwrap_or(503)),
+        "too_many_requests" => Fault::TooManyRequests { retry_after },
+        "limit_exceeded" => Fault::LimitExceeded,
+        "drop_connection" => Fault::DropConnection,
+        other => {
+            return Err(bad_argument(
+                format!(
+                    "{other:?} is not a fault: use delay, rate_limited, internal_error, status, \
+                     too_many_requests, limit_exceeded or drop_connection"
+                ),
+                "sandbox_unknown_fault",
+            ))
+        }
+    })
+}
+
+#[pymethods]
+impl PySandbox {
+    /// A sandbox (not started yet) with `seed`; `school_year` is the
+    /// sandbox's current year (default: today's); `population` the number
+    /// of pupils it lists.
+    #[new]
+    #[pyo3(signature = (seed = 42, *, school_year = None, population = None))]
+    fn new(
+        seed: u64,
+        school_year: Option<&Bound<'_, PyAny>>,
+        population: Option<usize>,
+    ) -> PyResult<Self> {
+        let school_year = match school_year {
+            Some(y) if !y.is_none() => school_year_arg(y)?,
+            _ => SchoolYear::containing(today()),
+        };
+        Ok(Self {
+            seed,
+            school_year,
+            population,
+            handle: Mutex::new(None),
+            client: Mutex::new(None),
+        })
+    }
+
+    /// Starts the sandbox (once) and returns its client.
+    fn start(&self, py: Python<'_>) -> PyResult<Py<PyClient>> {
+        guard(|| {
+            if let Some(c) = lock(&self.client).as_ref() {
+                return Ok(c.clone_ref(py));
+            }
+            let mut config = SandboxConfig::with_default_client(self.seed)
+                .map_err(|e| errors::generic(e.to_string(), e.code()))?
+                .current_school_year(self.school_year);
+            if let Some(n) = self.population {
+                config = config.population_size(n);
+            }
+            let handle = block_on(py, Sandbox::start(config))?
+                .map_err(|e| errors::generic(e.to_string(), e.code()))?;
+            let session = handle.session().map_err(|e| errors::call(&e, None))?;
+            let client = Py::new(py, PyClient::new(session, None, true))?;
+            *lock(&self.handle) = Some(handle);
+            *lock(&self.client) = Some(client.clone_ref(py));
+            Ok(client)
+        })
+    }
+
+    /// Stops the sandbox (waits for requests in flight, at most 5 s).
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        guard(|| {
+            let handle = lock(&self.handle).take();
+            *lock(&self.client) = None;
+            if let Some(h) = handle {
+                block_on(py, h.shutdown())?;
+            }
+            Ok(())
+        })
+    }
+
+    fn __enter__(&self, py: Python<'_>) -> PyResult<Py<PyClient>> {
+        self.start(py)
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
+    /// The sandbox's base URL (`http://127.0.0.1:<port>`).
+    #[getter]
+    fn base_url(&self) -> PyResult<String> {
+        self.with_handle(|h| Ok(h.base_url().to_string()))
+    }
+
+    /// The sandbox's current school year.
+    #[getter]
+    fn school_year(&self) -> PySchoolYear {
+        PySchoolYear(self.school_year)
+    }
+
+    /// Token requests received so far.
+    #[getter]
+    fn token_requests(&self) -> PyResult<u64> {
+        self.with_handle(|h| Ok(h.token_requests()))
+    }
+
+    /// Calls that reached an e-service backend so far.
+    #[getter]
+    fn backend_calls(&self) -> PyResult<u64> {
+        self.with_handle(|h| Ok(h.backend_calls()))
+    }
+
+    /// The codici fiscali of the first `n` pupils of the population
+    /// (synthetic; all of school age).
+    #[pyo3(signature = (n = None))]
+    fn pupils(&self, n: Option<usize>) -> PyResult<Vec<String>> {
+        self.with_handle(|h| {
+            let pupils = h.population().pupils();
+            let n = n.unwrap_or(pupils.len()).min(pupils.len());
+            Ok(pupils[..n]
+                .iter()
+                .map(|p| p.codice_fiscale.as_str().to_string())
+                .collect())
+        })
+    }
+
+    /// What ANIST knows of `codice_fiscale` in `year` (default: the
+    /// sandbox's current year): the esito code, or `None` for no data.
+    #[pyo3(signature = (codice_fiscale, year = None))]
+    fn expected_esito(
+        &self,
+        codice_fiscale: &str,
+        year: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<i64>> {
+        let cf = CodiceFiscale::parse(codice_fiscale).map_err(|e| errors::invalid_cf(&e))?;
+        let year = match year {
+            Some(y) if !y.is_none() => school_year_arg(y)?,
+            _ => self.school_year,
+        };
+        self.with_handle(|h| {
+            Ok(match h.population().expected(&cf, year) {
+                Expected::NotInAnist => None,
+                Expected::Record(f) => f.esito_frequenza.map(EsitoFrequenza::code),
+            })
+        })
+    }
+
+    /// Queues a fault for the next request to `service` (a session name
+    /// such as `"anist-verifica"`), or to the token endpoint when `service`
+    /// is `None`. Faults: `delay` (`delay` seconds), `rate_limited`,
+    /// `internal_error`, `status` (`status`), `too_many_requests`
+    /// (`retry_after` seconds), `limit_exceeded`, `drop_connection`.
+    #[pyo3(signature = (fault, *, service = None, retry_after = None, status = None, delay = None))]
+    fn inject_fault(
+        &self,
+        fault: &str,
+        service: Option<&str>,
+        retry_after: Option<u32>,
+        status: Option<u16>,
+        delay: Option<f64>,
+    ) -> PyResult<()> {
+        let fault = fault_of(fault, retry_after, status, delay)?;
+        let route = match service {
+            None => Route::Token,
+            Some(name) => {
+                let e = ANIST_ESERVICES
+                    .iter()
+                    .find(|e| e.session_name == name)
+                    .ok_or_else(|| {
+                        bad_argument(
+                            format!("{name:?} is not an e-service of the sandbox: use anist-verifica, anist-accertamento, anist-verifica-massiva or anist-accertamento-massivo"),
+                            "sandbox_unknown_service",
+                        )
+                    })?;
+                Route::Front(format!("{ANIST_EROGATORE}/{}/v1", e.service))
+            }
+        };
+        self.with_handle(|h| {
+            h.inject_at(route, fault);
+            Ok(())
+        })
+    }
+
+    /// Moves the sandbox's clock by `seconds` (e.g. to make the client's
+    /// assertions look expired).
+    fn set_clock_offset(&self, seconds: i64) -> PyResult<()> {
+        self.with_handle(|h| {
+            h.set_clock_offset(seconds);
+            Ok(())
+        })
+    }
+
+    /// Writes the sandbox client's key (`sandbox-client.pem`, mode 0600)
+    /// and an `anist.toml` that calls this sandbox into `directory`;
+    /// returns the configuration's path (for `Client.from_config`).
+    fn write_config(&self, directory: PathBuf) -> PyResult<String> {
+        guard(|| {
+            self.with_handle(|h| write_config(h, &directory))
+                .map(|p| p.to_string_lossy().into_owned())
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        let running = lock(&self.handle).is_some();
+        format!(
+            "Sandbox(seed={}, running={})",
+            self.seed,
+            if running { "True" } else { "False" }
+        )
+    }
+}
+
+fn io_err(path: &Path, e: &std::io::Error) -> PyErr {
+    errors::generic(
+        format!("{} could not be written: {e}", path.display()),
+        "sandbox_dir",
+    )
+}
+
+fn write_config(h: &SandboxHandle, dir: &Path) -> PyResult<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, &e))?;
+    let key = h.client_key().ok_or_else(|| {
+        errors::generic(
+            "the sandbox has no client key".into(),
+            "sandbox_no_client_key",
+        )
+    })?;
+    let pem = key
+        .to_pkcs8_pem()
+        .map_err(|e| errors::generic(e.to_string(), e.code()))?;
+    let key_path = dir.join("sandbox-client.pem");
+    write_private(&key_path, pem.as_bytes()).map_err(|e| io_err(&key_path, &e))?;
+    let endpoints = h.endpoints();
+    let client_id = h
+        .client_id()
+        .map(|c| c.as_str().to_string())
+        .unwrap_or_default();
+    let mut text = format!(
+        "# Written by anist.Sandbox.write_config: the local sandbox at {base}.\n\
+         environment = \"sandbox\"\n\
+         token_url = \"{token}\"\n\
+         jwks_url = \"{jwks}\"\n\
+         client_id = \"{client_id}\"\n\
+         key = \"sandbox-client.pem\"\n\n\
+         [operator]\n\
+         user_id = \"{SANDBOX_OPERATOR}\"\n\
+         user_location = \"{SANDBOX_OPERATOR_LOCATION}\"\n",
+        base = h.base_url(),
+        token = endpoints.token_url(),
+        jwks = endpoints.jwks_url(),
+    );
+    for (name, service) in h.services() {
+        let p = service.profile();
+        text.push_str(&format!(
+            "\n[services.{name}]\nurl = \"{}\"\naudience = \"{}\"\npurpose = \"{}\"\nintegrity = {}\naudit = {}\n",
+            p.url(),
+            p.audience(),
+            service.purpose().as_str(),
+            p.has_integrity(),
+            p.has_audit(),
+        ));
+    }
+    let path = dir.join("anist.toml");
+    std::fs::write(&path, text).map_err(|e| io_err(&path, &e))?;
+    Ok(path)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}

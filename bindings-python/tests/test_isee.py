@@ -1,0 +1,89 @@
+"""The ISEE core records: inner XML parsers, money as Decimal, eligibility."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+from decimal import Decimal
+
+import pytest
+
+import anist
+from conftest import REPO
+
+DATA = REPO / "anist-core" / "tests" / "data" / "isee"
+
+
+def test_indicatore() -> None:
+    ind = anist.parse_indicatore((DATA / "indicatore_ordinario_utf8.xml").read_bytes())
+    assert ind.kind == "ordinario"
+    assert ind.isee == Decimal("15000.00")
+    assert isinstance(ind.isee, Decimal)
+    assert (ind.ise, ind.isr, ind.isp) == (Decimal("30600.00"), Decimal("25000.00"), Decimal("28000.00"))
+    assert ind.scala == Decimal("2.04")
+    assert ind.protocollo_dsu == "INPS-ISEE-2025-00654321C-00"
+    assert ind.presented_on == datetime.date(2025, 3, 18)
+    assert ind.valid_until == datetime.date(2025, 12, 31)
+    assert ind.is_valid_on(datetime.date(2025, 3, 18))
+    assert not ind.is_valid_on(datetime.date(2026, 1, 1))
+    assert ind.household == []
+    # str input and base64 give the same record.
+    text = (DATA / "indicatore_ordinario_utf8.xml").read_text(encoding="utf-8")
+    assert anist.parse_indicatore(text).isee == ind.isee
+    b64 = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    assert anist.parse_indicatore_base64(b64).protocollo_dsu == ind.protocollo_dsu
+
+
+def test_attestazione_latin1() -> None:
+    att = anist.parse_attestazione((DATA / "attestazione_minorenni_latin1.xml").read_bytes())
+    assert att.dichiarante == "BLLNMO87L45F205A"
+    assert att.protocollo_dsu == "INPS-ISEE-2025-00123456B-00"
+    assert att.presented_on == datetime.date(2025, 2, 3)
+    assert att.valid_until == datetime.date(2025, 12, 31)
+    assert not att.is_corrente
+    assert att.household_size == 4
+    members = att.household
+    assert members[0].is_dichiarante and not members[1].is_dichiarante
+    assert members[2].surname == "CARÙ"
+    assert "CAR" not in repr(members[2])
+    assert att.isee == Decimal("15507.52")
+    assert att.kinds[0] == "ordinario"
+    assert "minorenni" in att.kinds
+    entry = att.entries[0]
+    assert entry.kind == "ordinario" and entry.isee == Decimal("15507.52")
+    assert entry.scala == Decimal("2.66")
+    assert entry.issued_on == datetime.date(2025, 2, 5)
+    assert att.isee_for("ordinario", "BLLNMO87L45F205A") == Decimal("15507.52")
+    assert att.has_omissioni_difformita
+    assert att.is_valid_on(datetime.date(2025, 6, 1))
+
+
+def test_attestazione_corrente() -> None:
+    att = anist.parse_attestazione((DATA / "attestazione_corrente.xml").read_bytes())
+    assert att.is_corrente
+
+
+def test_bad_documents_raise_invalid_input() -> None:
+    with pytest.raises(anist.InvalidInput) as info:
+        anist.parse_indicatore(b"<Nope/>")
+    assert info.value.code.startswith("isee_xml_")
+    with pytest.raises(anist.InvalidInput) as b64:
+        anist.parse_attestazione_base64("***")
+    assert b64.value.code == "isee_base64"
+    with pytest.raises(TypeError):
+        anist.parse_indicatore(42)  # type: ignore[arg-type]
+
+
+def test_kinds_and_eligibility() -> None:
+    assert anist.isee_kind("ISEE minorenni") == "minorenni"
+    assert anist.isee_kind("socio-sanitario residenziale") == "socio_sanitario_residenziale"
+    ok = anist.isee_eligibility("comune", "indicatore_residenti")
+    assert ok.allowed and "pdnd_adhesion" in ok.requirements and ok.rule is None
+    refused = anist.isee_eligibility("comune", "indicatore")
+    assert not refused.allowed
+    assert refused.rule == "plain_only_capoluoghi"
+    assert "indicatore_residenti" in refused.alternatives
+    assert refused.reason and "capoluoghi" in refused.reason
+    with pytest.raises(anist.InvalidInput) as info:
+        anist.isee_eligibility("bank", "indicatore")
+    assert info.value.code == "isee_unknown_category"
