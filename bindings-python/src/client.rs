@@ -21,21 +21,26 @@ use anist_client::audit::AuditLog;
 use anist_client::bulk::{BulkJob, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary};
 use anist_client::clock::SystemClock;
 use anist_client::config::Config;
+use anist_client::isee::{IseeAnswer, IseeClient, IseeError, IseeLookup, IseeQuery};
 use anist_client::sandbox::anist::{
     Expected, ANIST_EROGATORE, ANIST_ESERVICES, SANDBOX_OPERATOR, SANDBOX_OPERATOR_LOCATION,
 };
 use anist_client::sandbox::{Fault, Route, Sandbox, SandboxConfig, SandboxHandle};
 use anist_client::session::Session;
 use anist_core::attendance::{EsitoFrequenza, Frequenza, Verifica};
-use anist_core::cf::CodiceFiscale;
+use anist_core::cf::{AnyCodiceFiscale, CodiceFiscale};
+use anist_core::dsu::DsuProtocol;
+use anist_core::isee::{IseeKind, IseeService, PrestazioneDaErogare};
 use anist_core::meccanografico::CodiceMeccanografico;
 use anist_core::school::SchoolYear;
 use anist_core::ErrorCode;
+use chrono::NaiveDate;
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 
 use crate::core::{today, PyCodiceFiscale, PyCodiceMeccanografico, PyIdAnpr, PySchoolYear};
 use crate::errors::{self, guard, Attr};
+use crate::isee::{parse_cf_any, PyAttestazione, PyIndicatore};
 use crate::runtime::{block_on, block_on_with};
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -252,6 +257,9 @@ fn summary(s: Summary, pause: Option<(&'static str, String)>) -> PySummary {
 /// What a client holds.
 struct Inner {
     anist: AnistClient,
+    /// The INPS ISEE client, when the session has an ente for it (the
+    /// sandbox's, or the `[inps]` section of the configuration).
+    isee: Option<IseeClient>,
     /// The configuration it came from (for the pre-flight diagnosis).
     config: Option<Config>,
     /// Whether it talks to an in-process sandbox (shorter job polling).
@@ -265,14 +273,75 @@ pub struct PyClient {
 }
 
 impl PyClient {
-    fn new(session: Session, config: Option<Config>, sandbox: bool) -> Self {
+    fn new(
+        session: Arc<Session>,
+        isee: Option<IseeClient>,
+        config: Option<Config>,
+        sandbox: bool,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                anist: AnistClient::new(Arc::new(session)),
+                anist: AnistClient::new(session),
+                isee,
                 config,
                 sandbox,
             }),
         }
+    }
+
+    /// Runs an ISEE lookup with the GIL released and maps its error.
+    fn run_isee<T, F>(&self, py: Python<'_>, fut: F) -> PyResult<T>
+    where
+        F: std::future::Future<Output = Result<T, IseeError>> + Send,
+        T: Send,
+    {
+        block_on(py, fut)?.map_err(|e| errors::isee(&e, self.inner.config.as_ref()))
+    }
+
+    /// The ISEE service and question of the `isee_*` methods.
+    #[allow(clippy::too_many_arguments)]
+    fn isee_question(
+        &self,
+        service: &str,
+        codice_fiscale: &str,
+        date: Option<NaiveDate>,
+        dsu: Option<&str>,
+        prestazione: Option<&str>,
+        kind: Option<&str>,
+        protocollo_domanda: Option<&str>,
+    ) -> PyResult<(IseeClient, IseeService, IseeQuery)> {
+        let Some(client) = self.inner.isee.clone() else {
+            return Err(errors::generic(
+                String::from("this client has no INPS ISEE ente: add an [inps] section (ipa_category, user_id) to the configuration"),
+                "isee_not_configured",
+            ));
+        };
+        let service = IseeService::parse(service).ok_or_else(|| {
+            bad_argument(
+                format!(
+                    "{service:?} is not an ISEE service: use one of {}",
+                    IseeService::ALL.map(IseeService::as_str).join(", ")
+                ),
+                "isee_unknown_service",
+            )
+        })?;
+        let cf = parse_cf_any(codice_fiscale)?;
+        let mut q = match dsu {
+            Some(d) => {
+                IseeQuery::by_dsu(DsuProtocol::parse(d).map_err(|e| errors::invalid(&e))?, cf)
+            }
+            None => IseeQuery::by_cf(cf).valid_on(date.unwrap_or_else(today)),
+        };
+        if let Some(k) = kind {
+            q = q.kind(IseeKind::parse(k));
+        }
+        if let Some(p) = prestazione {
+            q = q.prestazione(PrestazioneDaErogare::parse(p).map_err(|e| errors::invalid(&e))?);
+        }
+        if let Some(p) = protocollo_domanda {
+            q = q.protocollo_domanda(p);
+        }
+        Ok((client, service, q))
     }
 
     /// Runs an e-service future with the GIL released and maps its error.
@@ -368,7 +437,16 @@ impl PyClient {
             let session = config
                 .session(Arc::new(SystemClock))
                 .map_err(|e| errors::config(&e))?;
-            Ok(Self::new(session, Some(config), false))
+            let session = Arc::new(session);
+            let isee = match config.inps {
+                Some(_) => Some(
+                    config
+                        .isee_client(Arc::clone(&session))
+                        .map_err(|e| errors::config(&e))?,
+                ),
+                None => None,
+            };
+            Ok(Self::new(session, isee, Some(config), false))
         })
     }
 
@@ -429,6 +507,78 @@ impl PyClient {
             Ok(match answer {
                 Answer::Found(f) => Some(PyFrequenza(f)),
                 Answer::NotFound => None,
+            })
+        })
+    }
+
+    /// INPS ISEE, an Indicatore service (`service`: `indicatore_residenti`,
+    /// `indicatore_operatori`, `indicatore`, `indicatore_riscontro`,
+    /// `indicatore_nucleo_riscontro`): the `Indicatore`, or `None` when
+    /// INPS has no ISEE (`DATI_NON_TROVATI`, an answer). By codice fiscale
+    /// valid on `date` (default today), or by DSU protocol (`dsu`, the
+    /// Riscontro services). Eligibility is checked before anything is sent.
+    #[pyo3(signature = (codice_fiscale, *, service = "indicatore_residenti", date = None, dsu = None, prestazione = None, kind = None, protocollo_domanda = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn isee_indicatore(
+        &self,
+        py: Python<'_>,
+        codice_fiscale: &str,
+        service: &str,
+        date: Option<NaiveDate>,
+        dsu: Option<&str>,
+        prestazione: Option<&str>,
+        kind: Option<&str>,
+        protocollo_domanda: Option<&str>,
+    ) -> PyResult<Option<PyIndicatore>> {
+        guard(|| {
+            let (client, service, q) = self.isee_question(
+                service,
+                codice_fiscale,
+                date,
+                dsu,
+                prestazione,
+                kind,
+                protocollo_domanda,
+            )?;
+            let answer = self.run_isee(py, async move { client.indicatore(service, &q).await })?;
+            Ok(match answer {
+                IseeAnswer::Found { record, .. } => Some(PyIndicatore(record)),
+                IseeAnswer::NoIsee { .. } => None,
+            })
+        })
+    }
+
+    /// INPS ISEE, an Attestazione service (`attestazione_residenti`,
+    /// `attestazione_operatori`, `attestazione`): the `Attestazione`, or
+    /// `None` when INPS has no ISEE. Arguments as for `isee_indicatore`.
+    #[pyo3(signature = (codice_fiscale, *, service = "attestazione_residenti", date = None, dsu = None, prestazione = None, kind = None, protocollo_domanda = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn isee_attestazione(
+        &self,
+        py: Python<'_>,
+        codice_fiscale: &str,
+        service: &str,
+        date: Option<NaiveDate>,
+        dsu: Option<&str>,
+        prestazione: Option<&str>,
+        kind: Option<&str>,
+        protocollo_domanda: Option<&str>,
+    ) -> PyResult<Option<PyAttestazione>> {
+        guard(|| {
+            let (client, service, q) = self.isee_question(
+                service,
+                codice_fiscale,
+                date,
+                dsu,
+                prestazione,
+                kind,
+                protocollo_domanda,
+            )?;
+            let answer =
+                self.run_isee(py, async move { client.attestazione(service, &q).await })?;
+            Ok(match answer {
+                IseeAnswer::Found { record, .. } => Some(PyAttestazione(record)),
+                IseeAnswer::NoIsee { .. } => None,
             })
         })
     }
@@ -641,8 +791,9 @@ impl PySandbox {
             }
             let handle = block_on(py, Sandbox::start(config))?
                 .map_err(|e| errors::generic(e.to_string(), e.code()))?;
-            let session = handle.session().map_err(|e| errors::call(&e, None))?;
-            let client = Py::new(py, PyClient::new(session, None, true))?;
+            let isee = handle.isee_client().map_err(|e| errors::call(&e, None))?;
+            let session = Arc::clone(isee.session());
+            let client = Py::new(py, PyClient::new(session, Some(isee), None, true))?;
             *lock(&self.handle) = Some(handle);
             *lock(&self.client) = Some(client.clone_ref(py));
             Ok(client)
@@ -705,6 +856,31 @@ impl PySandbox {
             Ok(pupils[..n]
                 .iter()
                 .map(|p| p.codice_fiscale.as_str().to_string())
+                .collect())
+        })
+    }
+
+    /// `n` synthetic codici fiscali of the sandbox's ISEE population that
+    /// have (`with_isee=True`) or have not an ISEE valid today, and whose
+    /// household resides in the sandbox's Comune (so the Residenti services
+    /// answer for them).
+    #[pyo3(signature = (n, *, with_isee = true))]
+    fn isee_people(&self, n: usize, with_isee: bool) -> PyResult<Vec<String>> {
+        self.with_handle(|h| {
+            let population = h.isee_population();
+            let today = today();
+            Ok(population
+                .sample(n.saturating_mul(20).max(200))
+                .into_iter()
+                .filter(|cf| {
+                    let any = AnyCodiceFiscale::Persona(*cf);
+                    match population.expected(&any, today).household() {
+                        Some(hh) => with_isee && hh.resides_in(population.comune()),
+                        None => !with_isee,
+                    }
+                })
+                .take(n)
+                .map(|cf| cf.as_str().to_string())
                 .collect())
         })
     }

@@ -13,6 +13,7 @@ use anist_client::anist::AnistError;
 use anist_client::bulk::BulkError;
 use anist_client::call::CallError;
 use anist_client::config::{Config, ConfigError, Status};
+use anist_client::isee::IseeError;
 use anist_client::voucher::http::{FetchError, Sent};
 use anist_core::ErrorCode;
 use pyo3::prelude::*;
@@ -236,6 +237,22 @@ pub fn call(e: &CallError, config: Option<&Config>) -> PyErr {
 pub fn anist(e: &AnistError, config: Option<&Config>) -> PyErr {
     match e {
         AnistError::Call(c) => call(c, config),
+        _ => raise("ServiceError", e.to_string(), e.code(), Vec::new()),
+    }
+}
+
+/// An INPS ISEE failure: call failures as for every e-service; an
+/// invalid question is `InvalidInput`; eligibility, INPS refusals and
+/// outages are `ServiceError` with their `isee_*` code.
+pub fn isee(e: &IseeError, config: Option<&Config>) -> PyErr {
+    match e {
+        IseeError::Call(c) => call(c, config),
+        IseeError::InvalidRequest { .. } => raise(
+            "InvalidInput",
+            e.to_string(),
+            e.code(),
+            vec![("position", Attr::OptInt(None))],
+        ),
         _ => raise("ServiceError", e.to_string(), e.code(), Vec::new()),
     }
 }

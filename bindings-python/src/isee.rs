@@ -49,7 +49,7 @@ fn document(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     ))
 }
 
-fn parse_cf_any(s: &str) -> PyResult<AnyCodiceFiscale> {
+pub(crate) fn parse_cf_any(s: &str) -> PyResult<AnyCodiceFiscale> {
     AnyCodiceFiscale::parse(s).map_err(|e| errors::invalid_cf(&e))
 }
 
@@ -146,7 +146,7 @@ impl PyEntry {
 
 /// The answer of the Indicatore services.
 #[pyclass(module = "anist._anist", name = "Indicatore", frozen)]
-pub struct PyIndicatore(Indicatore);
+pub struct PyIndicatore(pub(crate) Indicatore);
 
 #[pymethods]
 impl PyIndicatore {
@@ -225,7 +225,7 @@ impl PyIndicatore {
 
 /// The answer of the Attestazione services.
 #[pyclass(module = "anist._anist", name = "Attestazione", frozen)]
-pub struct PyAttestazione(Attestazione);
+pub struct PyAttestazione(pub(crate) Attestazione);
 
 #[pymethods]
 impl PyAttestazione {

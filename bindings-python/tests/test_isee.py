@@ -87,3 +87,40 @@ def test_kinds_and_eligibility() -> None:
     with pytest.raises(anist.InvalidInput) as info:
         anist.isee_eligibility("bank", "indicatore")
     assert info.value.code == "isee_unknown_category"
+
+
+def test_isee_calls_against_the_sandbox() -> None:
+    sandbox = anist.Sandbox(7)
+    client = sandbox.start()
+    try:
+        people = sandbox.isee_people(3)
+        assert len(people) == 3
+        ind = client.isee_indicatore(people[0])
+        assert ind is not None
+        assert isinstance(ind.isee, Decimal)
+        assert ind.protocollo_dsu is not None and ind.protocollo_dsu.startswith("INPS-ISEE-")
+        # Attestazione of the same person: the same DSU, a household with them in it.
+        att = client.isee_attestazione(people[0])
+        assert att is not None
+        assert att.protocollo_dsu == ind.protocollo_dsu
+        assert people[0] in [m.codice_fiscale for m in att.household]
+        # The plain service over mTLS, and the Riscontro service by DSU.
+        plain = client.isee_indicatore(people[0], service="indicatore")
+        assert plain is not None and plain.isee == ind.isee
+        risc = client.isee_indicatore(people[0], service="indicatore_riscontro", dsu=ind.protocollo_dsu)
+        assert risc is not None and risc.isee == ind.isee
+        # No ISEE is an answer, not an error.
+        nobody = sandbox.isee_people(1, with_isee=False)
+        assert client.isee_indicatore(nobody[0]) is None
+        # A wrong DSU protocol is a refusal with its stable code.
+        with pytest.raises(anist.ServiceError) as err:
+            client.isee_indicatore(people[1], service="indicatore_riscontro", dsu=ind.protocollo_dsu)
+        assert err.value.code == "isee_riscontro_non_valido"
+        # Riscontro without a DSU protocol is not sent.
+        with pytest.raises(anist.InvalidInput) as bad:
+            client.isee_indicatore(people[1], service="indicatore_riscontro")
+        assert bad.value.code == "isee_invalid_request"
+        with pytest.raises(anist.InvalidInput):
+            client.isee_indicatore(people[1], service="nope")
+    finally:
+        sandbox.close()

@@ -342,6 +342,28 @@ class Client:
         year: _Year = None,
         school: CodiceMeccanografico | str | None = None,
     ) -> Frequenza | None: ...
+    def isee_indicatore(
+        self,
+        codice_fiscale: str,
+        *,
+        service: str = "indicatore_residenti",
+        date: datetime.date | None = None,
+        dsu: str | None = None,
+        prestazione: str | None = None,
+        kind: str | None = None,
+        protocollo_domanda: str | None = None,
+    ) -> Indicatore | None: ...
+    def isee_attestazione(
+        self,
+        codice_fiscale: str,
+        *,
+        service: str = "attestazione_residenti",
+        date: datetime.date | None = None,
+        dsu: str | None = None,
+        prestazione: str | None = None,
+        kind: str | None = None,
+        protocollo_domanda: str | None = None,
+    ) -> Attestazione | None: ...
     def run_bulk(
         self,
         input: _Path,
@@ -375,6 +397,7 @@ class Sandbox:
     def backend_calls(self) -> int: ...
     def pupils(self, n: int | None = None) -> list[str]: ...
     def expected_esito(self, codice_fiscale: str, year: _Year = None) -> int | None: ...
+    def isee_people(self, n: int, *, with_isee: bool = True) -> list[str]: ...
     def inject_fault(
         self,
         fault: str,
