@@ -110,9 +110,9 @@ async fn every_service_finds_the_expected_record() {
         assert_eq!(url.starts_with(handle.base_url()), !mtls);
 
         let query = if service.family() == ServiceFamily::Riscontro {
-            IseeQuery::by_dsu(household.attestazione.protocollo_dsu, cf.clone())
+            IseeQuery::by_dsu(household.attestazione.protocollo_dsu, cf)
         } else {
-            IseeQuery::by_cf(cf.clone()).valid_on(date())
+            IseeQuery::by_cf(cf).valid_on(date())
         };
         let before = handle.front_requests();
         if service.returns_attestazione() {
@@ -168,7 +168,7 @@ async fn every_service_finds_the_expected_record() {
         .to_string();
     assert!(v1_url.starts_with(&tls), "{v1_url}");
     assert!(v1_url.ends_with("/v1"), "{v1_url}");
-    let query = IseeQuery::by_cf(cf.clone()).valid_on(date());
+    let query = IseeQuery::by_cf(cf).valid_on(date());
     let ind = legacy
         .indicatore(IseeService::Indicatore, &query)
         .await
@@ -274,7 +274,7 @@ async fn answers_other_than_ok() {
     // A household residing elsewhere: not revealed to Residenti, found by
     // the plain Attestazione.
     let elsewhere = pick(&pop, |e| e.household().is_some() && !resident(e));
-    let q = IseeQuery::by_cf(elsewhere.clone()).valid_on(date());
+    let q = IseeQuery::by_cf(elsewhere).valid_on(date());
     let a = client
         .attestazione(IseeService::AttestazioneResidenti, &q)
         .await
@@ -306,7 +306,7 @@ async fn answers_other_than_ok() {
     let err = client
         .indicatore(
             IseeService::IndicatoreRiscontro,
-            &IseeQuery::by_dsu(other, found.clone()),
+            &IseeQuery::by_dsu(other, found),
         )
         .await
         .unwrap_err();
@@ -325,7 +325,7 @@ async fn answers_other_than_ok() {
 
     // RICHIESTA_INVALIDA: the Operatori service without the operator's
     // assertion (an operator with none, or a carrier that sends nothing).
-    let q = IseeQuery::by_cf(found.clone()).valid_on(date());
+    let q = IseeQuery::by_cf(found).valid_on(date());
     let mut operator = handle.isee_operator();
     operator.assertion = None;
     let no_assertion = client.clone().operator(operator);
