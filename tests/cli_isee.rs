@@ -5,6 +5,9 @@
 //! household members masked unless `--show-members`. Synthetic codes
 //! only, 127.0.0.1 only.
 
+// Test helpers may unwrap: a panic there is a failing test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader};
