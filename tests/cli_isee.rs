@@ -76,6 +76,9 @@ fn start_sandbox(dir: &Path) -> RunningSandbox {
             break;
         }
     }
+    // Keep reading its standard error: closing the pipe would make its
+    // next message fail (and the sandbox stop).
+    std::thread::spawn(move || lines.for_each(drop));
     running
 }
 
