@@ -575,7 +575,7 @@ fn run_audit(cmd: AuditCommand) -> ExitCode {
 }
 
 fn run_sandbox(port: u16, dir: &std::path::Path, seed: u64) -> ExitCode {
-    use anist::sandbox_cmd::{config_text, sandbox_config, write_config};
+    use anist::sandbox_cmd::{config_text, sandbox_config, write_config, write_isee_files};
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -588,12 +588,14 @@ fn run_sandbox(port: u16, dir: &std::path::Path, seed: u64) -> ExitCode {
     };
     let result: Result<(), anist::sandbox_cmd::SandboxCmdError> = runtime.block_on(async {
         let handle = anist::client::sandbox::Sandbox::start(sandbox_config(dir, seed, port)?).await?;
+        write_isee_files(dir, &handle)?;
         let text = config_text(&handle)?;
         let path = write_config(dir, &text)?;
         println!("{text}");
         eprintln!(
-            "sandbox listening on {}; configuration written to {}\ntry: anist caivano --config {} --input FILE --out esiti.csv\nCtrl-C stops it.",
+            "sandbox listening on {}; configuration written to {}\ntry: anist caivano --config {} --input FILE --out esiti.csv\n     anist isee indicatore --config {} --cf CODICE_FISCALE\nCtrl-C stops it.",
             handle.base_url(),
+            path.display(),
             path.display(),
             path.display()
         );

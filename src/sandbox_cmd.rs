@@ -4,13 +4,23 @@
 //! The sandbox's client key is kept in the chosen directory
 //! (`sandbox-client.pem`, mode 0600, created once) so that the written
 //! `anist.toml` stays valid across restarts on the same port.
+//!
+//! For the INPS ISEE services the directory also gets, at every start
+//! ([`write_isee_files`]): the sandbox CA (`sandbox-ca.pem`, trusted with
+//! `ca_bundle`), the client certificate issued for the client key
+//! (`client-mtls.pem`; with `sandbox-client.pem` it is the `mtls_cert` /
+//! `mtls_key` of the services that want the client certificate) and the
+//! synthetic operator's placeholder SPID assertion
+//! (`sandbox-operator-assertion.xml`, the `assertion_file` of
+//! `[operator]`). The configuration names them, with an `[inps]` section.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anist_client::config::{Config, ConfigError};
 use anist_client::keys::{KeyError, PrivateKey};
-use anist_client::sandbox::anist::{SANDBOX_OPERATOR, SANDBOX_OPERATOR_LOCATION};
+use anist_client::sandbox::anist::SANDBOX_OPERATOR_LOCATION;
+use anist_client::sandbox::inps::{INPS_ESERVICES, SANDBOX_INPS_USER_ID};
 use anist_client::sandbox::{SandboxConfig, SandboxError, SandboxHandle};
 use anist_core::ErrorCode;
 
@@ -20,6 +30,18 @@ use crate::keys::{generate_key_file, KeyJobError};
 pub const KEY_FILE: &str = "sandbox-client.pem";
 /// The file name of the configuration written in the sandbox directory.
 pub const CONFIG_FILE: &str = "anist.toml";
+/// The sandbox CA certificate (PEM), written at every start: the
+/// configuration's `ca_bundle`.
+pub const CA_FILE: &str = "sandbox-ca.pem";
+/// The client certificate (PEM) issued by the sandbox CA for the client
+/// key, written at every start: the `mtls_cert` of the INPS services that
+/// want it (their `mtls_key` is [`KEY_FILE`]).
+pub const MTLS_CERT_FILE: &str = "client-mtls.pem";
+/// The synthetic operator's placeholder SPID assertion: the
+/// `assertion_file` of `[operator]` (the ISEE Operatori services).
+pub const ASSERTION_FILE: &str = "sandbox-operator-assertion.xml";
+/// The IPA category of the sandbox's calling ente (Roma).
+pub const SANDBOX_IPA_CATEGORY: &str = "comune_capoluogo";
 
 /// Why the sandbox could not be prepared.
 #[derive(Debug, thiserror::Error)]
@@ -84,7 +106,13 @@ pub fn sandbox_config(dir: &Path, seed: u64, port: u16) -> Result<SandboxConfig,
 }
 
 /// The `anist.toml` text that calls the running sandbox's e-services with
-/// the key file of `dir` (written relative to the configuration).
+/// the files of `dir` (written relative to the configuration: the client
+/// key and, with TLS, those of [`write_isee_files`]).
+///
+/// The operator of `[operator]` is the sandbox's synthetic ISEE operator
+/// (`SandboxHandle::isee_operator`: a synthetic codice fiscale, SPID level
+/// 2), so that the ISEE Operatori services work; the ANIST services send
+/// the same identity in their TrackingEvidence.
 ///
 /// # Errors
 /// [`SandboxCmdError::Config`] if the result does not parse back (a bug).
@@ -94,6 +122,8 @@ pub fn config_text(handle: &SandboxHandle) -> Result<String, SandboxCmdError> {
         .client_id()
         .map(|c| c.as_str().to_string())
         .unwrap_or_default();
+    let tls = has_tls_files(handle);
+    let operator = handle.isee_operator();
     let mut text = format!(
         "# Written by `anist sandbox`: the local sandbox at {base}.\n\
          # Check it with `anist config check --config <this file>`.\n\
@@ -101,14 +131,36 @@ pub fn config_text(handle: &SandboxHandle) -> Result<String, SandboxCmdError> {
          token_url = \"{token}\"\n\
          jwks_url = \"{jwks}\"\n\
          client_id = \"{client_id}\"\n\
-         key = \"{KEY_FILE}\"\n\n\
-         [operator]\n\
-         user_id = \"{SANDBOX_OPERATOR}\"\n\
-         user_location = \"{SANDBOX_OPERATOR_LOCATION}\"\n",
+         key = \"{KEY_FILE}\"\n",
         base = handle.base_url(),
         token = endpoints.token_url(),
         jwks = endpoints.jwks_url(),
     );
+    if tls {
+        text.push_str(&format!(
+            "# The sandbox CA (regenerated at every start) for its TLS port.\n\
+             ca_bundle = \"{CA_FILE}\"\n"
+        ));
+    }
+    text.push_str(&format!(
+        "\n# The synthetic operator: a synthetic codice fiscale, SPID level 2 and a\n\
+         # placeholder assertion (the ISEE Operatori services need all three).\n\
+         [operator]\n\
+         user_id = \"{cf}\"\n\
+         user_location = \"{SANDBOX_OPERATOR_LOCATION}\"\n\
+         loa = \"{loa}\"\n",
+        cf = operator.codice_fiscale.as_str(),
+        loa = operator.loa.as_str(),
+    ));
+    if tls {
+        text.push_str(&format!("assertion_file = \"{ASSERTION_FILE}\"\n"));
+    }
+    text.push_str(&format!(
+        "\n# The ente asking the INPS ISEE services (Roma, a capoluogo).\n\
+         [inps]\n\
+         ipa_category = \"{SANDBOX_IPA_CATEGORY}\"\n\
+         user_id = \"{SANDBOX_INPS_USER_ID}\"\n"
+    ));
     for (name, service) in handle.services() {
         let p = service.profile();
         text.push_str(&format!(
@@ -119,10 +171,57 @@ pub fn config_text(handle: &SandboxHandle) -> Result<String, SandboxCmdError> {
             p.has_integrity(),
             p.has_audit(),
         ));
+        if tls && needs_client_certificate(handle, &name) {
+            text.push_str(&format!(
+                "mtls_cert = \"{MTLS_CERT_FILE}\"\nmtls_key = \"{KEY_FILE}\"\n"
+            ));
+        }
     }
     // What is printed must be what `anist caivano --config` reads.
     Config::from_toml_str(&text)?;
     Ok(text)
+}
+
+/// Whether the sandbox has a TLS port and a client certificate (so that
+/// [`write_isee_files`] writes the TLS files).
+fn has_tls_files(handle: &SandboxHandle) -> bool {
+    handle.ca_pem().is_some() && handle.client_identity_pem().is_some()
+}
+
+/// Whether the session service `name` is an INPS service that wants the
+/// client certificate.
+fn needs_client_certificate(handle: &SandboxHandle, name: &str) -> bool {
+    INPS_ESERVICES
+        .iter()
+        .any(|s| s.session_name == name && handle.inps_requires_mtls(s.eservice))
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), SandboxCmdError> {
+    std::fs::write(path, bytes).map_err(|e| SandboxCmdError::Dir {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+/// Writes the files the ISEE services of [`config_text`] read into `dir`:
+/// [`CA_FILE`], [`MTLS_CERT_FILE`] and [`ASSERTION_FILE`] (nothing
+/// without the TLS port). The client certificate's key is the client key
+/// ([`KEY_FILE`], already there).
+///
+/// # Errors
+/// [`SandboxCmdError::Dir`] if a file cannot be written.
+pub fn write_isee_files(dir: &Path, handle: &SandboxHandle) -> Result<(), SandboxCmdError> {
+    let (Some(ca), Some((cert, _key))) = (handle.ca_pem(), handle.client_identity_pem()) else {
+        return Ok(());
+    };
+    write_file(&dir.join(CA_FILE), ca.as_bytes())?;
+    write_file(&dir.join(MTLS_CERT_FILE), cert.as_bytes())?;
+    let assertion = handle
+        .isee_operator()
+        .assertion
+        .map(|a| a.as_bytes().to_vec())
+        .unwrap_or_default();
+    write_file(&dir.join(ASSERTION_FILE), &assertion)
 }
 
 /// Writes [`config_text`] to `dir/anist.toml` and returns its path.

@@ -1,0 +1,311 @@
+//! `anist isee` end to end: against a running `anist sandbox` through the
+//! configuration it writes (mTLS services, the Residenti ones, the
+//! Operatori ones with the written operator), and the batch on the
+//! in-process sandbox (output rows, `--resume` rules, exit codes), with
+//! household members masked unless `--show-members`. Synthetic codes
+//! only, 127.0.0.1 only.
+
+// Test helpers may unwrap: a panic there is a failing test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anist::caivano::DEFAULT_SANDBOX_SEED;
+use anist::client::sandbox::inps::{IseeExpected, IseePopulation, CALLING_COMUNE};
+use anist::core::cf::AnyCodiceFiscale;
+use anist::sandbox_cmd::{ASSERTION_FILE, CA_FILE, CONFIG_FILE, MTLS_CERT_FILE};
+use chrono::NaiveDate;
+use common::{anist, text};
+
+const DATA: &str = "15/06/2026";
+
+fn date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "anist-cli-isee-{name}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `anist sandbox` running as a child process, killed when dropped.
+struct RunningSandbox {
+    child: Child,
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `anist sandbox --port 0 --dir <dir>` and waits until it says the
+/// configuration is written.
+fn start_sandbox(dir: &Path) -> RunningSandbox {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anist"))
+        .args(["sandbox", "--port", "0", "--dir"])
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn anist sandbox");
+    let stderr = child.stderr.take().unwrap();
+    let running = RunningSandbox { child };
+    let mut lines = BufReader::new(stderr).lines();
+    loop {
+        let line = lines
+            .next()
+            .expect("anist sandbox stopped before writing its configuration")
+            .unwrap();
+        if line.starts_with("sandbox listening on") {
+            assert!(line.contains(CONFIG_FILE), "{line}");
+            break;
+        }
+    }
+    // Keep reading its standard error: closing the pipe would make its
+    // next message fail (and the sandbox stop).
+    std::thread::spawn(move || lines.for_each(drop));
+    running
+}
+
+fn population() -> IseePopulation {
+    IseePopulation::new(DEFAULT_SANDBOX_SEED, CALLING_COMUNE)
+}
+
+fn resident(e: &IseeExpected) -> bool {
+    e.household().is_some_and(|h| h.resides_in(CALLING_COMUNE))
+}
+
+/// A code with an ISEE whose household resides in the calling Comune and
+/// has at least two members (so that the attestazione lists others).
+fn found_code(pop: &IseePopulation) -> AnyCodiceFiscale {
+    pop.sample(500)
+        .into_iter()
+        .map(AnyCodiceFiscale::Persona)
+        .find(|cf| {
+            let e = pop.expected(cf, date());
+            resident(&e) && e.household().unwrap().attestazione.household.len() >= 2
+        })
+        .expect("a resident code")
+}
+
+#[test]
+fn the_configuration_written_by_anist_sandbox_works_for_isee() {
+    let dir = tempdir("sandbox");
+    let _sandbox = start_sandbox(&dir);
+    for f in [CONFIG_FILE, CA_FILE, MTLS_CERT_FILE, ASSERTION_FILE] {
+        assert!(dir.join(f).is_file(), "{f} written");
+    }
+    let config = dir.join(CONFIG_FILE);
+    let config = config.to_str().unwrap();
+    let written = std::fs::read_to_string(dir.join(CONFIG_FILE)).unwrap();
+    assert!(
+        written.contains("ca_bundle = \"sandbox-ca.pem\""),
+        "{written}"
+    );
+    assert!(written.contains("[inps]"));
+    assert!(written.contains("ipa_category = \"comune_capoluogo\""));
+    assert!(written.contains("loa = \"SpidL2\""));
+
+    // The offline check passes.
+    let out = anist(&["config", "check", "--config", config], b"");
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("isee_operator"));
+
+    let pop = population();
+    let cf = found_code(&pop);
+    let household = pop.expected(&cf, date()).household().unwrap().clone();
+    let isee = household.attestazione.isee().unwrap().to_string();
+    let dsu = household.attestazione.protocollo_dsu.to_string();
+
+    // plain (mTLS), residenti (no certificate), operatori (mTLS, the
+    // written operator and assertion file).
+    for service in ["plain", "residenti", "operatori"] {
+        let out = anist(
+            &[
+                "isee",
+                "indicatore",
+                "--config",
+                config,
+                "--cf",
+                cf.as_str(),
+                "--service",
+                service,
+                "--data",
+                DATA,
+            ],
+            b"",
+        );
+        let stdout = text(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{service}: {stdout}{}",
+            text(&out.stderr)
+        );
+        assert!(stdout.contains(&isee), "{service}: {isee} in {stdout}");
+        assert!(stdout.contains(&dsu), "{service}: {stdout}");
+    }
+    // Riscontro (mTLS), by DSU protocol.
+    let out = anist(
+        &[
+            "isee",
+            "indicatore",
+            "--config",
+            config,
+            "--cf",
+            cf.as_str(),
+            "--service",
+            "riscontro",
+            "--dsu",
+            &dsu,
+        ],
+        b"",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(&isee));
+
+    // The attestazione masks the household unless --show-members.
+    let others: Vec<&str> = household
+        .attestazione
+        .household
+        .iter()
+        .map(|m| m.codice_fiscale.as_str())
+        .collect();
+    let args = [
+        "isee",
+        "attestazione",
+        "--config",
+        config,
+        "--cf",
+        cf.as_str(),
+        "--service",
+        "plain",
+        "--data",
+        DATA,
+    ];
+    let out = anist(&args, b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let masked = text(&out.stdout);
+    assert!(masked.contains(&isee), "{masked}");
+    assert!(masked.contains("--show-members"), "{masked}");
+    for m in &others {
+        assert!(!masked.contains(m), "a member in clear: {masked}");
+        assert!(masked.contains(&m[..6]), "the masked member: {masked}");
+    }
+    let mut shown = args.to_vec();
+    shown.push("--show-members");
+    let out = anist(&shown, b"");
+    assert!(out.status.success());
+    let clear = text(&out.stdout);
+    for m in &others {
+        assert!(clear.contains(m), "{clear}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn read_rows(path: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let text = text.strip_prefix('\u{feff}').expect("Excel BOM");
+    let mut reader = anist::core::csvio::CsvReader::new(text.as_bytes()).unwrap();
+    reader.rows().map(|r| r.unwrap().to_vec()).collect()
+}
+
+#[test]
+fn the_batch_on_the_default_sandbox() {
+    let dir = tempdir("batch");
+    let pop = population();
+    let codes: Vec<AnyCodiceFiscale> = pop
+        .sample(12)
+        .into_iter()
+        .map(AnyCodiceFiscale::Persona)
+        .collect();
+    let mut csv = String::from("codice_fiscale\r\n");
+    for c in &codes {
+        csv.push_str(c.as_str());
+        csv.push_str("\r\n");
+    }
+    let input = dir.join("domande.csv");
+    let output = dir.join("esiti.csv");
+    std::fs::write(&input, csv).unwrap();
+    let (input, output) = (input.to_str().unwrap(), output.to_str().unwrap());
+    let batch = |extra: &[&str]| {
+        let mut args = vec![
+            "isee",
+            "batch",
+            "--input",
+            input,
+            "--out",
+            output,
+            "--data",
+            DATA,
+            "--progress",
+            "none",
+        ];
+        args.extend_from_slice(extra);
+        anist(&args, b"")
+    };
+
+    // --resume without a journal: refused, nothing written.
+    let out = batch(&["--resume"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("isee_no_journal"));
+    assert!(!Path::new(output).exists());
+
+    let out = batch(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let summary = text(&out.stderr);
+    assert!(summary.contains("12 rows"), "{summary}");
+    // The summary prints no codice fiscale.
+    for c in &codes {
+        assert!(!summary.contains(c.as_str()));
+        assert!(!text(&out.stdout).contains(c.as_str()));
+    }
+    let rows = read_rows(Path::new(output));
+    assert_eq!(rows.len(), codes.len());
+    for (r, c) in rows.iter().zip(&codes) {
+        assert_eq!(r[1], c.as_str());
+        let e = pop.expected(c, date());
+        if resident(&e) {
+            let ind = e
+                .household()
+                .unwrap()
+                .indicatore(c, &anist::core::isee::IseeKind::Ordinario)
+                .unwrap();
+            assert_eq!(r[2], "found", "{r:?}");
+            assert_eq!(r[4], ind.isee().machine().to_string().replace('.', ","));
+        } else {
+            assert_eq!(r[2], "no_isee", "{r:?}");
+        }
+    }
+    assert!(rows.iter().any(|r| r[2] == "found"));
+
+    // Again without --resume: the journal is there, refused.
+    let out = batch(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("isee_journal_exists"));
+    // With --resume: the finished batch completes again, same rows.
+    let out = batch(&["--resume", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["rows_total"], 12);
+    assert_eq!(read_rows(Path::new(output)), rows);
+
+    // A usage error: exit 2.
+    let out = batch(&["--service", "nessuno"]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}
