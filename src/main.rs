@@ -591,7 +591,9 @@ fn run_sandbox(port: u16, dir: &std::path::Path, seed: u64) -> ExitCode {
         write_isee_files(dir, &handle)?;
         let text = config_text(&handle)?;
         let path = write_config(dir, &text)?;
-        println!("{text}");
+        // The path, not the text: the file holds the operator's codice
+        // fiscale (synthetic, but nothing here prints a full code).
+        println!("{}", path.display());
         eprintln!(
             "sandbox listening on {}; configuration written to {}\ntry: anist caivano --config {} --input FILE --out esiti.csv\n     anist isee indicatore --config {} --cf CODICE_FISCALE\nCtrl-C stops it.",
             handle.base_url(),
