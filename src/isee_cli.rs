@@ -1,7 +1,6 @@
 //! The `anist isee` subcommands: arguments and printing. The work is in
 //! `anist::isee_cmd`.
 
-use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,7 +16,7 @@ use anist_core::ErrorCode;
 use chrono::NaiveDate;
 use clap::Subcommand;
 
-use super::{today, ProgressMode, EXIT_PAUSED, EXIT_USAGE};
+use super::{print_json, progress_bar, today, ProgressMode, EXIT_PAUSED, EXIT_USAGE};
 
 #[derive(Subcommand)]
 pub(crate) enum IseeCommand {
@@ -249,19 +248,7 @@ fn run_batch(cli: BatchCli) -> ExitCode {
     } else {
         cli.progress
     };
-    let bar = match mode {
-        ProgressMode::Bar => true,
-        ProgressMode::Auto => io::stderr().is_terminal(),
-        ProgressMode::Lines | ProgressMode::None => false,
-    }
-    .then(|| {
-        let b = indicatif::ProgressBar::new(0);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    });
+    let bar = progress_bar(mode);
     let outcome = isee_cmd::run_batch(&args, |p| {
         if let Some(b) = &bar {
             b.set_length(p.rows_total);
@@ -303,10 +290,7 @@ fn run_batch(cli: BatchCli) -> ExitCode {
 
 fn report(s: &IseeSummary, json: bool, quiet: bool) {
     if json {
-        match serde_json::to_string_pretty(s) {
-            Ok(text) => println!("{text}"),
-            Err(e) => eprintln!("error [summary_json]: {e}"),
-        }
+        print_json(s);
         return;
     }
     if quiet {

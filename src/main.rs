@@ -404,20 +404,7 @@ fn run_demo(
 }
 
 fn job(args: &CaivanoArgs, mode: ProgressMode, json: bool, quiet: bool) -> ExitCode {
-    use std::io::IsTerminal;
-    let bar = match mode {
-        ProgressMode::Bar => true,
-        ProgressMode::Auto => io::stderr().is_terminal(),
-        ProgressMode::Lines | ProgressMode::None => false,
-    }
-    .then(|| {
-        let b = indicatif::ProgressBar::new(0);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    });
+    let bar = progress_bar(mode);
     let lines = mode == ProgressMode::Lines;
     let outcome = anist::caivano::run(args, |p| {
         if let Some(b) = &bar {
@@ -467,12 +454,36 @@ fn job(args: &CaivanoArgs, mode: ProgressMode, json: bool, quiet: bool) -> ExitC
     }
 }
 
+/// The progress bar of a job, when `mode` asks for one (`auto`: when
+/// standard error is a terminal).
+fn progress_bar(mode: ProgressMode) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    let on = match mode {
+        ProgressMode::Bar => true,
+        ProgressMode::Auto => io::stderr().is_terminal(),
+        ProgressMode::Lines | ProgressMode::None => false,
+    };
+    on.then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    })
+}
+
+/// Prints a job's summary as JSON on standard output.
+fn print_json(summary: &impl serde::Serialize) {
+    match serde_json::to_string_pretty(summary) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("error [summary_json]: {e}"),
+    }
+}
+
 fn report(summary: &Summary, json: bool, quiet: bool) {
     if json {
-        match serde_json::to_string_pretty(summary) {
-            Ok(text) => println!("{text}"),
-            Err(e) => eprintln!("error [summary_json]: {e}"),
-        }
+        print_json(summary);
         return;
     }
     if quiet {
