@@ -5,17 +5,20 @@
 use std::ffi::c_char;
 use std::sync::Arc;
 
-use anist_client::isee::{IseeAnswer, IseeClient, IseeEnte, IseeLookup, IseeQuery};
+use anist_client::isee::{IseeAnswer, IseeClient, IseeEnte, IseeLookup, IseeQuery, Search};
 use anist_client::sandbox::inps::SANDBOX_INPS_USER_ID;
 use anist_core::cf::AnyCodiceFiscale;
 use anist_core::dsu::DsuProtocol;
 use anist_core::isee::{
-    Attestazione, Indicatore, IpaCategory, IseeKind, IseeService, PrestazioneDaErogare,
+    check_eligibility, Attestazione, Indicatore, IpaCategory, IseeKind, IseeService,
+    PrestazioneDaErogare, ServiceFamily,
 };
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use crate::client::{client_ref, AnistClient};
-use crate::error::{guard, guard_void, Failure, ANIST_ERR_INVALID_ARGUMENT};
+use crate::error::{
+    guard, guard_void, Failure, ANIST_ERR_INVALID_ARGUMENT, ANIST_ERR_ISEE_INVALID_REQUEST,
+};
 use crate::ids::parse_date;
 use crate::strings::{c_string, opt_str, out_ptr, write_out};
 
@@ -147,8 +150,10 @@ fn opt_c(s: Option<&str>) -> *mut c_char {
 }
 
 fn date_c(d: Option<NaiveDate>) -> *mut c_char {
+    // By hand, not chrono's `format`: see `Attrs::date` in anist-core's
+    // isee/write.rs (valgrind and the optimised chrono formatter).
     d.map_or(std::ptr::null_mut(), |d| {
-        c_string(&d.format("%Y-%m-%d").to_string())
+        c_string(&format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()))
     })
 }
 
@@ -227,6 +232,31 @@ fn query_of(query: *const AnistIseeQuery) -> Result<(IseeQuery, bool), Failure> 
     Ok((out, q.legacy_v1 != 0))
 }
 
+/// A Riscontro service asked without a DSU protocol: refused with the
+/// C field to set (the Rust message names the Rust builder).
+/// Eligibility is reported first, as the client does.
+fn check_riscontro(
+    isee: &IseeClient,
+    service: IseeService,
+    query: &IseeQuery,
+) -> Result<(), Failure> {
+    let by_dsu = matches!(query.search, Search::ProtocolloDsu { .. });
+    if service.family() == ServiceFamily::Riscontro
+        && !by_dsu
+        && check_eligibility(isee.ente().category, service).is_ok()
+    {
+        return Err(Failure::new(
+            ANIST_ERR_ISEE_INVALID_REQUEST,
+            "isee_invalid_request",
+            format!(
+                "the ISEE request is not valid: {} checks the DSU protocol: set `protocollo_dsu` in the query (with the beneficiary's codice fiscale)",
+                service.name_it()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The client's ISEE client (v2, or the legacy v1 endpoint).
 fn isee_of(client: &AnistClient, legacy_v1: bool) -> Result<Arc<IseeClient>, Failure> {
     let isee = client
@@ -271,6 +301,7 @@ pub extern "C" fn anist_isee_indicatore(
         let service = service_of(service)?;
         let (query, legacy) = query_of(query)?;
         let isee = isee_of(client, legacy)?;
+        check_riscontro(&isee, service, &query)?;
         let answer = client
             .inner
             .runtime()?
@@ -298,6 +329,7 @@ pub extern "C" fn anist_isee_attestazione(
         let service = service_of(service)?;
         let (query, legacy) = query_of(query)?;
         let isee = isee_of(client, legacy)?;
+        check_riscontro(&isee, service, &query)?;
         let answer = client
             .inner
             .runtime()?
@@ -560,6 +592,9 @@ mod tests {
         );
         assert_eq!(status, crate::ANIST_ERR_ISEE_INVALID_REQUEST);
         assert_eq!(last_code(), "isee_invalid_request");
+        let mut msg = [0 as c_char; 512];
+        crate::anist_last_error_message(msg.as_mut_ptr(), msg.len());
+        assert!(text(msg.as_ptr()).unwrap().contains("`protocollo_dsu`"));
 
         // No ISEE: an answer, not an error.
         let none = person(client, 0, 0);
