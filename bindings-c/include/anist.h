@@ -697,7 +697,8 @@ void anist_isee_result_clear(struct AnistIseeResult *result);
 // people only.
 //
 // Returns [`crate::ANIST_ERR_INVALID_ARGUMENT`] when the client is not a
-// sandbox or `index` is past the codes found.
+// sandbox or `index` is past the codes found (on 1 January nobody has an
+// ISEE yet: the sandbox's DSU are presented from 2 January).
 int32_t anist_sandbox_isee_person(const struct AnistClient *client, int32_t with_isee, size_t index, char **out_code);
 
 // Test helper: from now on, a sandbox client asks the ISEE services as

@@ -382,7 +382,8 @@ pub extern "C" fn anist_isee_result_clear(result: *mut AnistIseeResult) {
 /// people only.
 ///
 /// Returns [`crate::ANIST_ERR_INVALID_ARGUMENT`] when the client is not a
-/// sandbox or `index` is past the codes found.
+/// sandbox or `index` is past the codes found (on 1 January nobody has an
+/// ISEE yet: the sandbox's DSU are presented from 2 January).
 #[no_mangle]
 pub extern "C" fn anist_sandbox_isee_person(
     client: *const AnistClient,
