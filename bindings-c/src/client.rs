@@ -11,6 +11,7 @@ use anist_client::anist::{
 };
 use anist_client::clock::SystemClock;
 use anist_client::config::Config;
+use anist_client::isee::IseeClient;
 use anist_client::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use anist_client::session::Session;
 use anist_core::anpr::IdAnpr;
@@ -37,7 +38,11 @@ pub struct AnistClient {
 pub(crate) struct ClientInner {
     runtime: Option<Runtime>,
     pub(crate) anist: Arc<RustClient>,
-    sandbox: Mutex<Option<SandboxHandle>>,
+    /// The INPS ISEE client of the same session, or why there is none
+    /// (a configuration without `[inps]`): the `anist_isee_*` calls
+    /// return that failure.
+    pub(crate) isee: Mutex<Result<Arc<IseeClient>, Failure>>,
+    pub(crate) sandbox: Mutex<Option<SandboxHandle>>,
     /// Single calls in flight in a bulk job, when configured.
     pub(crate) concurrency: Option<usize>,
     /// Wait between two polls of a massive job, when not the default.
@@ -130,6 +135,13 @@ pub extern "C" fn anist_client_from_config(
                 .session(Arc::new(SystemClock))
                 .map_err(|e| Failure::of(&e))?
         };
+        let session = Arc::new(session);
+        // A configuration without ISEE services is fine for ANIST: the
+        // failure is kept and returned by the ISEE calls.
+        let isee = config
+            .isee_client(Arc::clone(&session))
+            .map(Arc::new)
+            .map_err(|e| Failure::of(&e));
         let inner = ClientInner {
             concurrency: config
                 .limits
@@ -138,7 +150,8 @@ pub extern "C" fn anist_client_from_config(
             poll_interval: None,
             operator: operator_of(&session),
             purposes: purposes_of(&session),
-            anist: Arc::new(RustClient::new(Arc::new(session))),
+            anist: Arc::new(RustClient::new(session)),
+            isee: Mutex::new(isee),
             sandbox: Mutex::new(None),
             runtime: Some(runtime),
         };
@@ -176,11 +189,14 @@ pub extern "C" fn anist_client_start_sandbox(
         let handle = runtime
             .block_on(Sandbox::start(config))
             .map_err(|e| Failure::of(&e))?;
-        let session = {
+        let (session, isee) = {
             let _enter = runtime.enter();
-            handle.session().map_err(|e| Failure::of(&e))?
+            let session = handle.session().map_err(|e| Failure::of(&e))?;
+            let isee = handle.isee_client().map_err(|e| Failure::of(&e))?;
+            (session, isee)
         };
         let inner = ClientInner {
+            isee: Mutex::new(Ok(Arc::new(isee))),
             concurrency: None,
             // The sandbox finishes a massive job in well under a second.
             poll_interval: Some(Duration::from_millis(100)),

@@ -59,7 +59,9 @@ pub const ANIST_ERR_NETWORK: i32 = 36;
 pub const ANIST_ERR_SERVER: i32 = 37;
 /// An answer that cannot be read (codes `gateway_unparseable`,
 /// `anist_unexpected_answer`, `voucher_unparseable`,
-/// `voucher_malformed_response`, `voucher_unexpected_status`).
+/// `voucher_malformed_response`, `voucher_unexpected_status`, and the
+/// other `isee_*` codes: `isee_unexpected_answer`, `isee_unknown_esito`,
+/// `isee_xml_*`, `isee_soap_*`).
 pub const ANIST_ERR_UNEXPECTED_ANSWER: i32 = 38;
 /// A bulk job or a massive ANIST job failed (codes `bulk_*`,
 /// `anist_job_failed`, `anist_invalid_job`, `anist_row_failed`).
@@ -71,10 +73,22 @@ pub const ANIST_ERR_JOB_NOT_READY: i32 = 41;
 pub const ANIST_ERR_CANCELLED: i32 = 42;
 /// The audit trail cannot be used (codes `audit_*`).
 pub const ANIST_ERR_AUDIT: i32 = 43;
-/// Reserved for the ISEE refusals family (codes `isee_*`: the person is
-/// not eligible, the request is refused); the `anist_isee_*` functions
-/// will return it. Statuses 50-59 are reserved for ISEE.
+/// The ente's IPA category may not use this ISEE service (code
+/// `isee_not_eligible`; nothing was sent): the message names the rule and
+/// the service to use instead. Statuses 50-59 are the ISEE ones.
 pub const ANIST_ERR_NOT_ELIGIBLE: i32 = 50;
+/// INPS refused the ISEE request (codes `isee_richiesta_invalida`,
+/// `isee_riscontro_non_valido`: the DSU protocol does not match the
+/// person): check the question, do not ask it again as is.
+pub const ANIST_ERR_ISEE_REFUSED: i32 = 51;
+/// INPS stayed unavailable after the retries (codes
+/// `isee_database_offline`, `isee_errore_interno`): try again later.
+pub const ANIST_ERR_ISEE_UNAVAILABLE: i32 = 52;
+/// The ISEE request cannot be sent as is (codes `isee_invalid_request`,
+/// `isee_operator_required`; nothing was sent): e.g. a Riscontro service
+/// without a DSU protocol, an Attestazione service asked for an
+/// indicatore; the message says what to fix.
+pub const ANIST_ERR_ISEE_INVALID_REQUEST: i32 = 53;
 /// Any other error: read its code with [`anist_last_error_code`].
 pub const ANIST_ERR_OTHER: i32 = 99;
 
@@ -98,12 +112,19 @@ pub(crate) fn status_of_code(code: &str) -> i32 {
         | "voucher_unexpected_status" => Some(ANIST_ERR_UNEXPECTED_ANSWER),
         "anist_job_not_ready" => Some(ANIST_ERR_JOB_NOT_READY),
         "anist_job_failed" | "anist_invalid_job" | "anist_row_failed" => Some(ANIST_ERR_JOB),
+        "isee_not_eligible" => Some(ANIST_ERR_NOT_ELIGIBLE),
+        "isee_richiesta_invalida" | "isee_riscontro_non_valido" => Some(ANIST_ERR_ISEE_REFUSED),
+        "isee_database_offline" | "isee_errore_interno" => Some(ANIST_ERR_ISEE_UNAVAILABLE),
+        "isee_invalid_request" | "isee_operator_required" => Some(ANIST_ERR_ISEE_INVALID_REQUEST),
+        "isee_prestazione_format" | "isee_prestazione_unknown" | "isee_stato_domanda" => {
+            Some(ANIST_ERR_INVALID_ARGUMENT)
+        }
         _ => None,
     };
     if let Some(s) = exact {
         return s;
     }
-    let prefixes: [(&str, i32); 11] = [
+    let prefixes: [(&str, i32); 12] = [
         ("cf_", ANIST_ERR_INVALID_CF),
         ("anpr_", ANIST_ERR_INVALID_ID_ANPR),
         ("mecc_", ANIST_ERR_INVALID_MECC),
@@ -114,7 +135,8 @@ pub(crate) fn status_of_code(code: &str) -> i32 {
         ("sandbox_", ANIST_ERR_SANDBOX),
         ("bulk_", ANIST_ERR_JOB),
         ("audit_", ANIST_ERR_AUDIT),
-        ("isee_", ANIST_ERR_NOT_ELIGIBLE),
+        ("dsu_", ANIST_ERR_INVALID_ARGUMENT),
+        ("isee_", ANIST_ERR_UNEXPECTED_ANSWER),
     ];
     prefixes
         .iter()
@@ -426,7 +448,17 @@ mod tests {
             ("bulk_journal_mismatch", ANIST_ERR_JOB),
             ("anist_job_failed", ANIST_ERR_JOB),
             ("audit_tampered", ANIST_ERR_AUDIT),
-            ("isee_richiesta_invalida", ANIST_ERR_NOT_ELIGIBLE),
+            ("isee_not_eligible", ANIST_ERR_NOT_ELIGIBLE),
+            ("isee_richiesta_invalida", ANIST_ERR_ISEE_REFUSED),
+            ("isee_riscontro_non_valido", ANIST_ERR_ISEE_REFUSED),
+            ("isee_database_offline", ANIST_ERR_ISEE_UNAVAILABLE),
+            ("isee_errore_interno", ANIST_ERR_ISEE_UNAVAILABLE),
+            ("isee_invalid_request", ANIST_ERR_ISEE_INVALID_REQUEST),
+            ("isee_operator_required", ANIST_ERR_ISEE_INVALID_REQUEST),
+            ("isee_prestazione_unknown", ANIST_ERR_INVALID_ARGUMENT),
+            ("dsu_format", ANIST_ERR_INVALID_ARGUMENT),
+            ("isee_unknown_esito", ANIST_ERR_UNEXPECTED_ANSWER),
+            ("isee_xml_malformed", ANIST_ERR_UNEXPECTED_ANSWER),
             ("something_new", ANIST_ERR_OTHER),
         ];
         for (code, status) in cases {

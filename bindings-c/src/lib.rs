@@ -21,6 +21,7 @@
 mod client;
 mod error;
 mod ids;
+mod isee;
 mod job;
 mod log;
 mod strings;
@@ -28,6 +29,7 @@ mod strings;
 pub use client::*;
 pub use error::*;
 pub use ids::*;
+pub use isee::*;
 pub use job::*;
 pub use log::*;
 pub use strings::*;

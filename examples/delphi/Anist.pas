@@ -60,6 +60,9 @@ const
   ANIST_ERR_CANCELLED = 42;
   ANIST_ERR_AUDIT = 43;
   ANIST_ERR_NOT_ELIGIBLE = 50;
+  ANIST_ERR_ISEE_REFUSED = 51;
+  ANIST_ERR_ISEE_UNAVAILABLE = 52;
+  ANIST_ERR_ISEE_INVALID_REQUEST = 53;
   ANIST_ERR_OTHER = 99;
 
   ANIST_YEAR_CURRENT = 0;
@@ -92,6 +95,16 @@ const
   ANIST_JOB_PAUSED = 3;
   ANIST_JOB_FAILED = 4;
   ANIST_JOB_CANCELLED = 5;
+
+  { ISEE services }
+  ANIST_ISEE_SERVICE_INDICATORE_OPERATORI = 1;
+  ANIST_ISEE_SERVICE_ATTESTAZIONE_OPERATORI = 2;
+  ANIST_ISEE_SERVICE_INDICATORE_RESIDENTI = 3;
+  ANIST_ISEE_SERVICE_ATTESTAZIONE_RESIDENTI = 4;
+  ANIST_ISEE_SERVICE_INDICATORE_RISCONTRO = 5;
+  ANIST_ISEE_SERVICE_INDICATORE_NUCLEO_RISCONTRO = 6;
+  ANIST_ISEE_SERVICE_INDICATORE = 7;
+  ANIST_ISEE_SERVICE_ATTESTAZIONE = 8;
 
   ANIST_LOG_ERROR = 1;
   ANIST_LOG_WARN = 2;
@@ -127,6 +140,32 @@ type
     codice_plesso: PAnsiChar;
     denominazione_plesso: PAnsiChar;
     percorso_studi: PAnsiChar;
+  end;
+
+  { One ISEE question: zero it (FillChar) and set what you need; nil is
+    "not given". }
+  TAnistIseeQuery = record
+    codice_fiscale: PAnsiChar;
+    protocollo_dsu: PAnsiChar;
+    valid_on: PAnsiChar;
+    prestazione: PAnsiChar;
+    kind: PAnsiChar;
+    legacy_v1: Int32;
+  end;
+  PAnistIseeQuery = ^TAnistIseeQuery;
+
+  { Release the strings with anist_isee_result_clear. }
+  TAnistIseeResult = record
+    isee_cents: Int64;
+    found: Int32;
+    has_isee: Int32;
+    kind: PAnsiChar;
+    protocollo_dsu: PAnsiChar;
+    presented_on: PAnsiChar;
+    valid_until: PAnsiChar;
+    id_richiesta: PAnsiChar;
+    household_size: Int32;
+    omissioni: Int32;
   end;
 
   TAnistCfFields = record
@@ -231,6 +270,16 @@ function anist_ascertain(Client: PAnistClient; Subject, School: PAnsiChar; Year:
 function anist_last_status(Client: PAnistClient; Subject: PAnsiChar; PreviousYear: Int32;
   out Rec: TAnistAttendance): Int32; cdecl; external AnistLib;
 procedure anist_attendance_clear(var Rec: TAnistAttendance); cdecl; external AnistLib;
+
+{ INPS ISEE lookups (Query by pointer: pass @Q) }
+function anist_isee_indicatore(Client: PAnistClient; Service: Int32; Query: PAnistIseeQuery;
+  out OutResult: TAnistIseeResult): Int32; cdecl; external AnistLib;
+function anist_isee_attestazione(Client: PAnistClient; Service: Int32; Query: PAnistIseeQuery;
+  out OutResult: TAnistIseeResult): Int32; cdecl; external AnistLib;
+procedure anist_isee_result_clear(var Res: TAnistIseeResult); cdecl; external AnistLib;
+function anist_sandbox_isee_person(Client: PAnistClient; WithIsee: Int32; Index: TAnistSize;
+  out OutCode: PAnsiChar): Int32; cdecl; external AnistLib;
+function anist_sandbox_isee_category(Client: PAnistClient; Category: PAnsiChar): Int32; cdecl; external AnistLib;
 
 { Bulk jobs }
 function anist_job_start(Client: PAnistClient; Input, Output, Journal, SchoolYear,

@@ -81,6 +81,43 @@ begin
   Check(StartYear = 2025, 'school year start');
 end;
 
+procedure Isee;
+var
+  Client: PAnistClient;
+  Person: PAnsiChar;
+  PersonCode: AnsiString;
+  Q: TAnistIseeQuery;
+  Res: TAnistIseeResult;
+begin
+  Client := nil;
+  Ok(anist_client_start_sandbox(42, nil, Client), 'sandbox');
+  if Client = nil then
+    Exit;
+  Person := nil;
+  Ok(anist_sandbox_isee_person(Client, 1, 0, Person), 'ISEE person');
+  PersonCode := AnsiString(AnistTakeString(Person));
+
+  FillChar(Q, SizeOf(Q), 0);
+  Q.codice_fiscale := PAnsiChar(PersonCode);
+  FillChar(Res, SizeOf(Res), 0);
+  Ok(anist_isee_indicatore(Client, ANIST_ISEE_SERVICE_INDICATORE_RESIDENTI, @Q, Res),
+    'indicatore residenti');
+  if Res.found = 1 then
+    WriteLn('ISEE: ', Res.isee_cents div 100, ',', Format('%.2d', [Res.isee_cents mod 100]),
+      ' EUR (', StrPas(Res.kind), '), DSU ', StrPas(Res.protocollo_dsu),
+      ' valid until ', StrPas(Res.valid_until));
+  Check((Res.found = 1) and (Res.has_isee = 1) and (Res.isee_cents >= 0)
+    and (Res.kind <> nil) and (StrPas(Res.kind) = 'ordinario'), 'ISEE result');
+  anist_isee_result_clear(Res);
+  Check((Res.kind = nil) and (Res.protocollo_dsu = nil), 'ISEE result cleared');
+
+  { A Riscontro without the DSU protocol is refused before sending. }
+  Check(anist_isee_indicatore(Client, ANIST_ISEE_SERVICE_INDICATORE_RISCONTRO, @Q, Res)
+    = ANIST_ERR_ISEE_INVALID_REQUEST, 'riscontro without DSU');
+  WriteLn('riscontro without DSU -> ', AnistLastError);
+  anist_client_free(Client);
+end;
+
 procedure Sandbox;
 var
   Client: PAnistClient;
@@ -153,6 +190,7 @@ end;
 begin
   Identifiers;
   Sandbox;
+  Isee;
   if Failures <> 0 then
   begin
     WriteLn('AnistDemo: ', Failures, ' checks failed');
