@@ -174,7 +174,7 @@ impl BulkJob {
     ///
     /// Every call is recorded in `audit` when given (a failure to record
     /// stops the job with `bulk_audit`). `progress` is called at most
-    /// every [`JobOptions::progress_interval`] and once at the end.
+    /// every [`JobOptions::progress_interval`](super::JobOptions::progress_interval) and once at the end.
     ///
     /// The journal and the files are used synchronously from the job's
     /// task (short SQLite transactions); the calls run concurrently within
