@@ -23,7 +23,7 @@ use tokio::runtime::Runtime;
 
 use crate::error::{guard, guard_void, Failure, ANIST_ERR_INVALID_ARGUMENT};
 use crate::ids::school_year_of;
-use crate::strings::{arg_str, c_string, opt_str, out_ptr, take_box, write_out};
+use crate::strings::{arg_str, c_string, clear_strings, opt_str, out_ptr, take_box, write_out};
 
 /// A client of the ANIST e-services, with its own threads. Opaque: made
 /// by [`anist_client_from_config`] or [`anist_client_start_sandbox`],
@@ -488,36 +488,20 @@ pub extern "C" fn anist_last_status(
     })
 }
 
-fn record_mut<'a>(record: *mut AnistAttendance) -> Option<&'a mut AnistAttendance> {
-    if record.is_null() {
-        return None;
-    }
-    // SAFETY: the caller promises a non-NULL `record` points to a record
-    // filled by the library (its strings made by `c_string`) or zeroed,
-    // not used elsewhere during the call.
-    Some(unsafe { &mut *record })
-}
-
 /// Frees the strings of a record filled by [`anist_ascertain`] or
 /// [`anist_last_status`] and sets them to NULL (the record itself belongs
 /// to the caller). NULL is allowed; clearing twice is harmless.
 #[no_mangle]
 pub extern "C" fn anist_attendance_clear(record: *mut AnistAttendance) {
-    if record.is_null() {
-        return;
-    }
     guard_void(move || {
-        let Some(record) = record_mut(record) else {
-            return;
-        };
-        for field in [
-            &mut record.codice_istituto,
-            &mut record.denominazione_istituto,
-            &mut record.codice_plesso,
-            &mut record.denominazione_plesso,
-            &mut record.percorso_studi,
-        ] {
-            crate::anist_string_free(std::mem::replace(field, std::ptr::null_mut()));
-        }
+        clear_strings(record, |r| {
+            [
+                &mut r.codice_istituto,
+                &mut r.denominazione_istituto,
+                &mut r.codice_plesso,
+                &mut r.denominazione_plesso,
+                &mut r.percorso_studi,
+            ]
+        });
     });
 }

@@ -5,7 +5,9 @@
 use std::ffi::c_char;
 use std::sync::Arc;
 
-use anist_client::isee::{IseeAnswer, IseeClient, IseeEnte, IseeLookup, IseeQuery, Search};
+use anist_client::isee::{
+    IseeAnswer, IseeClient, IseeEnte, IseeError, IseeLookup, IseeQuery, Search,
+};
 use anist_client::sandbox::inps::SANDBOX_INPS_USER_ID;
 use anist_core::cf::AnyCodiceFiscale;
 use anist_core::dsu::DsuProtocol;
@@ -20,7 +22,7 @@ use crate::error::{
     guard, guard_void, Failure, ANIST_ERR_INVALID_ARGUMENT, ANIST_ERR_ISEE_INVALID_REQUEST,
 };
 use crate::ids::parse_date;
-use crate::strings::{c_string, opt_str, out_ptr, write_out};
+use crate::strings::{c_string, clear_strings, opt_str, out_ptr, write_out};
 
 /// `service`: Consultazione Indicatore ISEE Operatori (on behalf of an
 /// operator logged in with SPID level 2 or CIE: the `[operator]` of the
@@ -272,6 +274,31 @@ fn isee_of(client: &AnistClient, legacy_v1: bool) -> Result<Arc<IseeClient>, Fai
     })
 }
 
+/// The body of both lookups: checks the arguments, asks `ask` on the
+/// client's runtime, writes `convert` of the answer through `out`.
+fn lookup<T>(
+    client: *const AnistClient,
+    service: i32,
+    query: *const AnistIseeQuery,
+    out: *mut AnistIseeResult,
+    ask: impl AsyncFnOnce(&IseeClient, IseeService, &IseeQuery) -> Result<IseeAnswer<T>, IseeError>,
+    convert: impl FnOnce(&IseeAnswer<T>) -> AnistIseeResult,
+) -> Result<(), Failure> {
+    let client = client_ref(client)?;
+    out_ptr(out, "out")?;
+    let service = service_of(service)?;
+    let (query, legacy) = query_of(query)?;
+    let isee = isee_of(client, legacy)?;
+    check_riscontro(&isee, service, &query)?;
+    let answer = client
+        .inner
+        .runtime()?
+        .block_on(ask(&isee, service, &query))
+        .map_err(|e| Failure::of(&e))?;
+    write_out(out, convert(&answer));
+    Ok(())
+}
+
 /// Asks an Indicatore service (`ANIST_ISEE_SERVICE_INDICATORE_*`) for the
 /// ISEE of `query`, into `*out` (release its strings with
 /// [`anist_isee_result_clear`]). Blocks until the answer arrives; INPS
@@ -296,19 +323,14 @@ pub extern "C" fn anist_isee_indicatore(
     out: *mut AnistIseeResult,
 ) -> i32 {
     guard(|| {
-        let client = client_ref(client)?;
-        out_ptr(out, "out")?;
-        let service = service_of(service)?;
-        let (query, legacy) = query_of(query)?;
-        let isee = isee_of(client, legacy)?;
-        check_riscontro(&isee, service, &query)?;
-        let answer = client
-            .inner
-            .runtime()?
-            .block_on(isee.indicatore(service, &query))
-            .map_err(|e| Failure::of(&e))?;
-        write_out(out, indicatore_result(&answer));
-        Ok(())
+        lookup(
+            client,
+            service,
+            query,
+            out,
+            async |isee, service, query| isee.indicatore(service, query).await,
+            indicatore_result,
+        )
     })
 }
 
@@ -324,30 +346,15 @@ pub extern "C" fn anist_isee_attestazione(
     out: *mut AnistIseeResult,
 ) -> i32 {
     guard(|| {
-        let client = client_ref(client)?;
-        out_ptr(out, "out")?;
-        let service = service_of(service)?;
-        let (query, legacy) = query_of(query)?;
-        let isee = isee_of(client, legacy)?;
-        check_riscontro(&isee, service, &query)?;
-        let answer = client
-            .inner
-            .runtime()?
-            .block_on(isee.attestazione(service, &query))
-            .map_err(|e| Failure::of(&e))?;
-        write_out(out, attestazione_result(&answer));
-        Ok(())
+        lookup(
+            client,
+            service,
+            query,
+            out,
+            async |isee, service, query| isee.attestazione(service, query).await,
+            attestazione_result,
+        )
     })
-}
-
-fn result_mut<'a>(result: *mut AnistIseeResult) -> Option<&'a mut AnistIseeResult> {
-    if result.is_null() {
-        return None;
-    }
-    // SAFETY: the caller promises a non-NULL `result` points to a result
-    // filled by the library (its strings made by `c_string`) or zeroed,
-    // not used elsewhere during the call.
-    Some(unsafe { &mut *result })
 }
 
 /// Frees the strings of a result filled by [`anist_isee_indicatore`] or
@@ -355,22 +362,16 @@ fn result_mut<'a>(result: *mut AnistIseeResult) -> Option<&'a mut AnistIseeResul
 /// belongs to the caller). NULL is allowed; clearing twice is harmless.
 #[no_mangle]
 pub extern "C" fn anist_isee_result_clear(result: *mut AnistIseeResult) {
-    if result.is_null() {
-        return;
-    }
     guard_void(move || {
-        let Some(result) = result_mut(result) else {
-            return;
-        };
-        for field in [
-            &mut result.kind,
-            &mut result.protocollo_dsu,
-            &mut result.presented_on,
-            &mut result.valid_until,
-            &mut result.id_richiesta,
-        ] {
-            crate::anist_string_free(std::mem::replace(field, std::ptr::null_mut()));
-        }
+        clear_strings(result, |r| {
+            [
+                &mut r.kind,
+                &mut r.protocollo_dsu,
+                &mut r.presented_on,
+                &mut r.valid_until,
+                &mut r.id_richiesta,
+            ]
+        });
     });
 }
 

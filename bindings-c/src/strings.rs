@@ -60,6 +60,26 @@ pub(crate) fn write_out<T>(ptr: *mut T, value: T) {
     }
 }
 
+/// Frees the library-made strings of a caller-owned record (`record`:
+/// its string fields, picked by `fields`) and sets them to NULL: the body
+/// of every `anist_*_clear`. NULL `record` is allowed; clearing twice is
+/// harmless.
+pub(crate) fn clear_strings<T, const N: usize>(
+    record: *mut T,
+    fields: impl FnOnce(&mut T) -> [&mut *mut c_char; N],
+) {
+    if record.is_null() {
+        return;
+    }
+    // SAFETY: the caller promises a non-NULL `record` points to a record
+    // filled by the library (its strings made by `c_string`) or zeroed,
+    // not used elsewhere during the call.
+    let record = unsafe { &mut *record };
+    for field in fields(record) {
+        crate::anist_string_free(std::mem::replace(field, std::ptr::null_mut()));
+    }
+}
+
 /// Copies ASCII `s` into a fixed `[c_char; N]` field, NUL-terminated
 /// (truncated to `N - 1` bytes).
 pub(crate) fn fixed<const N: usize>(s: &str) -> [c_char; N] {
