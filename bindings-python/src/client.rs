@@ -254,6 +254,22 @@ fn summary(s: Summary, pause: Option<(&'static str, String)>) -> PySummary {
     }
 }
 
+/// The arguments of the `isee_*` methods.
+#[derive(Clone, Copy)]
+struct IseeArgs<'a> {
+    service: &'a str,
+    codice_fiscale: &'a str,
+    date: Option<NaiveDate>,
+    dsu: Option<&'a str>,
+    prestazione: Option<&'a str>,
+    kind: Option<&'a str>,
+    protocollo_domanda: Option<&'a str>,
+}
+
+/// An ISEE lookup in flight.
+type IseeFuture<T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<IseeAnswer<T>, IseeError>> + Send>>;
+
 /// What a client holds.
 struct Inner {
     anist: AnistClient,
@@ -298,18 +314,32 @@ impl PyClient {
         block_on(py, fut)?.map_err(|e| errors::isee(&e, self.inner.config.as_ref()))
     }
 
-    /// The ISEE service and question of the `isee_*` methods.
-    #[allow(clippy::too_many_arguments)]
-    fn isee_question(
+    /// The body of the `isee_*` methods: the question from `a`, asked
+    /// with `ask` (GIL released); `None` when INPS has no ISEE.
+    fn isee_lookup<T: Send + 'static>(
         &self,
-        service: &str,
-        codice_fiscale: &str,
-        date: Option<NaiveDate>,
-        dsu: Option<&str>,
-        prestazione: Option<&str>,
-        kind: Option<&str>,
-        protocollo_domanda: Option<&str>,
-    ) -> PyResult<(IseeClient, IseeService, IseeQuery)> {
+        py: Python<'_>,
+        a: &IseeArgs<'_>,
+        ask: impl FnOnce(IseeClient, IseeService, IseeQuery) -> IseeFuture<T>,
+    ) -> PyResult<Option<T>> {
+        let (client, service, q) = self.isee_question(a)?;
+        Ok(match self.run_isee(py, ask(client, service, q))? {
+            IseeAnswer::Found { record, .. } => Some(record),
+            IseeAnswer::NoIsee { .. } => None,
+        })
+    }
+
+    /// The ISEE service and question of the `isee_*` methods.
+    fn isee_question(&self, a: &IseeArgs<'_>) -> PyResult<(IseeClient, IseeService, IseeQuery)> {
+        let IseeArgs {
+            service,
+            codice_fiscale,
+            date,
+            dsu,
+            prestazione,
+            kind,
+            protocollo_domanda,
+        } = *a;
         let Some(client) = self.inner.isee.clone() else {
             return Err(errors::generic(
                 String::from("this client has no INPS ISEE ente: add an [inps] section (ipa_category, user_id) to the configuration"),
@@ -530,21 +560,20 @@ impl PyClient {
         kind: Option<&str>,
         protocollo_domanda: Option<&str>,
     ) -> PyResult<Option<PyIndicatore>> {
+        let a = IseeArgs {
+            service,
+            codice_fiscale,
+            date,
+            dsu,
+            prestazione,
+            kind,
+            protocollo_domanda,
+        };
         guard(|| {
-            let (client, service, q) = self.isee_question(
-                service,
-                codice_fiscale,
-                date,
-                dsu,
-                prestazione,
-                kind,
-                protocollo_domanda,
-            )?;
-            let answer = self.run_isee(py, async move { client.indicatore(service, &q).await })?;
-            Ok(match answer {
-                IseeAnswer::Found { record, .. } => Some(PyIndicatore(record)),
-                IseeAnswer::NoIsee { .. } => None,
-            })
+            let record = self.isee_lookup(py, &a, |c, service, q| {
+                Box::pin(async move { c.indicatore(service, &q).await })
+            })?;
+            Ok(record.map(PyIndicatore))
         })
     }
 
@@ -564,22 +593,20 @@ impl PyClient {
         kind: Option<&str>,
         protocollo_domanda: Option<&str>,
     ) -> PyResult<Option<PyAttestazione>> {
+        let a = IseeArgs {
+            service,
+            codice_fiscale,
+            date,
+            dsu,
+            prestazione,
+            kind,
+            protocollo_domanda,
+        };
         guard(|| {
-            let (client, service, q) = self.isee_question(
-                service,
-                codice_fiscale,
-                date,
-                dsu,
-                prestazione,
-                kind,
-                protocollo_domanda,
-            )?;
-            let answer =
-                self.run_isee(py, async move { client.attestazione(service, &q).await })?;
-            Ok(match answer {
-                IseeAnswer::Found { record, .. } => Some(PyAttestazione(record)),
-                IseeAnswer::NoIsee { .. } => None,
-            })
+            let record = self.isee_lookup(py, &a, |c, service, q| {
+                Box::pin(async move { c.attestazione(service, &q).await })
+            })?;
+            Ok(record.map(PyAttestazione))
         })
     }
 
