@@ -3,6 +3,7 @@
 //! reporting. The ANIST job ([`super::BulkJob`]) and the ISEE batch
 //! ([`super::isee::IseeBatch`]) are built on it.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anist_core::ErrorCode;
 
-use super::{JobOptions, OutcomeCounts, Progress};
+use super::{BulkError, JobOptions, OutcomeCounts, Progress};
 use crate::anist::AnistError;
 use crate::audit::{AuditEntry, AuditError, AuditLog};
 use crate::call::CallError;
@@ -248,6 +249,73 @@ impl<T> InFlight<'_, T> {
         )
     }
 }
+
+/// What one call (with its retries) gave.
+pub(crate) enum Asked<A> {
+    /// Journal this answer of the item with this id.
+    Answer(i64, A),
+    /// The quota is exhausted: nothing to journal.
+    Quota(Pause),
+}
+
+/// A call in flight, as [`pump`] holds it.
+pub(crate) type AskTask<'a, A> = Task<'a, Result<Asked<A>, AuditError>>;
+
+/// Asks every pending item of a journal, at most `limit` calls at a time:
+/// `window(journal, after, n)` reads up to `n` pending items with an id
+/// above `after` (ids ascending), `ask(id, item)` makes the call, and
+/// `store(journal, id, answer)` journals an answer (committed before it is
+/// counted). At the first exhausted quota no new call starts; the calls
+/// in flight are awaited and journaled, and the quota is returned.
+pub(crate) async fn pump<'a, J, Q, A>(
+    journal: &mut J,
+    limit: usize,
+    window: impl Fn(&J, i64, usize) -> Result<Vec<(i64, Q)>, BulkError>,
+    mut ask: impl FnMut(i64, Q) -> Result<AskTask<'a, A>, BulkError>,
+    mut store: impl FnMut(&mut J, i64, A) -> Result<(), BulkError>,
+) -> Result<Option<Pause>, BulkError> {
+    let limit = limit.max(1);
+    let mut cursor = 0i64;
+    let mut queue: VecDeque<(i64, Q)> = VecDeque::new();
+    let mut exhausted = false;
+    let mut pause: Option<Pause> = None;
+    let mut inflight = InFlight::new();
+    loop {
+        while pause.is_none() && inflight.len() < limit {
+            if queue.is_empty() {
+                if exhausted {
+                    break;
+                }
+                let next = window(journal, cursor, WINDOW)?;
+                match next.last() {
+                    None => {
+                        exhausted = true;
+                        break;
+                    }
+                    Some((last, _)) => cursor = *last,
+                }
+                queue.extend(next);
+            }
+            let Some((id, item)) = queue.pop_front() else {
+                break;
+            };
+            inflight.tasks.push(ask(id, item)?);
+        }
+        let Some(done) = inflight.next().await else {
+            break;
+        };
+        match done? {
+            Asked::Answer(id, answer) => store(journal, id, answer)?,
+            Asked::Quota(p) => {
+                pause.get_or_insert(p);
+            }
+        }
+    }
+    Ok(pause)
+}
+
+/// Items read from a journal at a time (the memory window).
+pub(crate) const WINDOW: usize = 512;
 
 /// Rows per outcome, as a job counts them.
 pub trait Counts: Copy + Default + PartialEq + fmt::Debug {

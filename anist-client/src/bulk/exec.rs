@@ -1,7 +1,6 @@
 //! Running a job: single calls with bounded concurrency, or massive jobs;
 //! retries; the quota pause; progress.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -10,7 +9,7 @@ use anist_core::cf::CodiceFiscale;
 use anist_core::school::SchoolYear;
 use anist_core::ErrorCode;
 
-use super::engine::{bump, InFlight, Pause, Retried, Retrier, Tracker};
+use super::engine::{bump, pump, AskTask, Asked, Pause, Retried, Retrier, Tracker};
 use super::input::{hash_file, ingest};
 use super::journal::{AnyStored, Journal, OpenJob, Params, Pending, Step, Stored};
 use super::output::write_output;
@@ -20,9 +19,6 @@ use crate::anist::{
     ACCERTAMENTO, ACCERTAMENTO_MASSIVO, VERIFICA, VERIFICA_MASSIVA,
 };
 use crate::audit::{AuditError, AuditLog};
-
-/// Subjects read from the journal at a time (the memory window).
-const WINDOW: usize = 512;
 
 /// A bulk attendance job. See the [module documentation](super).
 #[derive(Debug, Clone)]
@@ -87,14 +83,6 @@ fn parse_cf(p: &Pending) -> Result<CodiceFiscale, BulkError> {
     CodiceFiscale::parse(&p.cf).map_err(|_| corrupt("a journaled code is not valid"))
 }
 
-/// What a single call gave.
-enum Asked {
-    /// Journal this.
-    Answer(i64, AnyStored),
-    /// The quota is exhausted: nothing to journal.
-    Quota(Pause),
-}
-
 /// One single call (with its retries) about one subject.
 async fn ask<S: AttendanceService>(
     ctx: &Ctx<'_>,
@@ -102,7 +90,7 @@ async fn ask<S: AttendanceService>(
     step: Step,
     id: i64,
     cf: CodiceFiscale,
-) -> Result<Asked, AuditError> {
+) -> Result<Asked<AnyStored>, AuditError> {
     let query = ctx.query(step, cf);
     let subject = Some(cf.as_str());
     let (answer, quota) = match step {
@@ -267,49 +255,29 @@ async fn run_single<S: AttendanceService, P: Fn(&Progress)>(
     journal: &mut Journal,
     tracker: &mut Tracker<'_, OutcomeCounts, P>,
 ) -> Result<Option<Pause>, BulkError> {
-    let limit = ctx.r.opts.concurrency.max(1);
     for step in STEPS {
-        let mut cursor = 0i64;
-        let mut queue: VecDeque<Pending> = VecDeque::new();
-        let mut exhausted = false;
-        let mut pause: Option<Pause> = None;
-        let mut inflight = InFlight::new();
-        loop {
-            while pause.is_none() && inflight.len() < limit {
-                if queue.is_empty() {
-                    if exhausted {
-                        break;
-                    }
-                    let window = journal.pending(step, cursor, WINDOW)?;
-                    match window.last() {
-                        None => {
-                            exhausted = true;
-                            break;
-                        }
-                        Some(last) => cursor = last.id,
-                    }
-                    queue.extend(window);
-                }
-                let Some(p) = queue.pop_front() else { break };
+        let pause = pump(
+            journal,
+            ctx.r.opts.concurrency,
+            |j: &Journal, after, n| {
+                Ok(j.pending(step, after, n)?
+                    .into_iter()
+                    .map(|p| (p.id, p))
+                    .collect())
+            },
+            |id, p| {
                 let cf = parse_cf(&p)?;
-                inflight.tasks.push(Box::pin(ask(ctx, svc, step, p.id, cf)));
-            }
-            let Some(done) = inflight.next().await else {
-                break;
-            };
-            match done? {
-                // Committed before it is counted.
-                Asked::Answer(id, answer) => {
-                    if let Some((esito, rows)) = journal.store(id, step, &answer)? {
-                        tracker.finished(&esito, rows);
-                    }
+                Ok(Box::pin(ask(ctx, svc, step, id, cf)) as AskTask<'_, AnyStored>)
+            },
+            // Committed before it is counted.
+            |j, id, answer| {
+                if let Some((esito, rows)) = j.store(id, step, &answer)? {
+                    tracker.finished(&esito, rows);
                 }
-                Asked::Quota(p) => {
-                    pause.get_or_insert(p);
-                }
-            }
-            tracker.tick(false);
-        }
+                Ok(())
+            },
+        )
+        .await?;
         if pause.is_some() {
             return Ok(pause);
         }

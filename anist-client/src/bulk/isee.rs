@@ -55,7 +55,6 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::VecDeque;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -76,7 +75,7 @@ use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use super::engine::{bump, CallFailure, Counts, InFlight, Pause, Retrier, Tracker};
+use super::engine::{bump, pump, AskTask, Asked, CallFailure, Counts, Pause, Retrier, Tracker};
 use super::input::{hash_file, input_error};
 use super::journal::{open_db, Param};
 use super::output::AtomicCsv;
@@ -87,8 +86,6 @@ use crate::isee::{session_name, IseeAnswer, IseeError, IseeLookup, IseeQuery};
 const FORMAT: &str = "anist-isee-journal-1";
 /// Rows per ingestion transaction.
 const CHUNK: usize = 10_000;
-/// Questions read from the journal at a time.
-const WINDOW: usize = 512;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -601,15 +598,13 @@ impl Journal {
                     let key = serde_json::to_string(&q).map_err(|e| BulkError::Journal {
                         reason: format!("cannot encode a question: {e}"),
                     })?;
-                    tx.execute(
+                    let id: i64 = tx.query_row(
                         "INSERT INTO questions(key, rows_count) VALUES (?1, 1) \
-                         ON CONFLICT(key) DO UPDATE SET rows_count = rows_count + 1",
+                         ON CONFLICT(key) DO UPDATE SET rows_count = rows_count + 1 \
+                         RETURNING id",
                         [&key],
+                        |r| r.get(0),
                     )?;
-                    let id: i64 =
-                        tx.query_row("SELECT id FROM questions WHERE key = ?1", [&key], |r| {
-                            r.get(0)
-                        })?;
                     tx.execute(
                         "INSERT INTO rows(line, given, question) VALUES (?1, ?2, ?3)",
                         params![line as i64, given, id],
@@ -681,13 +676,9 @@ impl Journal {
             reason: format!("cannot encode an answer: {e}"),
         })?;
         let esito = answer.esito();
-        self.conn.execute(
-            "UPDATE questions SET answer = ?1, final_esito = ?2 WHERE id = ?3",
-            params![json, esito, id],
-        )?;
         let rows: i64 = self.conn.query_row(
-            "SELECT rows_count FROM questions WHERE id = ?1",
-            [id],
+            "UPDATE questions SET answer = ?1, final_esito = ?2 WHERE id = ?3 RETURNING rows_count",
+            params![json, esito, id],
             |r| r.get(0),
         )?;
         Ok((esito, rows.unsigned_abs()))
@@ -794,12 +785,6 @@ fn answer_fields(stored: &Stored, date: NaiveDate, f: &mut [String]) {
     }
 }
 
-/// What one call gave.
-enum Asked {
-    Answer(i64, Stored),
-    Quota(Pause),
-}
-
 async fn ask<S: IseeLookup>(
     r: &Retrier<'_>,
     calls: &AtomicU64,
@@ -807,7 +792,7 @@ async fn ask<S: IseeLookup>(
     service: IseeService,
     id: i64,
     query: IseeQuery,
-) -> Result<Asked, AuditError> {
+) -> Result<Asked<Stored>, AuditError> {
     let eservice = session_name(service);
     let person = *query.person();
     let subject = Some(person.as_str());
@@ -897,56 +882,25 @@ impl IseeBatch {
         tracker.tick(false);
         let retrier = Retrier::new(&spec.options, audit);
         let calls = AtomicU64::new(0);
-        let limit = spec.options.concurrency.max(1);
-        let mut cursor = 0i64;
-        let mut queue: VecDeque<(i64, Question)> = VecDeque::new();
-        let mut exhausted = false;
-        let mut pause: Option<Pause> = None;
-        let mut inflight = InFlight::new();
-        loop {
-            while pause.is_none() && inflight.len() < limit {
-                if queue.is_empty() {
-                    if exhausted {
-                        break;
-                    }
-                    let window = journal.pending(cursor, WINDOW)?;
-                    match window.last() {
-                        None => {
-                            exhausted = true;
-                            break;
-                        }
-                        Some((last, _)) => cursor = *last,
-                    }
-                    queue.extend(window);
-                }
-                let Some((id, q)) = queue.pop_front() else {
-                    break;
-                };
+        let pause = pump(
+            &mut journal,
+            spec.options.concurrency,
+            Journal::pending,
+            |id, q: Question| {
                 let query = q.query(&spec.kind)?;
-                inflight.tasks.push(Box::pin(ask(
-                    &retrier,
-                    &calls,
-                    svc,
-                    spec.service,
-                    id,
-                    query,
-                )));
-            }
-            let Some(done) = inflight.next().await else {
-                break;
-            };
-            match done? {
-                // Committed before it is counted.
-                Asked::Answer(id, answer) => {
-                    let (esito, rows) = journal.store(id, &answer)?;
-                    tracker.finished(esito, rows);
-                }
-                Asked::Quota(p) => {
-                    pause.get_or_insert(p);
-                }
-            }
-            tracker.tick(false);
-        }
+                Ok(
+                    Box::pin(ask(&retrier, &calls, svc, spec.service, id, query))
+                        as AskTask<'_, Stored>,
+                )
+            },
+            // Committed before it is counted.
+            |j, id, answer| {
+                let (esito, rows) = j.store(id, &answer)?;
+                tracker.finished(esito, rows);
+                Ok(())
+            },
+        )
+        .await?;
         let summary = |tracker: &Tracker<'_, IseeCounts, P>, outcomes: IseeCounts| IseeSummary {
             rows_total: total,
             rows_done: outcomes.total(),
