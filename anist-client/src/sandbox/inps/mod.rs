@@ -103,24 +103,15 @@ pub enum InpsBackend {
 }
 
 impl InpsBackend {
-    /// The operations it answers.
-    pub fn operations(self) -> &'static [&'static str] {
-        const V1: [&str; 2] = ["ConsultazioneIndicatore", "ConsultazioneAttestazione"];
-        match self {
-            InpsBackend::LegacyV1 => &V1,
-            InpsBackend::Service(s) => match s {
-                IseeService::IndicatoreOperatori => &["ConsultazioneIndicatoreOperatori"],
-                IseeService::AttestazioneOperatori => &["ConsultazioneAttestazioneOperatori"],
-                IseeService::IndicatoreResidenti => &["ConsultazioneIndicatoreResidenti"],
-                IseeService::AttestazioneResidenti => &["ConsultazioneAttestazioneResidenti"],
-                IseeService::IndicatoreRiscontro => &["ConsultazioneIndicatoreRiscontro"],
-                IseeService::IndicatoreNucleoRiscontro => {
-                    &["ConsultazioneIndicatoreNucleoRiscontro"]
-                }
-                IseeService::Indicatore => &["ConsultazioneIndicatore"],
-                IseeService::Attestazione => &["ConsultazioneAttestazione"],
-            },
-        }
+    /// The operation named `op`, when this endpoint answers it: the
+    /// service's own ([`IseeService::operation`]), or either of the plain
+    /// Indicatore / Attestazione ones for v1.
+    pub fn operation(self, op: &str) -> Option<&'static str> {
+        let services = match &self {
+            InpsBackend::LegacyV1 => &[IseeService::Indicatore, IseeService::Attestazione][..],
+            InpsBackend::Service(s) => std::slice::from_ref(s),
+        };
+        services.iter().map(|s| s.operation()).find(|o| *o == op)
     }
 
     /// Whether the path after the version is right: the operation for a
@@ -136,7 +127,7 @@ impl InpsBackend {
     fn service_for(self, operation: &str) -> IseeService {
         match self {
             InpsBackend::Service(s) => s,
-            InpsBackend::LegacyV1 if operation == "ConsultazioneAttestazione" => {
+            InpsBackend::LegacyV1 if operation == IseeService::Attestazione.operation() => {
                 IseeService::Attestazione
             }
             InpsBackend::LegacyV1 => IseeService::Indicatore,
@@ -519,7 +510,7 @@ pub(super) fn transport(
         .strip_prefix('"')
         .and_then(|a| a.strip_suffix('"'));
     let op = unquoted.and_then(|a| a.strip_prefix(SOAP_ACTION_PREFIX));
-    match op.and_then(|op| backend.operations().iter().find(|o| **o == op)) {
+    match op.and_then(|op| backend.operation(op)) {
         Some(op) => Ok(op),
         None => Err(client_fault(
             400,
@@ -884,7 +875,8 @@ mod tests {
         for s in IseeService::ALL {
             let e = eservice_of(InpsBackend::Service(s)).unwrap();
             assert_eq!(e.session_name, session_name(s));
-            assert_eq!(e.backend.operations(), [s.operation()]);
+            assert_eq!(e.backend.operation(s.operation()), Some(s.operation()));
+            assert_eq!(e.backend.operation("ConsultazioneAltro"), None);
         }
     }
 
