@@ -12,16 +12,7 @@
 
 #include "anist.h"
 
-static int failures = 0;
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,         \
-                    __LINE__, #cond);                                      \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
+#include "check.h"
 
 /* The last error of this thread, as "code: message". */
 static void print_last_error(const char *what) {

@@ -16,29 +16,7 @@
 
 #include "anist.h"
 
-static int failures = 0;
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,         \
-                    __LINE__, #cond);                                      \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
-
-/* Fails the check with the library's message when a call fails. */
-#define OK(call)                                                           \
-    do {                                                                   \
-        int32_t status_ = (call);                                          \
-        if (status_ != ANIST_OK) {                                         \
-            char message_[512];                                            \
-            anist_last_error_message(message_, sizeof message_);           \
-            fprintf(stderr, "%s:%d: %s -> status %d: %s\n", __FILE__,      \
-                    __LINE__, #call, status_, message_);                   \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
+#include "check.h"
 
 /* The log callback runs on the library's threads: count under a lock. */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
