@@ -24,3 +24,4 @@ pub mod inspect;
 pub mod isee_cmd;
 pub mod keys;
 pub mod sandbox_cmd;
+pub mod sidi_cmd;

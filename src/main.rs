@@ -79,6 +79,11 @@ enum Command {
     /// --config names a configuration file.
     #[command(subcommand)]
     Isee(isee_cli::IseeCommand),
+    /// SIDI synchronisation of a school's local database: compare (diff),
+    /// align automatically or guided (sync), list the locked fields (locks);
+    /// `anist sidi demo` writes a sandbox school to try it.
+    #[command(subcommand)]
+    Sidi(anist::sidi_cmd::SidiCommand),
     /// The audit trail of the calls made: verify the hash chain, export.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -309,6 +314,7 @@ fn main() -> ExitCode {
             quiet,
         } => run_demo(&dir, school_year, json, quiet),
         Command::Isee(cmd) => isee_cli::run(cmd),
+        Command::Sidi(cmd) => anist::sidi_cmd::run(cmd),
         Command::Audit(cmd) => run_audit(cmd),
         Command::Sandbox { port, dir, seed } => run_sandbox(port, &dir, seed),
     }

@@ -17,6 +17,8 @@
 //! - [`anist`]: the ANIST attendance services;
 //! - [`isee`]: the INPS ISEE SOAP services;
 //! - [`bulk`]: the resumable bulk attendance job (SQLite journal);
+//! - [`sidi`]: SIDI synchronisation of a school's local database (store,
+//!   interchange files, sandbox school);
 //! - [`audit`]: the hash-chained audit trail of the calls made;
 //! - [`call`]: one JSON `POST` to an e-service through its gateway, with
 //!   its ModI headers, the voucher cache and typed gateway errors;
@@ -52,4 +54,5 @@ pub(crate) mod rng;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod session;
+pub mod sidi;
 pub mod voucher;

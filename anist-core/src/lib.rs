@@ -14,6 +14,7 @@ pub mod isee;
 pub mod meccanografico;
 pub mod place;
 pub mod school;
+pub mod sidi;
 pub mod synthetic;
 mod text;
 

@@ -89,6 +89,12 @@ pub const ANIST_ERR_ISEE_UNAVAILABLE: i32 = 52;
 /// without a DSU protocol, an Attestazione service asked for an
 /// indicatore; the message says what to fix.
 pub const ANIST_ERR_ISEE_INVALID_REQUEST: i32 = 53;
+/// A SIDI synchronisation failed (codes `sidi_*`: the interchange file,
+/// the plan, the local database, a decision not allowed).
+pub const ANIST_ERR_SIDI: i32 = 60;
+/// A local edit of a field synchronised from SIDI (code `sidi_locked`):
+/// change it on SIDI and synchronise again.
+pub const ANIST_ERR_SIDI_LOCKED: i32 = 61;
 /// Any other error: read its code with [`anist_last_error_code`].
 pub const ANIST_ERR_OTHER: i32 = 99;
 
@@ -116,6 +122,7 @@ pub(crate) fn status_of_code(code: &str) -> i32 {
         "isee_richiesta_invalida" | "isee_riscontro_non_valido" => Some(ANIST_ERR_ISEE_REFUSED),
         "isee_database_offline" | "isee_errore_interno" => Some(ANIST_ERR_ISEE_UNAVAILABLE),
         "isee_invalid_request" | "isee_operator_required" => Some(ANIST_ERR_ISEE_INVALID_REQUEST),
+        "sidi_locked" => Some(ANIST_ERR_SIDI_LOCKED),
         "isee_prestazione_format" | "isee_prestazione_unknown" | "isee_stato_domanda" => {
             Some(ANIST_ERR_INVALID_ARGUMENT)
         }
@@ -124,7 +131,8 @@ pub(crate) fn status_of_code(code: &str) -> i32 {
     if let Some(s) = exact {
         return s;
     }
-    let prefixes: [(&str, i32); 12] = [
+    let prefixes: [(&str, i32); 13] = [
+        ("sidi_", ANIST_ERR_SIDI),
         ("cf_", ANIST_ERR_INVALID_CF),
         ("anpr_", ANIST_ERR_INVALID_ID_ANPR),
         ("mecc_", ANIST_ERR_INVALID_MECC),

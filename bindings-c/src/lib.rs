@@ -24,6 +24,7 @@ mod ids;
 mod isee;
 mod job;
 mod log;
+mod sidi;
 mod strings;
 
 pub use client::*;
@@ -32,6 +33,7 @@ pub use ids::*;
 pub use isee::*;
 pub use job::*;
 pub use log::*;
+pub use sidi::*;
 pub use strings::*;
 
 /// Major version of the C ABI (a change here breaks programs built

@@ -10,6 +10,7 @@ mod core;
 mod errors;
 mod isee;
 mod runtime;
+mod sidi;
 
 use pyo3::prelude::*;
 
@@ -41,6 +42,13 @@ fn _anist(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(isee::parse_attestazione_base64, m)?)?;
     m.add_function(wrap_pyfunction!(isee::isee_kind, m)?)?;
     m.add_function(wrap_pyfunction!(isee::isee_eligibility, m)?)?;
+    m.add_function(wrap_pyfunction!(sidi::sidi_diff, m)?)?;
+    m.add_function(wrap_pyfunction!(sidi::sidi_plan_text, m)?)?;
+    m.add_function(wrap_pyfunction!(sidi::sidi_decide, m)?)?;
+    m.add_function(wrap_pyfunction!(sidi::sidi_apply, m)?)?;
+    m.add_function(wrap_pyfunction!(sidi::sidi_locks, m)?)?;
+    m.add_function(wrap_pyfunction!(sidi::sidi_edit, m)?)?;
+    m.add_function(wrap_pyfunction!(sidi::sidi_sandbox, m)?)?;
     m.add_class::<client::PyClient>()?;
     m.add_class::<client::PySandbox>()?;
     m.add_class::<client::PyVerifica>()?;

@@ -41,6 +41,13 @@ from ._anist import (
     synthetic_people,
     validate_cf_many,
     year_of_obligation,
+    sidi_apply,
+    sidi_decide,
+    sidi_diff,
+    sidi_edit,
+    sidi_locks,
+    sidi_plan_text,
+    sidi_sandbox,
 )
 from ._errors import (
     AnistError,
@@ -54,6 +61,7 @@ from ._errors import (
     QuotaExceeded,
     RateLimited,
     ServiceError,
+    SidiError,
 )
 
 __all__ = [
@@ -83,6 +91,7 @@ __all__ = [
     "Sandbox",
     "SchoolYear",
     "ServiceError",
+    "SidiError",
     "Verifica",
     "expected_class",
     "is_valid_cf",
@@ -93,6 +102,13 @@ __all__ = [
     "parse_attestazione_base64",
     "parse_indicatore",
     "parse_indicatore_base64",
+    "sidi_apply",
+    "sidi_decide",
+    "sidi_diff",
+    "sidi_edit",
+    "sidi_locks",
+    "sidi_plan_text",
+    "sidi_sandbox",
     "synthetic_codes",
     "synthetic_people",
     "validate_cf_many",

@@ -150,6 +150,13 @@ class BulkError(AnistError):
     """A bulk job could not run (codes ``bulk_*``): input, journal, output."""
 
 
+class SidiError(AnistError):
+    """A SIDI synchronisation refused or failed (codes ``sidi_*``, and the
+    ``csv_*`` codes of an unreadable interchange file). ``sidi_locked``: the
+    field is synchronised from SIDI; change it on SIDI and synchronise again.
+    """
+
+
 __all__ = [
     "AnistError",
     "InvalidInput",
@@ -162,4 +169,5 @@ __all__ = [
     "NetworkError",
     "ServiceError",
     "BulkError",
+    "SidiError",
 ]
