@@ -31,10 +31,7 @@ fn s(p: &Path) -> &str {
 #[test]
 fn demo_diff_sync_locks() {
     let dir = tempdir("e2e");
-    let out = anist(
-        &["sidi", "demo", "--dir", s(&dir), "--alunni", "150"],
-        b"",
-    );
+    let out = anist(&["sidi", "demo", "--dir", s(&dir), "--alunni", "150"], b"");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("anist sidi diff"));
     let db = dir.join("locale.sqlite");
@@ -67,8 +64,17 @@ fn demo_diff_sync_locks() {
     let plan_csv = dir.join("piano.csv");
     let out = anist(
         &[
-            "sidi", "diff", "--db", s(&db), "--sidi", s(&csv), "--json", "--csv",
-            s(&plan_csv), "--out", s(&plan_file),
+            "sidi",
+            "diff",
+            "--db",
+            s(&db),
+            "--sidi",
+            s(&csv),
+            "--json",
+            "--csv",
+            s(&plan_csv),
+            "--out",
+            s(&plan_file),
         ],
         b"",
     );
@@ -82,7 +88,15 @@ fn demo_diff_sync_locks() {
 
     // Automatic: pending actions are left, exit status 4.
     let out = anist(
-        &["sidi", "sync", "--db", s(&db), "--plan", s(&plan_file), "--auto"],
+        &[
+            "sidi",
+            "sync",
+            "--db",
+            s(&db),
+            "--plan",
+            s(&plan_file),
+            "--auto",
+        ],
         b"",
     );
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
@@ -93,11 +107,19 @@ fn demo_diff_sync_locks() {
     for a in plan["actions"].as_array().unwrap() {
         let id = a["id"].as_u64().unwrap();
         match a["kind"]["type"].as_str().unwrap() {
-            "local_only" => decisions.push(serde_json::json!({"action": id, "decision": "mark_not_for_sidi"})),
+            "local_only" => {
+                decisions.push(serde_json::json!({"action": id, "decision": "mark_not_for_sidi"}))
+            }
             "duplicate" => decisions.push(serde_json::json!({
                 "action": id, "decision": "merge", "keep": a["kind"]["local_ids"][0]
             })),
-            "align" if a["kind"]["changes"].as_array().unwrap().iter().any(|c| c["conflict"] == true) => {
+            "align"
+                if a["kind"]["changes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|c| c["conflict"] == true) =>
+            {
                 decisions.push(serde_json::json!({"action": id, "decision": "keep_and_flag"}));
             }
             _ => {}
@@ -108,14 +130,22 @@ fn demo_diff_sync_locks() {
     // Guided on the saved plan (its action numbers), applied later.
     let out = anist(
         &[
-            "sidi", "sync", "--db", s(&db), "--plan", s(&plan_file), "--guided",
-            "--decisions", s(&dfile),
+            "sidi",
+            "sync",
+            "--db",
+            s(&db),
+            "--plan",
+            s(&plan_file),
+            "--guided",
+            "--decisions",
+            s(&dfile),
         ],
         b"",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("Allineamento eseguito"));
-    // Compared again: only reports.
+    // Compared again: only reports, and the conflict kept on purpose
+    // (flagged, to fix on SIDI).
     let out = anist(
         &["sidi", "diff", "--db", s(&db), "--sidi", s(&json), "--json"],
         b"",
@@ -123,8 +153,21 @@ fn demo_diff_sync_locks() {
     let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for a in again["actions"].as_array().unwrap() {
         let t = a["kind"]["type"].as_str().unwrap();
+        let kept_conflict = t == "align"
+            && a["kind"]["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["conflict"] == true);
         assert!(
-            ["unknown_code", "unknown_class", "not_on_sidi", "incongruence"].contains(&t),
+            kept_conflict
+                || [
+                    "unknown_code",
+                    "unknown_class",
+                    "not_on_sidi",
+                    "incongruence"
+                ]
+                .contains(&t),
             "{a}"
         );
     }
@@ -141,8 +184,18 @@ fn demo_diff_sync_locks() {
         .unwrap();
     let out = anist(
         &[
-            "sidi", "edit", "--db", s(&db), "--entity", "alunno", "--id",
-            lock["id"].as_str().unwrap(), "--field", "cognome", "--value", "ALTRO",
+            "sidi",
+            "edit",
+            "--db",
+            s(&db),
+            "--entity",
+            "alunno",
+            "--id",
+            lock["id"].as_str().unwrap(),
+            "--field",
+            "cognome",
+            "--value",
+            "ALTRO",
         ],
         b"",
     );
@@ -153,7 +206,15 @@ fn demo_diff_sync_locks() {
 
     // Guided without a terminal nor a decisions file: a usage error.
     let out = anist(
-        &["sidi", "sync", "--db", s(&db), "--sidi", s(&json), "--guided"],
+        &[
+            "sidi",
+            "sync",
+            "--db",
+            s(&db),
+            "--sidi",
+            s(&json),
+            "--guided",
+        ],
         b"",
     );
     assert_eq!(out.status.code(), Some(2));
@@ -166,7 +227,14 @@ fn missing_database_and_bad_file_have_codes() {
     let bad = dir.join("bad.json");
     std::fs::write(&bad, b"{\"sync_id\": 3}").unwrap();
     let out = anist(
-        &["sidi", "diff", "--db", s(&dir.join("none.sqlite")), "--sidi", s(&bad)],
+        &[
+            "sidi",
+            "diff",
+            "--db",
+            s(&dir.join("none.sqlite")),
+            "--sidi",
+            s(&bad),
+        ],
         b"",
     );
     assert_eq!(out.status.code(), Some(1));
