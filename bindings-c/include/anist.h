@@ -148,6 +148,14 @@
 // indicatore; the message says what to fix.
 #define ANIST_ERR_ISEE_INVALID_REQUEST 53
 
+// A SIDI synchronisation failed (codes `sidi_*`: the interchange file,
+// the plan, the local database, a decision not allowed).
+#define ANIST_ERR_SIDI 60
+
+// A local edit of a field synchronised from SIDI (code `sidi_locked`):
+// change it on SIDI and synchronise again.
+#define ANIST_ERR_SIDI_LOCKED 61
+
 // Any other error: read its code with [`anist_last_error_code`].
 #define ANIST_ERR_OTHER 99
 
@@ -487,6 +495,22 @@ typedef struct AnistJobSummary {
 // the blocking calls from it.
 typedef void (*AnistLogCallback)(void *user_data, int32_t level, const char *target, const char *message);
 
+// What [`anist_sidi_apply`] did.
+typedef struct AnistSidiReport {
+  // Actions carried out (automatic or decided).
+  uint32_t applied;
+  // Actions left waiting for a decision.
+  uint32_t pending;
+  // Actions whose local record no longer exists (compare again).
+  uint32_t stale;
+  // Records written.
+  uint32_t records_written;
+  // Records removed (merged duplicates).
+  uint32_t records_removed;
+  // Code-table entries written.
+  uint32_t codes_written;
+} AnistSidiReport;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -760,6 +784,44 @@ void anist_job_free(struct AnistJob *job);
 // dispatcher (a Rust host), the callback receives nothing and
 // [`crate::ANIST_ERR_OTHER`] is returned.
 int32_t anist_set_log_callback(AnistLogCallback callback, void *user_data, int32_t max_level);
+
+// Compares the SIDI file `sidi_path` (JSON or CSV layout, see the README)
+// with the SQLite local database `db_path`: the plan as JSON text in
+// `*out_plan_json`, to free with [`crate::anist_string_free`]. Statuses:
+// `ANIST_ERR_SIDI` (codes `sidi_*`, `csv_*`).
+int32_t anist_sidi_diff(const char *db_path, const char *sidi_path, char **out_plan_json);
+
+// The plan (JSON text) in Italian for the clerk, in `*out_text` (free
+// with [`crate::anist_string_free`]); codici fiscali and names masked
+// unless `show_personal` is non-zero.
+int32_t anist_sidi_plan_text(const char *plan_json, int32_t show_personal, char **out_text);
+
+// Records a decision on action number `action` of the plan: `decision`
+// is `accept_sidi`, `keep_and_flag`, `merge` (with `keep`, the local id
+// kept; NULL otherwise), `keep_local_only` or `mark_not_for_sidi`. The
+// new plan goes to `*out_plan_json` (free with
+// [`crate::anist_string_free`]). Statuses: `ANIST_ERR_SIDI` (codes
+// `sidi_no_such_action`, `sidi_decision_not_allowed`),
+// `ANIST_ERR_INVALID_ARGUMENT`.
+int32_t anist_sidi_decide(const char *plan_json, uint32_t action, const char *decision, const char *keep, char **out_plan_json);
+
+// Applies the plan (JSON text) to the SQLite local database `db_path` in
+// one transaction: every action that needs no decision, and every decided
+// one; the synced fields are overwritten and locked. Idempotent. The
+// counts go to `*out_report`. Statuses: `ANIST_ERR_SIDI`.
+int32_t anist_sidi_apply(const char *db_path, const char *plan_json, struct AnistSidiReport *out_report);
+
+// A local edit of one field (`entity` `sede`, `classe` or `alunno`;
+// `field` e.g. `cognome`). Statuses: `ANIST_ERR_SIDI_LOCKED` (code
+// `sidi_locked`: change it on SIDI and synchronise again),
+// `ANIST_ERR_SIDI`, `ANIST_ERR_INVALID_ARGUMENT`.
+int32_t anist_sidi_edit(const char *db_path, const char *entity, const char *id, const char *field, const char *value);
+
+// Writes a sandbox school (synthetic people) into the folder `dir`
+// (created if missing): `locale.sqlite`, `sidi.json`, `sidi.csv`, all
+// 0600, replacing earlier ones. `pupils` on SIDI (at least 40), the
+// school year starting in `start_year`. Statuses: `ANIST_ERR_SIDI`.
+int32_t anist_sidi_sandbox(const char *dir, uint64_t seed, uint32_t pupils, uint16_t start_year);
 
 // Frees a string returned by the library. NULL is allowed (nothing
 // happens). Never pass a string that did not come from libanist, and

@@ -40,7 +40,7 @@ fn plan_of(json: *const c_char) -> Result<sidi::Plan, Failure> {
     client_sidi::parse_plan(text.as_bytes()).map_err(|e| Failure::of(&e))
 }
 
-fn plan_json(plan: &sidi::Plan) -> Result<*mut c_char, Failure> {
+fn plan_out(plan: &sidi::Plan) -> Result<*mut c_char, Failure> {
     Ok(c_string(&client_sidi::plan_to_json(plan)))
 }
 
@@ -60,7 +60,7 @@ pub extern "C" fn anist_sidi_diff(
         out_ptr(out_plan_json, "out_plan_json")?;
         let (plan, _) =
             client_sidi::diff_files(Path::new(db), Path::new(file)).map_err(|e| Failure::of(&e))?;
-        write_out(out_plan_json, plan_json(&plan)?);
+        write_out(out_plan_json, plan_out(&plan)?);
         Ok(())
     })
 }
@@ -120,7 +120,7 @@ pub extern "C" fn anist_sidi_decide(
         };
         plan.decide(action as usize, d)
             .map_err(|e| Failure::of(&e))?;
-        write_out(out_plan_json, plan_json(&plan)?);
+        write_out(out_plan_json, plan_out(&plan)?);
         Ok(())
     })
 }
