@@ -18,6 +18,7 @@ use anist_core::ErrorCode;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
+mod frequenza_cli;
 mod isee_cli;
 
 /// Exit status for usage and I/O errors (clap uses 2 for usage errors too).
@@ -79,6 +80,14 @@ enum Command {
     /// --config names a configuration file.
     #[command(subcommand)]
     Isee(isee_cli::IseeCommand),
+    /// ANIST Portale Enti lookups: verifica, accertamento, stato (last
+    /// status, current or previous school year), by codice fiscale or ID
+    /// ANPR, single (--cf / --id-anpr) or massive (--input FILE --out
+    /// FILE). Calls go to an in-process sandbox unless --config names a
+    /// configuration file; every lookup is audited. Exit status: 0, 1 a
+    /// call failed (massive: some rows are `error`), 2 usage errors.
+    #[command(subcommand)]
+    Frequenza(frequenza_cli::FrequenzaCommand),
     /// The audit trail of the calls made: verify the hash chain, export.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -309,6 +318,7 @@ fn main() -> ExitCode {
             quiet,
         } => run_demo(&dir, school_year, json, quiet),
         Command::Isee(cmd) => isee_cli::run(cmd),
+        Command::Frequenza(cmd) => frequenza_cli::run(cmd),
         Command::Audit(cmd) => run_audit(cmd),
         Command::Sandbox { port, dir, seed } => run_sandbox(port, &dir, seed),
     }
