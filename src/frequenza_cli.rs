@@ -51,13 +51,12 @@ pub(crate) enum FrequenzaCommand {
 }
 
 #[derive(clap::Args)]
-#[group(id = "subject", required = true, multiple = false, args = ["cf", "id_anpr", "input"])]
 pub(crate) struct Who {
     /// One codice fiscale.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["id_anpr", "input"])]
     cf: Option<String>,
     /// One ID ANPR.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "input")]
     id_anpr: Option<String>,
     /// A CSV of codici fiscali or ID ANPR (massive lookup; needs --out).
     #[arg(long, requires = "out")]
