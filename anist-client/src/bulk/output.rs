@@ -354,6 +354,31 @@ mod tests {
         }
     }
 
+    fn any_record() -> impl proptest::strategy::Strategy<Value = Option<Frequenza>> {
+        use proptest::prelude::*;
+        proptest::option::of(
+            (1i64..=5, any::<bool>())
+                .prop_map(|(e, school)| record(e, school.then_some("RMIC81500N"), 2025)),
+        )
+    }
+
+    proptest::proptest! {
+        /// A record is shown whenever there is one; this year's when it
+        /// says attending or names a school, else last year's if any.
+        #[test]
+        fn the_record_shown(cur in any_record(), prev in any_record()) {
+            let shown = shown_record(cur.as_ref(), prev.as_ref());
+            proptest::prop_assert_eq!(shown.is_some(), cur.is_some() || prev.is_some());
+            if let Some(c) = &cur {
+                if c.is_attending() == Some(true) || has_school(c) || prev.is_none() {
+                    proptest::prop_assert_eq!(shown, Some((c.clone(), false)));
+                } else {
+                    proptest::prop_assert_eq!(shown, prev.clone().map(|p| (p, true)));
+                }
+            }
+        }
+    }
+
     #[test]
     fn not_attending_this_year_shows_last_years_school() {
         let cur = record(2, None, 2025);
