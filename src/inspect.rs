@@ -29,6 +29,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
 
+use anist_core::anpr::IdAnpr;
 use anist_core::cf::AnyCodiceFiscale;
 use anist_core::csvio::{
     parse_date_it, CsvError, DelimiterSource, Encoding, Field, Mapping, ReadOutcome, ReaderBuilder,
@@ -147,6 +148,10 @@ pub struct InspectReport {
     pub lines: u64,
     /// Codici fiscali of the mapped (or chosen) column, if there is one.
     pub codici_fiscali: Option<ValueCounts>,
+    /// ID ANPR of the column mapped to [`Field::IdAnpr`] (or chosen with
+    /// [`InspectOptions::column`] when its header names the ID ANPR),
+    /// checked as ID ANPR, never as codici fiscali.
+    pub ids_anpr: Option<ValueCounts>,
     /// Birth dates of the column mapped to [`Field::BirthDate`], if any.
     pub birth_dates: Option<ValueCounts>,
 }
@@ -180,17 +185,32 @@ pub fn inspect<R: Read>(input: R, opts: &InspectOptions) -> Result<InspectReport
             (shown, m)
         })
         .collect();
-    let cf_col = match &opts.column {
-        Some(c) => Some(
-            headers
+    let is_id = |i: usize| {
+        matches!(
+            headers.mapping(i),
+            Some(Mapping::Field(Field::IdAnpr) | Mapping::Duplicate(Field::IdAnpr))
+        )
+    };
+    let (cf_col, id_col) = match &opts.column {
+        Some(c) => {
+            let i = headers
                 .find(c, reader.aliases())
-                .ok_or_else(|| CsvError::MissingColumn { wanted: c.clone() })?,
+                .ok_or_else(|| CsvError::MissingColumn { wanted: c.clone() })?;
+            if is_id(i) {
+                (None, Some(i))
+            } else {
+                (Some(i), None)
+            }
+        }
+        None => (
+            headers.index(Field::CodiceFiscale),
+            headers.index(Field::IdAnpr),
         ),
-        None => headers.index(Field::CodiceFiscale),
     };
     let date_col = headers.index(Field::BirthDate);
     let counts = |i: usize| ValueCounts::new(i, columns.get(i).map_or("", |c| c.0.as_str()));
     let mut cf = cf_col.map(counts);
+    let mut ids = id_col.map(counts);
     let mut dates = date_col.map(counts);
     let mut bad_by_code = BTreeMap::new();
     let mut first_bad_rows = Vec::new();
@@ -208,6 +228,11 @@ pub fn inspect<R: Read>(input: R, opts: &InspectOptions) -> Result<InspectReport
                 if let Some(c) = cf.as_mut() {
                     check(c, &row, |v| {
                         AnyCodiceFiscale::parse(v).map(drop).map_err(|e| e.code())
+                    });
+                }
+                if let Some(c) = ids.as_mut() {
+                    check(c, &row, |v| {
+                        IdAnpr::parse(v).map(drop).map_err(|e| e.code())
                     });
                 }
                 if let Some(d) = dates.as_mut() {
@@ -237,6 +262,7 @@ pub fn inspect<R: Read>(input: R, opts: &InspectOptions) -> Result<InspectReport
         empty_rows: stats.empty_rows,
         lines: reader.lines_read(),
         codici_fiscali: cf,
+        ids_anpr: ids,
         birth_dates: dates,
     })
 }
@@ -386,12 +412,16 @@ impl fmt::Display for InspectReport {
             };
             writeln!(f, "  bad rows at lines: {}{more}", lines.join(", "))?;
         }
-        match &self.codici_fiscali {
-            Some(c) => write_counts(f, "codici fiscali", c)?,
-            None => writeln!(
+        match (&self.codici_fiscali, &self.ids_anpr) {
+            (Some(c), _) => write_counts(f, "codici fiscali", c)?,
+            (None, Some(_)) => {}
+            (None, None) => writeln!(
                 f,
                 "codici fiscali: no column mapped to codice_fiscale (choose one with --column)"
             )?,
+        }
+        if let Some(c) = &self.ids_anpr {
+            write_counts(f, "ID ANPR", c)?;
         }
         if let Some(d) = &self.birth_dates {
             write_counts(f, "birth dates", d)?;

@@ -18,6 +18,7 @@ use anist_core::ErrorCode;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
+mod frequenza_cli;
 mod isee_cli;
 
 /// Exit status for usage and I/O errors (clap uses 2 for usage errors too).
@@ -84,6 +85,14 @@ enum Command {
     /// `anist sidi demo` writes a sandbox school to try it.
     #[command(subcommand)]
     Sidi(anist::sidi_cmd::SidiCommand),
+    /// ANIST Portale Enti lookups: verifica, accertamento, stato (last
+    /// status, current or previous school year), by codice fiscale or ID
+    /// ANPR, single (--cf / --id-anpr) or massive (--input FILE --out
+    /// FILE). Calls go to an in-process sandbox unless --config names a
+    /// configuration file; every lookup is audited. Exit status: 0, 1 a
+    /// call failed (massive: some rows are `error`), 2 usage errors.
+    #[command(subcommand)]
+    Frequenza(frequenza_cli::FrequenzaCommand),
     /// The audit trail of the calls made: verify the hash chain, export.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -315,6 +324,7 @@ fn main() -> ExitCode {
         } => run_demo(&dir, school_year, json, quiet),
         Command::Isee(cmd) => isee_cli::run(cmd),
         Command::Sidi(cmd) => anist::sidi_cmd::run(cmd),
+        Command::Frequenza(cmd) => frequenza_cli::run(cmd),
         Command::Audit(cmd) => run_audit(cmd),
         Command::Sandbox { port, dir, seed } => run_sandbox(port, &dir, seed),
     }

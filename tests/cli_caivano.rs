@@ -100,7 +100,47 @@ fn demo_checks_every_row_of_the_sample_once() {
     }
     // Mostly attending, as the sandbox population is.
     assert!(o["compliant"].as_u64().unwrap() > 5 * o["to_be_checked"].as_u64().unwrap());
-    assert_eq!(rows_of(&dir.join("esiti.csv")).len(), 5000);
+    let rows = rows_of(&dir.join("esiti.csv"));
+    assert_eq!(rows.len(), 5000);
+    // The clerk reads Italian values; the stable code is beside them.
+    let header = std::fs::read_to_string(dir.join("esiti.csv")).unwrap();
+    let header = header
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        header.starts_with("riga;codice_fiscale;esito;codice_esito;motivo;obbligo;frequentante;esito_frequenza;descrizione_esito_frequenza;"),
+        "{header}"
+    );
+    assert!(header.contains(";percorso_studi;"), "{header}");
+    let fields: Vec<Vec<&str>> = rows.iter().map(|r| r.split(';').collect()).collect();
+    for f in &fields {
+        let label = anist_core::attendance::outcome_label(f[3]);
+        assert_eq!(f[2], label, "{f:?}");
+        assert!(["si", "no", ""].contains(&f[6]), "{f:?}");
+    }
+    assert!(fields.iter().any(|f| f[2] == "in regola"));
+    assert!(fields.iter().any(|f| f[2] == "non soggetto all'obbligo"));
+    // "Not attending" this year: last year's school is shown when ANIST
+    // has it (not for a first class of primaria, nor a newcomer).
+    let not_attending: Vec<&Vec<&str>> = fields
+        .iter()
+        .filter(|f| f[3] == "to_be_checked" && f[7] == "2")
+        .collect();
+    assert!(!not_attending.is_empty());
+    let with_school = not_attending.iter().filter(|f| !f[9].is_empty()).count();
+    assert!(
+        with_school * 10 >= not_attending.len() * 7,
+        "{with_school} of {} not attending rows show a school",
+        not_attending.len()
+    );
+    for f in not_attending.iter().filter(|f| !f[9].is_empty()) {
+        assert_eq!(f[8], "Non Frequentante", "{f:?}");
+        assert_eq!(f[15], "2024/2025", "{f:?}");
+        assert!(!f[13].is_empty(), "{f:?}");
+    }
     // The massive services were used.
     assert!(
         sum["calls"]["massive_submit"].as_u64().unwrap() >= 1,

@@ -88,6 +88,7 @@ pub struct Session {
     kid: Kid,
     operator: Option<AuditContext>,
     services: BTreeMap<String, Service>,
+    school_year: Option<anist_core::school::SchoolYear>,
 }
 
 impl fmt::Debug for Session {
@@ -98,6 +99,7 @@ impl fmt::Debug for Session {
             .field("kid", &self.kid)
             .field("operator", &self.operator)
             .field("services", &self.services.keys().collect::<Vec<_>>())
+            .field("school_year", &self.school_year)
             .finish_non_exhaustive()
     }
 }
@@ -118,7 +120,22 @@ impl Session {
             kid,
             operator: None,
             services: BTreeMap::new(),
+            school_year: None,
         }
+    }
+
+    /// The school year the e-services treat as current, when it is not the
+    /// one of today's date (a sandbox started for a given year): the
+    /// "previous" school year of a question is then the year before it.
+    #[must_use]
+    pub fn current_school_year(mut self, year: anist_core::school::SchoolYear) -> Self {
+        self.school_year = Some(year);
+        self
+    }
+
+    /// The school year set by [`Self::current_school_year`], if any.
+    pub fn school_year(&self) -> Option<anist_core::school::SchoolYear> {
+        self.school_year
     }
 
     /// Adds (or replaces) the e-service called `name`.

@@ -114,7 +114,12 @@ async fn verify_by_cf_and_id_anpr_with_school_and_year() {
         .verify(&Query::by_cf(cf).school(unknown))
         .await
         .unwrap_err();
-    assert_eq!(e.code(), "gateway_refused");
+    // ANIST's own reason reaches the caller, not a bare "400 Bad Request".
+    assert_eq!(e.code(), "anist_request_rejected");
+    assert!(
+        e.to_string().contains("codiceMeccanografico non censito"),
+        "{e}"
+    );
 
     // The previous school year (from the client's clock).
     let prev = anist
@@ -127,6 +132,52 @@ async fn verify_by_cf_and_id_anpr_with_school_and_year() {
     assert_eq!(
         anist.verify(&Query::by_cf(cf).year(old)).await.unwrap(),
         Answer::NotFound
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn previous_is_the_year_before_the_sandboxs_current_year() {
+    // A sandbox started for a year far from the machine's date: "previous"
+    // is the year before that year, not the year before today's.
+    let year = anist_core::school::SchoolYear::starting(2019).unwrap();
+    let (sandbox, anist) = start_with(|c| c.current_school_year(year)).await;
+    let p = sandbox.population();
+    assert_eq!(p.current_year(), year);
+    let known_last_year = p
+        .pupils()
+        .iter()
+        .map(|x| x.codice_fiscale)
+        .find(|cf| p.expected(cf, year.previous()).record().is_some())
+        .unwrap();
+    let got = anist
+        .ascertain(&Query::by_cf(known_last_year).year(YearSelector::Previous))
+        .await
+        .unwrap();
+    assert_eq!(
+        got,
+        record_of(&p.expected(&known_last_year, year.previous()))
+    );
+    match got {
+        Answer::Found(f) => assert_eq!(f.anno_scolastico, Some(year.previous())),
+        Answer::NotFound => panic!("no record for the previous year"),
+    }
+    // The massive services too.
+    let job = anist
+        .submit_ascertain(&[Query::by_cf(known_last_year).year(YearSelector::Previous)])
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while anist.poll(&job).await.unwrap() != JobStatus::Done {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rows = anist.fetch_ascertain(&job).await.unwrap();
+    assert_eq!(
+        rows,
+        vec![Ok(record_of(
+            &p.expected(&known_last_year, year.previous())
+        ))]
     );
     sandbox.shutdown().await;
 }

@@ -73,7 +73,7 @@ fn kind_of(cf: &str) -> Kind {
 fn cf_of(q: &Query) -> String {
     match q.subject {
         Subject::CodiceFiscale(cf) => cf.as_str().to_owned(),
-        Subject::IdAnpr(_) => panic!("the job asks by codice fiscale"),
+        Subject::IdAnpr(id) => id.as_str().to_owned(),
     }
 }
 
@@ -523,19 +523,23 @@ async fn mixed_input_gives_one_row_per_input_row_with_the_right_outcomes() {
     assert_eq!(lines_seen, sorted);
     assert_eq!(lines_seen[0], 2);
     assert_eq!(lines_seen[1], 4);
-    assert!(out.iter().all(|r| r.len() == 13));
+    assert!(out.iter().all(|r| r.len() == 16));
 
     let by_line = |l: u64| out.iter().find(|r| r[0] == l.to_string()).unwrap();
-    assert_eq!(by_line(4)[2], "not_obliged");
-    assert_eq!(by_line(4)[4], "beyond");
-    assert_eq!(by_line(5)[2], "invalid_code");
-    assert_eq!(by_line(5)[3], "cf_check_char");
-    assert_eq!(by_line(7)[2], "error");
-    assert_eq!(by_line(7)[3], "bulk_numeric_code");
-    assert_eq!(by_line(8)[2], "invalid_code");
-    assert_eq!(by_line(8)[3], "bulk_not_a_person");
-    assert_eq!(by_line(9)[2], "invalid_code");
-    assert_eq!(by_line(9)[3], "cf_empty");
+    // Italian values for the clerk, the stable code beside them.
+    assert_eq!(by_line(4)[2], "non soggetto all'obbligo");
+    assert_eq!(by_line(4)[3], "not_obliged");
+    assert_eq!(by_line(4)[5], "oltre l'obbligo");
+    assert_eq!(by_line(5)[2], "codice non valido");
+    assert_eq!(by_line(5)[3], "invalid_code");
+    assert_eq!(by_line(5)[4], "cf_check_char");
+    assert_eq!(by_line(7)[2], "errore");
+    assert_eq!(by_line(7)[3], "error");
+    assert_eq!(by_line(7)[4], "bulk_numeric_code");
+    assert_eq!(by_line(8)[3], "invalid_code");
+    assert_eq!(by_line(8)[4], "bulk_not_a_person");
+    assert_eq!(by_line(9)[3], "invalid_code");
+    assert_eq!(by_line(9)[4], "cf_empty");
     // The code as written is kept.
     assert_eq!(
         by_line(10)[1],
@@ -550,45 +554,52 @@ async fn mixed_input_gives_one_row_per_input_row_with_the_right_outcomes() {
         let Ok(cf) = CodiceFiscale::parse(&row[1]) else {
             continue;
         };
-        if row[2] == "not_obliged" {
+        if row[3] == "not_obliged" {
             continue;
         }
-        assert_eq!(row[4], "compulsory");
+        assert_eq!(row[5], "obbligo di istruzione");
         let expected = match kind_of(cf.as_str()) {
             Kind::Attending => "compliant",
             Kind::NotAttending | Kind::NoLonger => "to_be_checked",
             Kind::NotFound => "not_in_anist",
         };
-        assert_eq!(row[2], expected, "line {}", row[0]);
+        assert_eq!(row[3], expected, "line {}", row[0]);
+        assert_eq!(
+            row[2],
+            anist_core::attendance::outcome_label(expected),
+            "line {}",
+            row[0]
+        );
         match kind_of(cf.as_str()) {
             Kind::NotAttending => {
                 // The job's year's record, with the verification.
-                assert_eq!(row[3], "not_attending");
-                assert_eq!(row[5], "false");
-                assert_eq!(row[6], "2");
-                assert_eq!(row[8], "IC Corrente; \"Roma\"");
-                assert_eq!(row[10], "Plesso è bello");
-                assert_eq!(row[11], "3");
-                assert_eq!(row[12], "2025/2026");
+                assert_eq!(row[4], "non frequenta");
+                assert_eq!(row[6], "no");
+                assert_eq!(row[7], "2");
+                assert_eq!(row[8], "Non Frequentante");
+                assert_eq!(row[10], "IC Corrente; \"Roma\"");
+                assert_eq!(row[12], "Plesso è bello");
+                assert_eq!(row[14], "3");
+                assert_eq!(row[15], "2025/2026");
             }
             Kind::NoLonger => {
                 // No record this year: last year's is shown.
-                assert_eq!(row[3], "no_longer_attending");
-                assert_eq!(row[8], "IC Vecchio; \"Roma\"");
-                assert_eq!(row[12], "2024/2025");
+                assert_eq!(row[4], "non frequenta più");
+                assert_eq!(row[10], "IC Vecchio; \"Roma\"");
+                assert_eq!(row[15], "2024/2025");
             }
             Kind::Attending => {
-                assert_eq!(row[5], "true");
-                assert_eq!(row[8], "");
+                assert_eq!(row[6], "si");
+                assert_eq!(row[10], "");
             }
-            Kind::NotFound => assert_eq!(row[5], ""),
+            Kind::NotFound => assert_eq!(row[6], ""),
         }
     }
 
     // Summary counts match the file; each distinct code asked once.
     let mut from_file = anist_client::bulk::OutcomeCounts::default();
     for r in &out {
-        from_file.add(&r[2], 1);
+        from_file.add(&r[3], 1);
     }
     assert_eq!(summary.outcomes, from_file);
     assert_eq!(summary.outcomes.total(), rows_expected as u64);
@@ -623,6 +634,66 @@ async fn mixed_input_gives_one_row_per_input_row_with_the_right_outcomes() {
     assert_eq!(fake.calls(), before);
     assert_eq!(again.calls.verify, 0);
     assert_eq!(std::fs::read(dir.path("out.csv")).unwrap(), first);
+}
+
+#[tokio::test]
+async fn an_id_anpr_column_is_asked_by_id_anpr() {
+    let dir = Dir::new("id-anpr");
+    let ids = ["AF41450AS", "BC12345XY", "ZZ00001AA", "QW98765ER"];
+    // Only an ID ANPR column: read as ID ANPR, never as codici fiscali.
+    let mut text = String::from("id_anpr\r\n");
+    for id in ids {
+        text.push_str(&format!("{id}\r\n"));
+    }
+    text.push_str("AF4145\r\n");
+    let input = dir.path("ids.csv");
+    std::fs::write(&input, &text).unwrap();
+    let fake = Fake::new();
+    let job = BulkJob::new(spec(&dir, &input, "j.sqlite", "out.csv"));
+    let summary = run_to_end(&job, &fake).await;
+    let header = std::fs::read_to_string(dir.path("out.csv")).unwrap();
+    assert!(
+        header.starts_with("\u{feff}riga;id_anpr;esito;"),
+        "{header}"
+    );
+    let out = read_output(&dir.path("out.csv"));
+    assert_eq!(out.len(), 5);
+    assert_eq!(summary.outcomes.invalid_code, 1);
+    assert_eq!(out[4][3], "invalid_code");
+    assert_eq!(out[4][4], "anpr_length");
+    for (row, id) in out.iter().zip(ids) {
+        assert_eq!(row[1], id);
+        let expected = match kind_of(id) {
+            Kind::Attending => "compliant",
+            Kind::NotAttending | Kind::NoLonger => "to_be_checked",
+            Kind::NotFound => "not_in_anist",
+        };
+        assert_eq!(row[3], expected, "{id}");
+        // No birth date in an ID ANPR: the obligation is not decided locally.
+        assert_eq!(row[5], "");
+    }
+    let asked = fake.asked();
+    for id in ids {
+        let key = ("verify", id.to_owned(), String::from("2025/2026"));
+        assert!(asked.contains_key(&key), "{id} not asked by ID ANPR");
+    }
+
+    // Both columns: the codice fiscale, and the ID ANPR where it is empty.
+    let kid = minors(21, 1)[0];
+    let text = format!("CF;ID ANPR\r\n{};AF41450AS\r\n;BC12345XY\r\n", kid.as_str());
+    let input = dir.path("both.csv");
+    std::fs::write(&input, &text).unwrap();
+    let fake = Fake::new();
+    let job = BulkJob::new(spec(&dir, &input, "j2.sqlite", "out2.csv"));
+    run_to_end(&job, &fake).await;
+    let out = read_output(&dir.path("out2.csv"));
+    assert_eq!(out[0][1], kid.as_str());
+    assert_eq!(out[1][1], "BC12345XY");
+    let asked = fake.asked();
+    let year = String::from("2025/2026");
+    assert!(asked.contains_key(&("verify", kid.as_str().to_owned(), year.clone())));
+    assert!(asked.contains_key(&("verify", String::from("BC12345XY"), year.clone())));
+    assert!(!asked.contains_key(&("verify", String::from("AF41450AS"), year)));
 }
 
 #[tokio::test]
@@ -799,11 +870,11 @@ async fn retryable_errors_are_retried_and_final_ones_become_error_rows() {
         other => panic!("{other:?}"),
     };
     let out = read_output(&dir.path("out.csv"));
-    assert_eq!(out[0][2], "compliant");
-    assert_eq!(out[1][2], "error");
-    assert_eq!(out[1][3], "gateway_server_error");
-    assert_eq!(out[2][2], "error");
-    assert_eq!(out[2][3], "gateway_refused");
+    assert_eq!(out[0][3], "compliant");
+    assert_eq!(out[1][3], "error");
+    assert_eq!(out[1][4], "gateway_server_error");
+    assert_eq!(out[2][3], "error");
+    assert_eq!(out[2][4], "gateway_refused");
     // 2 retries for the first, 3 for the second (4 attempts), none for the refusal.
     assert_eq!(summary.retries, 5);
     assert_eq!(summary.calls.verify, 3 + 4 + 1);

@@ -349,6 +349,43 @@ async fn schema_body_must_be_a_form() {
     assert_issued(&post(&w, &form(&jws)).await);
 }
 
+#[tokio::test]
+async fn schema_unknown_form_field_is_refused() {
+    let w = world().await;
+    let jws = sign(&header(), &claims());
+    // PagoPA's validator: 400 007-9999 "Unrecognized key(s) in object".
+    for extra in ["scope", "resource", "client_secret"] {
+        let a = post(&w, &with(form(&jws), extra, "x")).await;
+        assert_schema(&a, &format!("Unrecognized key(s) in object: '{extra}'"));
+    }
+    assert_issued(&post(&w, &form(&jws)).await);
+}
+
+#[tokio::test]
+async fn schema_errors_are_one_entry_each() {
+    let w = world().await;
+    let jws = sign(&header(), &claims());
+    // Three problems: grant_type wrong, client_id not a UUID, an unknown key.
+    let f = with(
+        with(with(form(&jws), "grant_type", "password"), "client_id", "x"),
+        "scope",
+        "openid",
+    );
+    let a = post(&w, &f).await;
+    assert_schema(&a, "Expected 'client_credentials'");
+    let errors = a.body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 3, "{}", a.body);
+    for e in errors {
+        assert_eq!(e["code"], "007-9999");
+        assert_eq!(e.as_object().unwrap().len(), 2);
+    }
+    assert!(errors[1]["detail"].as_str().unwrap().contains("client_id"));
+    assert!(errors[2]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("Unrecognized key(s) in object: 'scope'"));
+}
+
 // ---------------------------------------------------------------------------
 // Steps 1-2: DPoP header, assertion type.
 
@@ -558,6 +595,24 @@ async fn digest_alg_is_sha256() {
     assert_eq!(
         voucher["digest"],
         json!({ "alg": "SHA256", "value": value })
+    );
+}
+
+#[tokio::test]
+async fn digest_null_is_an_absent_digest() {
+    let w = world().await;
+    let null = edit(claims(), |c| {
+        c.insert("digest".into(), Value::Null);
+    });
+    let voucher = assert_issued(&ask(&w, &header(), &null).await);
+    assert!(!voucher.contains_key("digest"), "{voucher:?}");
+    // Another non-object is still refused.
+    let text = edit(claims(), |c| {
+        c.insert("digest".into(), json!("abc"));
+    });
+    assert_refused(
+        &ask(&w, &header(), &text).await,
+        "clientAssertionInvalidClaims",
     );
 }
 

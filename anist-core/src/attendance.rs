@@ -312,6 +312,12 @@ impl ComplianceOutcome {
         }
     }
 
+    /// The Italian label a clerk reads (the CSV's `esito`): see
+    /// [`outcome_label`].
+    pub fn label(&self) -> &'static str {
+        outcome_label(self.as_str())
+    }
+
     /// The detailed record attached to the outcome, if any.
     pub fn record(&self) -> Option<&Frequenza> {
         match self {
@@ -319,6 +325,53 @@ impl ComplianceOutcome {
             | ComplianceOutcome::ToBeChecked { record, .. } => record.as_ref(),
             _ => None,
         }
+    }
+}
+
+/// The Italian label of an outcome's stable code
+/// ([`ComplianceOutcome::as_str`]): `compliant` → `in regola`,
+/// `to_be_checked` → `da verificare`, `not_in_anist` → `non presente in
+/// ANIST`, `not_obliged` → `non soggetto all'obbligo`, `invalid_code` →
+/// `codice non valido`, `error` → `errore`. Another text is returned as
+/// `errore` too (a code this version does not know).
+///
+/// ```
+/// use anist_core::attendance::outcome_label;
+/// assert_eq!(outcome_label("to_be_checked"), "da verificare");
+/// assert_eq!(outcome_label("compliant"), "in regola");
+/// ```
+pub fn outcome_label(code: &str) -> &'static str {
+    match code {
+        "compliant" => "in regola",
+        "to_be_checked" => "da verificare",
+        "not_in_anist" => "non presente in ANIST",
+        "not_obliged" => "non soggetto all'obbligo",
+        "invalid_code" => "codice non valido",
+        _ => "errore",
+    }
+}
+
+/// The Italian label of a [`CheckReason::code`] (`not_attending` → `non
+/// frequenta`, `no_longer_attending` → `non frequenta più`,
+/// `unknown_esito` → `esito ANIST sconosciuto`, `inconsistent` →
+/// `verifica e accertamento discordanti`); `None` for another code (an
+/// error code, kept as it is).
+pub fn check_reason_label(code: &str) -> Option<&'static str> {
+    match code {
+        "not_attending" => Some("non frequenta"),
+        "no_longer_attending" => Some("non frequenta più"),
+        "unknown_esito" => Some("esito ANIST sconosciuto"),
+        "inconsistent" => Some("verifica e accertamento discordanti"),
+        _ => None,
+    }
+}
+
+/// `si` / `no`: a yes/no value in a clerk's CSV.
+pub fn si_no(value: bool) -> &'static str {
+    if value {
+        "si"
+    } else {
+        "no"
     }
 }
 

@@ -249,6 +249,30 @@ impl ObligationStatus {
             ObligationStatus::Beyond => "beyond",
         }
     }
+
+    /// The Italian label a clerk reads: see [`obligation_label`].
+    pub fn label(self) -> &'static str {
+        obligation_label(self.as_str()).unwrap_or("")
+    }
+}
+
+/// The Italian label of an [`ObligationStatus::as_str`] code:
+/// `not_yet_obliged` → `non ancora in obbligo`, `compulsory` → `obbligo di
+/// istruzione`, `diritto_dovere` → `diritto-dovere`, `beyond` → `oltre
+/// l'obbligo`; `None` for another text.
+///
+/// ```
+/// use anist_core::school::obligation_label;
+/// assert_eq!(obligation_label("compulsory"), Some("obbligo di istruzione"));
+/// ```
+pub fn obligation_label(code: &str) -> Option<&'static str> {
+    match code {
+        "not_yet_obliged" => Some("non ancora in obbligo"),
+        "compulsory" => Some("obbligo di istruzione"),
+        "diritto_dovere" => Some("diritto-dovere"),
+        "beyond" => Some("oltre l'obbligo"),
+        _ => None,
+    }
 }
 
 /// The obligation status of a person born on `birth` during `year` (see

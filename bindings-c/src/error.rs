@@ -103,7 +103,7 @@ pub(crate) fn status_of_code(code: &str) -> i32 {
     let exact = match code {
         "call_not_sent" | "voucher_not_sent" => Some(ANIST_ERR_NOT_SENT),
         "voucher_refused" | "voucher_bad_request" => Some(ANIST_ERR_AUTH),
-        "gateway_refused" => Some(ANIST_ERR_REFUSED),
+        "gateway_refused" | "anist_request_rejected" => Some(ANIST_ERR_REFUSED),
         "gateway_quota_exceeded" | "voucher_quota_exceeded" => Some(ANIST_ERR_QUOTA_EXCEEDED),
         "gateway_throttled" | "voucher_throttled" | "voucher_rate_limited" => {
             Some(ANIST_ERR_THROTTLED)
@@ -445,6 +445,7 @@ mod tests {
             ("call_not_sent", ANIST_ERR_NOT_SENT),
             ("voucher_refused", ANIST_ERR_AUTH),
             ("gateway_refused", ANIST_ERR_REFUSED),
+            ("anist_request_rejected", ANIST_ERR_REFUSED),
             ("gateway_quota_exceeded", ANIST_ERR_QUOTA_EXCEEDED),
             ("voucher_quota_exceeded", ANIST_ERR_QUOTA_EXCEEDED),
             ("gateway_throttled", ANIST_ERR_THROTTLED),

@@ -237,6 +237,16 @@ pub fn call(e: &CallError, config: Option<&Config>) -> PyErr {
 pub fn anist(e: &AnistError, config: Option<&Config>) -> PyErr {
     match e {
         AnistError::Call(c) => call(c, config),
+        AnistError::Rejected { govway_id, .. } => raise(
+            "GatewayError",
+            e.to_string(),
+            e.code(),
+            vec![
+                ("status", Attr::OptInt(Some(400))),
+                ("title", Attr::OptStr(None)),
+                ("govway_id", Attr::OptStr(govway_id.clone())),
+            ],
+        ),
         _ => raise("ServiceError", e.to_string(), e.code(), Vec::new()),
     }
 }

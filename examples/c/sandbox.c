@@ -106,8 +106,28 @@ int main(void) {
     CHECK(record.codice_istituto == NULL);
     anist_attendance_clear(&record); /* twice is harmless */
 
+    /* The previous school year of a sandbox started for 2025/26 is
+       2024/25, whatever the machine's date. */
     OK(anist_last_status(client, pupil, 1, &record));
+    if (record.found) {
+        CHECK(record.school_year_start == 2024);
+    }
     anist_attendance_clear(&record);
+    int found_previous = 0;
+    for (size_t i = 0; i < 20 && !found_previous; i++) {
+        char *cf = NULL;
+        OK(anist_sandbox_pupil(client, i, &cf));
+        if (cf != NULL) {
+            OK(anist_last_status(client, cf, 1, &record));
+            if (record.found) {
+                CHECK(record.school_year_start == 2024);
+                found_previous = 1;
+            }
+            anist_attendance_clear(&record);
+            anist_string_free(cf);
+        }
+    }
+    CHECK(found_previous);
 
     /* Errors are statuses; an invalid code never reaches the network. */
     CHECK(anist_verify(client, "RSSMRA80A01H501X", NULL, ANIST_YEAR_CURRENT,

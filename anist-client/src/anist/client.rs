@@ -9,8 +9,8 @@ use chrono::{DateTime, NaiveDate};
 
 use super::codec::{self, accertamento, massiva, verifica};
 use super::{
-    AnistError, Answer, AttendanceService, JobId, JobStatus, Query, RowAnswer, ACCERTAMENTO,
-    ACCERTAMENTO_MASSIVO, VERIFICA, VERIFICA_MASSIVA,
+    AnistError, Answer, AttendanceService, JobId, JobStatus, Query, RowAnswer, YearSelector,
+    ACCERTAMENTO, ACCERTAMENTO_MASSIVO, VERIFICA, VERIFICA_MASSIVA,
 };
 use crate::call::CallError;
 use crate::clock::{Clock, SystemClock};
@@ -96,6 +96,19 @@ impl AnistClient {
             .unwrap_or_default()
     }
 
+    /// `query` as sent: [`YearSelector::Previous`] is the year before the
+    /// session's current school year when the session names one
+    /// ([`Session::current_school_year`], e.g. a sandbox started for a
+    /// given year), otherwise the year before the one containing today.
+    pub fn resolve(&self, query: &Query) -> Query {
+        match (query.year, self.session.school_year()) {
+            (YearSelector::Previous, Some(current)) => {
+                query.year(YearSelector::Explicit(current.previous()))
+            }
+            _ => *query,
+        }
+    }
+
     fn job_parts<'j>(&self, job: &'j JobId) -> Result<(Kind, &'j str, usize), AnistError> {
         let invalid = || {
             AnistError::InvalidJob {
@@ -121,7 +134,8 @@ impl AnistClient {
             }
             .into());
         }
-        let body = massiva::encode_submit(queries, self.today());
+        let resolved: Vec<Query> = queries.iter().map(|q| self.resolve(q)).collect();
+        let body = massiva::encode_submit(&resolved, self.today());
         let resp = self
             .session
             .post_json(service, massiva::SUBMIT_PATH, &body)
@@ -243,7 +257,7 @@ fn same_count<T>(
 
 impl AttendanceService for AnistClient {
     async fn verify(&self, query: &Query) -> Result<Answer<Verifica>, AnistError> {
-        let body = verifica::encode(query, self.today());
+        let body = verifica::encode(&self.resolve(query), self.today());
         match self
             .session
             .post_json(VERIFICA, verifica::PATH, &body)
@@ -255,7 +269,7 @@ impl AttendanceService for AnistClient {
     }
 
     async fn ascertain(&self, query: &Query) -> Result<Answer<Frequenza>, AnistError> {
-        let body = accertamento::encode(query, self.today());
+        let body = accertamento::encode(&self.resolve(query), self.today());
         match self
             .session
             .post_json(ACCERTAMENTO, accertamento::PATH, &body)

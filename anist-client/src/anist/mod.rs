@@ -111,6 +111,16 @@ pub enum AnistError {
     /// timeout, network): see [`CallError`].
     #[error(transparent)]
     Call(#[from] CallError),
+    /// ANIST refused the question itself (400 with its own reason, e.g.
+    /// `codiceMeccanografico non censito`): the reason is the service's
+    /// text, identifiers masked.
+    #[error("ANIST refused the question: {reason}: check the codice fiscale or ID ANPR, the codice meccanografico and the school year asked (govway_id {})", .govway_id.as_deref().unwrap_or("absent"))]
+    Rejected {
+        /// What the service said.
+        reason: String,
+        /// The gateway's transaction id, when sent.
+        govway_id: Option<String>,
+    },
     /// The service answered something its codec cannot read.
     #[error("ANIST answered something that cannot be read (status {status}): {reason}")]
     Unexpected {
@@ -149,6 +159,7 @@ impl ErrorCode for AnistError {
     fn code(&self) -> &'static str {
         match self {
             AnistError::Call(e) => e.code(),
+            AnistError::Rejected { .. } => "anist_request_rejected",
             AnistError::Unexpected { .. } => "anist_unexpected_answer",
             AnistError::JobFailed { .. } => "anist_job_failed",
             AnistError::JobNotReady => "anist_job_not_ready",

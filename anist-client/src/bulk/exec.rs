@@ -5,12 +5,11 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use anist_core::cf::CodiceFiscale;
 use anist_core::school::SchoolYear;
 use anist_core::ErrorCode;
 
 use super::engine::{bump, pump, AskTask, Asked, Pause, Retried, Retrier, Tracker};
-use super::input::{hash_file, ingest};
+use super::input::{hash_file, ingest, AskKey};
 use super::journal::{AnyStored, Journal, OpenJob, Params, Pending, Step, Stored};
 use super::output::write_output;
 use super::{BulkError, CallCounts, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary};
@@ -50,8 +49,12 @@ impl Ctx<'_> {
         }
     }
 
-    fn query(&self, step: Step, cf: CodiceFiscale) -> Query {
-        Query::by_cf(cf).year(YearSelector::Explicit(self.year_of(step)))
+    fn query(&self, step: Step, key: AskKey) -> Query {
+        Query {
+            subject: key.subject(),
+            school: None,
+            year: YearSelector::Explicit(self.year_of(step)),
+        }
     }
 }
 
@@ -79,8 +82,8 @@ fn corrupt(what: &str) -> BulkError {
     }
 }
 
-fn parse_cf(p: &Pending) -> Result<CodiceFiscale, BulkError> {
-    CodiceFiscale::parse(&p.cf).map_err(|_| corrupt("a journaled code is not valid"))
+fn parse_cf(p: &Pending) -> Result<AskKey, BulkError> {
+    AskKey::parse(&p.cf).ok_or_else(|| corrupt("a journaled code is not valid"))
 }
 
 /// One single call (with its retries) about one subject.
@@ -89,7 +92,7 @@ async fn ask<S: AttendanceService>(
     svc: &S,
     step: Step,
     id: i64,
-    cf: CodiceFiscale,
+    cf: AskKey,
 ) -> Result<Asked<AnyStored>, AuditError> {
     let query = ctx.query(step, cf);
     let subject = Some(cf.as_str());

@@ -4,18 +4,71 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
+use anist_core::anpr::{IdAnpr, ID_ANPR_LEN};
 use anist_core::cf::{AnyCodiceFiscale, CodiceFiscale};
-use anist_core::csvio::{Aliases, CsvReader, Field, ReadOutcome, ReaderBuilder, Row};
+use anist_core::csvio::{Aliases, CsvReader, Field, Mapping, ReadOutcome, ReaderBuilder, Row};
 use anist_core::school::{obligation_status, SchoolYear};
 use anist_core::ErrorCode;
 use aws_lc_rs::digest;
 
 use super::journal::Journal;
+use super::output::SUBJECT_META;
 use super::BulkError;
+use crate::anist::Subject;
 use crate::encoding::hex_lower;
 
 /// Rows per ingestion transaction.
 const CHUNK: usize = 10_000;
+
+/// Whom an input row asks about: a codice fiscale or an ID ANPR,
+/// journaled as its normalised text ([`Self::as_str`]: 16 or 9
+/// characters, so the two never collide) and read back by [`Self::parse`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AskKey {
+    /// By codice fiscale.
+    Cf(CodiceFiscale),
+    /// By ID ANPR (no birth date: the obligation is not decided locally).
+    Id(IdAnpr),
+}
+
+impl AskKey {
+    /// The journaled text.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            AskKey::Cf(cf) => cf.as_str(),
+            AskKey::Id(id) => id.as_str(),
+        }
+    }
+
+    /// Reads a journaled text back.
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        if text.len() == ID_ANPR_LEN {
+            IdAnpr::parse(text).ok().map(AskKey::Id)
+        } else {
+            CodiceFiscale::parse(text).ok().map(AskKey::Cf)
+        }
+    }
+
+    /// The ANIST subject.
+    pub(crate) fn subject(self) -> Subject {
+        match self {
+            AskKey::Cf(cf) => Subject::CodiceFiscale(cf),
+            AskKey::Id(id) => Subject::IdAnpr(id),
+        }
+    }
+}
+
+/// How the values of the input's code column are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CodeKind {
+    /// Codici fiscali.
+    Cf,
+    /// ID ANPR (a column whose header names the ID ANPR).
+    IdAnpr,
+    /// A column without a known header: a 9-character value is an ID
+    /// ANPR, anything else a codice fiscale.
+    Auto,
+}
 
 /// One input row as journaled: either decided locally (`esito` set) or to
 /// be asked about (`ask` set).
@@ -23,7 +76,7 @@ const CHUNK: usize = 10_000;
 pub(crate) struct LocalRow {
     pub(crate) line: u64,
     pub(crate) given: String,
-    pub(crate) ask: Option<CodiceFiscale>,
+    pub(crate) ask: Option<AskKey>,
     pub(crate) esito: Option<&'static str>,
     pub(crate) motivo: Option<String>,
     pub(crate) obbligo: Option<&'static str>,
@@ -52,7 +105,42 @@ pub(crate) fn hash_file(path: &Path) -> Result<String, BulkError> {
     Ok(hex_lower(ctx.finish().as_ref()))
 }
 
-/// Decides what a code needs, locally.
+/// Whether `given` looks like an ID ANPR rather than a codice fiscale:
+/// 9 letters and digits once blanks are dropped.
+fn looks_like_id_anpr(given: &str) -> bool {
+    let compact: Vec<char> = given.chars().filter(|c| !c.is_whitespace()).collect();
+    compact.len() == ID_ANPR_LEN && compact.iter().all(char::is_ascii_alphanumeric)
+}
+
+/// Decides what a code of a column of `kind` needs, locally.
+pub(crate) fn classify_as(line: u64, given: &str, year: SchoolYear, kind: CodeKind) -> LocalRow {
+    let id = match kind {
+        CodeKind::IdAnpr => true,
+        CodeKind::Auto => looks_like_id_anpr(given),
+        CodeKind::Cf => false,
+    };
+    if !id {
+        return classify(line, given, year);
+    }
+    let mut row = LocalRow {
+        line,
+        given: given.to_owned(),
+        ask: None,
+        esito: None,
+        motivo: None,
+        obbligo: None,
+    };
+    match IdAnpr::parse(given) {
+        Ok(id) => row.ask = Some(AskKey::Id(id)),
+        Err(e) => {
+            row.esito = Some("invalid_code");
+            row.motivo = Some(e.code().to_owned());
+        }
+    }
+    row
+}
+
+/// Decides what a codice fiscale needs, locally.
 pub(crate) fn classify(line: u64, given: &str, year: SchoolYear) -> LocalRow {
     let mut row = LocalRow {
         line,
@@ -87,7 +175,7 @@ pub(crate) fn classify(line: u64, given: &str, year: SchoolYear) -> LocalRow {
                 Some(s) if !s.is_compulsory() => {
                     row.esito = Some("not_obliged");
                 }
-                _ => row.ask = Some(cf),
+                _ => row.ask = Some(AskKey::Cf(cf)),
             }
         }
     }
@@ -124,29 +212,58 @@ pub(crate) fn ingest(
             other => BulkError::Csv(other),
         })?;
     let headers = reader.headers().clone();
-    let column = match cf_column {
-        Some(name) => headers.find(name, &aliases).ok_or_else(|| {
-            BulkError::Column(format!(
-                "the input has no column {name:?}: name one of its header's columns"
-            ))
-        })?,
-        None => match headers.index(Field::CodiceFiscale) {
-            Some(i) => i,
-            None if headers.len() == 1 => 0,
-            None => return Err(BulkError::Column(String::from(
-                "no codice fiscale column found by its header (e.g. \"Codice fiscale\", \"CF\"): \
+    let is_id = |i: usize| {
+        matches!(
+            headers.mapping(i),
+            Some(Mapping::Field(Field::IdAnpr) | Mapping::Duplicate(Field::IdAnpr))
+        )
+    };
+    // The code column and how its values are read; with both a codice
+    // fiscale and an ID ANPR column, a row without a codice fiscale is
+    // asked about by its ID ANPR.
+    let (column, kind, fallback) = match cf_column {
+        Some(name) => {
+            let i = headers.find(name, &aliases).ok_or_else(|| {
+                BulkError::Column(format!(
+                    "the input has no column {name:?}: name one of its header's columns"
+                ))
+            })?;
+            if is_id(i) {
+                (i, CodeKind::IdAnpr, None)
+            } else {
+                (i, CodeKind::Cf, None)
+            }
+        }
+        None => match (
+            headers.index(Field::CodiceFiscale),
+            headers.index(Field::IdAnpr),
+        ) {
+            (Some(i), id) => (i, CodeKind::Cf, id),
+            (None, Some(i)) => (i, CodeKind::IdAnpr, None),
+            (None, None) if headers.len() == 1 => (0, CodeKind::Auto, None),
+            (None, None) => return Err(BulkError::Column(String::from(
+                "no codice fiscale or ID ANPR column found by its header (e.g. \"Codice fiscale\", \"CF\", \"ID ANPR\"): \
                      name the column explicitly",
             ))),
         },
     };
+    let subject_column = if kind == CodeKind::IdAnpr {
+        "id_anpr"
+    } else {
+        "codice_fiscale"
+    };
+    journal.conn().execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+        rusqlite::params![SUBJECT_META, subject_column],
+    )?;
     let mut chunk = journal.ingest_chunk()?;
     let mut in_chunk = 0usize;
     // A one-column list of codes without a header: the "header" is the
     // first code.
-    if cf_column.is_none() && headers.len() == 1 && headers.index(Field::CodiceFiscale).is_none() {
+    if kind == CodeKind::Auto && cf_column.is_none() {
         if let Some(first) = headers.names().first() {
-            if AnyCodiceFiscale::parse(first).is_ok() {
-                chunk.push(&classify(reader.header_line(), first, year))?;
+            if AnyCodiceFiscale::parse(first).is_ok() || IdAnpr::parse(first).is_ok() {
+                chunk.push(&classify_as(reader.header_line(), first, year, kind))?;
                 in_chunk += 1;
             }
         }
@@ -154,7 +271,15 @@ pub(crate) fn ingest(
     let mut row = Row::new();
     loop {
         let local = match reader.read_row(&mut row) {
-            Ok(ReadOutcome::Row) => classify(row.line(), row.get(column).unwrap_or(""), year),
+            Ok(ReadOutcome::Row) => {
+                let given = row.get(column).unwrap_or("");
+                match fallback.and_then(|i| row.get(i)) {
+                    Some(id) if given.trim().is_empty() && !id.trim().is_empty() => {
+                        classify_as(row.line(), id, year, CodeKind::IdAnpr)
+                    }
+                    _ => classify_as(row.line(), given, year, kind),
+                }
+            }
             Ok(ReadOutcome::Bad(e)) => bad_row(e.line().unwrap_or(0), e.code()),
             Ok(ReadOutcome::End) => break,
             Err(e) => return Err(input_error(path, e)),
@@ -196,6 +321,24 @@ mod tests {
             }
         }
 
+        /// In an ID ANPR column, any text is asked about as an ID ANPR or
+        /// is `invalid_code` with an `anpr_*` code; journaled keys read back.
+        #[test]
+        fn id_anpr_values_get_one_disposition(given in "\\PC{0,12}", auto in any::<bool>()) {
+            let year = SchoolYear::starting(2025).unwrap();
+            let kind = if auto { CodeKind::Auto } else { CodeKind::IdAnpr };
+            let row = classify_as(3, &given, year, kind);
+            prop_assert!(row.ask.is_some() != row.esito.is_some());
+            if let Some(key) = row.ask {
+                prop_assert_eq!(AskKey::parse(key.as_str()), Some(key));
+            }
+            if !auto {
+                if let Some(m) = &row.motivo {
+                    prop_assert!(m.starts_with("anpr_"), "{}", m);
+                }
+            }
+        }
+
         /// Valid codes are asked about or found outside the obligation,
         /// whatever their case and blanks.
         #[test]
@@ -208,7 +351,27 @@ mod tests {
             let text = if upper { cf.as_str().to_owned() } else { format!(" {} ", cf.as_str().to_lowercase()) };
             let row = classify(2, &text, SchoolYear::starting(2025).unwrap());
             prop_assert!(row.esito != Some("invalid_code"));
-            prop_assert!(row.ask == Some(cf) || row.esito == Some("not_obliged"));
+            prop_assert!(row.ask == Some(AskKey::Cf(cf)) || row.esito == Some("not_obliged"));
         }
+    }
+
+    #[test]
+    fn an_id_anpr_is_asked_as_an_id_anpr() {
+        let year = SchoolYear::starting(2025).unwrap();
+        let row = classify_as(2, "AF41450AS", year, CodeKind::IdAnpr);
+        assert_eq!(
+            row.ask,
+            Some(AskKey::Id(IdAnpr::parse("AF41450AS").unwrap()))
+        );
+        assert_eq!(row.obbligo, None);
+        // Auto: 9 characters are an ID ANPR, 16 a codice fiscale.
+        let row = classify_as(2, " af41450as ", year, CodeKind::Auto);
+        assert!(matches!(row.ask, Some(AskKey::Id(_))));
+        let row = classify_as(2, "RSSMRA80A01H501U", year, CodeKind::Auto);
+        assert_eq!(row.esito, Some("not_obliged"));
+        // A codice fiscale in an ID ANPR column is not a valid ID ANPR.
+        let row = classify_as(2, "RSSMRA80A01H501U", year, CodeKind::IdAnpr);
+        assert_eq!(row.esito, Some("invalid_code"));
+        assert_eq!(row.motivo.as_deref(), Some("anpr_length"));
     }
 }

@@ -5,30 +5,40 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anist_core::attendance::{
-    compliance_outcome, ComplianceOutcome, EsitoFrequenza, Frequenza, Lookup, MinorCheck, Verifica,
+    check_reason_label, compliance_outcome, outcome_label, si_no, ComplianceOutcome,
+    EsitoFrequenza, Frequenza, Lookup, MinorCheck, Verifica,
 };
 use anist_core::csvio::{CsvWriter, WriterOptions};
-use anist_core::school::SchoolYear;
+use anist_core::school::{obligation_label, SchoolYear};
+use rusqlite::OptionalExtension;
 
 use super::journal::{decode, Journal, Stored};
 use super::{BulkError, OutcomeCounts};
 
-/// The output's header.
-pub(crate) const COLUMNS: [&str; 13] = [
+/// The output's header (the second column is `id_anpr` instead when the
+/// input's codes are ID ANPR: [`SUBJECT_META`]).
+pub(crate) const COLUMNS: [&str; 16] = [
     "riga",
     "codice_fiscale",
     "esito",
+    "codice_esito",
     "motivo",
     "obbligo",
     "frequentante",
     "esito_frequenza",
+    "descrizione_esito_frequenza",
     "codice_istituto",
     "denominazione_istituto",
     "codice_plesso",
     "denominazione_plesso",
+    "percorso_studi",
     "anno_corso",
     "anno_scolastico_record",
 ];
+
+/// The journal `meta` key naming the input's code column kind
+/// (`codice_fiscale` or `id_anpr`), written at ingestion.
+pub(crate) const SUBJECT_META: &str = "subject_column";
 
 /// Where a code stands, from its answers.
 #[derive(Debug, Clone)]
@@ -39,6 +49,8 @@ pub(crate) struct Decision {
     pub(crate) outcome: Option<ComplianceOutcome>,
     /// The record to show, and whether it is the previous year's.
     pub(crate) shown: Option<(Frequenza, bool)>,
+    /// The job's year's record, when ascertained and found.
+    pub(crate) current: Option<Frequenza>,
     /// The verification, when found.
     pub(crate) verifica: Option<Verifica>,
 }
@@ -48,10 +60,34 @@ fn attending(v: &Verifica) -> bool {
         .map_or(v.frequentante, EsitoFrequenza::is_attending)
 }
 
+/// Whether a record names a school (istituto or plesso).
+fn has_school(f: &Frequenza) -> bool {
+    [&f.codice_istituto_principale, &f.codice_meccanografico]
+        .into_iter()
+        .any(|c| c.as_deref().is_some_and(|c| !c.trim().is_empty()))
+}
+
+/// The record shown beside an outcome: the job's year's when it says the
+/// pupil attends or names a school (e.g. the school left, esito 4);
+/// otherwise — no record, or "not attending" with no school — the
+/// previous year's, when there is one, so that the clerk sees where the
+/// pupil was last; otherwise the job's year's.
+pub(crate) fn shown_record(
+    cur: Option<&Frequenza>,
+    prev: Option<&Frequenza>,
+) -> Option<(Frequenza, bool)> {
+    match (cur, prev) {
+        (Some(c), _) if c.is_attending() == Some(true) || has_school(c) => Some((c.clone(), false)),
+        (_, Some(p)) => Some((p.clone(), true)),
+        (Some(c), None) => Some((c.clone(), false)),
+        (None, None) => None,
+    }
+}
+
 /// Combines the journaled answers of a code: verification first; the two
 /// ascertainments only when it says "not attending"; the job's year's
 /// record decides with the verification (`compliance_outcome`), the
-/// previous year's is shown when the job's year has none.
+/// record shown is [`shown_record`]'s.
 pub(crate) fn decide(
     verify: Option<Stored<Verifica>>,
     cur: Option<Stored<Frequenza>>,
@@ -61,6 +97,7 @@ pub(crate) fn decide(
         need_ascertain: false,
         outcome: None,
         shown: None,
+        current: None,
         verifica: None,
     };
     let Some(verify) = verify else {
@@ -77,11 +114,12 @@ pub(crate) fn decide(
         };
         let prev = prev.into_lookup();
         let cur = cur.into_lookup();
-        d.shown = match (&cur, prev) {
-            (Lookup::Found(f), _) => Some((f.clone(), false)),
-            (_, Lookup::Found(f)) => Some((f, true)),
+        let found = |l: &Lookup<Frequenza>| match l {
+            Lookup::Found(f) => Some(f.clone()),
             _ => None,
         };
+        d.current = found(&cur);
+        d.shown = shown_record(d.current.as_ref(), found(&prev).as_ref());
         cur
     } else {
         Lookup::NotAsked
@@ -95,9 +133,13 @@ pub(crate) fn decide(
     d
 }
 
+/// `motivo`: the Italian label of a check reason, or the stable code of
+/// an error or an invalid code.
 fn motivo(outcome: &ComplianceOutcome) -> String {
     match outcome {
-        ComplianceOutcome::ToBeChecked { reason, .. } => reason.code().to_owned(),
+        ComplianceOutcome::ToBeChecked { reason, .. } => check_reason_label(reason.code())
+            .unwrap_or(reason.code())
+            .to_owned(),
         ComplianceOutcome::Error { code, .. } | ComplianceOutcome::InvalidCode { code } => {
             code.clone()
         }
@@ -110,7 +152,7 @@ fn motivo(outcome: &ComplianceOutcome) -> String {
 struct AskedFields {
     esito: &'static str,
     motivo: String,
-    rest: [String; 8],
+    rest: [String; 10],
 }
 
 fn asked_fields(d: &Decision, year: SchoolYear) -> Result<AskedFields, BulkError> {
@@ -118,13 +160,19 @@ fn asked_fields(d: &Decision, year: SchoolYear) -> Result<AskedFields, BulkError
         reason: String::from("a code has no outcome at the end of the job"),
     })?;
     let opt = |s: &Option<String>| s.clone().unwrap_or_default();
-    let verified_esito = d.verifica.as_ref().and_then(|v| v.esito_frequenza);
+    // The esito of the job's year: its record's, else the verification's.
+    let esito = d
+        .current
+        .as_ref()
+        .and_then(|f| f.esito_frequenza)
+        .or_else(|| d.verifica.as_ref().and_then(|v| v.esito_frequenza));
     let frequentante = d
         .verifica
         .as_ref()
-        .map(|v| v.frequentante.to_string())
+        .map(|v| si_no(v.frequentante).to_owned())
         .unwrap_or_default();
-    let code = |e: Option<EsitoFrequenza>| e.map(|e| e.code().to_string()).unwrap_or_default();
+    let code = esito.map(|e| e.code().to_string()).unwrap_or_default();
+    let label = esito.map(|e| e.to_string()).unwrap_or_default();
     let rest = match &d.shown {
         Some((f, previous)) => {
             let y = f
@@ -132,19 +180,22 @@ fn asked_fields(d: &Decision, year: SchoolYear) -> Result<AskedFields, BulkError
                 .unwrap_or(if *previous { year.previous() } else { year });
             [
                 frequentante,
-                code(f.esito_frequenza.or(verified_esito)),
+                code,
+                label,
                 opt(&f.codice_istituto_principale),
                 opt(&f.deno_istituto_principale),
                 opt(&f.codice_meccanografico),
                 opt(&f.denominazione_plesso),
+                opt(&f.percorso_studi),
                 f.anno_corso.map(|a| a.to_string()).unwrap_or_default(),
                 y.to_string(),
             ]
         }
         None => {
-            let mut rest: [String; 8] = Default::default();
+            let mut rest: [String; 10] = Default::default();
             rest[0] = frequentante;
-            rest[1] = code(verified_esito);
+            rest[1] = code;
+            rest[2] = label;
             rest
         }
     };
@@ -211,14 +262,33 @@ impl AtomicCsv {
     }
 }
 
+/// The `obbligo` column: the Italian label of a journaled status code.
+fn obbligo_label(code: Option<String>) -> String {
+    code.map(|c| obligation_label(&c).map_or(c.clone(), str::to_owned))
+        .unwrap_or_default()
+}
+
 /// Writes the output from the journal (every row in input order) to a
 /// temporary file renamed into place; returns the counts per outcome.
+/// `esito` is the Italian label, `codice_esito` the stable code.
 pub(crate) fn write_output(
     journal: &Journal,
     path: &Path,
     year: SchoolYear,
 ) -> Result<OutcomeCounts, BulkError> {
-    let mut w = AtomicCsv::create(path, &COLUMNS)?;
+    let subject_column: Option<String> = journal
+        .conn()
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            [SUBJECT_META],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let mut columns = COLUMNS;
+    if subject_column.as_deref() == Some("id_anpr") {
+        columns[1] = "id_anpr";
+    }
+    let mut w = AtomicCsv::create(path, &columns)?;
     let mut counts = OutcomeCounts::default();
     let mut stmt = journal.conn().prepare(
         "SELECT r.line, r.given, r.esito, r.motivo, r.obbligo, s.verify, s.asc_cur, s.asc_prev \
@@ -237,10 +307,11 @@ pub(crate) fn write_output(
         match esito {
             Some(esito) => {
                 counts.add(&esito, 1);
+                fields.push(outcome_label(&esito).to_owned());
                 fields.push(esito);
                 fields.push(motivo_local.unwrap_or_default());
-                fields.push(obbligo.unwrap_or_default());
-                fields.extend(std::iter::repeat_n(String::new(), 8));
+                fields.push(obbligo_label(obbligo));
+                fields.extend(std::iter::repeat_n(String::new(), 10));
             }
             None => {
                 let verify: Option<String> = r.get(5)?;
@@ -253,9 +324,10 @@ pub(crate) fn write_output(
                 );
                 let f = asked_fields(&d, year)?;
                 counts.add(f.esito, 1);
+                fields.push(outcome_label(f.esito).to_owned());
                 fields.push(f.esito.to_owned());
                 fields.push(f.motivo);
-                fields.push(obbligo.unwrap_or_default());
+                fields.push(obbligo_label(obbligo));
                 fields.extend(f.rest);
             }
         }
@@ -263,4 +335,81 @@ pub(crate) fn write_output(
     }
     w.finish()?;
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn record(esito: i64, school: Option<&str>, year: u16) -> Frequenza {
+        Frequenza {
+            frequentante: Some(EsitoFrequenza::from_code(esito).is_attending()),
+            esito_frequenza: Some(EsitoFrequenza::from_code(esito)),
+            codice_istituto_principale: school.map(str::to_owned),
+            percorso_studi: school.map(|_| String::from("SCUOLA PRIMARIA")),
+            anno_scolastico: SchoolYear::starting(year).ok(),
+            ..Frequenza::default()
+        }
+    }
+
+    fn any_record() -> impl proptest::strategy::Strategy<Value = Option<Frequenza>> {
+        use proptest::prelude::*;
+        proptest::option::of(
+            (1i64..=5, any::<bool>())
+                .prop_map(|(e, school)| record(e, school.then_some("RMIC81500N"), 2025)),
+        )
+    }
+
+    proptest::proptest! {
+        /// A record is shown whenever there is one; this year's when it
+        /// says attending or names a school, else last year's if any.
+        #[test]
+        fn the_record_shown(cur in any_record(), prev in any_record()) {
+            let shown = shown_record(cur.as_ref(), prev.as_ref());
+            proptest::prop_assert_eq!(shown.is_some(), cur.is_some() || prev.is_some());
+            if let Some(c) = &cur {
+                if c.is_attending() == Some(true) || has_school(c) || prev.is_none() {
+                    proptest::prop_assert_eq!(shown, Some((c.clone(), false)));
+                } else {
+                    proptest::prop_assert_eq!(shown, prev.clone().map(|p| (p, true)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn not_attending_this_year_shows_last_years_school() {
+        let cur = record(2, None, 2025);
+        let prev = record(1, Some("RMIC81500N"), 2024);
+        let d = decide(
+            Some(Stored::Found(Verifica {
+                frequentante: false,
+                esito_frequenza: Some(EsitoFrequenza::NonFrequentante),
+            })),
+            Some(Stored::Found(cur.clone())),
+            Some(Stored::Found(prev.clone())),
+        );
+        assert_eq!(d.outcome.as_ref().unwrap().as_str(), "to_be_checked");
+        assert_eq!(d.shown, Some((prev.clone(), true)));
+        let f = asked_fields(&d, SchoolYear::starting(2025).unwrap()).unwrap();
+        assert_eq!(f.motivo, "non frequenta");
+        // The esito is this year's; the school and percorso last year's.
+        assert_eq!(f.rest[0], "no");
+        assert_eq!(f.rest[1], "2");
+        assert_eq!(f.rest[2], "Non Frequentante");
+        assert_eq!(f.rest[3], "RMIC81500N");
+        assert_eq!(f.rest[7], "SCUOLA PRIMARIA");
+        assert_eq!(f.rest[9], "2024/2025");
+        // A record of this year naming the school left is shown itself.
+        let left = record(4, Some("RMIC81500N"), 2025);
+        assert_eq!(
+            shown_record(Some(&left), Some(&prev)),
+            Some((left.clone(), false))
+        );
+        // No previous record: this year's, even without a school.
+        assert_eq!(shown_record(Some(&cur), None), Some((cur, false)));
+        assert_eq!(shown_record(None, None), None);
+    }
 }

@@ -44,7 +44,7 @@ use anist_core::meccanografico::{compute_check_char, CodiceMeccanografico};
 use anist_core::school::{expected_class, SchoolCycle, SchoolYear};
 use anist_core::synthetic::{SplitMix64, SyntheticPeople};
 use axum::http::StatusCode;
-use chrono::{DateTime, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate};
 use serde_json::{json, Map, Value};
 
 use super::registry::{Agreement, Descriptor, EService, Front, Purpose, RegistryBuilder};
@@ -526,16 +526,21 @@ pub struct UnknownSchool;
 ///
 /// The answer for a codice fiscale is a pure function of (seed, code): its
 /// birth date (decoded from the code) gives the regular cycle and class
-/// ([`expected_class`]; outside ages 3–18 the pupil is not in ANIST), and
-/// a hash of (seed, code) decides the rest — about 85% attending (esito
-/// 1), 5% not attending (2), 3% attending another anno di corso (3), 3% no
-/// longer attending (4), 4% unknown to ANIST — and the school.
+/// ([`expected_class`]; ANIST covers primaria, secondaria di I and II
+/// grado and CPIA, as the Portale Enti notice says: a child of scuola
+/// dell'infanzia age (3–5) or outside ages 3–18 is not in ANIST), and a
+/// hash of (seed, code) decides the rest — about 85% attending (esito 1),
+/// 5% not attending (2), 3% attending another anno di corso (3), 3% no
+/// longer attending (4), 4% unknown to ANIST — and the school. About 15%
+/// of those attending (esito 1) aged 16 or more attend a CPIA (first-level course,
+/// anno di corso 1) instead of a secondaria di II grado.
 ///
 /// Years: the current school year is the one containing the sandbox's
 /// date at start ([`Self::current_year`]). The previous year is a
-/// consistent variant: whoever is known now attended (esito 1) last year,
-/// one class lower (possibly in the previous cycle and school). Other
-/// years are not in ANIST.
+/// consistent variant: about 92% of those known now attended (esito 1)
+/// last year, one class lower (possibly in the previous cycle and school;
+/// nobody in scuola dell'infanzia); the others are not in ANIST that year
+/// (e.g. arrived from abroad). Other years are not in ANIST.
 pub struct Population {
     seed: u64,
     current: SchoolYear,
@@ -576,6 +581,31 @@ fn mecc(prefix: &str, progressive: u32) -> Option<CodiceMeccanografico> {
     let bytes: [u8; 9] = first9.as_bytes().try_into().ok()?;
     let check = compute_check_char(&bytes)?;
     CodiceMeccanografico::parse(&format!("{first9}{check}")).ok()
+}
+
+/// One CPIA per province (istituto and its first-level punto di
+/// erogazione), from its own stream of `seed`.
+fn cpias(seed: u64) -> Vec<School> {
+    let mut rng = SplitMix64::new(seed ^ 0x0C91_A000_A157_0000);
+    PROVINCES
+        .iter()
+        .zip(1u32..)
+        .filter_map(|(prov, n)| {
+            let base = u32::try_from(1000 + rng.below(8999)).unwrap_or(1000) * 10;
+            let code = mecc(&format!("{prov}CT"), base)?;
+            let plesso = Plesso {
+                cycle: SchoolCycle::Cpia,
+                code: mecc(&format!("{prov}CT"), base + 1)?,
+                name: format!("CPIA {n} {prov} - sede centrale"),
+                percorso: "CPIA - PERCORSO DI ISTRUZIONE DI PRIMO LIVELLO",
+            };
+            Some(School {
+                code,
+                name: format!("C.P.I.A. {n} {prov}"),
+                plessi: vec![plesso],
+            })
+        })
+        .collect()
 }
 
 fn schools(seed: u64) -> Vec<School> {
@@ -653,15 +683,22 @@ struct Base {
     esito: EsitoFrequenza,
     birth: NaiveDate,
     pick: u64,
+    /// Over 16, attends a CPIA rather than a secondaria di II grado.
+    cpia: bool,
+    /// Not in ANIST the previous school year (e.g. arrived from abroad).
+    new_this_year: bool,
 }
 
 impl Population {
     /// The population of `seed` whose current school year is `current`,
-    /// listing `size` pupils (of school age in `current`).
+    /// listing `size` pupils (aged 6 to 18 in `current`: the ages ANIST
+    /// covers).
     pub fn new(seed: u64, current: SchoolYear, size: usize) -> Self {
         let start = i32::from(current.start_year());
+        // Primaria to secondaria di II grado: ANIST has no scuola
+        // dell'infanzia records.
         let from = NaiveDate::from_ymd_opt(start - 18, 1, 1).unwrap_or_default();
-        let to = NaiveDate::from_ymd_opt(start - 3, 12, 31).unwrap_or_default();
+        let to = NaiveDate::from_ymd_opt(start - 6, 12, 31).unwrap_or_default();
         let mut people = SyntheticPeople::new(seed, from, to);
         let mut seen = HashSet::new();
         let mut pop = Self {
@@ -669,7 +706,7 @@ impl Population {
             current,
             pupils: Vec::with_capacity(size),
             by_id: HashMap::with_capacity(size),
-            schools: schools(seed),
+            schools: schools(seed).into_iter().chain(cpias(seed)).collect(),
         };
         let mut attempts = 0usize;
         while pop.pupils.len() < size && attempts < size.saturating_mul(4) + 16 {
@@ -766,10 +803,16 @@ impl Population {
             93..=95 => EsitoFrequenza::NonPiuFrequentante,
             _ => return None,
         };
+        let pick = rng.next_u64();
+        // Their own stream, so that the esito and the school stay those of
+        // the draws above.
+        let mut more = self.rng(cf, 0x00C9_1A00);
         Some(Base {
             esito,
             birth,
-            pick: rng.next_u64(),
+            pick,
+            cpia: more.below(100) < 15,
+            new_this_year: more.below(100) < 8,
         })
     }
 
@@ -791,13 +834,25 @@ impl Population {
         };
         let esito = if year == self.current {
             base.esito
-        } else if year == self.current.previous() {
+        } else if year == self.current.previous() && !base.new_this_year {
             EsitoFrequenza::Frequentante
         } else {
             return Expected::NotInAnist;
         };
         let Some((cycle, class)) = expected_class(base.birth, year) else {
             return Expected::NotInAnist;
+        };
+        // ANIST covers primaria, secondaria I/II grado and CPIA only.
+        if cycle == SchoolCycle::Infanzia {
+            return Expected::NotInAnist;
+        }
+        // Some over-16s attend a CPIA (istruzione degli adulti), in its
+        // first-level course, instead of the secondaria di II grado.
+        let age = i32::from(year.start_year()) - base.birth.year();
+        let (cycle, class) = if base.cpia && age >= 16 && esito == EsitoFrequenza::Frequentante {
+            (SchoolCycle::Cpia, 1)
+        } else {
+            (cycle, class)
         };
         let mut f = Frequenza {
             frequentante: Some(esito.is_attending()),
@@ -1314,8 +1369,11 @@ impl SandboxHandle {
             .filter(|s| self.inps_requires_mtls(s.eservice))
             .map(|s| s.session_name)
             .collect();
+        // The sandbox's current school year is the session's: "previous"
+        // is the year before it, whatever the machine's date.
         let mut session = Session::new(caller, Environment::Sandbox, client, key.kid().clone())
-            .operator(operator);
+            .operator(operator)
+            .current_school_year(self.population().current_year());
         for (name, mut service) in self.services() {
             if let (true, Some(c)) = (mtls_services.contains(name.as_str()), &mtls_caller) {
                 service = service.with_caller(Arc::clone(c));
@@ -1403,6 +1461,70 @@ mod tests {
                 Expected::NotInAnist
             );
         }
+    }
+
+    #[test]
+    fn no_infanzia_some_cpia_and_newcomers() {
+        let p = pop();
+        let y = p.current_year();
+        // Nobody of scuola dell'infanzia age is in ANIST, whatever the draw.
+        let from = NaiveDate::from_ymd_opt(2021, 1, 1).unwrap();
+        let to = NaiveDate::from_ymd_opt(2022, 12, 31).unwrap();
+        let mut small = SyntheticPeople::new(3, from, to);
+        for _ in 0..200 {
+            let cf = small.next_person().codice_fiscale;
+            assert_eq!(p.expected(&cf, y), Expected::NotInAnist);
+        }
+        for pupil in p.pupils() {
+            for year in [y, y.previous()] {
+                if let Some(f) = p.expected(&pupil.codice_fiscale, year).record() {
+                    assert_ne!(
+                        f.percorso_studi.as_deref(),
+                        Some("SCUOLA DELL'INFANZIA"),
+                        "{f:?}"
+                    );
+                }
+            }
+        }
+        // Some over-16s attend a CPIA, with a CPIA code (type CT).
+        let from = NaiveDate::from_ymd_opt(2007, 9, 1).unwrap();
+        let to = NaiveDate::from_ymd_opt(2009, 8, 31).unwrap();
+        let mut teens = SyntheticPeople::new(5, from, to);
+        let (mut cpia, mut other) = (0, 0);
+        for _ in 0..400 {
+            let cf = teens.next_person().codice_fiscale;
+            let Some(f) = p.expected(&cf, y).record().cloned() else {
+                continue;
+            };
+            match f.plesso() {
+                Some(code) if SchoolCycle::of_school(&code) == [SchoolCycle::Cpia] => {
+                    assert_eq!(f.esito_frequenza, Some(EsitoFrequenza::Frequentante));
+                    assert_eq!(f.anno_corso, Some(1));
+                    assert!(f.percorso_studi.as_deref().unwrap().starts_with("CPIA"));
+                    assert!(p.has_school(&code));
+                    cpia += 1;
+                }
+                _ => other += 1,
+            }
+        }
+        assert!(cpia >= 10 && other > cpia * 3, "cpia {cpia} other {other}");
+        // Not every pupil known this year was known the year before.
+        let newcomers = p
+            .pupils()
+            .iter()
+            .filter(|x| {
+                let b = x
+                    .codice_fiscale
+                    .birth_date_relative_to(y.last_day())
+                    .unwrap();
+                let grown = expected_class(b, y.previous())
+                    .is_some_and(|(c, _)| c != SchoolCycle::Infanzia);
+                grown
+                    && p.expected(&x.codice_fiscale, y) != Expected::NotInAnist
+                    && p.expected(&x.codice_fiscale, y.previous()) == Expected::NotInAnist
+            })
+            .count();
+        assert!((10..=60).contains(&newcomers), "{newcomers}");
     }
 
     #[test]

@@ -145,6 +145,21 @@ pub(crate) fn check<'r>(
             schema.push(reason("invalidRequestBody", "client_id: Invalid uuid"));
         }
     }
+    // PDND's validator is a strict object schema: any other form field is
+    // refused (no `scope`, `resource`, `client_secret`…).
+    if !form.other_fields.is_empty() {
+        let mut names: Vec<String> = Vec::new();
+        for name in &form.other_fields {
+            let quoted = format!("'{}'", show(&Value::String(name.clone())));
+            if !names.contains(&quoted) {
+                names.push(quoted);
+            }
+        }
+        schema.push(reason(
+            "invalidRequestBody",
+            format!("Unrecognized key(s) in object: {}", names.join(", ")),
+        ));
+    }
     if !schema.is_empty() {
         return Err(Refusal::Schema(schema));
     }
@@ -285,7 +300,8 @@ pub(crate) fn check<'r>(
         purpose_id: purpose_id.to_string(),
         eservice,
         descriptor,
-        digest: payload.get("digest").cloned(),
+        // `digest: null` is an absent digest (as PDND reads it).
+        digest: payload.get("digest").filter(|d| !d.is_null()).cloned(),
         dpop_jkt,
     })
 }
@@ -437,7 +453,8 @@ fn check_claims(
         None => {}
     }
     match payload.get("digest") {
-        None => {}
+        // PDND's schema makes `digest` nullish: null is an absent digest.
+        None | Some(Value::Null) => {}
         Some(Value::Object(d)) => {
             match d.get("alg") {
                 Some(Value::String(a)) if a == "SHA256" => {}

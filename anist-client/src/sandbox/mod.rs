@@ -795,10 +795,11 @@ fn refused(inner: &Inner, refusal: &Refusal) -> Response {
             "status": 400,
             "detail": "Incorrect value for body",
             "correlationId": inner.uuid(),
-            "errors": [{
-                "code": "007-9999",
-                "detail": reasons.iter().map(|r| r.detail.as_str()).collect::<Vec<_>>().join("; "),
-            }],
+            // One entry per problem, as PagoPA's validator answers.
+            "errors": reasons
+                .iter()
+                .map(|r| json!({ "code": "007-9999", "detail": r.detail }))
+                .collect::<Vec<_>>(),
         }),
         Refusal::Opaque(_) => json!({
             "title": "The request contains bad syntax or cannot be fulfilled.",

@@ -212,6 +212,9 @@ pub const BUILTIN_ALIASES: &[(Field, &[&str])] = &[
         Field::IdAnpr,
         &[
             "id anpr",
+            "id anpr alunno",
+            "id anpr studente",
+            "id anpr minore",
             "identificativo anpr",
             "id unico nazionale",
             "identificativo unico nazionale",
@@ -445,6 +448,20 @@ mod tests {
         // Every field has aliases.
         for f in Field::ALL {
             assert!(BUILTIN_ALIASES.iter().any(|(g, _)| *g == f), "{f}");
+        }
+    }
+
+    #[test]
+    fn id_anpr_headers_map_to_id_anpr() {
+        let a = Aliases::new();
+        for h in [
+            "id_anpr",
+            "ID ANPR",
+            "idANPR",
+            "Id Anpr Alunno",
+            "Identificativo ANPR",
+        ] {
+            assert_eq!(a.lookup(h), Some(Field::IdAnpr), "{h}");
         }
     }
 

@@ -111,7 +111,9 @@ class RateLimited(AnistError):
 
 class GatewayError(AnistError):
     """The gateway refused the call or failed (``gateway_refused``,
-    ``gateway_server_error``). Quote ``.govway_id`` to the erogatore."""
+    ``gateway_server_error``), or ANIST refused the question with its own
+    reason (``anist_request_rejected``, ``status`` 400, the reason in the
+    message). Quote ``.govway_id`` to the erogatore."""
 
     status: Optional[int]
     title: Optional[str]

@@ -110,14 +110,43 @@ fn is_legacy_not_found(problem: &GatewayProblem) -> bool {
         .any(|t| t.to_lowercase().contains(LEGACY_NOT_FOUND))
 }
 
+/// Titles of GovWay's own 400 problems (the ModI profile or the OpenAPI
+/// validation failed): a refusal of the gateway, not of ANIST.
+const GATEWAY_400_TITLES: &[&str] = &[
+    "InteroperabilityInvalidRequest",
+    "UnexpectedInteroperabilityHeader",
+    "MessageSecurityRequestFailed",
+    "ContentTypeNotSupported",
+];
+
 /// What a failed single call means (U9): `404` from the service (not one
 /// of GovWay's own "unknown API / operation" problems) and the legacy
 /// `500` "La richiesta effettuata non produce alcun risultato" are
-/// [`Answer::NotFound`]; everything else stays an error.
+/// [`Answer::NotFound`]; a `400` of the service with a reason (e.g.
+/// `codiceMeccanografico non censito`) is [`AnistError::Rejected`] with
+/// that reason; everything else stays an error.
 ///
 /// # Errors
-/// [`AnistError::Call`] with `error` when it is not a "no result".
+/// [`AnistError::Rejected`], or [`AnistError::Call`] with `error` when it
+/// is not a "no result".
 pub fn not_found_or<T>(error: CallError) -> Result<Answer<T>, AnistError> {
+    if let CallError::Refused { problem } = &error {
+        let detail = problem
+            .detail
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty());
+        let gateway = problem
+            .title
+            .as_deref()
+            .is_some_and(|t| GATEWAY_400_TITLES.contains(&t));
+        if let (400, Some(detail), false) = (problem.status, detail, gateway) {
+            return Err(AnistError::Rejected {
+                reason: scrub(detail),
+                govway_id: problem.govway_id.clone(),
+            });
+        }
+    }
     match &error {
         CallError::Refused { problem }
             if problem.status == 404
@@ -289,11 +318,42 @@ mod tests {
             CallError::Refused {
                 problem: problem(403, Some("AuthorizationDeny"), None),
             },
+            CallError::Refused {
+                problem: problem(
+                    400,
+                    Some("InteroperabilityInvalidRequest"),
+                    Some("Received request is not conform"),
+                ),
+            },
+            CallError::Refused {
+                problem: problem(400, Some("Bad Request"), None),
+            },
         ] {
             let code = anist_core::ErrorCode::code(&e);
             let got = nf(e).unwrap_err();
             assert_eq!(anist_core::ErrorCode::code(&got), code);
         }
+    }
+
+    #[test]
+    fn the_services_own_refusal_keeps_its_reason() {
+        let mut p = problem(
+            400,
+            Some("Bad Request"),
+            Some("codiceMeccanografico non censito"),
+        );
+        p.govway_id = Some("g-1".into());
+        let e = not_found_or::<()>(CallError::Refused { problem: p }).unwrap_err();
+        assert_eq!(anist_core::ErrorCode::code(&e), "anist_request_rejected");
+        let text = e.to_string();
+        assert!(text.contains("codiceMeccanografico non censito"), "{text}");
+        assert!(text.contains("g-1"), "{text}");
+        // A code in the reason is masked.
+        let e = not_found_or::<()>(CallError::Refused {
+            problem: problem(400, None, Some("codice RSSMRA80A01H501U non valido")),
+        })
+        .unwrap_err();
+        assert!(!e.to_string().contains("RSSMRA80A01H501U"), "{e}");
     }
 
     #[test]
