@@ -421,6 +421,8 @@ fn fast_options() -> JobOptions {
         backoff_cap: Duration::from_millis(5),
         operator: String::from("op-test"),
         purpose: String::from("purpose-test"),
+        // These tests resume finished jobs: keep their journals.
+        keep_journal: true,
         ..JobOptions::default()
     }
 }

@@ -166,6 +166,10 @@ pub struct JobOptions {
     /// [`crate::anist::ACCERTAMENTO`]), for the audit trail: each ANIST
     /// e-service has its own purpose.
     pub purposes: std::collections::BTreeMap<String, String>,
+    /// Keep the journal of a finished job (default false: a job that ends
+    /// with every row answered removes its journal, which holds the codes
+    /// asked; a job with rows to ask again keeps it for the resumption).
+    pub keep_journal: bool,
 }
 
 impl Default for JobOptions {
@@ -182,6 +186,7 @@ impl Default for JobOptions {
             operator: String::new(),
             purpose: String::new(),
             purposes: std::collections::BTreeMap::new(),
+            keep_journal: false,
         }
     }
 }
@@ -277,6 +282,10 @@ pub struct Summary {
     pub retries: u64,
     /// Duration of this run, in seconds.
     pub duration_seconds: f64,
+    /// Rows of [`OutcomeCounts::error`] whose failure was transient (the
+    /// network, a timeout, a 5xx, the token refused…): running the job
+    /// again on its journal (which is then kept) asks them again.
+    pub retry_rows: u64,
 }
 
 /// How a run ended (`S`: the job's summary).
@@ -328,6 +337,9 @@ pub enum BulkError {
         /// What differs: `input file`, `school year`, `codice fiscale column`.
         what: &'static str,
     },
+    /// The output's directory does not exist.
+    #[error("la cartella {0} dell'output non esiste: creala, o scegli con --out un file in una cartella esistente")]
+    OutputDir(PathBuf),
     /// The output could not be written.
     #[error("the output {path} could not be written: {reason}")]
     Output {
@@ -350,10 +362,56 @@ impl ErrorCode for BulkError {
             BulkError::Column(_) => "bulk_column",
             BulkError::Journal { .. } => "bulk_journal",
             BulkError::JournalMismatch { .. } => "bulk_journal_mismatch",
+            BulkError::OutputDir(_) => "bulk_output_dir",
             BulkError::Output { .. } => "bulk_output",
             BulkError::Audit(_) => "bulk_audit",
         }
     }
+}
+
+/// Checks that the directory of the output `path` exists (before anything
+/// else of a job is created beside it: journal, audit trail).
+///
+/// # Errors
+/// [`BulkError::OutputDir`] naming the missing directory.
+pub fn check_output_dir(path: &std::path::Path) -> Result<(), BulkError> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
+            Err(BulkError::OutputDir(dir.to_path_buf()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Runs `prepare` (opening a journal and reading the input into it); when
+/// it fails and the journal did not exist before, the journal's files are
+/// removed, so that a job that could not start leaves nothing behind.
+pub(crate) fn fresh_or_removed<J>(
+    journal: &std::path::Path,
+    prepare: impl FnOnce() -> Result<J, BulkError>,
+) -> Result<J, BulkError> {
+    let fresh = !journal.exists();
+    let result = prepare();
+    if result.is_err() && fresh {
+        // Best effort: the error that stopped the job is the one to report.
+        let _ = crate::files::remove_sqlite(journal);
+    }
+    result
+}
+
+/// Removes a finished job's journal unless `keep` (or rows remain to ask
+/// again: `retry_rows`).
+pub(crate) fn retire_journal(
+    journal: &std::path::Path,
+    keep: bool,
+    retry_rows: u64,
+) -> Result<(), BulkError> {
+    if keep || retry_rows > 0 {
+        return Ok(());
+    }
+    crate::files::remove_sqlite(journal).map_err(|e| BulkError::Journal {
+        reason: format!("the finished job's journal could not be removed: {e}"),
+    })
 }
 
 impl From<rusqlite::Error> for BulkError {
