@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anist::caivano::{Target, DEFAULT_SANDBOX_SEED};
-use anist::client::bulk::isee::IseeSummary;
+use anist::client::bulk::isee::{esito_it, IseeSummary};
 use anist::client::bulk::JobOutcome;
 use anist::client::isee::IseeQuery;
 use anist::isee_cmd::{self, BatchArgs, IseeCmdError, LookupArgs};
@@ -315,34 +315,24 @@ fn report(s: &IseeSummary, json: bool, quiet: bool) {
         s.distinct_questions,
         seconds_it(s.duration_seconds)
     );
-    for (label, n, what, code) in [
-        ("trovata", o.found, "ISEE trovata", "found"),
+    // The labels are the `esito` words of the output CSV.
+    for (code, n, what) in [
+        ("found", o.found, "INPS ha risposto con l'ISEE"),
+        ("no_isee", o.no_isee, "INPS non ha un'ISEE per la domanda"),
         (
-            "nessuna ISEE",
-            o.no_isee,
-            "INPS non ha un'ISEE per la domanda",
-            "no_isee",
-        ),
-        (
-            "rifiutata",
+            "refused",
             o.refused,
             "INPS ha rifiutato la domanda: vedi motivo",
-            "refused",
         ),
         (
-            "dati errati",
-            o.invalid_input,
-            "riga non valida: mai inviata",
             "invalid_input",
+            o.invalid_input,
+            "dati della riga errati: mai inviata",
         ),
-        (
-            "errore",
-            o.error,
-            "nessuna risposta: vedi la colonna motivo",
-            "error",
-        ),
+        ("error", o.error, "nessuna risposta: vedi la colonna motivo"),
     ] {
-        eprintln!("  {label:<15} {n:>7}  {what:<42} [{code}]");
+        let label = esito_it(code);
+        eprintln!("  {label:<17} {n:>7}  {what:<42} [{code}]");
     }
     eprintln!("chiamate: {}; {} ripetute", s.calls, s.retries);
 }

@@ -423,16 +423,29 @@ pub fn render_attestazione(att: &Attestazione, show_members: bool) -> String {
         );
     }
     let _ = writeln!(out, "Indicatori:");
-    for e in &att.entries {
-        let who = match (&e.beneficiary, show_members) {
-            (Some(b), true) => format!(" per {}", b.codice_fiscale.as_str()),
-            (Some(b), false) => format!(" per {}", b.codice_fiscale.masked()),
-            (None, _) => String::new(),
-        };
-        let value = e
-            .isee
-            .map_or_else(|| String::from("non calcolabile"), |v| v.to_string());
-        let _ = writeln!(out, "  - {}{who}: {value}", e.kind);
+    let lines: Vec<(String, String)> = att
+        .entries
+        .iter()
+        .map(|e| {
+            let who = match (&e.beneficiary, show_members) {
+                (Some(b), true) => format!(" per {}", b.codice_fiscale.as_str()),
+                (Some(b), false) => format!(" per {}", b.codice_fiscale.masked()),
+                (None, _) => String::new(),
+            };
+            let value = e
+                .isee
+                .map_or_else(|| String::from("non calcolabile"), |v| v.to_string());
+            (format!("{}{who}:", e.kind), value)
+        })
+        .collect();
+    // The amounts line up on their decimal comma.
+    let width = lines
+        .iter()
+        .map(|(label, _)| label.chars().count() + 1)
+        .max()
+        .unwrap_or(0);
+    for (label, value) in lines {
+        let _ = writeln!(out, "  - {label:<width$}{value:>AMOUNT_WIDTH$}");
     }
     if att.has_omissioni_difformita() {
         let _ = writeln!(

@@ -1,5 +1,6 @@
-//! The CLI's logging switch: `-v` (info), `-vv` (debug), `-vvv` (trace),
-//! or the `RUST_LOG` environment variable (`debug`, `anist::call=debug`,
+//! The CLI's logging switch: `-v` (info), `-vv` (debug), `-vvv` (trace)
+//! for anist's own events (`anist::call`, `anist::voucher`; other targets
+//! at warnings), or the `RUST_LOG` environment variable (`debug`, `anist::call=debug`,
 //! `warn,anist::voucher=trace`: comma-separated `[target=]level`
 //! directives, the longest matching target prefix wins). Lines go to
 //! standard error as `LEVEL target: message key=value…`.
@@ -42,15 +43,19 @@ impl Filter {
     /// The filter of `-v` repeated `verbose` times (0: nothing; 1 info, 2
     /// debug, 3 or more trace), refined by `rust_log` when set.
     pub fn new(verbose: u8, rust_log: Option<&str>) -> Self {
-        let default = match verbose {
+        let level = match verbose {
             0 => None,
             1 => Some(Level::INFO),
             2 => Some(Level::DEBUG),
             _ => Some(Level::TRACE),
         };
+        // -v opens anist's own events; the HTTP stack's stay at warnings
+        // unless RUST_LOG names them.
         let mut filter = Filter {
-            default,
-            targets: Vec::new(),
+            default: level.map(|_| Level::WARN),
+            targets: level
+                .map(|l| vec![(String::from("anist"), Some(l))])
+                .unwrap_or_default(),
         };
         for directive in rust_log.unwrap_or("").split(',') {
             let directive = directive.trim();
@@ -176,6 +181,8 @@ mod tests {
         let f = Filter::new(1, None);
         assert!(f.enabled("anist::call", &Level::INFO));
         assert!(!f.enabled("anist::call", &Level::DEBUG));
+        assert!(!f.enabled("hyper_util::pool", &Level::INFO));
+        assert!(f.enabled("hyper_util::pool", &Level::WARN));
         let f = Filter::new(0, Some("warn,anist::call=debug"));
         assert!(f.enabled("anist::call", &Level::DEBUG));
         assert!(!f.enabled("anist::voucher", &Level::INFO));
@@ -184,5 +191,7 @@ mod tests {
         let f = Filter::new(3, Some("hyper=off"));
         assert!(!f.enabled("hyper::proto", &Level::ERROR));
         assert!(f.enabled("anist", &Level::TRACE));
+        let f = Filter::new(0, Some("debug"));
+        assert!(f.enabled("hyper_util::pool", &Level::DEBUG));
     }
 }

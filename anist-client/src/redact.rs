@@ -13,9 +13,10 @@
 //! assert_eq!(redact(jwt), "Bearer [redatto]");
 //! ```
 
-/// Runs of token characters at least this long, mixing upper case, lower
-/// case and digits, are masked (a JWT, a base64 key, a secret).
-const TOKEN_MIN: usize = 32;
+/// Runs of token characters at least this long (between two `/`), mixing
+/// upper case, lower case and digits, are masked (a JWT, a base64 key, a
+/// secret).
+const TOKEN_MIN: usize = 24;
 
 fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '=' | '+' | '/')
@@ -58,6 +59,11 @@ pub fn redact(text: &str) -> String {
 }
 
 fn redact_run(run: &str) -> String {
+    // A path (`/inps/ISEE/…`) is looked at segment by segment; a JWT has no
+    // `/`, a base64 key's segments between its `/` are long enough.
+    if run.contains('/') {
+        return run.split('/').map(redact_run).collect::<Vec<_>>().join("/");
+    }
     let mixed = run.chars().any(|c| c.is_ascii_uppercase())
         && run.chars().any(|c| c.is_ascii_lowercase())
         && run.chars().any(|c| c.is_ascii_digit());
@@ -109,6 +115,15 @@ mod tests {
             redact("url=https://127.0.0.1:48080/anist/verifica-frequenza/v1"),
             "url=https://127.0.0.1:48080/anist/verifica-frequenza/v1"
         );
+        assert_eq!(
+            redact("url=http://127.0.0.1:45351/inps/ISEE/ConsultazioneIndicatoreResidenti/v2"),
+            "url=http://127.0.0.1:45351/inps/ISEE/ConsultazioneIndicatoreResidenti/v2"
+        );
+        // A base64 key line: its long segments go.
+        let key = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj/MrsZ3PqlnRqX2kHCWqIqjL4oQ4a9gZUk8b";
+        let red = redact(key);
+        assert!(!red.contains("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"), "{red}");
+        assert!(red.contains("[redatto]"), "{red}");
         assert_eq!(redact("€ àè"), "€ àè");
     }
 
