@@ -946,7 +946,7 @@ async fn resuming_with_another_input_is_refused() {
     write_input(&input, &codes);
     let err = job.run(&fake, None, |_: &Progress| {}).await.unwrap_err();
     assert_eq!(err.code(), "bulk_journal_mismatch");
-    assert!(err.to_string().contains("input file"), "{err}");
+    assert!(err.to_string().contains("file di input"), "{err}");
 
     // Another school year on the same journal is refused too.
     write_input(&input, &standard_codes());
@@ -957,7 +957,7 @@ async fn resuming_with_another_input_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "bulk_journal_mismatch");
-    assert!(err.to_string().contains("school year"), "{err}");
+    assert!(err.to_string().contains("anno scolastico"), "{err}");
 }
 
 #[tokio::test]

@@ -408,7 +408,7 @@ async fn a_journal_of_another_batch_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "bulk_journal_mismatch");
-    assert!(err.to_string().contains("ISEE service"), "{err}");
+    assert!(err.to_string().contains("servizio ISEE"), "{err}");
     // An attendance job's journal is not an ISEE journal.
     let mut other = spec(&dir, IseeService::IndicatoreResidenti);
     other.valid_on = date(2026, 1, 1);
@@ -416,7 +416,7 @@ async fn a_journal_of_another_batch_is_refused() {
         .run(&fake, None, |_| {})
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("validity date"), "{err}");
+    assert!(err.to_string().contains("data di validità"), "{err}");
 }
 
 #[tokio::test]

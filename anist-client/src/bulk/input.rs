@@ -125,18 +125,13 @@ pub(crate) fn ingest(
         })?;
     let headers = reader.headers().clone();
     let column = match cf_column {
-        Some(name) => headers.find(name, &aliases).ok_or_else(|| {
-            BulkError::Column(format!(
-                "the input has no column {name:?}: name one of its header's columns"
-            ))
-        })?,
+        Some(name) => headers
+            .find(name, &aliases)
+            .ok_or_else(|| BulkError::no_such_column(name))?,
         None => match headers.index(Field::CodiceFiscale) {
             Some(i) => i,
             None if headers.len() == 1 => 0,
-            None => return Err(BulkError::Column(String::from(
-                "no codice fiscale column found by its header (e.g. \"Codice fiscale\", \"CF\"): \
-                     name the column explicitly",
-            ))),
+            None => return Err(BulkError::no_cf_column()),
         },
     };
     let mut chunk = journal.ingest_chunk()?;

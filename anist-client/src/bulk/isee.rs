@@ -514,17 +514,17 @@ impl Journal {
                 Param {
                     key: "input_sha256",
                     value: &sha,
-                    what: Some("input file"),
+                    what: Some("file di input"),
                 },
                 Param {
                     key: "service",
                     value: spec.service.as_str(),
-                    what: Some("ISEE service"),
+                    what: Some("servizio ISEE"),
                 },
                 Param {
                     key: "valid_on",
                     value: &date,
-                    what: Some("validity date"),
+                    what: Some("data di validità"),
                 },
                 Param {
                     key: "prestazione",
@@ -534,12 +534,12 @@ impl Journal {
                 Param {
                     key: "kind",
                     value: spec.kind.as_str(),
-                    what: Some("kind of ISEE"),
+                    what: Some("tipo di ISEE"),
                 },
                 Param {
                     key: "cf_column",
                     value: &column,
-                    what: Some("codice fiscale column"),
+                    what: Some("colonna del codice fiscale"),
                 },
             ],
         )?;
@@ -572,16 +572,12 @@ impl Journal {
             })?;
         let headers = reader.headers().clone();
         let cf = match &spec.cf_column {
-            Some(name) => headers.find(name, &aliases).ok_or_else(|| {
-                BulkError::Column(format!(
-                    "the input has no column {name:?}: name one of its header's columns"
-                ))
-            })?,
-            None => headers.index(Field::CodiceFiscale).ok_or_else(|| {
-                BulkError::Column(String::from(
-                    "no codice fiscale column found by its header (e.g. \"Codice fiscale\", \"CF\"): name the column explicitly",
-                ))
-            })?,
+            Some(name) => headers
+                .find(name, &aliases)
+                .ok_or_else(|| BulkError::no_such_column(name))?,
+            None => headers
+                .index(Field::CodiceFiscale)
+                .ok_or_else(|| BulkError::no_cf_column())?,
         };
         let any = |names: &[&str]| names.iter().find_map(|n| headers.find(n, &aliases));
         let cols = Columns {

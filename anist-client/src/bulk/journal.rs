@@ -286,17 +286,17 @@ impl Journal {
                 Param {
                     key: "input_sha256",
                     value: &wanted.input_sha256,
-                    what: Some("input file"),
+                    what: Some("file di input"),
                 },
                 Param {
                     key: "school_year",
                     value: &wanted.school_year,
-                    what: Some("school year"),
+                    what: Some("anno scolastico"),
                 },
                 Param {
                     key: "cf_column",
                     value: &wanted.cf_column,
-                    what: Some("codice fiscale column"),
+                    what: Some("colonna del codice fiscale"),
                 },
             ],
         )?;

@@ -312,7 +312,7 @@ pub enum JobOutcome<S = Summary> {
 #[non_exhaustive]
 pub enum BulkError {
     /// The input could not be opened or read.
-    #[error("the input {path} could not be read: {reason}")]
+    #[error("il file di input {path} non si può leggere: {reason}")]
     Input {
         /// The input file.
         path: PathBuf,
@@ -320,28 +320,29 @@ pub enum BulkError {
         reason: String,
     },
     /// The input is not a CSV the reader accepts (empty, UTF-16, bad header).
-    #[error("the input is not a readable CSV ({code}): {source}", code = .0.code(), source = .0)]
+    #[error("l'input non è un CSV leggibile ({code}): {source}", code = .0.code(), source = .0)]
     Csv(CsvError),
     /// No codice fiscale column.
     #[error("{0}")]
     Column(String),
     /// The journal could not be used.
-    #[error("the journal could not be used ({reason}): check the path, its permissions and the free space")]
+    #[error("il giornale non si può usare ({reason}): controlla il percorso, i permessi e lo spazio libero")]
     Journal {
         /// What SQLite (or the journal check) said.
         reason: String,
     },
     /// The journal belongs to another job.
-    #[error("the journal belongs to another job: {what} differs; use a new journal file, or the original {what}")]
+    #[error("il giornale è di un altro lavoro (diverso: {what}): usa un altro file di giornale (--journal), oppure rimetti com'era: {what}")]
     JournalMismatch {
-        /// What differs: `input file`, `school year`, `codice fiscale column`.
+        /// What differs: `file di input`, `anno scolastico`, `colonna del
+        /// codice fiscale`, `servizio ISEE`….
         what: &'static str,
     },
     /// The output's directory does not exist.
     #[error("la cartella {0} dell'output non esiste: creala, o scegli con --out un file in una cartella esistente")]
     OutputDir(PathBuf),
     /// The output could not be written.
-    #[error("the output {path} could not be written: {reason}")]
+    #[error("il file di output {path} non si può scrivere: {reason}")]
     Output {
         /// The output file.
         path: PathBuf,
@@ -350,7 +351,7 @@ pub enum BulkError {
     },
     /// A call could not be recorded in the audit trail: the job stops
     /// (nothing is asked that is not recorded).
-    #[error("the job stopped because the audit trail failed: {0}")]
+    #[error("il lavoro si è fermato perché il registro di audit non funziona: {0}")]
     Audit(#[from] AuditError),
 }
 
@@ -366,6 +367,22 @@ impl ErrorCode for BulkError {
             BulkError::Output { .. } => "bulk_output",
             BulkError::Audit(_) => "bulk_audit",
         }
+    }
+}
+
+impl BulkError {
+    /// No column of the input's header is a codice fiscale alias.
+    pub(crate) fn no_cf_column() -> Self {
+        BulkError::Column(String::from(
+            "nessuna colonna del codice fiscale riconosciuta dall'intestazione (per esempio \"Codice fiscale\", \"CF\"): indica la colonna con --column",
+        ))
+    }
+
+    /// The column named by the caller is not in the header.
+    pub(crate) fn no_such_column(name: &str) -> Self {
+        BulkError::Column(format!(
+            "l'input non ha la colonna {name:?}: indica una delle colonne della sua intestazione (anist csv inspect FILE le elenca)"
+        ))
     }
 }
 
