@@ -577,7 +577,7 @@ impl Journal {
                 .ok_or_else(|| BulkError::no_such_column(name))?,
             None => headers
                 .index(Field::CodiceFiscale)
-                .ok_or_else(|| BulkError::no_cf_column())?,
+                .ok_or_else(BulkError::no_cf_column)?,
         };
         let any = |names: &[&str]| names.iter().find_map(|n| headers.find(n, &aliases));
         let cols = Columns {
