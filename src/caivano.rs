@@ -9,6 +9,9 @@
 //! Running it again with `resume` continues where it stopped (a crash, a
 //! kill, an exhausted quota) and produces the same output; without
 //! `resume`, an existing journal is refused rather than silently reused.
+//! A job that ends with every row answered removes its journal (it holds
+//! the codes asked) unless `keep_journal`; one with rows that failed for a
+//! transient reason keeps it, and `resume` asks those rows again.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -70,6 +73,9 @@ pub struct CaivanoArgs {
     pub concurrency: Option<usize>,
     /// Never use the massive services.
     pub no_massive: bool,
+    /// Keep the journal of a finished job (by default a job that ends with
+    /// every row answered removes it: it holds the codes asked).
+    pub keep_journal: bool,
 }
 
 /// A job's journal: `journal` if given, else `<output>.journal`.
@@ -121,10 +127,10 @@ impl CaivanoArgs {
 #[non_exhaustive]
 pub enum CaivanoError {
     /// A journal exists and `resume` was not asked.
-    #[error("a journal of this job already exists at {0}: run again with --resume to continue it (or to rewrite the output of a finished job), or delete it to start over")]
+    #[error("esiste già il giornale di questo lavoro ({0}): ripeti il comando con --resume per continuarlo, oppure cancellalo per ricominciare da capo")]
     JournalExists(PathBuf),
     /// `resume` was asked and there is no journal.
-    #[error("there is no journal at {0} to resume: run without --resume to start the job")]
+    #[error("non c'è un giornale da riprendere in {0}: togli --resume per avviare il lavoro (un lavoro finito senza errori cancella il suo giornale, salvo --keep-journal)")]
     NothingToResume(PathBuf),
     /// The configuration could not be used.
     #[error(transparent)]
@@ -170,6 +176,8 @@ pub fn run(
     args: &CaivanoArgs,
     progress: impl Fn(&Progress) + Send + Sync,
 ) -> Result<JobOutcome, CaivanoError> {
+    // Before anything is created beside it (journal, audit trail).
+    anist_client::bulk::check_output_dir(&args.output)?;
     let journal = args.journal_path();
     match (journal.exists(), args.resume) {
         (true, false) => return Err(CaivanoError::JournalExists(journal)),
@@ -194,6 +202,7 @@ async fn run_async(
         spec.options.concurrency = c.max(1);
     }
     spec.options.use_massive = !args.no_massive;
+    spec.options.keep_journal = args.keep_journal;
     let audit = open_audit(args.audit.as_deref(), &args.output)?;
 
     let (session, sandbox) = match &args.target {

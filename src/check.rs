@@ -4,6 +4,11 @@
 //! Output header:
 //! `input,valid,normalized,error,birth_date,sex,place_code,place_name,omocodia_level,warnings`.
 //!
+//! By default the report is plain CSV (`,`, ISO dates, no byte-order mark)
+//! for scripts and pipes; with [`CheckOptions::excel`] (`anist cf check
+//! --out FILE`) it opens in Italian Excel like the other CSVs of anist:
+//! UTF-8 byte-order mark, `;`, dates `dd/mm/yyyy`.
+//!
 //! ```
 //! use anist::check::{check_lines, CheckOptions};
 //! use chrono::NaiveDate;
@@ -33,12 +38,19 @@ pub const HEADER: &str =
 pub struct CheckOptions {
     /// Reference date for the century of two-digit birth years (usually today).
     pub reference: NaiveDate,
+    /// Write the report for Italian Excel, like the other CSVs of anist:
+    /// UTF-8 byte-order mark, `;` separator, dates `dd/mm/yyyy` (default
+    /// false: `,` and ISO dates, for scripts and pipes).
+    pub excel: bool,
 }
 
 impl CheckOptions {
-    /// Options with the given reference date.
+    /// Options with the given reference date (plain CSV).
     pub fn new(reference: NaiveDate) -> Self {
-        Self { reference }
+        Self {
+            reference,
+            excel: false,
+        }
     }
 }
 
@@ -90,6 +102,15 @@ struct ReportWriter<W: Write> {
     buf: Vec<u8>,
     policy: MostRecentNotFuture,
     summary: CheckSummary,
+    /// The separator: `,`, or `;` for Excel.
+    sep: u8,
+    /// Dates as `dd/mm/yyyy` (Excel) instead of ISO.
+    italian_dates: bool,
+}
+
+/// Appends `n` separators.
+fn seps(buf: &mut Vec<u8>, sep: u8, n: usize) {
+    buf.extend(std::iter::repeat_n(sep, n));
 }
 
 const FLUSH_AT: usize = 1 << 16;
@@ -101,56 +122,70 @@ impl<W: Write> ReportWriter<W> {
             buf: Vec::with_capacity(FLUSH_AT + 1024),
             policy: MostRecentNotFuture::new(opts.reference),
             summary: CheckSummary::default(),
+            sep: if opts.excel { b';' } else { b',' },
+            italian_dates: opts.excel,
         };
-        w.buf.extend_from_slice(HEADER.as_bytes());
+        if opts.excel {
+            w.buf.extend_from_slice(BOM);
+            w.buf.extend_from_slice(HEADER.replace(',', ";").as_bytes());
+        } else {
+            w.buf.extend_from_slice(HEADER.as_bytes());
+        }
         w.buf.extend_from_slice(b"\r\n");
         Ok(w)
     }
 
     fn row(&mut self, input: &[u8]) -> io::Result<()> {
+        let sep = self.sep;
         let buf = &mut self.buf;
-        push_field(buf, input);
+        push_field(buf, input, sep);
         match AnyCodiceFiscale::parse_bytes(input) {
             Err(e) => {
                 self.summary.invalid += 1;
-                buf.extend_from_slice(b",false,,");
+                buf.push(sep);
+                buf.extend_from_slice(b"false");
+                seps(buf, sep, 2);
                 buf.extend_from_slice(e.code().as_bytes());
-                buf.extend_from_slice(b",,,,,,");
+                seps(buf, sep, 6);
             }
             Ok(AnyCodiceFiscale::Numerico(n)) => {
                 self.summary.valid += 1;
-                buf.extend_from_slice(b",true,");
+                buf.push(sep);
+                buf.extend_from_slice(b"true");
+                buf.push(sep);
                 buf.extend_from_slice(n.as_str().as_bytes());
-                buf.extend_from_slice(b",,,,,,,");
+                seps(buf, sep, 7);
             }
             Ok(AnyCodiceFiscale::Persona(cf)) => {
                 self.summary.valid += 1;
-                buf.extend_from_slice(b",true,");
+                buf.push(sep);
+                buf.extend_from_slice(b"true");
+                buf.push(sep);
                 buf.extend_from_slice(cf.as_bytes());
-                buf.push(b',');
+                buf.push(sep);
                 let (m, d) = (cf.birth_month(), cf.birth_day());
                 let year = self.policy.year(cf.birth_year_2digit(), m, d);
-                buf.push(b',');
+                buf.push(sep);
                 if let Some(y) = year {
-                    push_date(buf, y, m, d);
+                    push_date(buf, y, m, d, self.italian_dates);
                 }
-                buf.push(b',');
+                buf.push(sep);
                 buf.extend_from_slice(cf.sex().as_str().as_bytes());
-                buf.push(b',');
+                buf.push(sep);
                 let code = cf.belfiore_code();
                 buf.extend_from_slice(code.as_bytes());
-                buf.push(b',');
+                buf.push(sep);
                 let eras = place::eras(code.as_bytes());
                 let ymd = year
                     .and_then(|y| u32::try_from(y).ok())
                     .map(|y| y * 10_000 + u32::from(m) * 100 + u32::from(d));
                 let at_birth = ymd.and_then(|ymd| eras.iter().find(|e| e.contains_ymd(ymd)));
                 if let Some(era) = at_birth.or(eras.last()) {
-                    push_field(buf, era.name().as_bytes());
+                    push_field(buf, era.name().as_bytes(), sep);
                 }
-                buf.push(b',');
+                buf.push(sep);
                 buf.push(b'0' + cf.omocodia_level());
-                buf.push(b',');
+                buf.push(sep);
                 if at_birth.is_none() && ymd.is_some() && !eras.is_empty() {
                     self.summary.with_warnings += 1;
                     buf.extend_from_slice(b"cf_place_out_of_period");
@@ -168,9 +203,13 @@ impl<W: Write> ReportWriter<W> {
     /// A record the CSV reader could not split: reported, never dropped.
     fn bad_record(&mut self, code: &str) -> io::Result<()> {
         self.summary.invalid += 1;
-        self.buf.extend_from_slice(b",false,,");
+        let sep = self.sep;
+        self.buf.push(sep);
+        self.buf.extend_from_slice(b"false");
+        seps(&mut self.buf, sep, 2);
         self.buf.extend_from_slice(code.as_bytes());
-        self.buf.extend_from_slice(b",,,,,,\r\n");
+        seps(&mut self.buf, sep, 6);
+        self.buf.extend_from_slice(b"\r\n");
         Ok(())
     }
 
@@ -182,10 +221,10 @@ impl<W: Write> ReportWriter<W> {
 }
 
 /// Appends a CSV field, quoted only when it must be.
-fn push_field(buf: &mut Vec<u8>, field: &[u8]) {
+fn push_field(buf: &mut Vec<u8>, field: &[u8], sep: u8) {
     if field
         .iter()
-        .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+        .any(|&b| b == sep || matches!(b, b'"' | b'\r' | b'\n'))
     {
         buf.push(b'"');
         for &b in field {
@@ -200,8 +239,23 @@ fn push_field(buf: &mut Vec<u8>, field: &[u8]) {
     }
 }
 
-fn push_date(buf: &mut Vec<u8>, y: i32, m: u8, d: u8) {
+fn push_date(buf: &mut Vec<u8>, y: i32, m: u8, d: u8, italian: bool) {
     let y = y.clamp(0, 9999) as u16;
+    if italian {
+        buf.extend_from_slice(&[
+            b'0' + d / 10,
+            b'0' + d % 10,
+            b'/',
+            b'0' + m / 10,
+            b'0' + m % 10,
+            b'/',
+            b'0' + (y / 1000) as u8,
+            b'0' + (y / 100 % 10) as u8,
+            b'0' + (y / 10 % 10) as u8,
+            b'0' + (y % 10) as u8,
+        ]);
+        return;
+    }
     buf.extend_from_slice(&[
         b'0' + (y / 1000) as u8,
         b'0' + (y / 100 % 10) as u8,

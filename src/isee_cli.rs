@@ -5,18 +5,20 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anist::caivano::{Target, DEFAULT_SANDBOX_SEED};
-use anist::client::bulk::isee::IseeSummary;
+use anist::client::bulk::isee::{esito_it, IseeSummary};
 use anist::client::bulk::JobOutcome;
 use anist::client::isee::IseeQuery;
-use anist::isee_cmd::{self, BatchArgs, Flavour, IseeCmdError, LookupArgs};
+use anist::isee_cmd::{self, BatchArgs, IseeCmdError, LookupArgs};
 use anist_core::csvio::parse_date_it;
 use anist_core::dsu::DsuProtocol;
-use anist_core::isee::{IseeKind, PrestazioneDaErogare, StatoDomanda};
+use anist_core::isee::{IseeKind, IseeService, PrestazioneDaErogare, ServiceFamily, StatoDomanda};
 use anist_core::ErrorCode;
 use chrono::NaiveDate;
 use clap::Subcommand;
 
-use super::{print_json, progress_bar, today, ProgressMode, EXIT_PAUSED, EXIT_USAGE};
+use super::{
+    finished, print_json, progress_bar, seconds_it, today, ProgressMode, EXIT_PAUSED, EXIT_USAGE,
+};
 
 #[derive(Subcommand)]
 pub(crate) enum IseeCommand {
@@ -37,8 +39,12 @@ pub(crate) struct Where {
     /// Seed of the in-process sandbox (the default without --config).
     #[arg(long)]
     seed: Option<u64>,
-    /// The e-service flavour: residenti, operatori, plain, riscontro,
-    /// nucleo-riscontro.
+    /// The e-service: a flavour (residenti, operatori, plain, riscontro,
+    /// nucleo-riscontro), or the service's own name as the batch writes it
+    /// in its `servizio` column (indicatore_residenti,
+    /// attestazione_residenti, indicatore_operatori, attestazione_operatori,
+    /// indicatore_riscontro, indicatore_nucleo_riscontro, indicatore,
+    /// attestazione).
     #[arg(long, default_value = "residenti")]
     service: String,
     /// TipoIndicatore of the Indicatore services: ordinario, minorenni,
@@ -60,13 +66,9 @@ impl Where {
         }
     }
 
-    fn flavour(&self) -> Result<Flavour, IseeCmdError> {
-        Flavour::parse(&self.service).ok_or_else(|| {
-            IseeCmdError::Usage(format!(
-                "--service {:?} is not one of residenti, operatori, plain, riscontro, nucleo-riscontro",
-                self.service
-            ))
-        })
+    /// The e-service `--service` names (see [`isee_cmd::parse_service`]).
+    fn service(&self, attestazione: bool, kind_fixed: bool) -> Result<IseeService, IseeCmdError> {
+        isee_cmd::parse_service(&self.service, attestazione, kind_fixed)
     }
 
     fn prestazione(&self) -> Result<Option<PrestazioneDaErogare>, IseeCmdError> {
@@ -101,6 +103,10 @@ pub(crate) struct LookupCli {
     /// List the household's codici fiscali and names in clear.
     #[arg(long)]
     show_members: bool,
+    /// The audit database every lookup is recorded in (its secret is
+    /// <audit>.key).
+    #[arg(long, default_value = "anist-audit.sqlite")]
+    audit: PathBuf,
     #[command(flatten)]
     at: Where,
 }
@@ -130,9 +136,14 @@ pub(crate) struct BatchCli {
     /// The audit database (default: anist-audit.sqlite beside the output).
     #[arg(long)]
     audit: Option<PathBuf>,
-    /// Continue the batch of an existing journal.
+    /// Continue the batch of an existing journal (rows that failed for a
+    /// transient reason are asked again).
     #[arg(long)]
     resume: bool,
+    /// Keep the journal when the batch ends with every row answered (by
+    /// default it is removed: it holds the codes asked).
+    #[arg(long)]
+    keep_journal: bool,
     /// Calls in flight.
     #[arg(long)]
     concurrency: Option<usize>,
@@ -158,9 +169,8 @@ fn parse_date(s: Option<&str>) -> Result<NaiveDate, IseeCmdError> {
 }
 
 fn lookup_args(cli: &LookupCli, attestazione: bool) -> Result<LookupArgs, IseeCmdError> {
-    let flavour = cli.at.flavour()?;
-    let service = flavour.service(attestazione)?;
-    if matches!(flavour, Flavour::Riscontro | Flavour::NucleoRiscontro) && cli.dsu.is_none() {
+    let service = cli.at.service(attestazione, true)?;
+    if service.family() == ServiceFamily::Riscontro && cli.dsu.is_none() {
         return Err(IseeCmdError::Usage(String::from(
             "the Riscontro services check the DSU protocol: add --dsu INPS-ISEE-YYYY-NNNNNNNNL-NN",
         )));
@@ -192,11 +202,12 @@ fn lookup_args(cli: &LookupCli, attestazione: bool) -> Result<LookupArgs, IseeCm
         query,
         target: cli.at.target(),
         show_members: cli.show_members,
+        audit: cli.audit.clone(),
     })
 }
 
 fn fail(e: &IseeCmdError) -> ExitCode {
-    eprintln!("error [{}]: {e}", e.code());
+    eprintln!("errore [{}]: {e}", e.code());
     match e {
         IseeCmdError::Usage(_) | IseeCmdError::NoSuchService => ExitCode::from(EXIT_USAGE),
         _ => ExitCode::FAILURE,
@@ -225,7 +236,7 @@ fn batch_args(cli: &BatchCli) -> Result<BatchArgs, IseeCmdError> {
     Ok(BatchArgs {
         input: cli.input.clone(),
         output: cli.out.clone(),
-        service: cli.at.flavour()?.service(cli.attestazione)?,
+        service: cli.at.service(cli.attestazione, cli.attestazione)?,
         valid_on: parse_date(cli.data.as_deref())?,
         prestazione: cli.at.prestazione()?,
         kind: IseeKind::parse(&cli.at.tipo),
@@ -235,6 +246,7 @@ fn batch_args(cli: &BatchCli) -> Result<BatchArgs, IseeCmdError> {
         resume: cli.resume,
         target: cli.at.target(),
         concurrency: cli.concurrency,
+        keep_journal: cli.keep_journal,
     })
 }
 
@@ -268,9 +280,9 @@ fn run_batch(cli: BatchCli) -> ExitCode {
         Ok(JobOutcome::Completed(s)) => {
             report(&s, cli.json, cli.quiet);
             if !cli.quiet {
-                eprintln!("wrote {}", args.output.display());
+                eprintln!("esiti scritti in {}", args.output.display());
             }
-            ExitCode::SUCCESS
+            finished(s.outcomes.error, s.retry_rows, &args.journal_path())
         }
         Ok(JobOutcome::Paused {
             reason,
@@ -279,7 +291,7 @@ fn run_batch(cli: BatchCli) -> ExitCode {
         }) => {
             report(&summary, cli.json, cli.quiet);
             eprintln!(
-                "paused [{code}]: {reason}; what was answered is kept in {}: run the same command with --resume later",
+                "in pausa [{code}]: {reason}; le risposte già avute sono conservate in {}: ripeti lo stesso comando con --resume più tardi",
                 args.journal_path().display()
             );
             ExitCode::from(EXIT_PAUSED)
@@ -298,25 +310,29 @@ fn report(s: &IseeSummary, json: bool, quiet: bool) {
     }
     let o = &s.outcomes;
     eprintln!(
-        "{} rows ({} distinct questions) in {:.1} s",
-        s.rows_total, s.distinct_questions, s.duration_seconds
+        "{} righe ({} domande distinte) in {} s",
+        s.rows_total,
+        s.distinct_questions,
+        seconds_it(s.duration_seconds)
     );
-    for (name, n, what) in [
-        ("found", o.found, "ISEE found"),
-        ("no_isee", o.no_isee, "INPS has no ISEE for the question"),
+    // The labels are the `esito` words of the output CSV.
+    for (code, n, what) in [
+        ("found", o.found, "INPS ha risposto con l'ISEE"),
+        ("no_isee", o.no_isee, "INPS non ha un'ISEE per la domanda"),
         (
             "refused",
             o.refused,
-            "INPS refused the question: see motivo",
+            "INPS ha rifiutato la domanda: vedi motivo",
         ),
         (
             "invalid_input",
             o.invalid_input,
-            "row not valid: never sent",
+            "dati della riga errati: mai inviata",
         ),
-        ("error", o.error, "no answer: see the motivo column"),
+        ("error", o.error, "nessuna risposta: vedi la colonna motivo"),
     ] {
-        eprintln!("  {name:<14} {n:>7}  {what}");
+        let label = esito_it(code);
+        eprintln!("  {label:<17} {n:>7}  {what:<42} [{code}]");
     }
-    eprintln!("calls: {}; {} retries", s.calls, s.retries);
+    eprintln!("chiamate: {}; {} ripetute", s.calls, s.retries);
 }

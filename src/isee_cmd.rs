@@ -7,13 +7,13 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anist_client::audit::AuditError;
+use anist_client::audit::{AuditEntry, AuditError, AuditLog};
 use anist_client::bulk::isee::{IseeBatch, IseeBatchSpec, IseeCounts, IseeSummary};
 use anist_client::bulk::{BulkError, JobOutcome, Progress};
 use anist_client::call::CallError;
 use anist_client::clock::SystemClock;
 use anist_client::config::{Config, ConfigError};
-use anist_client::isee::{IseeAnswer, IseeClient, IseeError, IseeLookup, IseeQuery};
+use anist_client::isee::{session_name, IseeAnswer, IseeClient, IseeError, IseeLookup, IseeQuery};
 use anist_client::sandbox::{Sandbox, SandboxConfig, SandboxError, SandboxHandle};
 use anist_core::cf::AnyCodiceFiscale;
 use anist_core::csvio::format_date_it;
@@ -77,21 +77,66 @@ impl Flavour {
     }
 }
 
+/// Parses `--service`: a flavour (`residenti`, `operatori`, `plain`,
+/// `riscontro`, `nucleo-riscontro`), the indicatore or attestazione
+/// e-service of which `attestazione` chooses, or one e-service's own
+/// identifier, as the batch writes it in its `servizio` column and the
+/// bindings take it (`indicatore_residenti`, `attestazione_operatori`,
+/// `indicatore`…; `-` and `_` alike). A named e-service must agree with
+/// `attestazione` when `kind_fixed` (the command asks one kind).
+///
+/// # Errors
+/// [`IseeCmdError::Usage`] for an unknown name or a service of the other
+/// kind; [`IseeCmdError::NoSuchService`] for a Riscontro attestazione.
+pub fn parse_service(
+    name: &str,
+    attestazione: bool,
+    kind_fixed: bool,
+) -> Result<IseeService, IseeCmdError> {
+    if let Some(flavour) = Flavour::parse(name) {
+        return flavour.service(attestazione);
+    }
+    let service = IseeService::parse(&name.trim().replace('-', "_")).ok_or_else(|| {
+        IseeCmdError::Usage(format!(
+            "--service {name:?} non è un servizio ISEE: usa residenti, operatori, plain, riscontro, nucleo-riscontro, o il nome del servizio ({})",
+            IseeService::ALL.map(IseeService::as_str).join(", ")
+        ))
+    })?;
+    if kind_fixed && service.returns_attestazione() != attestazione {
+        let (wanted, command) = if service.returns_attestazione() {
+            (
+                "un'attestazione",
+                "anist isee attestazione (o batch --attestazione)",
+            )
+        } else {
+            (
+                "un indicatore",
+                "anist isee indicatore (o batch senza --attestazione)",
+            )
+        };
+        return Err(IseeCmdError::Usage(format!(
+            "--service {} risponde con {wanted}: usa {command}",
+            service.as_str()
+        )));
+    }
+    Ok(service)
+}
+
 /// Why an `anist isee` command failed. Every variant has a stable code.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum IseeCmdError {
     /// Riscontro services answer indicatori only.
-    #[error("the Riscontro services answer the indicatore only: use `anist isee indicatore --service riscontro`, or another service for the attestazione")]
+    #[error("i servizi Riscontro rispondono solo con l'indicatore: usa `anist isee indicatore --service riscontro`, o un altro servizio per l'attestazione")]
     NoSuchService,
     /// A lookup argument is not valid.
     #[error("{0}")]
     Usage(String),
     /// A journal exists and `resume` was not asked.
-    #[error("a journal of this batch already exists at {0}: run again with --resume to continue it, or delete it to start over")]
+    #[error("esiste già il giornale di questo lotto ({0}): ripeti il comando con --resume per continuarlo, oppure cancellalo per ricominciare da capo")]
     JournalExists(PathBuf),
     /// `resume` was asked and there is no journal.
-    #[error("there is no journal at {0} to resume: run without --resume to start the batch")]
+    #[error("non c'è un giornale da riprendere in {0}: togli --resume per avviare il lotto (un lotto finito senza errori cancella il suo giornale, salvo --keep-journal)")]
     NothingToResume(PathBuf),
     /// The configuration could not be used.
     #[error(transparent)]
@@ -145,6 +190,60 @@ pub struct LookupArgs {
     pub target: Target,
     /// List the household's members in clear (default: masked).
     pub show_members: bool,
+    /// The audit database the lookup is recorded in (its secret is
+    /// `<audit>.key`).
+    pub audit: PathBuf,
+}
+
+/// The audit trail at `path` (secret `<path>.key`).
+fn open_audit_at(path: &std::path::Path) -> Result<AuditLog, AuditError> {
+    let mut secret = path.as_os_str().to_owned();
+    secret.push(".key");
+    AuditLog::open(path, std::path::Path::new(&secret))
+}
+
+/// Records one lookup in the audit trail: who, under which purpose, which
+/// e-service, about whom (a keyed hash), with which outcome.
+fn audit_lookup<T>(
+    audit: &AuditLog,
+    client: &IseeClient,
+    service: IseeService,
+    query: &IseeQuery,
+    result: &Result<IseeAnswer<T>, IseeError>,
+) -> Result<(), AuditError> {
+    let session = client.session();
+    let eservice = session_name(service);
+    let operator = session
+        .operator_context()
+        .map(|o| o.user_id().to_string())
+        .unwrap_or_default();
+    let purpose = session
+        .lookup(eservice)
+        .map(|s| s.purpose().as_str().to_string())
+        .unwrap_or_default();
+    let (outcome, govway) = match result {
+        Ok(IseeAnswer::Found { .. }) => ("found", None),
+        Ok(IseeAnswer::NoIsee { .. }) => ("no_isee", None),
+        Err(IseeError::Call(c)) => (c.code(), c.govway_id()),
+        Err(e) => (e.code(), None),
+    };
+    let id_richiesta = result.as_ref().ok().and_then(|a| a.id_richiesta());
+    audit
+        .record(&AuditEntry {
+            operator: &operator,
+            purpose: &purpose,
+            eservice,
+            operation: if service.returns_attestazione() {
+                "attestazione"
+            } else {
+                "indicatore"
+            },
+            subject: Some(query.person().as_str()),
+            outcome,
+            correlation_id: id_richiesta,
+            govway_id: govway,
+        })
+        .map(|_| ())
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, IseeCmdError> {
@@ -175,23 +274,23 @@ async fn client(target: &Target) -> Result<(IseeClient, Option<SandboxHandle>), 
 /// # Errors
 /// [`IseeCmdError`]; "no ISEE" is an answer, not an error.
 pub fn lookup(args: &LookupArgs) -> Result<String, IseeCmdError> {
+    // Opened before anything is asked: nothing is asked that is not recorded.
+    let audit = open_audit_at(&args.audit)?;
     runtime()?.block_on(async {
         let (client, sandbox) = client(&args.target).await?;
         let result = if args.service.returns_attestazione() {
-            client
-                .attestazione(args.service, &args.query)
-                .await
-                .map(|a| render(&a, |r| render_attestazione(r, args.show_members)))
+            let r = client.attestazione(args.service, &args.query).await;
+            audit_lookup(&audit, &client, args.service, &args.query, &r)
+                .map(|()| r.map(|a| render(&a, |r| render_attestazione(r, args.show_members))))
         } else {
-            client
-                .indicatore(args.service, &args.query)
-                .await
-                .map(|a| render(&a, |r| render_indicatore(r, args.show_members)))
+            let r = client.indicatore(args.service, &args.query).await;
+            audit_lookup(&audit, &client, args.service, &args.query, &r)
+                .map(|()| r.map(|a| render(&a, |r| render_indicatore(r, args.show_members))))
         };
         if let Some(h) = sandbox {
             h.shutdown().await;
         }
-        Ok(result?)
+        Ok(result??)
     })
 }
 
@@ -256,6 +355,22 @@ fn members(out: &mut String, household: &[ComponenteNucleo], show: bool) {
     }
 }
 
+/// The width of the labels of the screen output (`Protocollo DSU:     `).
+const LABEL_WIDTH: usize = 20;
+/// The width amounts are right-aligned in (`  13.646,56 €`).
+const AMOUNT_WIDTH: usize = 14;
+
+/// One `label: amount` line, the label padded and the amount right-aligned
+/// so that the amounts of a screen line up on their decimal comma.
+fn amount_line(out: &mut String, label: &str, amount: &dyn std::fmt::Display) {
+    let _ = writeln!(
+        out,
+        "{:<LABEL_WIDTH$}{:>AMOUNT_WIDTH$}",
+        format!("{label}:"),
+        amount.to_string()
+    );
+}
+
 /// An indicatore, as printed by `anist isee indicatore`.
 pub fn render_indicatore(ind: &Indicatore, show_members: bool) -> String {
     let mut out = String::new();
@@ -263,16 +378,11 @@ pub fn render_indicatore(ind: &Indicatore, show_members: bool) -> String {
         .kind
         .as_ref()
         .map_or_else(|| String::from("ISEE"), IseeKind::to_string);
-    let _ = writeln!(
-        out,
-        "{kind}:{:>width$}",
-        ind.isee(),
-        width = 20usize.saturating_sub(kind.len())
-    );
+    amount_line(&mut out, &kind, &ind.isee());
     let v = &ind.values;
     for (label, value) in [("ISE", v.ise), ("ISR", v.isr), ("ISP", v.isp)] {
         if let Some(value) = value {
-            let _ = writeln!(out, "{label}:{value:>17}");
+            amount_line(&mut out, label, &value);
         }
     }
     if let Some(scala) = v.scala {
@@ -313,16 +423,29 @@ pub fn render_attestazione(att: &Attestazione, show_members: bool) -> String {
         );
     }
     let _ = writeln!(out, "Indicatori:");
-    for e in &att.entries {
-        let who = match (&e.beneficiary, show_members) {
-            (Some(b), true) => format!(" per {}", b.codice_fiscale.as_str()),
-            (Some(b), false) => format!(" per {}", b.codice_fiscale.masked()),
-            (None, _) => String::new(),
-        };
-        let value = e
-            .isee
-            .map_or_else(|| String::from("non calcolabile"), |v| v.to_string());
-        let _ = writeln!(out, "  - {}{who}: {value}", e.kind);
+    let lines: Vec<(String, String)> = att
+        .entries
+        .iter()
+        .map(|e| {
+            let who = match (&e.beneficiary, show_members) {
+                (Some(b), true) => format!(" per {}", b.codice_fiscale.as_str()),
+                (Some(b), false) => format!(" per {}", b.codice_fiscale.masked()),
+                (None, _) => String::new(),
+            };
+            let value = e
+                .isee
+                .map_or_else(|| String::from("non calcolabile"), |v| v.to_string());
+            (format!("{}{who}:", e.kind), value)
+        })
+        .collect();
+    // The amounts line up on their decimal comma.
+    let width = lines
+        .iter()
+        .map(|(label, _)| label.chars().count() + 1)
+        .max()
+        .unwrap_or(0);
+    for (label, value) in lines {
+        let _ = writeln!(out, "  - {label:<width$}{value:>AMOUNT_WIDTH$}");
     }
     if att.has_omissioni_difformita() {
         let _ = writeln!(
@@ -362,6 +485,9 @@ pub struct BatchArgs {
     pub target: Target,
     /// Calls in flight (default 16).
     pub concurrency: Option<usize>,
+    /// Keep the journal of a finished batch (by default a batch that ends
+    /// with every row answered removes it).
+    pub keep_journal: bool,
 }
 
 impl BatchArgs {
@@ -379,6 +505,8 @@ pub fn run_batch(
     args: &BatchArgs,
     progress: impl Fn(&Progress<IseeCounts>) + Send + Sync,
 ) -> Result<JobOutcome<IseeSummary>, IseeCmdError> {
+    // Before anything is created beside it (journal, audit trail).
+    anist_client::bulk::check_output_dir(&args.output)?;
     let journal = args.journal_path();
     match (journal.exists(), args.resume) {
         (true, false) => return Err(IseeCmdError::JournalExists(journal)),
@@ -399,6 +527,7 @@ pub fn run_batch(
         if let Some(c) = args.concurrency {
             spec.options.concurrency = c.max(1);
         }
+        spec.options.keep_journal = args.keep_journal;
         let audit = open_audit(args.audit.as_deref(), &args.output)?;
         let (client, sandbox) = client(&args.target).await?;
         let session = client.session();

@@ -75,22 +75,17 @@ pub fn generate_key_file(path: &Path, bits: usize) -> Result<KeySummary, KeyJobE
     let key = PrivateKey::generate(RsaBits::from_bits(bits)?)?;
     let pem = key.to_pkcs8_pem()?;
     let shown = path.display().to_string();
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(|e| match e.kind() {
-        io::ErrorKind::AlreadyExists => KeyJobError::Exists {
-            path: shown.clone(),
-        },
-        _ => KeyJobError::Write {
-            path: shown.clone(),
-            source: e,
-        },
-    })?;
+    let mut file =
+        anist_client::files::open_private(path, OpenOptions::new().write(true).create_new(true))
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::AlreadyExists => KeyJobError::Exists {
+                    path: shown.clone(),
+                },
+                _ => KeyJobError::Write {
+                    path: shown.clone(),
+                    source: e,
+                },
+            })?;
     file.write_all(pem.as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|source| KeyJobError::Write {

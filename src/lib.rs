@@ -24,5 +24,6 @@ pub mod frequenza_cmd;
 pub mod inspect;
 pub mod isee_cmd;
 pub mod keys;
+pub mod logging;
 pub mod sandbox_cmd;
 pub mod sidi_cmd;

@@ -31,6 +31,11 @@ const EXIT_USAGE: u8 = 2;
     about = "Italian school, welfare and population registries over PDND"
 )]
 struct Cli {
+    /// Log why calls and token requests fail on standard error (-v info,
+    /// -vv debug, -vvv trace; RUST_LOG=anist::call=debug refines it). Log
+    /// lines never carry a full codice fiscale, a name, a key or a token.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -55,8 +60,11 @@ enum Command {
     /// Calls go to an in-process sandbox unless --config names a
     /// configuration file. The job is journaled (<out>.journal): after a
     /// crash, a kill or an exhausted quota, run the same command with
-    /// --resume. Exit status: 0 done, 3 paused (quota: resume later), 1 the
-    /// job could not run, 2 usage errors.
+    /// --resume. A job that ends with every row answered removes its
+    /// journal (--keep-journal keeps it). Exit status: 0 done, 4 done with
+    /// error rows (those failed for a transient reason are asked again by
+    /// --resume), 3 paused (quota: resume later), 1 the job could not run,
+    /// 2 usage errors.
     Caivano(CaivanoCli),
     /// Start a sandbox, run `caivano` on the bundled synthetic sample (5,000
     /// residents, Windows-1252) and print the summary. Writes into
@@ -140,9 +148,14 @@ struct CaivanoCli {
     /// The audit database (default: anist-audit.sqlite beside the output).
     #[arg(long)]
     audit: Option<PathBuf>,
-    /// Continue the job of an existing journal.
+    /// Continue the job of an existing journal (rows that failed for a
+    /// transient reason are asked again).
     #[arg(long)]
     resume: bool,
+    /// Keep the journal when the job ends with every row answered (by
+    /// default it is removed: it holds the codes asked).
+    #[arg(long)]
+    keep_journal: bool,
     /// Single calls in flight.
     #[arg(long)]
     concurrency: Option<usize>,
@@ -255,10 +268,18 @@ enum CsvCommand {
 enum CfCommand {
     /// Validate codes (one per line, or a CSV column) and write a CSV report to stdout.
     ///
+    /// On standard output the report is plain CSV (`,`, ISO dates) for
+    /// scripts and pipes; --out FILE writes it for Italian Excel (BOM, `;`,
+    /// dd/mm/yyyy), readable by its owner only.
+    ///
     /// Exit status: 0 if every code is valid, 1 if any is invalid, 2 on usage or I/O errors.
     Check {
         /// Input file; `-` or nothing reads standard input.
         file: Option<PathBuf>,
+        /// Write the report to this file, for Excel (mode 0600), instead of
+        /// standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
         /// Read this column of a CSV file with a header (delimiter sniffed) instead of one code per line.
         #[arg(long)]
         column: Option<String>,
@@ -310,6 +331,7 @@ fn today() -> NaiveDate {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    anist::logging::init(cli.verbose);
     match cli.command {
         Command::Cf(cmd) => run_cf(cmd),
         Command::Csv(cmd) => run_csv(cmd),
@@ -332,6 +354,32 @@ fn main() -> ExitCode {
 
 /// Exit status of a job paused by an exhausted quota.
 const EXIT_PAUSED: u8 = 3;
+/// Exit status of a job that finished with error rows (no answer): those
+/// that failed for a transient reason are asked again with --resume.
+const EXIT_ERROR_ROWS: u8 = 4;
+
+/// A number of seconds the Italian way (`3,2`).
+fn seconds_it(s: f64) -> String {
+    format!("{s:.1}").replace('.', ",")
+}
+
+/// What a finished job says about its error rows, and its exit status.
+fn finished(error_rows: u64, retry_rows: u64, journal: &std::path::Path) -> ExitCode {
+    if error_rows == 0 {
+        return ExitCode::SUCCESS;
+    }
+    if retry_rows > 0 {
+        eprintln!(
+            "attenzione [bulk_error_rows]: {error_rows} righe senza risposta, {retry_rows} per un errore temporaneo (rete, tempo scaduto, errore 5xx, token rifiutato): il giornale {} è conservato; ripeti lo stesso comando con --resume per chiederle di nuovo",
+            journal.display()
+        );
+    } else {
+        eprintln!(
+            "attenzione [bulk_error_rows]: {error_rows} righe senza risposta: vedi la colonna motivo"
+        );
+    }
+    ExitCode::from(EXIT_ERROR_ROWS)
+}
 
 fn run_caivano(cmd: CaivanoCli) -> ExitCode {
     let target = match cmd.config {
@@ -353,6 +401,7 @@ fn run_caivano(cmd: CaivanoCli) -> ExitCode {
         target,
         concurrency: cmd.concurrency,
         no_massive: cmd.no_massive,
+        keep_journal: cmd.keep_journal,
     };
     let mode = if cmd.quiet {
         ProgressMode::None
@@ -382,6 +431,7 @@ fn run_demo(
         },
         concurrency: None,
         no_massive: false,
+        keep_journal: false,
     };
     // A demo starts afresh every time: no journal (nor its SQLite side files).
     let journal = args.journal_path().into_os_string();
@@ -447,9 +497,13 @@ fn job(args: &CaivanoArgs, mode: ProgressMode, json: bool, quiet: bool) -> ExitC
         Ok(JobOutcome::Completed(summary)) => {
             report(&summary, json, quiet);
             if !quiet {
-                eprintln!("wrote {}", args.output.display());
+                eprintln!("esiti scritti in {}", args.output.display());
             }
-            ExitCode::SUCCESS
+            finished(
+                summary.outcomes.error,
+                summary.retry_rows,
+                &args.journal_path(),
+            )
         }
         Ok(JobOutcome::Paused {
             reason,
@@ -458,13 +512,13 @@ fn job(args: &CaivanoArgs, mode: ProgressMode, json: bool, quiet: bool) -> ExitC
         }) => {
             report(&summary, json, quiet);
             eprintln!(
-                "paused [{code}]: {reason}; what was answered is kept in {}: run the same command with --resume later",
+                "in pausa [{code}]: {reason}; le risposte già avute sono conservate in {}: ripeti lo stesso comando con --resume più tardi",
                 args.journal_path().display()
             );
             ExitCode::from(EXIT_PAUSED)
         }
         Err(e) => {
-            eprintln!("error [{}]: {e}", e.code());
+            eprintln!("errore [{}]: {e}", e.code());
             ExitCode::FAILURE
         }
     }
@@ -507,34 +561,49 @@ fn report(summary: &Summary, json: bool, quiet: bool) {
     }
     let o = &summary.outcomes;
     eprintln!(
-        "{} rows ({} distinct codes) in {:.1} s",
-        summary.rows_total, summary.distinct_codes, summary.duration_seconds
+        "{} righe ({} codici distinti) in {} s",
+        summary.rows_total,
+        summary.distinct_codes,
+        seconds_it(summary.duration_seconds)
     );
-    for (name, n, what) in [
-        ("compliant", o.compliant, "attending school"),
+    for (label, n, what, code) in [
+        ("in regola", o.compliant, "frequenta la scuola", "compliant"),
         (
-            "to_be_checked",
+            "da verificare",
             o.to_be_checked,
-            "ANIST says not attending: look into it",
+            "per ANIST non frequenta: da approfondire",
+            "to_be_checked",
         ),
-        ("not_in_anist", o.not_in_anist, "unknown to ANIST"),
         (
-            "not_obliged",
+            "non in ANIST",
+            o.not_in_anist,
+            "sconosciuto ad ANIST",
+            "not_in_anist",
+        ),
+        (
+            "non obbligato",
             o.not_obliged,
-            "outside compulsory education this year",
+            "fuori dall'obbligo scolastico nell'anno",
+            "not_obliged",
         ),
         (
-            "invalid_code",
+            "codice errato",
             o.invalid_code,
-            "codice fiscale invalid: never sent",
+            "codice fiscale non valido: mai inviato",
+            "invalid_code",
         ),
-        ("error", o.error, "no answer: see the motivo column"),
+        (
+            "errore",
+            o.error,
+            "nessuna risposta: vedi la colonna motivo",
+            "error",
+        ),
     ] {
-        eprintln!("  {name:<14} {n:>7}  {what}");
+        eprintln!("  {label:<15} {n:>7}  {what:<42} [{code}]");
     }
     let c = &summary.calls;
     eprintln!(
-        "calls: {} verify, {} ascertain, {} massive jobs ({} polls); {} retries",
+        "chiamate: {} verifiche, {} accertamenti, {} lavori massivi ({} controlli di stato); {} ripetute",
         c.verify, c.ascertain, c.massive_submit, c.massive_poll, summary.retries
     );
 }
@@ -577,7 +646,7 @@ fn run_audit(cmd: AuditCommand) -> ExitCode {
         },
         AuditCommand::Export { from, to, out, .. } => {
             let result = match &out {
-                Some(path) => File::create(path)
+                Some(path) => anist::client::files::create_private(path)
                     .map_err(|e| format!("{} could not be created: {e}", path.display()))
                     .and_then(|f| {
                         log.export_csv(from.as_deref(), to.as_deref(), io::BufWriter::new(f))
@@ -719,10 +788,11 @@ fn run_cf(cmd: CfCommand) -> ExitCode {
     match cmd {
         CfCommand::Check {
             file,
+            out,
             column,
             today: reference,
             quiet,
-        } => cf_check(file, column, reference.unwrap_or_else(today), quiet),
+        } => cf_check(file, out, column, reference.unwrap_or_else(today), quiet),
         CfCommand::Decode {
             code,
             today: reference,
@@ -751,6 +821,7 @@ fn open_input(file: Option<PathBuf>) -> io::Result<Box<dyn Read>> {
 
 fn cf_check(
     file: Option<PathBuf>,
+    out: Option<PathBuf>,
     column: Option<String>,
     reference: NaiveDate,
     quiet: bool,
@@ -762,11 +833,23 @@ fn cf_check(
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let opts = CheckOptions::new(reference);
-    let stdout = io::stdout().lock();
+    let mut opts = CheckOptions::new(reference);
+    let output: Box<dyn io::Write> = match &out {
+        None => Box::new(io::stdout().lock()),
+        Some(path) => match anist::client::files::create_private(path) {
+            Ok(f) => {
+                opts.excel = true;
+                Box::new(io::BufWriter::new(f))
+            }
+            Err(e) => {
+                eprintln!("errore [io]: {} non si può creare: {e}", path.display());
+                return ExitCode::from(EXIT_USAGE);
+            }
+        },
+    };
     let result = match column {
-        Some(col) => check_csv_column(input, stdout, &col, &opts),
-        None => check_lines(input, stdout, &opts),
+        Some(col) => check_csv_column(input, output, &col, &opts),
+        None => check_lines(input, output, &opts),
     };
     match result {
         Ok(s) => {

@@ -197,7 +197,7 @@ fn needs_client_certificate(handle: &SandboxHandle, name: &str) -> bool {
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), SandboxCmdError> {
-    std::fs::write(path, bytes).map_err(|e| SandboxCmdError::Dir {
+    anist_client::files::write_private(path, bytes).map_err(|e| SandboxCmdError::Dir {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })
@@ -230,9 +230,12 @@ pub fn write_isee_files(dir: &Path, handle: &SandboxHandle) -> Result<(), Sandbo
 /// [`SandboxCmdError`] if it cannot be written.
 pub fn write_config(dir: &Path, text: &str) -> Result<PathBuf, SandboxCmdError> {
     let path = dir.join(CONFIG_FILE);
-    std::fs::write(&path, text).map_err(|e| SandboxCmdError::Dir {
-        path: path.clone(),
-        reason: e.to_string(),
+    // It names the operator (a codice fiscale): private, mode 0600.
+    anist_client::files::write_private(&path, text.as_bytes()).map_err(|e| {
+        SandboxCmdError::Dir {
+            path: path.clone(),
+            reason: e.to_string(),
+        }
     })?;
     Ok(path)
 }

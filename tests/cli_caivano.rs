@@ -254,11 +254,17 @@ fn an_existing_journal_needs_resume_and_resume_needs_a_journal() {
         "{}",
         text(&r.stderr)
     );
-    assert_eq!(anist(&args, b"").status.code(), Some(0));
+    let keep = [&args[..], &["--keep-journal"]].concat();
+    assert_eq!(anist(&keep, b"").status.code(), Some(0));
     let first = std::fs::read(&output).unwrap();
     let r = anist(&args, b"");
     assert_eq!(r.status.code(), Some(1));
     assert!(text(&r.stderr).contains("--resume"), "{}", text(&r.stderr));
+    assert!(
+        text(&r.stderr).contains("caivano_journal_exists"),
+        "{}",
+        text(&r.stderr)
+    );
     // Resuming a finished job rewrites the same output without asking again.
     std::fs::remove_file(&output).unwrap();
     let r = anist(&[&args[..], &["--resume", "--json"]].concat(), b"");
@@ -267,6 +273,11 @@ fn an_existing_journal_needs_resume_and_resume_needs_a_journal() {
     assert_eq!(sum["calls"]["verify"], 0, "{sum}");
     assert_eq!(sum["calls"]["massive_submit"], 0, "{sum}");
     assert_eq!(std::fs::read(&output).unwrap(), first);
+    // That run had no --keep-journal: the finished job's journal is gone,
+    // and the same command starts afresh.
+    assert!(!dir.join("esiti.csv.journal").exists());
+    assert_eq!(anist(&args, b"").status.code(), Some(0));
+    assert!(!dir.join("esiti.csv.journal").exists());
 }
 
 /// Kills the job with SIGKILL at five points of its progress, resumes it

@@ -112,6 +112,9 @@ fn the_configuration_written_by_anist_sandbox_works_for_isee() {
     }
     let config = dir.join(CONFIG_FILE);
     let config = config.to_str().unwrap();
+    // Every lookup is audited (here, not in the working directory).
+    let audit_db = dir.join("audit.sqlite");
+    let audit = audit_db.to_str().unwrap();
     let written = std::fs::read_to_string(dir.join(CONFIG_FILE)).unwrap();
     assert!(
         written.contains("ca_bundle = \"sandbox-ca.pem\""),
@@ -141,6 +144,8 @@ fn the_configuration_written_by_anist_sandbox_works_for_isee() {
                 "indicatore",
                 "--config",
                 config,
+                "--audit",
+                audit,
                 "--cf",
                 cf.as_str(),
                 "--service",
@@ -166,6 +171,8 @@ fn the_configuration_written_by_anist_sandbox_works_for_isee() {
             "indicatore",
             "--config",
             config,
+            "--audit",
+            audit,
             "--cf",
             cf.as_str(),
             "--service",
@@ -190,6 +197,8 @@ fn the_configuration_written_by_anist_sandbox_works_for_isee() {
         "attestazione",
         "--config",
         config,
+        "--audit",
+        audit,
         "--cf",
         cf.as_str(),
         "--service",
@@ -214,6 +223,14 @@ fn the_configuration_written_by_anist_sandbox_works_for_isee() {
     for m in &others {
         assert!(clear.contains(m), "{clear}");
     }
+    // Each of the six lookups wrote its audit row, about a keyed hash.
+    let e = anist(&["audit", "export", "--db", audit], b"");
+    assert!(e.status.success(), "{}", text(&e.stderr));
+    let csv = text(&e.stdout);
+    assert_eq!(csv.lines().count(), 1 + 6, "{csv}");
+    assert!(csv.contains("isee-indicatore-residenti"), "{csv}");
+    assert!(csv.contains("isee-attestazione"), "{csv}");
+    assert!(!csv.contains(cf.as_str()), "{csv}");
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -265,10 +282,11 @@ fn the_batch_on_the_default_sandbox() {
     assert!(text(&out.stderr).contains("isee_no_journal"));
     assert!(!Path::new(output).exists());
 
-    let out = batch(&[]);
+    let out = batch(&["--keep-journal"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let summary = text(&out.stderr);
-    assert!(summary.contains("12 rows"), "{summary}");
+    assert!(summary.contains("12 righe"), "{summary}");
+    assert!(summary.contains("ISEE trovata"), "{summary}");
     // The summary prints no codice fiscale.
     for c in &codes {
         assert!(!summary.contains(c.as_str()));
@@ -285,13 +303,15 @@ fn the_batch_on_the_default_sandbox() {
                 .unwrap()
                 .indicatore(c, &anist::core::isee::IseeKind::Ordinario)
                 .unwrap();
-            assert_eq!(r[2], "found", "{r:?}");
+            assert_eq!(r[15], "found", "{r:?}");
+            assert_eq!(r[2], "ISEE trovata", "{r:?}");
             assert_eq!(r[4], ind.isee().machine().to_string().replace('.', ","));
         } else {
-            assert_eq!(r[2], "no_isee", "{r:?}");
+            assert_eq!(r[15], "no_isee", "{r:?}");
+            assert_eq!(r[2], "nessuna ISEE", "{r:?}");
         }
     }
-    assert!(rows.iter().any(|r| r[2] == "found"));
+    assert!(rows.iter().any(|r| r[15] == "found"));
 
     // Again without --resume: the journal is there, refused.
     let out = batch(&[]);
@@ -303,6 +323,14 @@ fn the_batch_on_the_default_sandbox() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["rows_total"], 12);
     assert_eq!(read_rows(Path::new(output)), rows);
+    // Finished without --keep-journal: the journal (and its side files) is gone.
+    let journal = format!("{output}.journal");
+    for suffix in ["", "-wal", "-shm"] {
+        assert!(
+            !Path::new(&format!("{journal}{suffix}")).exists(),
+            "{suffix}"
+        );
+    }
 
     // A usage error: exit 2.
     let out = batch(&["--service", "nessuno"]);

@@ -339,17 +339,16 @@ fn secret_error(path: &Path, reason: impl Into<String>) -> AuditError {
     }
 }
 
+fn private_error(e: io::Error) -> AuditError {
+    AuditError::Storage {
+        reason: format!("cannot create it private (mode 0600): {e}"),
+    }
+}
+
 /// Reads the secret, creating it (32 random bytes, mode 0600) if missing.
 fn load_secret(path: &Path) -> Result<Zeroizing<[u8; SECRET_LEN]>, AuditError> {
     let mut secret = Zeroizing::new([0u8; SECRET_LEN]);
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(path) {
+    match crate::files::open_private(path, fs::OpenOptions::new().write(true).create_new(true)) {
         Ok(mut file) => {
             random_fill(secret.as_mut())
                 .map_err(|_| secret_error(path, "the system random generator failed"))?;
@@ -413,8 +412,10 @@ impl AuditLog {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AuditError> {
         let secret = load_secret(secret_path)?;
+        crate::files::prepare_private_sqlite(db_path).map_err(private_error)?;
         let conn = Connection::open(db_path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        crate::files::prepare_private_sqlite(db_path).map_err(private_error)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;

@@ -822,7 +822,27 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
             if let Some(limiter) = &self.limiter {
                 limiter.acquire().await;
             }
-            match self.send_once(profile, &url, &cached, body, headers).await {
+            let result = self.send_once(profile, &url, &cached, body, headers).await;
+            // Why a call failed, for `anist -v` (codes, statuses and ids;
+            // the sinks mask anything shaped like a code or a token).
+            match &result {
+                Ok(r) => tracing::debug!(
+                    target: "anist::call",
+                    url = %profile.url,
+                    status = r.status,
+                    attempt = attempts,
+                    "e-service answered"
+                ),
+                Err(e) => tracing::info!(
+                    target: "anist::call",
+                    url = %profile.url,
+                    code = e.code(),
+                    govway_id = e.govway_id().unwrap_or("-"),
+                    attempt = attempts,
+                    "e-service call failed: {e}"
+                ),
+            }
+            match result {
                 Ok(mut r) => {
                     r.attempts = attempts;
                     return Ok(r);

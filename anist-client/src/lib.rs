@@ -43,6 +43,7 @@ pub mod config;
 pub mod dpop;
 pub(crate) mod encoding;
 pub mod env;
+pub mod files;
 pub mod ids;
 pub mod isee;
 pub mod jws;
@@ -50,6 +51,7 @@ pub mod keys;
 pub mod modi;
 pub mod preflight;
 pub mod ratelimit;
+pub mod redact;
 pub(crate) mod rng;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

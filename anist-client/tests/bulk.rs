@@ -421,6 +421,8 @@ fn fast_options() -> JobOptions {
         backoff_cap: Duration::from_millis(5),
         operator: String::from("op-test"),
         purpose: String::from("purpose-test"),
+        // These tests resume finished jobs: keep their journals.
+        keep_journal: true,
         ..JobOptions::default()
     }
 }
@@ -1015,7 +1017,7 @@ async fn resuming_with_another_input_is_refused() {
     write_input(&input, &codes);
     let err = job.run(&fake, None, |_: &Progress| {}).await.unwrap_err();
     assert_eq!(err.code(), "bulk_journal_mismatch");
-    assert!(err.to_string().contains("input file"), "{err}");
+    assert!(err.to_string().contains("file di input"), "{err}");
 
     // Another school year on the same journal is refused too.
     write_input(&input, &standard_codes());
@@ -1026,7 +1028,7 @@ async fn resuming_with_another_input_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "bulk_journal_mismatch");
-    assert!(err.to_string().contains("school year"), "{err}");
+    assert!(err.to_string().contains("anno scolastico"), "{err}");
 }
 
 #[tokio::test]

@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anist_client::audit::AuditLog;
-use anist_client::bulk::isee::{IseeBatch, IseeBatchSpec, IseeCounts, IseeSummary, COLUMNS};
+use anist_client::bulk::isee::{
+    esito_it, IseeBatch, IseeBatchSpec, IseeCounts, IseeSummary, COLUMNS,
+};
 use anist_client::bulk::{Counts, JobOutcome, Progress};
 use anist_client::call::{CallError, GatewayProblem};
 use anist_client::isee::{IseeAnswer, IseeError, IseeLookup, IseeQuery, Search};
@@ -194,6 +196,8 @@ fn spec(dir: &Path, service: IseeService) -> IseeBatchSpec {
     s.options.backoff_base = Duration::from_millis(1);
     s.options.backoff_cap = Duration::from_millis(5);
     s.options.concurrency = 4;
+    // These tests resume finished batches: keep their journals.
+    s.options.keep_journal = true;
     s
 }
 
@@ -250,9 +254,11 @@ async fn every_row_gets_its_outcome_and_the_isee_columns() {
         assert_eq!(r[0], (i + 2).to_string(), "riga");
         assert_eq!(r[1], c.as_str());
         assert_eq!(r[14], "indicatore_residenti");
+        // Italian words for the clerk, the stable code beside them.
+        assert_eq!(r[2], esito_it(&r[15]));
         match kind_of(c.as_str()) {
             Kind::Found => {
-                assert_eq!(r[2], "found");
+                assert_eq!(r[15], "found");
                 assert_eq!(r[4], euro(isee_of(c.as_str())).replace('.', ","));
                 assert_eq!(r[5], "minorenni");
                 assert_eq!(r[6], "INPS-ISEE-2026-00000042K-00");
@@ -270,11 +276,11 @@ async fn every_row_gets_its_outcome_and_the_isee_columns() {
                 assert!(r[13].starts_with('R'), "id_richiesta");
             }
             Kind::NoIsee => {
-                assert_eq!(r[2], "no_isee");
+                assert_eq!(r[15], "no_isee");
                 assert_eq!(r[4], "");
             }
             Kind::Refused => {
-                assert_eq!(r[2], "refused");
+                assert_eq!(r[15], "refused");
                 assert_eq!(r[3], "isee_richiesta_invalida");
             }
         }
@@ -283,11 +289,11 @@ async fn every_row_gets_its_outcome_and_the_isee_columns() {
     assert_eq!(rows[20][1], p[0].as_str());
     assert_eq!(rows[20][2..14], rows[0][2..14]);
     assert_eq!(fake.state.asked.lock().unwrap()[p[0].as_str()], 1);
-    assert_eq!(rows[21][2], "invalid_input");
+    assert_eq!(rows[21][15], "invalid_input");
     assert!(rows[21][3].starts_with("cf_"), "{}", rows[21][3]);
-    assert_eq!(rows[22][2], "invalid_input");
+    assert_eq!(rows[22][15], "invalid_input");
     assert!(rows[22][3].starts_with("csv_date_"), "{}", rows[22][3]);
-    assert_eq!(rows[23][2], "invalid_input");
+    assert_eq!(rows[23][15], "invalid_input");
     assert!(
         rows[23][3].starts_with("isee_prestazione"),
         "{}",
@@ -402,7 +408,7 @@ async fn a_journal_of_another_batch_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "bulk_journal_mismatch");
-    assert!(err.to_string().contains("ISEE service"), "{err}");
+    assert!(err.to_string().contains("servizio ISEE"), "{err}");
     // An attendance job's journal is not an ISEE journal.
     let mut other = spec(&dir, IseeService::IndicatoreResidenti);
     other.valid_on = date(2026, 1, 1);
@@ -410,7 +416,7 @@ async fn a_journal_of_another_batch_is_refused() {
         .run(&fake, None, |_| {})
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("validity date"), "{err}");
+    assert!(err.to_string().contains("data di validità"), "{err}");
 }
 
 #[tokio::test]
@@ -440,6 +446,101 @@ async fn every_call_is_in_the_audit_trail_without_the_code() {
     let text = std::fs::read(dir.join("audit.db")).unwrap();
     let needle = p[0].as_str().as_bytes();
     assert!(!text.windows(needle.len()).any(|w| w == needle));
+}
+
+#[tokio::test]
+async fn transient_failures_are_asked_again_and_a_clean_end_removes_the_journal() {
+    let dir = tempdir("transient");
+    write_standard_input(&dir.join("domande.csv"));
+    let journal = dir.join("domande.journal");
+    let fake = Fake::default();
+    // INPS's database is offline for every attempt of the first run.
+    fake.state.offline.store(usize::MAX / 2, Ordering::SeqCst);
+    let mut sp = spec(&dir, IseeService::IndicatoreResidenti);
+    sp.options.keep_journal = false;
+    sp.options.max_attempts = 2;
+    let batch = IseeBatch::new(sp);
+    let first = completed(batch.run(&fake, None, |_| {}).await.unwrap());
+    assert_eq!(first.outcomes.error, 22, "{first:?}");
+    assert_eq!(first.retry_rows, 22, "{first:?}");
+    // Rows to ask again: the journal is kept for the resumption.
+    assert!(journal.exists());
+    let rows = read_output(&dir.join("esiti.csv"));
+    assert_eq!(rows[0][15], "error");
+    assert_eq!(rows[0][3], "isee_database_offline");
+
+    // INPS is back: the failed questions are asked again (not the rows
+    // decided locally), and the clean end removes the journal.
+    fake.state.offline.store(0, Ordering::SeqCst);
+    let calls = fake.state.calls.load(Ordering::SeqCst);
+    let again = completed(batch.run(&fake, None, |_| {}).await.unwrap());
+    assert_eq!(again.outcomes.error, 0, "{again:?}");
+    assert_eq!(again.retry_rows, 0);
+    assert_eq!(again.calls, 21);
+    assert_eq!(fake.state.calls.load(Ordering::SeqCst), calls + 21);
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = journal.clone().into_os_string();
+        p.push(suffix);
+        assert!(!Path::new(&p).exists(), "{suffix}");
+    }
+}
+
+#[tokio::test]
+async fn a_batch_that_cannot_start_leaves_no_journal() {
+    let dir = tempdir("nostart");
+    // No codice fiscale column.
+    std::fs::write(dir.join("domande.csv"), "nome;cognome\r\nMario;Rossi\r\n").unwrap();
+    let fake = Fake::default();
+    let batch = IseeBatch::new(spec(&dir, IseeService::IndicatoreResidenti));
+    let err = batch.run(&fake, None, |_| {}).await.unwrap_err();
+    assert_eq!(err.code(), "bulk_column");
+    assert!(!dir.join("domande.journal").exists());
+    assert!(!dir.join("domande.journal-wal").exists());
+    // The output in a directory that does not exist: said so, nothing made.
+    write_standard_input(&dir.join("domande.csv"));
+    let mut sp = spec(&dir, IseeService::IndicatoreResidenti);
+    sp.output = dir.join("manca").join("esiti.csv");
+    let err = IseeBatch::new(sp)
+        .run(&fake, None, |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "bulk_output_dir");
+    assert!(err.to_string().contains("manca"), "{err}");
+    assert!(!dir.join("domande.journal").exists());
+    assert_eq!(fake.state.calls.load(Ordering::SeqCst), 0);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn output_journal_and_audit_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir("private");
+    write_standard_input(&dir.join("domande.csv"));
+    let audit = AuditLog::open(&dir.join("audit.db"), &dir.join("audit.key")).unwrap();
+    let fake = Fake::default();
+    completed(
+        IseeBatch::new(spec(&dir, IseeService::IndicatoreResidenti))
+            .run(&fake, Some(&audit), |_| {})
+            .await
+            .unwrap(),
+    );
+    let mut checked = 0;
+    for name in [
+        "esiti.csv",
+        "domande.journal",
+        "domande.journal-wal",
+        "domande.journal-shm",
+        "audit.db",
+        "audit.db-wal",
+        "audit.db-shm",
+        "audit.key",
+    ] {
+        if let Ok(m) = std::fs::metadata(dir.join(name)) {
+            assert_eq!(m.permissions().mode() & 0o777, 0o600, "{name}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "{checked}");
 }
 
 fn tempdir(name: &str) -> std::path::PathBuf {

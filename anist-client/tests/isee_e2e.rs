@@ -573,13 +573,14 @@ async fn the_batch_over_the_real_client() {
                 .unwrap()
                 .indicatore(c, &IseeKind::Ordinario)
                 .unwrap();
-            assert_eq!(r[2], "found", "row {i}: {r:?}");
+            assert_eq!(r[15], "found", "row {i}: {r:?}");
+            assert_eq!(r[2], "ISEE trovata", "row {i}: {r:?}");
             assert_eq!(r[4], ind.isee().machine().to_string().replace('.', ","));
             assert_eq!(r[6], ind.protocollo_dsu.unwrap().to_string());
             assert!(!r[13].is_empty(), "id_richiesta");
         } else {
             no_isee += 1;
-            assert_eq!(r[2], "no_isee", "row {i}: {r:?}");
+            assert_eq!(r[15], "no_isee", "row {i}: {r:?}");
             assert_eq!(r[4], "");
         }
     }

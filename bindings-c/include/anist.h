@@ -740,8 +740,12 @@ int32_t anist_sandbox_isee_category(const struct AnistClient *client, const char
 // written at the end, `journal` the job's SQLite journal (NULL:
 // `<output>.journal`; an existing journal is resumed), `school_year`
 // (`2025/26`), `cf_column` the codice fiscale column (NULL: found by
-// alias), `audit` the audit trail database (NULL: none; its secret is
-// `<audit>.key`). Returns at once with the job in `*out_job`: poll it
+// alias), `audit` the audit trail database (NULL: `anist-audit.sqlite`
+// beside `output`; the empty string `""` opts out of the audit trail,
+// explicitly; its secret is `<audit>.key`). A job that ends with every
+// row answered removes its journal; one with error rows of a transient
+// failure keeps it, and starting it again asks them again. Returns at
+// once with the job in `*out_job`: poll it
 // with [`anist_job_poll`], then read [`anist_job_result`] and free it
 // with [`anist_job_free`].
 //

@@ -144,8 +144,12 @@ fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
 /// written at the end, `journal` the job's SQLite journal (NULL:
 /// `<output>.journal`; an existing journal is resumed), `school_year`
 /// (`2025/26`), `cf_column` the codice fiscale column (NULL: found by
-/// alias), `audit` the audit trail database (NULL: none; its secret is
-/// `<audit>.key`). Returns at once with the job in `*out_job`: poll it
+/// alias), `audit` the audit trail database (NULL: `anist-audit.sqlite`
+/// beside `output`; the empty string `""` opts out of the audit trail,
+/// explicitly; its secret is `<audit>.key`). A job that ends with every
+/// row answered removes its journal; one with error rows of a transient
+/// failure keeps it, and starting it again asks them again. Returns at
+/// once with the job in `*out_job`: poll it
 /// with [`anist_job_poll`], then read [`anist_job_result`] and free it
 /// with [`anist_job_free`].
 ///
@@ -193,7 +197,18 @@ pub extern "C" fn anist_job_start(
         }
         spec.options.operator = inner.operator.clone();
         spec.options.purposes = inner.purposes.clone();
+        // The audit trail is on unless opted out with "", explicitly.
+        let default_audit = Path::new(output)
+            .parent()
+            .unwrap_or_else(|| Path::new(""))
+            .join("anist-audit.sqlite");
+        let audit = match audit {
+            None => Some(default_audit.to_string_lossy().into_owned()),
+            Some("") => None,
+            Some(path) => Some(path.to_owned()),
+        };
         let audit = audit
+            .as_deref()
             .map(|path| {
                 let mut secret = Path::new(path).as_os_str().to_owned();
                 secret.push(".key");

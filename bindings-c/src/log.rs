@@ -115,7 +115,8 @@ impl Subscriber for CallbackSubscriber {
         event.record(&mut line);
         let (Ok(target), Ok(message)) = (
             CString::new(event.metadata().target()),
-            CString::new(line.0.replace('\0', "")),
+            // Masks anything shaped like a codice fiscale or a token.
+            CString::new(anist_client::redact::redact(&line.0).replace('\0', "")),
         ) else {
             return;
         };

@@ -219,6 +219,9 @@ pub struct PySummary {
     pause_code: Option<&'static str>,
     /// Why it paused, when paused.
     pause_reason: Option<String>,
+    /// Error rows whose failure was transient: run the job again (its
+    /// journal is kept) to ask them again.
+    retry_rows: u64,
 }
 
 #[pymethods]
@@ -251,6 +254,7 @@ fn summary(s: Summary, pause: Option<(&'static str, String)>) -> PySummary {
         paused: pause.is_some(),
         pause_code: pause.as_ref().map(|p| p.0),
         pause_reason: pause.map(|p| p.1),
+        retry_rows: s.retry_rows,
     }
 }
 
@@ -615,7 +619,13 @@ impl PyClient {
     /// `progress(p)` is called with a `Progress` as the job goes; an
     /// exception raised by it (or Ctrl-C) stops the job, which can be
     /// resumed from its journal.
-    #[pyo3(signature = (input, output, school_year, *, journal = None, column = None, concurrency = None, use_massive = true, audit = None, progress = None))]
+    ///
+    /// Every call is recorded in the audit trail `audit` (default:
+    /// `anist-audit.sqlite` beside `output`); `no_audit=True` opts out,
+    /// explicitly. A job that ends with every row answered removes its
+    /// journal unless `keep_journal=True`; one with `retry_rows` keeps it,
+    /// and running it again asks those rows again.
+    #[pyo3(signature = (input, output, school_year, *, journal = None, column = None, concurrency = None, use_massive = true, audit = None, no_audit = false, keep_journal = false, progress = None))]
     #[allow(clippy::too_many_arguments)]
     fn run_bulk(
         &self,
@@ -628,6 +638,8 @@ impl PyClient {
         concurrency: Option<usize>,
         use_massive: bool,
         audit: Option<PathBuf>,
+        no_audit: bool,
+        keep_journal: bool,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<PySummary> {
         guard(|| {
@@ -640,6 +652,7 @@ impl PyClient {
             let mut spec = JobSpec::new(&input, &output, journal, year);
             spec.cf_column = column;
             spec.options.use_massive = use_massive;
+            spec.options.keep_journal = keep_journal;
             if let Some(c) = concurrency {
                 spec.options.concurrency = c.max(1);
             } else if let Some(c) = self
@@ -665,6 +678,23 @@ impl PyClient {
                     Some((name.to_string(), purpose))
                 })
                 .collect();
+            if no_audit && audit.is_some() {
+                return Err(errors::raise(
+                    "InvalidInput",
+                    "audit and no_audit=True contradict each other: give one".into(),
+                    "bulk_audit_choice",
+                    Vec::new(),
+                ));
+            }
+            // The audit trail is on unless opted out, explicitly.
+            let audit = (!no_audit).then(|| {
+                audit.unwrap_or_else(|| {
+                    output
+                        .parent()
+                        .unwrap_or_else(|| Path::new(""))
+                        .join("anist-audit.sqlite")
+                })
+            });
             let audit = match audit {
                 Some(db) => {
                     let mut secret = db.clone().into_os_string();
@@ -1005,6 +1035,8 @@ fn io_err(path: &Path, e: &std::io::Error) -> PyErr {
     )
 }
 
+use anist_client::files::write_private;
+
 fn write_config(h: &SandboxHandle, dir: &Path) -> PyResult<PathBuf> {
     std::fs::create_dir_all(dir).map_err(|e| io_err(dir, &e))?;
     let key = h.client_key().ok_or_else(|| {
@@ -1049,24 +1081,7 @@ fn write_config(h: &SandboxHandle, dir: &Path) -> PyResult<PathBuf> {
         ));
     }
     let path = dir.join("anist.toml");
-    std::fs::write(&path, text).map_err(|e| io_err(&path, &e))?;
+    // The operator's codice fiscale is in it: private, like the key.
+    write_private(&path, text.as_bytes()).map_err(|e| io_err(&path, &e))?;
     Ok(path)
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(bytes)
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::write(path, bytes)
 }

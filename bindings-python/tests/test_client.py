@@ -160,6 +160,7 @@ def test_bulk_job_with_progress(
         sandbox.school_year,
         progress=seen.append,
         audit=tmp_path / "audit.sqlite",
+        keep_journal=True,
     )
     assert summary.rows_total == len(codes)
     assert summary.rows_done == len(codes)
@@ -176,6 +177,30 @@ def test_bulk_job_with_progress(
     again = client.run_bulk(src, tmp_path / "esiti.csv", str(sandbox.school_year), use_massive=False)
     assert again.rows_done == len(codes)
     assert sandbox.backend_calls == calls_before
+    # Without keep_journal, the finished job removed its journal.
+    assert not (tmp_path / "esiti.csv.journal").exists()
+    assert again.retry_rows == 0
+
+
+def test_bulk_job_audits_by_default_and_files_are_private(
+    sandbox: anist.Sandbox, client: anist.Client, tmp_path: pathlib.Path
+) -> None:
+    src = tmp_path / "in.csv"
+    write_input(src, sandbox.pupils(20))
+    client.run_bulk(src, tmp_path / "out.csv", sandbox.school_year)
+    # The audit trail is on unless opted out: beside the output.
+    audit = tmp_path / "anist-audit.sqlite"
+    assert audit.exists()
+    for path in (tmp_path / "out.csv", audit):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    assert not (tmp_path / "out.csv.journal").exists()
+    # Opting out is explicit.
+    other = tmp_path / "other"
+    other.mkdir()
+    client.run_bulk(src, other / "out.csv", sandbox.school_year, no_audit=True)
+    assert not (other / "anist-audit.sqlite").exists()
+    with pytest.raises(anist.InvalidInput):
+        client.run_bulk(src, other / "x.csv", sandbox.school_year, audit=audit, no_audit=True)
 
 
 def test_bulk_progress_exception_stops_the_job(

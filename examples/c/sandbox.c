@@ -177,6 +177,20 @@ int main(void) {
     }
     anist_job_free(job);
 
+    /* Another codice fiscale column on the journal of the cancelled job is
+       refused (a job that completed at once removed its journal). */
+    if (state == ANIST_JOB_CANCELLED) {
+        job = NULL;
+        OK(anist_job_start(client, input, output, journal, "2025/26", NULL,
+                           NULL, &job));
+        CHECK(wait_for(job) == ANIST_JOB_FAILED);
+        CHECK(anist_job_result(job, &summary) == ANIST_ERR_JOB);
+        char why[64];
+        anist_last_error_code(why, sizeof why);
+        CHECK(strcmp(why, "bulk_journal_mismatch") == 0);
+        anist_job_free(job);
+    }
+
     /* Start again on the same journal: it resumes and completes. */
     job = NULL;
     OK(anist_job_start(client, input, output, journal, "2025/26",
@@ -202,17 +216,12 @@ int main(void) {
               summary.not_obliged + summary.invalid_code + summary.error ==
           ROWS);
     CHECK(access(output, R_OK) == 0);
-    anist_job_free(job);
-
-    /* Another codice fiscale column on the same journal is refused. */
-    job = NULL;
-    OK(anist_job_start(client, input, output, journal, "2025/26", NULL, NULL,
-                       &job));
-    CHECK(wait_for(job) == ANIST_JOB_FAILED);
-    CHECK(anist_job_result(job, &summary) == ANIST_ERR_JOB);
-    char why[64];
-    anist_last_error_code(why, sizeof why);
-    CHECK(strcmp(why, "bulk_journal_mismatch") == 0);
+    /* Finished with every row answered: the journal is removed; the audit
+       trail (on by default, beside the output) is there. */
+    CHECK(access(journal, F_OK) != 0);
+    char audit[256];
+    snprintf(audit, sizeof audit, "%s/anist-audit.sqlite", dir);
+    CHECK(access(audit, R_OK) == 0);
     anist_job_free(job);
 
     /* A job whose input does not exist fails; the result says why. */
@@ -247,7 +256,9 @@ int main(void) {
     const char *files[] = {"alunni.csv", "esiti.csv", "esiti.csv.journal",
                            "esiti.csv.journal-wal", "esiti.csv.journal-shm",
                            "out2.csv.journal", "out2.csv.journal-wal",
-                           "out2.csv.journal-shm"};
+                           "out2.csv.journal-shm", "anist-audit.sqlite",
+                           "anist-audit.sqlite-wal", "anist-audit.sqlite-shm",
+                           "anist-audit.sqlite.key"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[300];
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);

@@ -184,6 +184,11 @@ begin
   DeleteFile(OutputPath + '.journal');
   DeleteFile(OutputPath + '.journal-wal');
   DeleteFile(OutputPath + '.journal-shm');
+  { The audit trail is on by default, beside the output. }
+  DeleteFile(Dir + '/anist-audit.sqlite');
+  DeleteFile(Dir + '/anist-audit.sqlite-wal');
+  DeleteFile(Dir + '/anist-audit.sqlite-shm');
+  DeleteFile(Dir + '/anist-audit.sqlite.key');
   RemoveDir(Dir);
 end;
 

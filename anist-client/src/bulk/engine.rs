@@ -60,6 +60,32 @@ impl CallFailure for IseeError {
     }
 }
 
+/// Whether a call that failed with the stable `code` may go otherwise
+/// when asked again later: the network, a timeout, a 5xx, the gateway's
+/// throttling or quota, the token (voucher) request refused or failed, a
+/// massive job that failed or was not ready, INPS's database offline or
+/// internal error. A resumed job asks these again; an answer about the
+/// person (not found, refused by INPS, a 4xx of the gateway, an answer that
+/// cannot be read) stays final.
+pub(crate) fn is_transient(code: &str) -> bool {
+    code.starts_with("voucher_")
+        || code.starts_with("assertion_")
+        || matches!(
+            code,
+            "call_not_sent"
+                | "gateway_throttled"
+                | "gateway_quota_exceeded"
+                | "gateway_server_error"
+                | "gateway_timeout"
+                | "gateway_network"
+                | "anist_job_failed"
+                | "anist_job_not_ready"
+                | "isee_database_offline"
+                | "isee_errore_interno"
+                | "random_failure"
+        )
+}
+
 /// Why a run stopped early.
 pub(crate) struct Pause {
     pub(crate) reason: String,

@@ -182,22 +182,28 @@ impl BulkJob {
     {
         let spec = &self.spec;
         let start = Instant::now();
+        super::check_output_dir(&spec.output)?;
         let params = Params {
             input_path: spec.input.display().to_string(),
             input_sha256: hash_file(&spec.input)?,
             school_year: spec.school_year.to_string(),
             cf_column: spec.cf_column.clone().unwrap_or_default(),
         };
-        let mut journal = Journal::open(&spec.journal, &params)?;
-        if !journal.is_ingested()? {
-            journal.reset_ingest()?;
-            ingest(
-                &spec.input,
-                spec.cf_column.as_deref(),
-                spec.school_year,
-                &mut journal,
-            )?;
-        }
+        let mut journal = super::fresh_or_removed(&spec.journal, || {
+            let mut journal = Journal::open(&spec.journal, &params)?;
+            if !journal.is_ingested()? {
+                journal.reset_ingest()?;
+                ingest(
+                    &spec.input,
+                    spec.cf_column.as_deref(),
+                    spec.school_year,
+                    &mut journal,
+                )?;
+            }
+            Ok(journal)
+        })?;
+        // What failed for a transient reason is asked again.
+        journal.transient_failures(true)?;
         let (total, distinct) = journal.totals()?;
         let counts = journal.done_counts()?;
         let mut tracker = Tracker::new(&progress, spec.options.progress_interval, total, counts);
@@ -213,38 +219,44 @@ impl BulkJob {
         } else {
             run_single(&ctx, svc, &mut journal, &mut tracker).await?
         };
-        let summary = |tracker: &Tracker<'_, OutcomeCounts, P>, outcomes: OutcomeCounts| {
-            let c = &ctx.counters;
-            let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-            Summary {
-                rows_total: total,
-                rows_done: outcomes.total(),
-                distinct_codes: distinct,
-                outcomes,
-                calls: CallCounts {
-                    verify: get(&c.verify),
-                    ascertain: get(&c.ascertain),
-                    massive_submit: get(&c.submit),
-                    massive_poll: get(&c.poll),
-                    massive_fetch: get(&c.fetch),
-                },
-                retries: get(&ctx.r.retries),
-                duration_seconds: tracker.start.elapsed().as_secs_f64(),
-            }
-        };
+        let summary =
+            |tracker: &Tracker<'_, OutcomeCounts, P>, outcomes: OutcomeCounts, retry_rows: u64| {
+                let c = &ctx.counters;
+                let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+                Summary {
+                    rows_total: total,
+                    rows_done: outcomes.total(),
+                    distinct_codes: distinct,
+                    outcomes,
+                    calls: CallCounts {
+                        verify: get(&c.verify),
+                        ascertain: get(&c.ascertain),
+                        massive_submit: get(&c.submit),
+                        massive_poll: get(&c.poll),
+                        massive_fetch: get(&c.fetch),
+                    },
+                    retries: get(&ctx.r.retries),
+                    duration_seconds: tracker.start.elapsed().as_secs_f64(),
+                    retry_rows,
+                }
+            };
         if let Some(p) = pause {
             tracker.tick(true);
             return Ok(JobOutcome::Paused {
                 reason: p.reason,
                 code: p.code,
-                summary: summary(&tracker, tracker.counts),
+                summary: summary(&tracker, tracker.counts, 0),
             });
         }
         let outcomes = write_output(&journal, &spec.output, spec.school_year)?;
+        let retry_rows = journal.transient_failures(false)?;
         tracker.counts = outcomes;
         tracker.done = outcomes.total();
         tracker.tick(true);
-        Ok(JobOutcome::Completed(summary(&tracker, outcomes)))
+        let done = summary(&tracker, outcomes, retry_rows);
+        drop(journal);
+        super::retire_journal(&spec.journal, spec.options.keep_journal, retry_rows)?;
+        Ok(JobOutcome::Completed(done))
     }
 }
 

@@ -223,11 +223,9 @@ pub(crate) fn ingest(
     // asked about by its ID ANPR.
     let (column, kind, fallback) = match cf_column {
         Some(name) => {
-            let i = headers.find(name, &aliases).ok_or_else(|| {
-                BulkError::Column(format!(
-                    "the input has no column {name:?}: name one of its header's columns"
-                ))
-            })?;
+            let i = headers
+                .find(name, &aliases)
+                .ok_or_else(|| BulkError::no_such_column(name))?;
             if is_id(i) {
                 (i, CodeKind::IdAnpr, None)
             } else {
@@ -241,10 +239,7 @@ pub(crate) fn ingest(
             (Some(i), id) => (i, CodeKind::Cf, id),
             (None, Some(i)) => (i, CodeKind::IdAnpr, None),
             (None, None) if headers.len() == 1 => (0, CodeKind::Auto, None),
-            (None, None) => return Err(BulkError::Column(String::from(
-                "no codice fiscale or ID ANPR column found by its header (e.g. \"Codice fiscale\", \"CF\", \"ID ANPR\"): \
-                     name the column explicitly",
-            ))),
+            (None, None) => return Err(BulkError::no_cf_column()),
         },
     };
     let subject_column = if kind == CodeKind::IdAnpr {

@@ -25,8 +25,9 @@
 //!
 //! # Output columns
 //!
-//! `riga` (the input line), `codice_fiscale` (as written), `esito`
-//! (`found`, `no_isee`, `refused`, `invalid_input`, `error`), `motivo` (the
+//! `riga` (the input line), `codice_fiscale` (as written), `esito` (in
+//! Italian: `ISEE trovata`, `nessuna ISEE`, `rifiutata da INPS`, `riga non
+//! valida`, `errore`; the stable code is in `codice_esito`), `motivo` (the
 //! error code, or INPS's `Esito` for refusals), `isee` (euro, comma
 //! decimals: `12345,67`), `tipo_isee`, `protocollo_dsu`,
 //! `data_presentazione`, `valida_fino_al`, `valida_alla_data` (`si`/`no`:
@@ -34,7 +35,10 @@
 //! `omissioni_difformita` (`si`/`no`, attestazioni only),
 //! `bonus_nido_max_annuo` (the derived example column: the yearly maximum
 //! of the bonus asilo nido, from the ISEE minorenni when the answer has
-//! one, the lowest band otherwise), `id_richiesta` (INPS's request id).
+//! one, the lowest band otherwise), `id_richiesta` (INPS's request id),
+//! `servizio` (the e-service, as `--service` takes it), `codice_esito`
+//! (`found`, `no_isee`, `refused`, `invalid_input`, `error`: stable, for
+//! programs).
 //!
 //! The journal keeps only these output fields of each answer (never the
 //! household's names or the whole document). It holds economic data of
@@ -107,7 +111,7 @@ CREATE TABLE IF NOT EXISTS questions (
 ";
 
 /// The output's header.
-pub const COLUMNS: [&str; 15] = [
+pub const COLUMNS: [&str; 16] = [
     "riga",
     "codice_fiscale",
     "esito",
@@ -123,7 +127,20 @@ pub const COLUMNS: [&str; 15] = [
     "bonus_nido_max_annuo",
     "id_richiesta",
     "servizio",
+    "codice_esito",
 ];
+
+/// The `esito` column's Italian words for each outcome's stable code (the
+/// code itself is in the `codice_esito` column).
+pub fn esito_it(code: &str) -> &'static str {
+    match code {
+        "found" => "ISEE trovata",
+        "no_isee" => "nessuna ISEE",
+        "refused" => "rifiutata da INPS",
+        "invalid_input" => "riga non valida",
+        _ => "errore",
+    }
+}
 
 /// What an ISEE batch works on, and how.
 #[derive(Debug, Clone)]
@@ -223,6 +240,11 @@ pub struct IseeSummary {
     pub retries: u64,
     /// Duration of this run, in seconds.
     pub duration_seconds: f64,
+    /// Rows of [`IseeCounts::error`] whose failure was transient (the
+    /// network, a timeout, a 5xx, the token refused, INPS's database
+    /// offline…): running the batch again on its journal (which is then
+    /// kept) asks them again.
+    pub retry_rows: u64,
 }
 
 /// A resumable ISEE batch. See the [module documentation](self).
@@ -492,17 +514,17 @@ impl Journal {
                 Param {
                     key: "input_sha256",
                     value: &sha,
-                    what: Some("input file"),
+                    what: Some("file di input"),
                 },
                 Param {
                     key: "service",
                     value: spec.service.as_str(),
-                    what: Some("ISEE service"),
+                    what: Some("servizio ISEE"),
                 },
                 Param {
                     key: "valid_on",
                     value: &date,
-                    what: Some("validity date"),
+                    what: Some("data di validità"),
                 },
                 Param {
                     key: "prestazione",
@@ -512,12 +534,12 @@ impl Journal {
                 Param {
                     key: "kind",
                     value: spec.kind.as_str(),
-                    what: Some("kind of ISEE"),
+                    what: Some("tipo di ISEE"),
                 },
                 Param {
                     key: "cf_column",
                     value: &column,
-                    what: Some("codice fiscale column"),
+                    what: Some("colonna del codice fiscale"),
                 },
             ],
         )?;
@@ -550,16 +572,12 @@ impl Journal {
             })?;
         let headers = reader.headers().clone();
         let cf = match &spec.cf_column {
-            Some(name) => headers.find(name, &aliases).ok_or_else(|| {
-                BulkError::Column(format!(
-                    "the input has no column {name:?}: name one of its header's columns"
-                ))
-            })?,
-            None => headers.index(Field::CodiceFiscale).ok_or_else(|| {
-                BulkError::Column(String::from(
-                    "no codice fiscale column found by its header (e.g. \"Codice fiscale\", \"CF\"): name the column explicitly",
-                ))
-            })?,
+            Some(name) => headers
+                .find(name, &aliases)
+                .ok_or_else(|| BulkError::no_such_column(name))?,
+            None => headers
+                .index(Field::CodiceFiscale)
+                .ok_or_else(BulkError::no_cf_column)?,
         };
         let any = |names: &[&str]| names.iter().find_map(|n| headers.find(n, &aliases));
         let cols = Columns {
@@ -670,6 +688,46 @@ impl Journal {
         Ok(out)
     }
 
+    /// The rows whose question failed for a transient reason
+    /// ([`is_transient`](super::engine::is_transient)); with `reopen`,
+    /// those answers are forgotten (one transaction) so that the run asks
+    /// them again.
+    fn transient_failures(&mut self, reopen: bool) -> Result<u64, BulkError> {
+        let tx = self.conn.transaction()?;
+        let mut rows = 0u64;
+        {
+            let mut stmt = tx.prepare(
+                "SELECT id, rows_count, answer FROM questions WHERE final_esito = 'error'",
+            )?;
+            let found = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            for (id, count, answer) in found {
+                let transient = answer
+                    .as_deref()
+                    .and_then(|a| serde_json::from_str::<Stored>(a).ok())
+                    .is_some_and(|s| matches!(s, Stored::Failed { code } if super::engine::is_transient(&code)));
+                if transient {
+                    rows += count.unsigned_abs();
+                    if reopen {
+                        tx.execute(
+                            "UPDATE questions SET answer = NULL, final_esito = NULL WHERE id = ?1",
+                            [id],
+                        )?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(rows)
+    }
+
     /// Journals an answer; returns its outcome and the rows it stands for.
     fn store(&self, id: i64, answer: &Stored) -> Result<(&'static str, u64), BulkError> {
         let json = serde_json::to_string(answer).map_err(|e| BulkError::Journal {
@@ -732,6 +790,8 @@ impl Journal {
                 }
             }
             counts.add(&f[2], 1);
+            f[15] = esito_it(&f[2]).to_owned();
+            f.swap(2, 15);
             w.row(&f)?;
         }
         w.finish()?;
@@ -871,10 +931,16 @@ impl IseeBatch {
     {
         let spec = &self.spec;
         let start = Instant::now();
-        let mut journal = Journal::open(spec)?;
-        if !journal.is_ingested()? {
-            journal.ingest(spec)?;
-        }
+        super::check_output_dir(&spec.output)?;
+        let mut journal = super::fresh_or_removed(&spec.journal, || {
+            let mut journal = Journal::open(spec)?;
+            if !journal.is_ingested()? {
+                journal.ingest(spec)?;
+            }
+            Ok(journal)
+        })?;
+        // What failed for a transient reason is asked again.
+        journal.transient_failures(true)?;
         let (total, distinct) = journal.totals()?;
         let counts = journal.done_counts()?;
         let mut tracker = Tracker::new(&progress, spec.options.progress_interval, total, counts);
@@ -909,6 +975,7 @@ impl IseeBatch {
             calls: calls.load(Ordering::Relaxed),
             retries: retrier.retries.load(Ordering::Relaxed),
             duration_seconds: tracker.start.elapsed().as_secs_f64(),
+            retry_rows: 0,
         };
         if let Some(p) = pause {
             tracker.tick(true);
@@ -919,9 +986,16 @@ impl IseeBatch {
             });
         }
         let outcomes = journal.write_output(&spec.output, spec.service, spec.valid_on)?;
+        let retry_rows = journal.transient_failures(false)?;
         tracker.counts = outcomes;
         tracker.done = outcomes.total();
         tracker.tick(true);
-        Ok(JobOutcome::Completed(summary(&tracker, outcomes)))
+        let done = IseeSummary {
+            retry_rows,
+            ..summary(&tracker, outcomes)
+        };
+        drop(journal);
+        super::retire_journal(&spec.journal, spec.options.keep_journal, retry_rows)?;
+        Ok(JobOutcome::Completed(done))
     }
 }

@@ -220,8 +220,13 @@ pub(crate) fn open_db(
     format: &str,
     params: &[Param<'_>],
 ) -> Result<Connection, BulkError> {
+    let private = |e: std::io::Error| BulkError::Journal {
+        reason: format!("cannot create it private (mode 0600): {e}"),
+    };
+    crate::files::prepare_private_sqlite(path).map_err(private)?;
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
+    crate::files::prepare_private_sqlite(path).map_err(private)?;
     // Durable across process crashes in WAL mode (not across power cuts:
     // the last transactions are then asked again).
     conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -281,17 +286,17 @@ impl Journal {
                 Param {
                     key: "input_sha256",
                     value: &wanted.input_sha256,
-                    what: Some("input file"),
+                    what: Some("file di input"),
                 },
                 Param {
                     key: "school_year",
                     value: &wanted.school_year,
-                    what: Some("school year"),
+                    what: Some("anno scolastico"),
                 },
                 Param {
                     key: "cf_column",
                     value: &wanted.cf_column,
-                    what: Some("codice fiscale column"),
+                    what: Some("colonna del codice fiscale"),
                 },
             ],
         )?;
@@ -489,6 +494,64 @@ impl Journal {
 
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The rows whose code ended in a transient failure
+    /// ([`is_transient`](super::engine::is_transient)); with `reopen`,
+    /// those answers are forgotten (one transaction) so that the run asks
+    /// them again.
+    pub(crate) fn transient_failures(&mut self, reopen: bool) -> Result<u64, BulkError> {
+        let tx = self.conn.transaction()?;
+        let mut rows = 0u64;
+        {
+            let mut stmt = tx.prepare(
+                "SELECT id, rows_count, verify, asc_cur, asc_prev FROM subjects \
+                 WHERE final_esito = 'error'",
+            )?;
+            let found = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        [
+                            r.get::<_, Option<String>>(2)?,
+                            r.get::<_, Option<String>>(3)?,
+                            r.get::<_, Option<String>>(4)?,
+                        ],
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            for (id, count, answers) in found {
+                let mut transient = false;
+                for (step, answer) in [Step::Verify, Step::AscCurrent, Step::AscPrevious]
+                    .into_iter()
+                    .zip(answers)
+                {
+                    let code = answer
+                        .as_deref()
+                        .map(serde_json::from_str::<serde_json::Value>)
+                        .and_then(Result::ok)
+                        .and_then(|v| v["failed"]["code"].as_str().map(str::to_owned));
+                    if code.as_deref().is_some_and(super::engine::is_transient) {
+                        transient = true;
+                        if reopen {
+                            tx.execute(
+                                &format!(
+                                    "UPDATE subjects SET {col} = NULL, final_esito = NULL WHERE id = ?1",
+                                    col = step.column()
+                                ),
+                                [id],
+                            )?;
+                        }
+                    }
+                }
+                if transient {
+                    rows += count.unsigned_abs();
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(rows)
     }
 }
 

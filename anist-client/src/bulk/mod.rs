@@ -166,6 +166,10 @@ pub struct JobOptions {
     /// [`crate::anist::ACCERTAMENTO`]), for the audit trail: each ANIST
     /// e-service has its own purpose.
     pub purposes: std::collections::BTreeMap<String, String>,
+    /// Keep the journal of a finished job (default false: a job that ends
+    /// with every row answered removes its journal, which holds the codes
+    /// asked; a job with rows to ask again keeps it for the resumption).
+    pub keep_journal: bool,
 }
 
 impl Default for JobOptions {
@@ -182,6 +186,7 @@ impl Default for JobOptions {
             operator: String::new(),
             purpose: String::new(),
             purposes: std::collections::BTreeMap::new(),
+            keep_journal: false,
         }
     }
 }
@@ -277,6 +282,10 @@ pub struct Summary {
     pub retries: u64,
     /// Duration of this run, in seconds.
     pub duration_seconds: f64,
+    /// Rows of [`OutcomeCounts::error`] whose failure was transient (the
+    /// network, a timeout, a 5xx, the token refused…): running the job
+    /// again on its journal (which is then kept) asks them again.
+    pub retry_rows: u64,
 }
 
 /// How a run ended (`S`: the job's summary).
@@ -303,7 +312,7 @@ pub enum JobOutcome<S = Summary> {
 #[non_exhaustive]
 pub enum BulkError {
     /// The input could not be opened or read.
-    #[error("the input {path} could not be read: {reason}")]
+    #[error("il file di input {path} non si può leggere: {reason}")]
     Input {
         /// The input file.
         path: PathBuf,
@@ -311,25 +320,29 @@ pub enum BulkError {
         reason: String,
     },
     /// The input is not a CSV the reader accepts (empty, UTF-16, bad header).
-    #[error("the input is not a readable CSV ({code}): {source}", code = .0.code(), source = .0)]
+    #[error("l'input non è un CSV leggibile ({code}): {source}", code = .0.code(), source = .0)]
     Csv(CsvError),
     /// No codice fiscale column.
     #[error("{0}")]
     Column(String),
     /// The journal could not be used.
-    #[error("the journal could not be used ({reason}): check the path, its permissions and the free space")]
+    #[error("il giornale non si può usare ({reason}): controlla il percorso, i permessi e lo spazio libero")]
     Journal {
         /// What SQLite (or the journal check) said.
         reason: String,
     },
     /// The journal belongs to another job.
-    #[error("the journal belongs to another job: {what} differs; use a new journal file, or the original {what}")]
+    #[error("il giornale è di un altro lavoro (diverso: {what}): usa un altro file di giornale (--journal), oppure rimetti com'era: {what}")]
     JournalMismatch {
-        /// What differs: `input file`, `school year`, `codice fiscale column`.
+        /// What differs: `file di input`, `anno scolastico`, `colonna del
+        /// codice fiscale`, `servizio ISEE`….
         what: &'static str,
     },
+    /// The output's directory does not exist.
+    #[error("la cartella {0} dell'output non esiste: creala, o scegli con --out un file in una cartella esistente")]
+    OutputDir(PathBuf),
     /// The output could not be written.
-    #[error("the output {path} could not be written: {reason}")]
+    #[error("il file di output {path} non si può scrivere: {reason}")]
     Output {
         /// The output file.
         path: PathBuf,
@@ -338,7 +351,7 @@ pub enum BulkError {
     },
     /// A call could not be recorded in the audit trail: the job stops
     /// (nothing is asked that is not recorded).
-    #[error("the job stopped because the audit trail failed: {0}")]
+    #[error("il lavoro si è fermato perché il registro di audit non funziona: {0}")]
     Audit(#[from] AuditError),
 }
 
@@ -350,10 +363,72 @@ impl ErrorCode for BulkError {
             BulkError::Column(_) => "bulk_column",
             BulkError::Journal { .. } => "bulk_journal",
             BulkError::JournalMismatch { .. } => "bulk_journal_mismatch",
+            BulkError::OutputDir(_) => "bulk_output_dir",
             BulkError::Output { .. } => "bulk_output",
             BulkError::Audit(_) => "bulk_audit",
         }
     }
+}
+
+impl BulkError {
+    /// No column of the input's header is a codice fiscale alias.
+    pub(crate) fn no_cf_column() -> Self {
+        BulkError::Column(String::from(
+            "nessuna colonna del codice fiscale o dell'ID ANPR riconosciuta dall'intestazione (per esempio \"Codice fiscale\", \"CF\", \"ID ANPR\"): indica la colonna con --column",
+        ))
+    }
+
+    /// The column named by the caller is not in the header.
+    pub(crate) fn no_such_column(name: &str) -> Self {
+        BulkError::Column(format!(
+            "l'input non ha la colonna {name:?}: indica una delle colonne della sua intestazione (anist csv inspect FILE le elenca)"
+        ))
+    }
+}
+
+/// Checks that the directory of the output `path` exists (before anything
+/// else of a job is created beside it: journal, audit trail).
+///
+/// # Errors
+/// [`BulkError::OutputDir`] naming the missing directory.
+pub fn check_output_dir(path: &std::path::Path) -> Result<(), BulkError> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
+            Err(BulkError::OutputDir(dir.to_path_buf()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Runs `prepare` (opening a journal and reading the input into it); when
+/// it fails and the journal did not exist before, the journal's files are
+/// removed, so that a job that could not start leaves nothing behind.
+pub(crate) fn fresh_or_removed<J>(
+    journal: &std::path::Path,
+    prepare: impl FnOnce() -> Result<J, BulkError>,
+) -> Result<J, BulkError> {
+    let fresh = !journal.exists();
+    let result = prepare();
+    if result.is_err() && fresh {
+        // Best effort: the error that stopped the job is the one to report.
+        let _ = crate::files::remove_sqlite(journal);
+    }
+    result
+}
+
+/// Removes a finished job's journal unless `keep` (or rows remain to ask
+/// again: `retry_rows`).
+pub(crate) fn retire_journal(
+    journal: &std::path::Path,
+    keep: bool,
+    retry_rows: u64,
+) -> Result<(), BulkError> {
+    if keep || retry_rows > 0 {
+        return Ok(());
+    }
+    crate::files::remove_sqlite(journal).map_err(|e| BulkError::Journal {
+        reason: format!("the finished job's journal could not be removed: {e}"),
+    })
 }
 
 impl From<rusqlite::Error> for BulkError {

@@ -231,7 +231,7 @@ impl AtomicCsv {
             .unwrap_or_default();
         name.push(".partial");
         let tmp = path.with_file_name(name);
-        let file = File::create(&tmp).map_err(|e| output_error(&tmp, e))?;
+        let file = crate::files::create_private(&tmp).map_err(|e| output_error(&tmp, e))?;
         let mut w = CsvWriter::new(BufWriter::new(file), WriterOptions::excel());
         w.write_row(columns).map_err(|e| output_error(&tmp, e))?;
         Ok(Self {

@@ -812,11 +812,23 @@ impl TokenFetcher for HttpTokenFetcher {
         loop {
             let error = match self.request_once_with_evidence(key).await {
                 Ok((r, Some(te))) => {
-                    return Ok(FetchedVoucher::with_tracking_evidence(r.voucher, te))
+                    tracing::debug!(target: "anist::voucher", attempt, "voucher issued");
+                    return Ok(FetchedVoucher::with_tracking_evidence(r.voucher, te));
                 }
-                Ok((r, None)) => return Ok(FetchedVoucher::new(r.voucher)),
+                Ok((r, None)) => {
+                    tracing::debug!(target: "anist::voucher", attempt, "voucher issued");
+                    return Ok(FetchedVoucher::new(r.voucher));
+                }
                 Err(e) => e,
             };
+            // Why PDND refused the token, for `anist -v` (never the
+            // assertion nor a token: the sinks mask them too).
+            tracing::info!(
+                target: "anist::voucher",
+                code = error.code(),
+                attempt,
+                "token request failed: {error}"
+            );
             let delay = {
                 let mut rng = self
                     .rng

@@ -316,6 +316,8 @@ class BulkSummary:
     @property
     def paused(self) -> bool: ...
     @property
+    def retry_rows(self) -> int: ...
+    @property
     def pause_code(self) -> str | None: ...
     @property
     def pause_reason(self) -> str | None: ...
@@ -375,6 +377,8 @@ class Client:
         concurrency: int | None = None,
         use_massive: bool = True,
         audit: _Path | None = None,
+        no_audit: bool = False,
+        keep_journal: bool = False,
         progress: Callable[[Progress], object] | None = None,
     ) -> BulkSummary: ...
 
