@@ -462,9 +462,8 @@ typedef struct AnistIseeBatchSpec {
   const char *kind;
   // The codice fiscale column, by header name (NULL: found by alias).
   const char *cf_column;
-  // The audit trail database (NULL:
-  // [`ANIST_ISEE_BATCH_DEFAULT_AUDIT`] beside the output); its secret
-  // is `<audit>.key`, created on first use.
+  // The audit trail database (NULL: `anist-audit.sqlite` beside the
+  // output); its secret is `<audit>.key`, created on first use.
   const char *audit;
   // Non-zero: run without an audit trail. The trail is on unless this
   // says otherwise: opting out is explicit.

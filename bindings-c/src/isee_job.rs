@@ -24,7 +24,7 @@ use crate::strings::{arg_str, opt_str, out_ptr, take_box, write_out};
 
 /// The audit database of an ISEE batch when `audit` is NULL: this file
 /// beside the output (its secret `<audit>.key`), as `anist isee batch`.
-pub const ANIST_ISEE_BATCH_DEFAULT_AUDIT: &str = "anist-audit.sqlite";
+const DEFAULT_AUDIT: &str = "anist-audit.sqlite";
 
 /// What an ISEE batch works on. Every string is NUL-terminated UTF-8;
 /// NULL means "not given". Zero the struct (`memset`, `= {0}`) and set
@@ -54,9 +54,8 @@ pub struct AnistIseeBatchSpec {
     pub kind: *const c_char,
     /// The codice fiscale column, by header name (NULL: found by alias).
     pub cf_column: *const c_char,
-    /// The audit trail database (NULL:
-    /// [`ANIST_ISEE_BATCH_DEFAULT_AUDIT`] beside the output); its secret
-    /// is `<audit>.key`, created on first use.
+    /// The audit trail database (NULL: `anist-audit.sqlite` beside the
+    /// output); its secret is `<audit>.key`, created on first use.
     pub audit: *const c_char,
     /// Non-zero: run without an audit trail. The trail is on unless this
     /// says otherwise: opting out is explicit.
@@ -184,7 +183,7 @@ fn beside(output: &str, journal: Option<&str>, audit: Option<&str>) -> (PathBuf,
             Path::new(output)
                 .parent()
                 .unwrap_or_else(|| Path::new(""))
-                .join(ANIST_ISEE_BATCH_DEFAULT_AUDIT)
+                .join(DEFAULT_AUDIT)
         },
         PathBuf::from,
     );
