@@ -1,7 +1,7 @@
 //! The resumable ISEE batch (the job of `anist isee batch`) as start /
-//! poll / cancel / result / free, like the attendance job of
-//! [`crate::job`]: a CSV of applications in, one ISEE outcome per row out,
-//! journaled, on the client's threads. The audit trail is on by default.
+//! poll / cancel / result / free, like the attendance job (`anist_job_*`):
+//! a CSV of applications in, one ISEE outcome per row out, journaled, on
+//! the client's threads. The audit trail is on by default.
 
 use std::ffi::c_char;
 use std::path::{Path, PathBuf};

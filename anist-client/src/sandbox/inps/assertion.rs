@@ -103,11 +103,8 @@ fn saml_problem(bytes: &[u8]) -> Option<&'static str> {
                     stack.push((in_saml, local));
                 }
             }
-            Event::End(_) => {
-                if stack.pop().is_none() {
-                    return Some(MALFORMED);
-                }
-            }
+            // The pop happens whatever the guard says.
+            Event::End(_) if stack.pop().is_none() => return Some(MALFORMED),
             Event::Text(ref t) => {
                 let value = t.xml10_content();
                 let value = value.trim();
