@@ -419,7 +419,7 @@ pub fn render_attestazione(att: &Attestazione, show_members: bool) -> String {
         let _ = writeln!(
             out,
             "ISEE corrente, valido fino al {}",
-            date(att.corrente_valid_until)
+            date(att.corrente_expires_on())
         );
     }
     let _ = writeln!(out, "Indicatori:");

@@ -143,8 +143,8 @@ pub fn config_text(handle: &SandboxHandle) -> Result<String, SandboxCmdError> {
         ));
     }
     text.push_str(&format!(
-        "\n# The synthetic operator: a synthetic codice fiscale, SPID level 2 and a\n\
-         # placeholder assertion (the ISEE Operatori services need all three).\n\
+        "\n# The synthetic operator: a synthetic codice fiscale, SPID level 2 (LoA3)\n\
+         # and a synthetic SAML assertion (only the ISEE Operatori services need them).\n\
          [operator]\n\
          user_id = \"{cf}\"\n\
          user_location = \"{SANDBOX_OPERATOR_LOCATION}\"\n\
@@ -152,9 +152,8 @@ pub fn config_text(handle: &SandboxHandle) -> Result<String, SandboxCmdError> {
         cf = operator.codice_fiscale.as_str(),
         loa = operator.loa.as_str(),
     ));
-    if tls {
-        text.push_str(&format!("assertion_file = \"{ASSERTION_FILE}\"\n"));
-    }
+    // The Operatori services need the assertion, not the TLS port.
+    text.push_str(&format!("assertion_file = \"{ASSERTION_FILE}\"\n"));
     text.push_str(&format!(
         "\n# The ente asking the INPS ISEE services (Roma, a capoluogo).\n\
          [inps]\n\
@@ -211,17 +210,17 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), SandboxCmdError> {
 /// # Errors
 /// [`SandboxCmdError::Dir`] if a file cannot be written.
 pub fn write_isee_files(dir: &Path, handle: &SandboxHandle) -> Result<(), SandboxCmdError> {
-    let (Some(ca), Some((cert, _key))) = (handle.ca_pem(), handle.client_identity_pem()) else {
-        return Ok(());
-    };
-    write_file(&dir.join(CA_FILE), ca.as_bytes())?;
-    write_file(&dir.join(MTLS_CERT_FILE), cert.as_bytes())?;
     let assertion = handle
         .isee_operator()
         .assertion
         .map(|a| a.as_bytes().to_vec())
         .unwrap_or_default();
-    write_file(&dir.join(ASSERTION_FILE), &assertion)
+    write_file(&dir.join(ASSERTION_FILE), &assertion)?;
+    let (Some(ca), Some((cert, _key))) = (handle.ca_pem(), handle.client_identity_pem()) else {
+        return Ok(());
+    };
+    write_file(&dir.join(CA_FILE), ca.as_bytes())?;
+    write_file(&dir.join(MTLS_CERT_FILE), cert.as_bytes())
 }
 
 /// Writes [`config_text`] to `dir/anist.toml` and returns its path.

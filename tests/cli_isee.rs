@@ -122,7 +122,7 @@ fn the_configuration_written_by_anist_sandbox_works_for_isee() {
     );
     assert!(written.contains("[inps]"));
     assert!(written.contains("ipa_category = \"comune_capoluogo\""));
-    assert!(written.contains("loa = \"SpidL2\""));
+    assert!(written.contains("loa = \"LoA3\""));
 
     // The offline check passes.
     let out = anist(&["config", "check", "--config", config], b"");
@@ -184,6 +184,46 @@ fn the_configuration_written_by_anist_sandbox_works_for_isee() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains(&isee));
+
+    // The operator matters to the Operatori services only: a level below
+    // SPID 2 (LoA2) fails them with isee_operator_invalid, never the
+    // Residenti ones (it failed every service with config_invalid).
+    let low = dir.join("low.toml");
+    std::fs::write(&low, written.replace("loa = \"LoA3\"", "loa = \"LoA2\"")).unwrap();
+    let low = low.to_str().unwrap();
+    let out = anist(&["config", "check", "--config", low], b"");
+    assert!(
+        text(&out.stdout).contains("operator.loa"),
+        "{}",
+        text(&out.stdout)
+    );
+    let ask = |service: &str| {
+        anist(
+            &[
+                "isee",
+                "indicatore",
+                "--config",
+                low,
+                "--cf",
+                cf.as_str(),
+                "--service",
+                service,
+                "--data",
+                DATA,
+            ],
+            b"",
+        )
+    };
+    let out = ask("residenti");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(&isee));
+    let out = ask("operatori");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("isee_operator_invalid"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // The attestazione masks the household unless --show-members.
     let others: Vec<&str> = household
@@ -336,4 +376,23 @@ fn the_batch_on_the_default_sandbox() {
     let out = batch(&["--service", "nessuno"]);
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The screen output of an ISEE corrente presented in January says one
+/// date, six months on, on both lines (was "Valida fino al 31/12/2026" and
+/// one line below "valido fino al 15/07/2026").
+#[test]
+fn screen_output_of_a_corrente_agrees_on_its_expiry() {
+    let xml = r#"<EsitoAttestazione xmlns="http://inps.it/ISEERiforma"><Attestazione NumeroProtocolloDSU="INPS-ISEE-2026-00000042K-01" DataPresentazione="2026-01-10" CodiceFiscaleDichiarante="RSSMRA80A01H501U"><Ordinario Corrente="true" DataPresentazioneModuloSostitutivo="2026-01-15"><NucleoFamiliare><ComponenteNucleo RapportoConDichiarante="D" Cognome="X" Nome="Y" CodiceFiscale="RSSMRA80A01H501U"/></NucleoFamiliare><ISEEOrdinario><Valori ISEE="8000.00"/></ISEEOrdinario></Ordinario></Attestazione></EsitoAttestazione>"#;
+    let att = anist::core::isee::parse_attestazione(xml.as_bytes()).unwrap();
+    let out = anist::isee_cmd::render_attestazione(&att, false);
+    assert!(out.contains("15/07/2026"), "{out}");
+    assert!(!out.contains("31/12/2026"), "{out}");
+    let ind = anist::core::isee::parse_indicatore(
+        br#"<Indicatore xmlns="http://inps.it/ISEERiforma" TipoIndicatore="Corrente" ISEE="8000.00" DataPresentazione="2026-01-15"/>"#,
+    )
+    .unwrap();
+    let out = anist::isee_cmd::render_indicatore(&ind, false);
+    assert!(out.contains("15/07/2026"), "{out}");
+    assert!(!out.contains("31/12/2026"), "{out}");
 }

@@ -33,12 +33,14 @@
 //! integrity = false                 # INPS: plain Bearer voucher
 //! # operation = "ConsultazioneIndicatoreResidenti"   (the default, U11)
 //! # soap_action = "http://inps.it/ConsultazioneISEE/ISvcConsultazione/ConsultazioneIndicatoreResidenti"
-//! # mtls_cert / mtls_key: the INPS client certificate, needed by every
-//! # ISEE service but the Residenti ones (isee::mtls_by_default)
+//! # mtls_cert / mtls_key: the INPS client certificate, needed only by
+//! # the plain Indicatore / Attestazione services (isee::mtls_by_default)
 //! ```
 //!
-//! For the ISEE Operatori services, `[operator]` names the operator:
-//! `user_id` their codice fiscale, `loa` `SpidL2`, `SpidL3` or `CIE3`, and
+//! For the ISEE Operatori services (only them), `[operator]` names the
+//! operator: `user_id` their codice fiscale, `loa` `LoA3` or `LoA4` (the
+//! PDND/ModI spelling; `SpidL2`, `SpidL3`, `CIE` are read too: see
+//! [`crate::isee::Loa`]), and
 //! where their SPID/CIE assertion is read from, never inline:
 //! `assertion_file` (a path) or `assertion_env` (an environment variable
 //! name). [`Config::isee_client`] builds the ISEE client.
@@ -233,7 +235,8 @@ pub struct OperatorConfig {
     /// Claim `userLocation` (e.g. the codice IPA of the ente; ANPR accepts
     /// at most 20 characters).
     pub user_location: String,
-    /// Claim `LoA`, when set (ISEE Operatori: `SpidL2`, `SpidL3`, `CIE3`).
+    /// Claim `LoA`, when set (ISEE Operatori: `LoA3` or `LoA4`, see
+    /// [`crate::isee::Loa`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loa: Option<String>,
     /// ISEE Operatori: the file holding the operator's SPID/CIE assertion
@@ -1122,9 +1125,15 @@ impl Config {
         let loa = op.loa.as_deref().and_then(Loa::parse).ok_or_else(|| {
             self.invalid(
                 "operator.loa",
-                "must be SpidL2, SpidL3 or CIE3 for the ISEE Operatori services",
+                "is not a level of assurance: write LoA3 or LoA4 (also SpidL2, SpidL3, CIE) for the ISEE Operatori services",
             )
         })?;
+        if !loa.is_enough_for_operatori() {
+            return Err(self.invalid(
+                "operator.loa",
+                format!("is {loa}: the ISEE Operatori services need SPID level 2 at least (LoA3) or CIE"),
+            ));
+        }
         let assertion = match (&op.assertion_file, &op.assertion_env) {
             (Some(_), Some(_)) => {
                 return Err(self.invalid(
@@ -1179,10 +1188,12 @@ impl Config {
     /// The INPS ISEE client of this configuration over `session` (made by
     /// [`Self::session`]): the ente of `[inps]`, and the operator of
     /// `[operator]` when an ISEE Operatori service is configured (its
-    /// assertion read through `lookup` when it comes from a variable).
+    /// assertion read through `lookup` when it comes from a variable). An
+    /// operator that cannot be used ([`Self::isee_operator`] fails) makes
+    /// only the Operatori calls fail (`isee_operator_invalid`).
     ///
     /// # Errors
-    /// As [`Self::isee_ente`] and [`Self::isee_operator`].
+    /// As [`Self::isee_ente`].
     pub fn isee_client_with_env(
         &self,
         session: Arc<Session>,
@@ -1190,8 +1201,13 @@ impl Config {
     ) -> Result<IseeClient, ConfigError> {
         let mut client = IseeClient::new(session, self.isee_ente()?);
         if self.has_isee_operatori() {
-            if let Some(op) = self.isee_operator(lookup)? {
-                client = client.operator(op);
+            // Only the Operatori services need the operator: a problem
+            // with it fails those calls, never the Residenti, Riscontro or
+            // plain ones.
+            match self.isee_operator(lookup) {
+                Ok(Some(op)) => client = client.operator(op),
+                Ok(None) => {}
+                Err(e) => client = client.operator_unusable(e.to_string()),
             }
         }
         Ok(client)
@@ -1254,7 +1270,7 @@ impl Config {
                     Status::Warn,
                     format!("{subject}.mtls_cert"),
                     "this ISEE service wants the INPS client certificate (mTLS) and none is set",
-                    "Set mtls_cert and mtls_key to the certificate INPS issued to the ente (only the Residenti services go without).",
+                    "Set mtls_cert and mtls_key to the certificate INPS issued to the ente: the plain Indicatore / Attestazione services need it (INPS message 3269/2025); Residenti and Riscontro go without, Operatori use the operator's SPID/CIE assertion.",
                 );
             }
         }
@@ -1278,14 +1294,14 @@ impl Config {
                     Status::Fail,
                     "operator",
                     "an ISEE Operatori service is configured but there is no [operator]",
-                    "Add [operator] with user_id (the operator's codice fiscale), user_location, loa (SpidL2, SpidL3 or CIE3) and assertion_file or assertion_env.",
+                    "Add [operator] with user_id (the operator's codice fiscale), user_location, loa (LoA3 or LoA4; SpidL2, SpidL3, CIE too) and assertion_file or assertion_env.",
                 ),
                 Err(e) => r.push(
                     "isee_operator",
                     Status::Fail,
                     "operator",
                     e.to_string(),
-                    "The ISEE Operatori services need the operator's codice fiscale in user_id, loa SpidL2, SpidL3 or CIE3, and a readable assertion.",
+                    "Only the ISEE Operatori services need the operator: their codice fiscale in user_id, loa LoA3 or LoA4 (SPID level 2 or 3, CIE), and a readable assertion. The other ISEE services are not affected.",
                 ),
             }
         }

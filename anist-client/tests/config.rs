@@ -974,6 +974,23 @@ purpose = "{PURPOSE2}"
     let report = assert_fails(&with_isee(&plain), "isee_eligibility");
     assert_eq!(report.status_of("isee_mtls"), Some(Status::Warn));
     assert_eq!(report.status_of("isee_integrity"), Some(Status::Warn));
+    // Riscontro and Operatori need no client certificate (INPS message
+    // 3269/2025: only the plain services do); `config check` said they did.
+    let others = format!(
+        r#"
+[services.isee-indicatore-riscontro]
+url = "https://api.example.invalid/pdnd/soap/ConsultazioneISEE-IndicatoreRiscontro/v2"
+purpose = "{PURPOSE2}"
+integrity = false
+
+[services.isee-indicatore-nucleo-riscontro]
+url = "https://api.example.invalid/pdnd/soap/ConsultazioneISEE-IndicatoreNucleoRiscontro/v2"
+purpose = "{PURPOSE2}"
+integrity = false
+"#
+    );
+    let report = check(&with_isee(&others));
+    assert_eq!(report.status_of("isee_mtls"), None, "{report}");
     // No [inps].
     let mut c = with_isee("");
     c.inps = None;
@@ -1023,9 +1040,30 @@ assertion_file = "assertion.xml"
     let e = c2.isee_operator(&no_env).unwrap_err();
     assert!(e.to_string().contains("OP_ASSERTION"), "{e}");
 
-    // A free-text user id or LoA does not do for Operatori.
+    // The PDND/ModI spelling of examples/anist.toml does (it failed every
+    // ISEE service with config_invalid); a level below SPID 2 does not.
+    for ok in [
+        "LoA3",
+        "LoA4",
+        "SpidL3",
+        "CIE",
+        "https://www.spid.gov.it/SpidL2",
+    ] {
+        let mut c3 = c.clone();
+        c3.operator.as_mut().unwrap().loa = Some(ok.into());
+        assert_eq!(
+            check(&c3).status_of("isee_operator"),
+            Some(Status::Ok),
+            "{ok}"
+        );
+        assert!(c3.isee_operator(&no_env).is_ok(), "{ok}");
+    }
     let mut c3 = c.clone();
-    c3.operator.as_mut().unwrap().loa = Some("LoA3".into());
+    c3.operator.as_mut().unwrap().loa = Some("LoA2".into());
+    assert_fails(&c3, "isee_operator");
+    let e = c3.isee_operator(&no_env).unwrap_err();
+    assert!(e.to_string().contains("operator.loa"), "{e}");
+    c3.operator.as_mut().unwrap().loa = Some("operatore".into());
     assert_fails(&c3, "isee_operator");
     let mut c4 = c;
     c4.operator.as_mut().unwrap().user_id = "operatore-1".into();

@@ -13,6 +13,7 @@ use std::time::Duration;
 use anist_client::isee::{session_name, LEGACY_V1, SOAP_ACTION_PREFIX};
 use anist_client::keys::{PrivateKey, RsaBits};
 use anist_client::modi::AuditContext;
+use anist_client::sandbox::inps::assertion::synthetic_saml_assertion;
 use anist_client::sandbox::inps::{
     IseeExpected, IseePopulation, CALLING_COMUNE, SANDBOX_INPS_USER_ID,
 };
@@ -24,6 +25,7 @@ use anist_core::cf::{AnyCodiceFiscale, CodiceFiscale};
 use anist_core::isee::{
     parse_attestazione_base64, parse_indicatore_base64, Esito, IseeKind, IseeService,
 };
+use base64::Engine as _;
 use chrono::NaiveDate;
 
 const SEED: u64 = 42;
@@ -31,6 +33,10 @@ const DATE: &str = "2026-06-15";
 
 fn date() -> NaiveDate {
     NaiveDate::parse_from_str(DATE, "%Y-%m-%d").unwrap()
+}
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
 }
 
 struct World {
@@ -82,6 +88,8 @@ struct Call {
     user_id: String,
     te: bool,
     assertion: bool,
+    /// The header's value, when not the sandbox operator's assertion.
+    assertion_value: Option<String>,
     force_plain: bool,
 }
 
@@ -95,6 +103,7 @@ impl Call {
             user_id: SANDBOX_INPS_USER_ID.to_string(),
             te: true,
             assertion: true,
+            assertion_value: None,
             force_plain: false,
         }
     }
@@ -178,7 +187,11 @@ async fn send(w: &World, call: &Call) -> Answer {
         req = req.header("agid-jwt-trackingevidence", te.jws().as_str());
     }
     if call.assertion {
-        req = req.header("INPS-Identity-Assertion", "PHNhbWw6QXNzZXJ0aW9uLz4=");
+        let value = call
+            .assertion_value
+            .clone()
+            .unwrap_or_else(|| b64(&synthetic_saml_assertion(w.operator.as_str())));
+        req = req.header("INPS-Identity-Assertion", value);
     }
     let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
@@ -397,6 +410,27 @@ async fn outcomes_other_than_ok() {
     assert_eq!(a.esito(), Esito::RichiestaInvalida);
     call.user_id = w.operator.as_str().to_string();
     assert_eq!(send(&w, &call).await.esito(), Esito::Ok);
+    // A malformed SPID assertion: refused as GovWay refuses an
+    // unauthenticated call (any bytes passed before).
+    let good = synthetic_saml_assertion(w.operator.as_str());
+    for bad in [
+        b64("<saml:Assertion/>"),
+        b64("any bytes"),
+        String::from("not base64!"),
+        b64(&good.replace("SpidL2", "SpidL1")),
+        b64(&good.replace("</saml:Assertion>", "")),
+    ] {
+        call.assertion_value = Some(bad.clone());
+        let a = send(&w, &call).await;
+        assert_eq!(a.status, 403, "{bad}: {}", a.body);
+        assert!(
+            a.body.contains("SOAP-ENV:Client.AuthorizationDenied"),
+            "{}",
+            a.body
+        );
+    }
+    call.assertion_value = None;
+    assert_eq!(send(&w, &call).await.esito(), Esito::Ok);
 
     // Injected DATABASE_OFFLINE, twice, then back to normal.
     w.sandbox.inject_inps_esito(Esito::DatabaseOffline, 2);
@@ -474,9 +508,20 @@ async fn the_tls_port_requires_the_client_certificate() {
             .url()
             .to_string()
     };
-    assert!(url_of(IseeService::AttestazioneResidenti).starts_with(w.sandbox.base_url()));
+    // Only the plain services (d) want INPS's client certificate (INPS
+    // message 3269/2025): Residenti, Riscontro and Operatori go without.
+    for s in [
+        IseeService::AttestazioneResidenti,
+        IseeService::IndicatoreResidenti,
+        IseeService::IndicatoreRiscontro,
+        IseeService::IndicatoreNucleoRiscontro,
+        IseeService::IndicatoreOperatori,
+        IseeService::AttestazioneOperatori,
+    ] {
+        assert!(url_of(s).starts_with(w.sandbox.base_url()), "{s:?}");
+    }
     assert!(url_of(IseeService::Indicatore).starts_with(&tls));
-    assert!(url_of(IseeService::IndicatoreOperatori).starts_with(&tls));
+    assert!(url_of(IseeService::Attestazione).starts_with(&tls));
     assert!(w
         .session
         .lookup(LEGACY_V1)
@@ -509,5 +554,54 @@ async fn the_daily_quota_is_a_bare_429() {
     assert_eq!(a.status, 429);
     assert!(a.content_type.starts_with("text/xml"));
     assert!(a.body.is_empty());
+    w.sandbox.shutdown().await;
+}
+
+/// No DSU presented after the requested date or after today: asked today
+/// for a date next year (`--data 2027-06-01` on 02/12/2026), the sandbox
+/// finds nothing (it answered a DSU "presentata il 12/01/2027"); and an
+/// ISEE corrente past its six months is never the answer.
+#[tokio::test]
+async fn no_dsu_from_the_future_and_no_expired_corrente() {
+    let w = world().await;
+    let pop = w.sandbox.isee_population().clone();
+    let s = IseeService::AttestazioneResidenti;
+    let today = chrono::Utc::now().date_naive();
+    let next_year = NaiveDate::from_ymd_opt(chrono::Datelike::year(&today) + 1, 6, 1).unwrap();
+    let codes: Vec<AnyCodiceFiscale> = pop
+        .sample(60)
+        .into_iter()
+        .map(AnyCodiceFiscale::Persona)
+        .collect();
+    for cf in &codes {
+        let request = ricerca_cf(cf.as_str()).replace(DATE, &next_year.to_string());
+        let a = send(&w, &Call::new(session_name(s), s.operation(), request)).await;
+        assert_eq!(a.esito(), Esito::DatiNonTrovati, "{}", a.body);
+    }
+    // A corrente household, asked in December of the DSU's year: the
+    // ordinario answers, valid on that date.
+    let june = date();
+    let dec = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    if today < dec {
+        w.sandbox.shutdown().await;
+        return;
+    }
+    let cf = pick(&pop, |e, _| {
+        resident(e) && e.household().is_some_and(|h| h.attestazione.is_corrente())
+    });
+    let june_att = pop
+        .expected(&cf, june)
+        .household()
+        .unwrap()
+        .attestazione
+        .clone();
+    assert!(june_att.is_valid_on(june));
+    let request = ricerca_cf(cf.as_str()).replace(DATE, &dec.to_string());
+    let a = send(&w, &Call::new(session_name(s), s.operation(), request)).await;
+    assert_eq!(a.esito(), Esito::Ok, "{}", a.body);
+    let att = parse_attestazione_base64(&a.field("XmlEsitoAttestazione").unwrap()).unwrap();
+    assert!(!att.is_corrente());
+    assert_eq!(att.headline().unwrap().kind, IseeKind::Ordinario);
+    assert!(att.is_valid_on(dec));
     w.sandbox.shutdown().await;
 }

@@ -19,9 +19,11 @@ use anist_client::bulk::isee::{
 use anist_client::bulk::{Counts, JobOutcome, Progress};
 use anist_client::call::{CallError, GatewayProblem};
 use anist_client::isee::{IseeAnswer, IseeError, IseeLookup, IseeQuery, Search};
+use anist_core::cf::AnyCodiceFiscale;
 use anist_core::cf::CodiceFiscale;
 use anist_core::isee::{
-    parse_attestazione, parse_indicatore, Attestazione, Esito, Indicatore, IseeService,
+    bonus_nido_applies, parse_attestazione, parse_indicatore, Attestazione, Esito, Indicatore,
+    IseeService,
 };
 use anist_core::synthetic::SyntheticPeople;
 use anist_core::ErrorCode;
@@ -272,7 +274,18 @@ async fn every_row_gets_its_outcome_and_the_isee_columns() {
                 } else {
                     "1500,00"
                 };
-                assert_eq!(r[12], band, "bonus nido band");
+                let on = if i == 3 {
+                    date(2026, 3, 1)
+                } else {
+                    date(2026, 11, 23)
+                };
+                let under_three = bonus_nido_applies(&AnyCodiceFiscale::Persona(*c), on);
+                // Only children under three on the row's date get a band.
+                assert_eq!(
+                    r[12],
+                    if under_three { band } else { "" },
+                    "bonus nido band"
+                );
                 assert!(r[13].starts_with('R'), "id_richiesta");
             }
             Kind::NoIsee => {
@@ -332,8 +345,11 @@ async fn attestazioni_give_household_and_omissions_and_riscontro_needs_the_dsu()
             assert_eq!(r[5], "ordinario");
             assert_eq!(r[10], "1", "componenti_nucleo");
             assert_eq!(r[11], "no", "omissioni_difformita");
-            // No ISEE minorenni in the answer: the lowest band.
-            assert_eq!(r[12], "1500,00");
+            // No ISEE minorenni in the answer: the lowest band, for a
+            // child under three on the batch's date only.
+            let under_three =
+                bonus_nido_applies(&AnyCodiceFiscale::Persona(*c), date(2026, 11, 23));
+            assert_eq!(r[12], if under_three { "1500,00" } else { "" });
         }
     }
 
@@ -554,4 +570,59 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Answers every question with the same indicatore (`xml`).
+struct Fixed(String);
+
+impl IseeLookup for Fixed {
+    async fn indicatore(
+        &self,
+        _service: IseeService,
+        _query: &IseeQuery,
+    ) -> Result<IseeAnswer<Indicatore>, IseeError> {
+        Ok(IseeAnswer::Found {
+            record: parse_indicatore(self.0.as_bytes()).unwrap(),
+            id_richiesta: None,
+        })
+    }
+
+    async fn attestazione(
+        &self,
+        _service: IseeService,
+        _query: &IseeQuery,
+    ) -> Result<IseeAnswer<Attestazione>, IseeError> {
+        Err(IseeError::OperatorRequired)
+    }
+}
+
+/// An ISEE corrente presented in January is valid six months: on
+/// 02/12/2026 the batch says `valida_fino_al` July and `valida_alla_data`
+/// `no`; a 17-year-old gets no bonus nido band, a one-year-old does.
+#[tokio::test]
+async fn corrente_six_months_and_bonus_nido_under_three() {
+    let dir = tempdir("corrente");
+    // Born 1 January 2009 (17) and 1 January 2025 (1).
+    std::fs::write(
+        dir.join("domande.csv"),
+        "Codice fiscale\r\nRSSMRA09A01H501L\r\nRSSMRA25A01H501L\r\n",
+    )
+    .unwrap();
+    let mut sp = spec(&dir, IseeService::IndicatoreResidenti);
+    sp.valid_on = date(2026, 12, 2);
+    let fake = Fixed(String::from(
+        r#"<Indicatore xmlns="http://inps.it/ISEERiforma" TipoIndicatore="Corrente" ISEE="9000.00" DataPresentazione="2026-01-15" ProtocolloDSU="INPS-ISEE-2026-00000042K-01"/>"#,
+    ));
+    completed(IseeBatch::new(sp).run(&fake, None, |_| {}).await.unwrap());
+    let rows = read_output(&dir.join("esiti.csv"));
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        assert_eq!(r[2], "found");
+        assert_eq!(r[5], "corrente");
+        assert_eq!(r[7], "15/01/2026");
+        assert_eq!(r[8], "15/07/2026", "six months, not 31/12/2026");
+        assert_eq!(r[9], "no", "expired on 02/12/2026");
+    }
+    assert_eq!(rows[0][12], "", "a 17-year-old gets no bonus nido band");
+    assert_eq!(rows[1][12], "1500,00");
 }

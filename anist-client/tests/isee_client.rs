@@ -578,7 +578,7 @@ async fn operatori_carry_the_operator() {
     let assertion = b"<samlp:Response>synthetic</samlp:Response>".to_vec();
     let isee = client(&f, IpaCategory::Asl).operator(OperatorIdentity {
         codice_fiscale: operator_cf,
-        loa: Loa::SpidL2,
+        loa: Loa::Substantial,
         assertion: Some(SecretAssertion::new(assertion.clone())),
     });
     assert!(!format!("{isee:?}").contains(operator_cf.as_str()));
@@ -596,7 +596,7 @@ async fn operatori_carry_the_operator() {
     );
     let te = jwt_payload(header(s, "agid-jwt-trackingevidence").expect("TrackingEvidence"));
     assert_eq!(te["userID"], operator_cf.as_str());
-    assert_eq!(te["LoA"], "SpidL2");
+    assert_eq!(te["LoA"], "LoA3");
     assert_eq!(te["userLocation"], ENTE_CF);
     assert_eq!(
         header(s, DEFAULT_ASSERTION_HEADER),

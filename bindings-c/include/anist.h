@@ -143,7 +143,8 @@
 #define ANIST_ERR_ISEE_UNAVAILABLE 52
 
 // The ISEE request cannot be sent as is (codes `isee_invalid_request`,
-// `isee_operator_required`; nothing was sent): e.g. a Riscontro service
+// `isee_operator_required`, `isee_operator_invalid`: the configured
+// operator cannot ask the Operatori services; nothing was sent): e.g. a Riscontro service
 // without a DSU protocol, an Attestazione service asked for an
 // indicatore; the message says what to fix.
 #define ANIST_ERR_ISEE_INVALID_REQUEST 53
@@ -274,6 +275,10 @@
 // freed by [`anist_client_free`]. Its functions may be called from
 // several threads at once.
 typedef struct AnistClient AnistClient;
+
+// An ISEE batch running on a client's threads. Opaque: made by
+// [`anist_isee_job_start`], freed by [`anist_isee_job_free`].
+typedef struct AnistIseeJob AnistIseeJob;
 
 // A bulk job running on a client's threads. Opaque: made by
 // [`anist_job_start`], freed by [`anist_job_free`].
@@ -420,7 +425,9 @@ typedef struct AnistIseeResult {
   char *protocollo_dsu;
   // The date the DSU was presented, `YYYY-MM-DD`.
   char *presented_on;
-  // The last day the DSU is valid, `YYYY-MM-DD`.
+  // The last day the ISEE is valid, `YYYY-MM-DD`: 31 December of the
+  // DSU's year, or for an ISEE corrente `corrente_valid_until` when
+  // earlier.
   char *valid_until;
   // `IdRichiesta`, INPS's id of the request (quote it to INPS).
   char *id_richiesta;
@@ -431,7 +438,95 @@ typedef struct AnistIseeResult {
   // the Agenzia delle Entrate, 0 when not, -1 when the answer does not
   // say (the Indicatore services, no ISEE).
   int32_t omissioni;
+  // For an ISEE corrente, the last day it is valid (six months from the
+  // modulo sostitutivo, or INPS's `DataScadenzaDSUCorrente`),
+  // `YYYY-MM-DD`; NULL for the other kinds.
+  char *corrente_valid_until;
 } AnistIseeResult;
+
+// What an ISEE batch works on. Every string is NUL-terminated UTF-8;
+// NULL means "not given". Zero the struct (`memset`, `= {0}`) and set
+// what you need.
+typedef struct AnistIseeBatchSpec {
+  // The CSV of applications (required): a codice fiscale column, and
+  // optionally `data_validita`, `prestazione`, `protocollo_domanda`,
+  // `protocollo_dsu` (required by the Riscontro services),
+  // `stato_domanda`.
+  const char *input;
+  // The output CSV, written at the end (required).
+  const char *output;
+  // The journal (NULL: `<output>.journal`); an existing journal is
+  // resumed.
+  const char *journal;
+  // The e-service, an `ANIST_ISEE_SERVICE_*` value (required).
+  int32_t service;
+  // The date the ISEE must be valid on, for rows without
+  // `data_validita`, `YYYY-MM-DD` (NULL: today).
+  const char *valid_on;
+  // The benefit, for rows without `prestazione` (e.g. `A1.07`; NULL:
+  // none).
+  const char *prestazione;
+  // `TipoIndicatore` of the Indicatore services (NULL: `ordinario`).
+  const char *kind;
+  // The codice fiscale column, by header name (NULL: found by alias).
+  const char *cf_column;
+  // The audit trail database (NULL: `anist-audit.sqlite` beside the
+  // output); its secret is `<audit>.key`, created on first use.
+  const char *audit;
+  // Non-zero: run without an audit trail. The trail is on unless this
+  // says otherwise: opting out is explicit.
+  int32_t no_audit;
+} AnistIseeBatchSpec;
+
+// Where an ISEE batch stands (counts only: no personal data).
+typedef struct AnistIseeJobProgress {
+  // `ANIST_JOB_*`.
+  int32_t state;
+  // Rows with their final outcome (across runs of the job).
+  uint64_t rows_done;
+  // Rows in the input (0 until it is read).
+  uint64_t rows_total;
+  // Rows `found`.
+  uint64_t found;
+  // Rows `no_isee`.
+  uint64_t no_isee;
+  // Rows `refused`.
+  uint64_t refused;
+  // Rows `invalid_input`.
+  uint64_t invalid_input;
+  // Rows `error`.
+  uint64_t error;
+  // Rows finished per second during this run.
+  double rate;
+} AnistIseeJobProgress;
+
+// What a finished ISEE batch did.
+typedef struct AnistIseeJobSummary {
+  // [`ANIST_JOB_COMPLETED`] or [`ANIST_JOB_PAUSED`].
+  int32_t state;
+  // Rows in the input.
+  uint64_t rows_total;
+  // Rows with their final outcome.
+  uint64_t rows_done;
+  // Distinct questions (each asked once).
+  uint64_t distinct_questions;
+  // Rows `found`.
+  uint64_t found;
+  // Rows `no_isee`.
+  uint64_t no_isee;
+  // Rows `refused`.
+  uint64_t refused;
+  // Rows `invalid_input`.
+  uint64_t invalid_input;
+  // Rows `error`.
+  uint64_t error;
+  // Calls made by this run (retries included).
+  uint64_t calls;
+  // Retries made by this run.
+  uint64_t retries;
+  // Duration of this run, in seconds.
+  double duration_seconds;
+} AnistIseeJobSummary;
 
 // Where a job stands (counts only: no personal data).
 typedef struct AnistJobProgress {
@@ -734,6 +829,42 @@ int32_t anist_sandbox_isee_person(const struct AnistClient *client, int32_t with
 // Returns [`crate::ANIST_ERR_INVALID_ARGUMENT`] when the client is not a
 // sandbox or the category is unknown.
 int32_t anist_sandbox_isee_category(const struct AnistClient *client, const char *category);
+
+// Starts the ISEE batch of `spec` (the job of `anist isee batch`) on the
+// client's INPS ISEE services. Returns at once with the job in
+// `*out_job`: poll it with [`anist_isee_job_poll`], then read
+// [`anist_isee_job_result`] and free it with [`anist_isee_job_free`].
+// Every call is recorded in the audit trail unless `spec->no_audit` is
+// non-zero.
+//
+// Returns [`crate::ANIST_ERR_CONFIG`] (no `[inps]` in the
+// configuration), [`crate::ANIST_ERR_AUDIT`] (the audit trail cannot be
+// opened), [`crate::ANIST_ERR_INVALID_ARGUMENT`] (a bad service, date or
+// prestazione); errors of the job itself (unreadable input, journal of
+// another job…) come from [`anist_isee_job_result`].
+int32_t anist_isee_job_start(const struct AnistClient *client, const struct AnistIseeBatchSpec *spec, struct AnistIseeJob **out_job);
+
+// Where the ISEE batch stands, into `*out` (never blocks). Poll it until
+// `state` is no longer [`ANIST_JOB_RUNNING`].
+int32_t anist_isee_job_poll(const struct AnistIseeJob *job, struct AnistIseeJobProgress *out);
+
+// Stops the ISEE batch: the calls in flight are dropped, every answer
+// already journaled stays, and the state becomes [`ANIST_JOB_CANCELLED`]
+// (unless it had finished). Start it again on the same journal to
+// resume. Returns once the job has stopped.
+int32_t anist_isee_job_cancel(struct AnistIseeJob *job);
+
+// The summary of a finished ISEE batch, into `*out`.
+//
+// Returns [`crate::ANIST_OK`] for a completed or paused job (see
+// `state`), [`crate::ANIST_ERR_JOB_NOT_READY`] while it runs,
+// [`crate::ANIST_ERR_CANCELLED`] for a cancelled job, or the status of
+// the error that made it fail, with its message.
+int32_t anist_isee_job_result(const struct AnistIseeJob *job, struct AnistIseeJobSummary *out);
+
+// Frees an ISEE batch, cancelling it first if it still runs. NULL is
+// allowed. Never call it from a log callback.
+void anist_isee_job_free(struct AnistIseeJob *job);
 
 // Starts the school-attendance check of a municipal CSV (the job of
 // `anist caivano`): `input` the CSV of codici fiscali, `output` the CSV

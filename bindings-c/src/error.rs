@@ -85,7 +85,8 @@ pub const ANIST_ERR_ISEE_REFUSED: i32 = 51;
 /// `isee_database_offline`, `isee_errore_interno`): try again later.
 pub const ANIST_ERR_ISEE_UNAVAILABLE: i32 = 52;
 /// The ISEE request cannot be sent as is (codes `isee_invalid_request`,
-/// `isee_operator_required`; nothing was sent): e.g. a Riscontro service
+/// `isee_operator_required`, `isee_operator_invalid`: the configured
+/// operator cannot ask the Operatori services; nothing was sent): e.g. a Riscontro service
 /// without a DSU protocol, an Attestazione service asked for an
 /// indicatore; the message says what to fix.
 pub const ANIST_ERR_ISEE_INVALID_REQUEST: i32 = 53;
@@ -121,7 +122,9 @@ pub(crate) fn status_of_code(code: &str) -> i32 {
         "isee_not_eligible" => Some(ANIST_ERR_NOT_ELIGIBLE),
         "isee_richiesta_invalida" | "isee_riscontro_non_valido" => Some(ANIST_ERR_ISEE_REFUSED),
         "isee_database_offline" | "isee_errore_interno" => Some(ANIST_ERR_ISEE_UNAVAILABLE),
-        "isee_invalid_request" | "isee_operator_required" => Some(ANIST_ERR_ISEE_INVALID_REQUEST),
+        "isee_invalid_request" | "isee_operator_required" | "isee_operator_invalid" => {
+            Some(ANIST_ERR_ISEE_INVALID_REQUEST)
+        }
         "sidi_locked" => Some(ANIST_ERR_SIDI_LOCKED),
         "isee_prestazione_format" | "isee_prestazione_unknown" | "isee_stato_domanda" => {
             Some(ANIST_ERR_INVALID_ARGUMENT)
@@ -464,6 +467,7 @@ mod tests {
             ("isee_errore_interno", ANIST_ERR_ISEE_UNAVAILABLE),
             ("isee_invalid_request", ANIST_ERR_ISEE_INVALID_REQUEST),
             ("isee_operator_required", ANIST_ERR_ISEE_INVALID_REQUEST),
+            ("isee_operator_invalid", ANIST_ERR_ISEE_INVALID_REQUEST),
             ("isee_prestazione_unknown", ANIST_ERR_INVALID_ARGUMENT),
             ("dsu_format", ANIST_ERR_INVALID_ARGUMENT),
             ("isee_unknown_esito", ANIST_ERR_UNEXPECTED_ANSWER),

@@ -47,7 +47,7 @@ pub const ANIST_ISEE_SERVICE_INDICATORE: i32 = 7;
 /// `service`: Consultazione Attestazione ISEE (plain).
 pub const ANIST_ISEE_SERVICE_ATTESTAZIONE: i32 = 8;
 
-fn service_of(service: i32) -> Result<IseeService, Failure> {
+pub(crate) fn service_of(service: i32) -> Result<IseeService, Failure> {
     Ok(match service {
         ANIST_ISEE_SERVICE_INDICATORE_OPERATORI => IseeService::IndicatoreOperatori,
         ANIST_ISEE_SERVICE_ATTESTAZIONE_OPERATORI => IseeService::AttestazioneOperatori,
@@ -117,7 +117,9 @@ pub struct AnistIseeResult {
     pub protocollo_dsu: *mut c_char,
     /// The date the DSU was presented, `YYYY-MM-DD`.
     pub presented_on: *mut c_char,
-    /// The last day the DSU is valid, `YYYY-MM-DD`.
+    /// The last day the ISEE is valid, `YYYY-MM-DD`: 31 December of the
+    /// DSU's year, or for an ISEE corrente `corrente_valid_until` when
+    /// earlier.
     pub valid_until: *mut c_char,
     /// `IdRichiesta`, INPS's id of the request (quote it to INPS).
     pub id_richiesta: *mut c_char,
@@ -128,6 +130,10 @@ pub struct AnistIseeResult {
     /// the Agenzia delle Entrate, 0 when not, -1 when the answer does not
     /// say (the Indicatore services, no ISEE).
     pub omissioni: i32,
+    /// For an ISEE corrente, the last day it is valid (six months from the
+    /// modulo sostitutivo, or INPS's `DataScadenzaDSUCorrente`),
+    /// `YYYY-MM-DD`; NULL for the other kinds.
+    pub corrente_valid_until: *mut c_char,
 }
 
 impl AnistIseeResult {
@@ -143,6 +149,7 @@ impl AnistIseeResult {
             id_richiesta: std::ptr::null_mut(),
             household_size: 0,
             omissioni: -1,
+            corrente_valid_until: std::ptr::null_mut(),
         }
     }
 }
@@ -185,6 +192,7 @@ fn indicatore_result(answer: &IseeAnswer<Indicatore>) -> AnistIseeResult {
         id_richiesta: opt_c(answer.id_richiesta()),
         household_size: size_c(record.household.len()),
         omissioni: -1,
+        corrente_valid_until: date_c(record.corrente_expires_on()),
     }
 }
 
@@ -204,6 +212,7 @@ fn attestazione_result(answer: &IseeAnswer<Attestazione>) -> AnistIseeResult {
         id_richiesta: opt_c(answer.id_richiesta()),
         household_size: size_c(record.household_size()),
         omissioni: i32::from(record.has_omissioni_difformita()),
+        corrente_valid_until: date_c(record.corrente_expires_on()),
     }
 }
 
@@ -370,6 +379,7 @@ pub extern "C" fn anist_isee_result_clear(result: *mut AnistIseeResult) {
                 &mut r.presented_on,
                 &mut r.valid_until,
                 &mut r.id_richiesta,
+                &mut r.corrente_valid_until,
             ]
         });
     });

@@ -18,6 +18,7 @@ use anist_client::anist::{
     AnistClient, AnistError, Answer, AttendanceService, Query, Subject, YearSelector,
 };
 use anist_client::audit::AuditLog;
+use anist_client::bulk::isee::{IseeBatch, IseeBatchSpec, IseeCounts};
 use anist_client::bulk::{BulkJob, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary};
 use anist_client::clock::SystemClock;
 use anist_client::config::Config;
@@ -746,6 +747,154 @@ impl PyClient {
                     code,
                     summary: s,
                 } => Ok(summary(s, Some((code, reason)))),
+            }
+        })
+    }
+
+    /// Runs (or resumes, when `journal` exists) the ISEE batch of a CSV of
+    /// applications (the job of `anist isee batch`): one INPS question per
+    /// distinct row of `input` to `service` (`indicatore_residenti`…),
+    /// valid on the row's `data_validita` or `date` (default today), one
+    /// outcome per row in `output`. `progress(p)` is called with a
+    /// `Progress` (outcomes `found`, `no_isee`, `refused`,
+    /// `invalid_input`, `error`); an exception raised by it (or Ctrl-C)
+    /// stops the batch, which can be resumed from its journal.
+    ///
+    /// Every call is recorded in the audit trail: `audit` (default
+    /// `anist-audit.sqlite` beside the output, its secret `<audit>.key`);
+    /// only `no_audit=True` runs without one.
+    #[pyo3(signature = (input, output, *, service = "indicatore_residenti", date = None, prestazione = None, kind = None, journal = None, column = None, concurrency = None, audit = None, no_audit = false, progress = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn run_isee_batch(
+        &self,
+        py: Python<'_>,
+        input: PathBuf,
+        output: PathBuf,
+        service: &str,
+        date: Option<NaiveDate>,
+        prestazione: Option<&str>,
+        kind: Option<&str>,
+        journal: Option<PathBuf>,
+        column: Option<String>,
+        concurrency: Option<usize>,
+        audit: Option<PathBuf>,
+        no_audit: bool,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<crate::isee_batch::PyIseeSummary> {
+        guard(|| {
+            let Some(client) = self.inner.isee.clone() else {
+                return Err(errors::generic(
+                    String::from("this client has no INPS ISEE ente: add an [inps] section (ipa_category, user_id) to the configuration"),
+                    "isee_not_configured",
+                ));
+            };
+            let service = IseeService::parse(service).ok_or_else(|| {
+                bad_argument(
+                    format!(
+                        "{service:?} is not an ISEE service: use one of {}",
+                        IseeService::ALL.map(IseeService::as_str).join(", ")
+                    ),
+                    "isee_unknown_service",
+                )
+            })?;
+            let journal = journal.unwrap_or_else(|| {
+                let mut p = output.clone().into_os_string();
+                p.push(".journal");
+                PathBuf::from(p)
+            });
+            let mut spec = IseeBatchSpec::new(
+                &input,
+                &output,
+                journal,
+                service,
+                date.unwrap_or_else(today),
+            );
+            if let Some(p) = prestazione {
+                spec.prestazione =
+                    Some(PrestazioneDaErogare::parse(p).map_err(|e| errors::invalid(&e))?);
+            }
+            if let Some(k) = kind {
+                spec.kind = IseeKind::parse(k);
+            }
+            spec.cf_column = column;
+            if let Some(c) = concurrency {
+                spec.options.concurrency = c.max(1);
+            } else if let Some(c) = self
+                .inner
+                .config
+                .as_ref()
+                .and_then(|c| c.limits.concurrency)
+            {
+                spec.options.concurrency = usize::try_from(c).unwrap_or(1).max(1);
+            }
+            let session = client.session();
+            spec.options.operator = session
+                .operator_context()
+                .map(|o| o.user_id().to_string())
+                .unwrap_or_default();
+            spec.options.purposes = session
+                .service_names()
+                .filter_map(|name| {
+                    let purpose = session.lookup(name).ok()?.purpose().as_str().to_string();
+                    Some((name.to_string(), purpose))
+                })
+                .collect();
+            // On unless opted out explicitly.
+            let audit_path = (!no_audit).then(|| crate::isee_batch::audit_path(audit, &output));
+            let audit = match &audit_path {
+                Some(db) => {
+                    let mut secret = db.clone().into_os_string();
+                    secret.push(".key");
+                    Some(AuditLog::open(db, Path::new(&secret)).map_err(|e| {
+                        errors::raise("BulkError", e.to_string(), e.code(), Vec::new())
+                    })?)
+                }
+                None => None,
+            };
+            let failure: Arc<Mutex<Option<PyErr>>> = Arc::default();
+            let report = {
+                let failure = Arc::clone(&failure);
+                move |p: &Progress<IseeCounts>| {
+                    let Some(cb) = progress.as_ref() else {
+                        return;
+                    };
+                    if lock(&failure).is_some() {
+                        return;
+                    }
+                    Python::attach(|py| {
+                        let value = PyProgress {
+                            rows_done: p.rows_done,
+                            rows_total: p.rows_total,
+                            rate: p.rate,
+                            eta: p.eta.map(|d| d.as_secs_f64()),
+                            outcomes: crate::isee_batch::outcome_map(&p.outcomes),
+                        };
+                        if let Err(e) = cb.call1(py, (value,)) {
+                            *lock(&failure) = Some(e);
+                        }
+                    });
+                }
+            };
+            let batch = IseeBatch::new(spec);
+            let fut = async move { batch.run(&client, audit.as_ref(), report).await };
+            let outcome = block_on_with(py, fut, |_| match lock(&failure).take() {
+                Some(e) => Err(e),
+                None => Ok(()),
+            })?;
+            if let Some(e) = lock(&failure).take() {
+                return Err(e);
+            }
+            match outcome.map_err(|e| errors::bulk(&e))? {
+                JobOutcome::Completed(s) => Ok(crate::isee_batch::summary(s, None, audit_path)),
+                JobOutcome::Paused {
+                    reason,
+                    code,
+                    summary: s,
+                } => Ok(crate::isee_batch::summary(
+                    s,
+                    Some((code, reason)),
+                    audit_path,
+                )),
             }
         })
     }

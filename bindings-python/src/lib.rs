@@ -9,6 +9,7 @@ mod client;
 mod core;
 mod errors;
 mod isee;
+mod isee_batch;
 mod runtime;
 mod sidi;
 
@@ -55,5 +56,6 @@ fn _anist(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::PyFrequenza>()?;
     m.add_class::<client::PyProgress>()?;
     m.add_class::<client::PySummary>()?;
+    m.add_class::<isee_batch::PyIseeSummary>()?;
     Ok(())
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import pathlib
 from decimal import Decimal
 
 import pytest
@@ -122,5 +123,53 @@ def test_isee_calls_against_the_sandbox() -> None:
         assert bad.value.code == "isee_invalid_request"
         with pytest.raises(anist.InvalidInput):
             client.isee_indicatore(people[1], service="nope")
+    finally:
+        sandbox.close()
+
+
+def test_isee_batch_with_progress_and_the_audit_trail_on_by_default(tmp_path: pathlib.Path) -> None:
+    sandbox = anist.Sandbox(7)
+    client = sandbox.start()
+    try:
+        people = sandbox.isee_people(4)
+        nobody = sandbox.isee_people(1, with_isee=False)
+        src = tmp_path / "domande.csv"
+        rows = "".join(f"{cf}\r\n" for cf in people + nobody + [people[0]])
+        src.write_text("Codice fiscale\r\n" + rows + "RSSMRA80A01H501X\r\n", encoding="utf-8")
+        seen: list[anist.Progress] = []
+        summary = client.run_isee_batch(src, tmp_path / "esiti.csv", progress=seen.append)
+        assert isinstance(summary, anist.IseeBatchSummary)
+        assert summary.rows_total == 7 and summary.rows_done == 7
+        assert summary.outcomes["found"] == 5
+        assert summary.outcomes["no_isee"] == 1
+        assert summary.outcomes["invalid_input"] == 1
+        assert summary.distinct_questions == 5
+        assert not summary.paused
+        assert seen and seen[-1].rows_done == 7 and seen[-1].outcomes["found"] == 5
+        out = (tmp_path / "esiti.csv").read_text(encoding="utf-8-sig").splitlines()
+        assert out[0].startswith("riga;codice_fiscale;esito")
+        assert len(out) == 8
+        # The audit trail is on unless opted out, beside the output.
+        assert summary.audit is not None
+        assert (tmp_path / "anist-audit.sqlite").is_file()
+        assert (tmp_path / "anist-audit.sqlite.key").is_file()
+        # Opting out is explicit.
+        other = tmp_path / "other"
+        other.mkdir()
+        quiet = client.run_isee_batch(src, other / "esiti.csv", no_audit=True)
+        assert quiet.audit is None and quiet.rows_done == 7
+        assert not (other / "anist-audit.sqlite").exists()
+        # An exception in the callback stops the batch; it resumes from its journal.
+        def boom(_p: anist.Progress) -> None:
+            raise RuntimeError("stop")
+
+        third = tmp_path / "third"
+        third.mkdir()
+        with pytest.raises(RuntimeError):
+            client.run_isee_batch(src, third / "esiti.csv", progress=boom, service="attestazione_residenti")
+        done = client.run_isee_batch(src, third / "esiti.csv", service="attestazione_residenti")
+        assert done.rows_done == 7
+        with pytest.raises(anist.InvalidInput):
+            client.run_isee_batch(src, third / "x.csv", service="nope")
     finally:
         sandbox.close()

@@ -121,6 +121,7 @@ type
   { Opaque handles }
   PAnistClient = type Pointer;
   PAnistJob = type Pointer;
+  PAnistIseeJob = type Pointer;
 
   TAnistVerifyResult = record
     found: Int32;
@@ -166,6 +167,7 @@ type
     id_richiesta: PAnsiChar;
     household_size: Int32;
     omissioni: Int32;
+    corrente_valid_until: PAnsiChar; { ISEE corrente: last valid day, else nil }
   end;
 
   TAnistCfFields = record
@@ -219,6 +221,49 @@ type
     not_in_anist: UInt64;
     not_obliged: UInt64;
     invalid_code: UInt64;
+    error: UInt64;
+    calls: UInt64;
+    retries: UInt64;
+    duration_seconds: Double;
+  end;
+
+  { The ISEE batch. Zero it (FillChar) and set what you need; nil strings are
+    "not given". no_audit <> 0 turns the audit trail off (on by default). }
+  TAnistIseeBatchSpec = record
+    input: PAnsiChar;
+    output: PAnsiChar;
+    journal: PAnsiChar;
+    service: Int32;
+    valid_on: PAnsiChar;
+    prestazione: PAnsiChar;
+    kind: PAnsiChar;
+    cf_column: PAnsiChar;
+    audit: PAnsiChar;
+    no_audit: Int32;
+  end;
+  PAnistIseeBatchSpec = ^TAnistIseeBatchSpec;
+
+  TAnistIseeJobProgress = record
+    state: Int32;
+    rows_done: UInt64;
+    rows_total: UInt64;
+    found: UInt64;
+    no_isee: UInt64;
+    refused: UInt64;
+    invalid_input: UInt64;
+    error: UInt64;
+    rate: Double;
+  end;
+
+  TAnistIseeJobSummary = record
+    state: Int32;
+    rows_total: UInt64;
+    rows_done: UInt64;
+    distinct_questions: UInt64;
+    found: UInt64;
+    no_isee: UInt64;
+    refused: UInt64;
+    invalid_input: UInt64;
     error: UInt64;
     calls: UInt64;
     retries: UInt64;
@@ -288,6 +333,14 @@ function anist_job_poll(Job: PAnistJob; out Progress: TAnistJobProgress): Int32;
 function anist_job_cancel(Job: PAnistJob): Int32; cdecl; external AnistLib;
 function anist_job_result(Job: PAnistJob; out Summary: TAnistJobSummary): Int32; cdecl; external AnistLib;
 procedure anist_job_free(Job: PAnistJob); cdecl; external AnistLib;
+
+{ The ISEE batch (audit trail on unless Spec.no_audit <> 0) }
+function anist_isee_job_start(Client: PAnistClient; Spec: PAnistIseeBatchSpec;
+  out Job: PAnistIseeJob): Int32; cdecl; external AnistLib;
+function anist_isee_job_poll(Job: PAnistIseeJob; out Progress: TAnistIseeJobProgress): Int32; cdecl; external AnistLib;
+function anist_isee_job_cancel(Job: PAnistIseeJob): Int32; cdecl; external AnistLib;
+function anist_isee_job_result(Job: PAnistIseeJob; out Summary: TAnistIseeJobSummary): Int32; cdecl; external AnistLib;
+procedure anist_isee_job_free(Job: PAnistIseeJob); cdecl; external AnistLib;
 
 { Log callback (nil removes it) }
 function anist_set_log_callback(Callback: TAnistLogCallback; UserData: Pointer;

@@ -30,15 +30,17 @@
 //! valida`, `errore`; the stable code is in `codice_esito`), `motivo` (the
 //! error code, or INPS's `Esito` for refusals), `isee` (euro, comma
 //! decimals: `12345,67`), `tipo_isee`, `protocollo_dsu`,
-//! `data_presentazione`, `valida_fino_al`, `valida_alla_data` (`si`/`no`:
-//! the DSU is valid on the row's date), `componenti_nucleo`,
-//! `omissioni_difformita` (`si`/`no`, attestazioni only),
-//! `bonus_nido_max_annuo` (the derived example column: the yearly maximum
-//! of the bonus asilo nido, from the ISEE minorenni when the answer has
-//! one, the lowest band otherwise), `id_richiesta` (INPS's request id),
-//! `servizio` (the e-service, as `--service` takes it), `codice_esito`
-//! (`found`, `no_isee`, `refused`, `invalid_input`, `error`: stable, for
-//! programs).
+//! `data_presentazione`, `valida_fino_al` (31 December of the DSU's year;
+//! for an ISEE corrente six months from its modulo sostitutivo, when
+//! earlier), `valida_alla_data` (`si`/`no`: valid on the row's date),
+//! `componenti_nucleo`, `omissioni_difformita` (`si`/`no`, attestazioni
+//! only), `bonus_nido_max_annuo` (the derived example column: the yearly
+//! maximum of the bonus asilo nido, from the ISEE minorenni when the answer
+//! has one, the lowest band otherwise; empty unless the row's person is a
+//! child under three on the row's date, the birth date read from the
+//! codice fiscale), `id_richiesta` (INPS's request id), `servizio` (the
+//! e-service, as `--service` takes it), `codice_esito` (`found`, `no_isee`,
+//! `refused`, `invalid_input`, `error`: stable, for programs).
 //!
 //! The journal keeps only these output fields of each answer (never the
 //! household's names or the whole document). It holds economic data of
@@ -71,8 +73,8 @@ use anist_core::csvio::{
 };
 use anist_core::dsu::DsuProtocol;
 use anist_core::isee::{
-    bonus_nido_max_annual, Attestazione, Euro, Indicatore, IseeKind, IseeService,
-    PrestazioneDaErogare, ServiceFamily, StatoDomanda,
+    bonus_nido_applies, bonus_nido_max_annual, Attestazione, Euro, Indicatore, IseeKind,
+    IseeService, PrestazioneDaErogare, ServiceFamily, StatoDomanda,
 };
 use anist_core::ErrorCode;
 use chrono::NaiveDate;
@@ -776,12 +778,14 @@ impl Journal {
                         serde_json::from_str(&answer).map_err(|e| BulkError::Journal {
                             reason: format!("an answer in the journal cannot be read: {e}"),
                         })?;
-                    let date = key
-                        .and_then(|k| serde_json::from_str::<Question>(&k).ok())
+                    let question = key.and_then(|k| serde_json::from_str::<Question>(&k).ok());
+                    let date = question
+                        .as_ref()
                         .and_then(|q| parse_iso(&q.date))
                         .unwrap_or(valid_on);
+                    let person = question.and_then(|q| AnyCodiceFiscale::parse(&q.cf).ok());
                     f[2] = stored.esito().to_owned();
-                    answer_fields(&stored, date, &mut f);
+                    answer_fields(&stored, date, person.as_ref(), &mut f);
                 }
                 (None, None) => {
                     return Err(BulkError::Journal {
@@ -812,7 +816,12 @@ fn euro_csv(cents: i64) -> String {
         .replace('.', ",")
 }
 
-fn answer_fields(stored: &Stored, date: NaiveDate, f: &mut [String]) {
+fn answer_fields(
+    stored: &Stored,
+    date: NaiveDate,
+    person: Option<&AnyCodiceFiscale>,
+    f: &mut [String],
+) {
     match stored {
         Stored::Found {
             fields,
@@ -831,7 +840,11 @@ fn answer_fields(stored: &Stored, date: NaiveDate, f: &mut [String]) {
             };
             f[10] = fields.household.map(|n| n.to_string()).unwrap_or_default();
             f[11] = fields.omissioni.map(yes_no).unwrap_or_default();
-            f[12] = euro_csv(fields.bonus_nido_cents);
+            // Only for a child under three on the row's date (also for
+            // answers journaled before this rule).
+            if person.is_some_and(|p| bonus_nido_applies(p, date)) {
+                f[12] = euro_csv(fields.bonus_nido_cents);
+            }
             f[13] = id_richiesta.clone().unwrap_or_default();
         }
         Stored::NoIsee { id_richiesta } => {

@@ -63,43 +63,83 @@ impl IseeEnte {
     }
 }
 
-/// The operator's level of assurance, the `LoA` claim of the
-/// TrackingEvidence (INPS message 3269/2025: SPID level 2 at least, or
-/// CIE 3.0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The operator's level of assurance (LoA, ISO/IEC 29115 as used by AgID,
+/// PDND and ModI), the `LoA` claim of the TrackingEvidence.
+///
+/// One enum for the spellings found in the wild ([`Loa::parse`]):
+///
+/// | Level | Spellings | SPID / CIE |
+/// |---|---|---|
+/// | [`Loa::Low`] | `LoA2`, `low`, `SpidL1`, `CieL1` | SPID level 1, CIE level 1 |
+/// | [`Loa::Substantial`] | `LoA3`, `substantial`, `SpidL2`, `CieL2`, `CIE3` (CIE 3.0), `CIE` | SPID level 2, CIE level 2 |
+/// | [`Loa::High`] | `LoA4`, `high`, `SpidL3`, `CieL3` | SPID level 3, CIE level 3 |
+///
+/// The INPS Operatori services (INPS message 3269/2025: "SPID almeno di
+/// livello 2 o CIE 3.0") need [`Loa::Substantial`] or [`Loa::High`]
+/// ([`Loa::is_enough_for_operatori`]); no other ISEE service needs an
+/// operator, and an operator that does not do for Operatori never stops
+/// the others.
+///
+/// ```
+/// use anist_client::isee::Loa;
+/// assert_eq!(Loa::parse("LoA3"), Some(Loa::Substantial));
+/// assert_eq!(Loa::parse("SpidL2"), Some(Loa::Substantial));
+/// assert_eq!(Loa::parse("https://www.spid.gov.it/SpidL3"), Some(Loa::High));
+/// assert_eq!(Loa::parse("LoA2"), Some(Loa::Low));
+/// assert!(!Loa::Low.is_enough_for_operatori());
+/// assert_eq!(Loa::Substantial.as_str(), "LoA3");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Loa {
-    /// SPID level 2.
-    SpidL2,
-    /// SPID level 3.
-    SpidL3,
-    /// CIE 3.0.
-    Cie3,
+    /// LoA2: SPID level 1, CIE level 1 (not enough for the Operatori
+    /// services).
+    Low,
+    /// LoA3: SPID level 2, CIE level 2 (and a CIE 3.0 login).
+    Substantial,
+    /// LoA4: SPID level 3, CIE level 3.
+    High,
 }
 
 impl Loa {
-    /// `SpidL2`, `SpidL3`, `CIE3`.
+    /// The PDND/ModI spelling sent in the `LoA` claim: `LoA2`, `LoA3`,
+    /// `LoA4`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Loa::SpidL2 => "SpidL2",
-            Loa::SpidL3 => "SpidL3",
-            Loa::Cie3 => "CIE3",
+            Loa::Low => "LoA2",
+            Loa::Substantial => "LoA3",
+            Loa::High => "LoA4",
         }
     }
 
-    /// Parses [`Self::as_str`] values (case-insensitive; `SPID_L2`,
-    /// `spid-l3`, `CIE 3` too).
+    /// Parses any spelling of the table above, ignoring case, blanks,
+    /// `_`, `-`, `.` and a leading SPID URL (`https://www.spid.gov.it/`):
+    /// `LoA3`, `SPID_L2`, `spid-l3`, `CIE 3.0`, `substantial`. `None` for
+    /// anything else (`LoA1` included: no ISEE service takes it).
     pub fn parse(s: &str) -> Option<Loa> {
-        let key: String = s
+        let t = s.trim();
+        let t = t
+            .rsplit_once('/')
+            .filter(|_| t.contains("spid.gov.it"))
+            .map_or(t, |(_, last)| last);
+        let key: String = t
             .chars()
             .filter(char::is_ascii_alphanumeric)
             .map(|c| c.to_ascii_lowercase())
             .collect();
         match key.as_str() {
-            "spidl2" | "spid2" => Some(Loa::SpidL2),
-            "spidl3" | "spid3" => Some(Loa::SpidL3),
-            "cie3" | "cie30" | "cie" => Some(Loa::Cie3),
+            "loa2" | "low" | "spidl1" | "spid1" | "ciel1" | "cie1" => Some(Loa::Low),
+            "loa3" | "substantial" | "significant" | "spidl2" | "spid2" | "ciel2" | "cie2"
+            | "cie3" | "cie30" | "cie" => Some(Loa::Substantial),
+            "loa4" | "high" | "spidl3" | "spid3" | "ciel3" => Some(Loa::High),
             _ => None,
         }
+    }
+
+    /// Whether the level does for the Operatori services (SPID level 2 at
+    /// least, or CIE): [`Loa::Substantial`] or [`Loa::High`].
+    pub fn is_enough_for_operatori(self) -> bool {
+        self >= Loa::Substantial
     }
 }
 
@@ -296,6 +336,9 @@ pub struct IseeClient {
     session: Arc<Session>,
     ente: IseeEnte,
     operator: Option<OperatorIdentity>,
+    /// Why the configured operator cannot ask the Operatori services (the
+    /// other services are unaffected).
+    operator_problem: Option<String>,
     carrier: Arc<dyn AssertionCarrier>,
     retry: RetryPolicy,
     legacy_v1: bool,
@@ -336,6 +379,7 @@ impl IseeClient {
             session,
             ente,
             operator: None,
+            operator_problem: None,
             carrier: Arc::new(HttpHeaderCarrier::default()),
             retry: RetryPolicy::default(),
             legacy_v1: false,
@@ -347,6 +391,19 @@ impl IseeClient {
     #[must_use]
     pub fn operator(mut self, operator: OperatorIdentity) -> Self {
         self.operator = Some(operator);
+        self.operator_problem = None;
+        self
+    }
+
+    /// Records why the configured operator cannot be used (e.g. an
+    /// unreadable assertion, a codice fiscale that is not one): the
+    /// Operatori services then fail with [`IseeError::OperatorInvalid`]
+    /// and this `reason`, nothing sent; the other services, which need no
+    /// operator, are unaffected.
+    #[must_use]
+    pub fn operator_unusable(mut self, reason: impl Into<String>) -> Self {
+        self.operator = None;
+        self.operator_problem = Some(reason.into());
         self
     }
 
@@ -439,8 +496,24 @@ impl IseeClient {
                 ),
             });
         }
-        if service.family() == ServiceFamily::Operatori && self.operator.is_none() {
-            return Err(IseeError::OperatorRequired);
+        if service.family() == ServiceFamily::Operatori {
+            match (&self.operator, &self.operator_problem) {
+                (None, Some(reason)) => {
+                    return Err(IseeError::OperatorInvalid {
+                        reason: reason.clone(),
+                    })
+                }
+                (None, None) => return Err(IseeError::OperatorRequired),
+                (Some(op), _) if !op.loa.is_enough_for_operatori() => {
+                    return Err(IseeError::OperatorInvalid {
+                        reason: format!(
+                            "the operator's level of assurance is {}: the Operatori services need SPID level 2 at least (LoA3) or CIE",
+                            op.loa
+                        ),
+                    })
+                }
+                (Some(_), _) => {}
+            }
         }
         Ok(())
     }
@@ -646,11 +719,26 @@ mod tests {
 
     #[test]
     fn loa_names() {
-        for l in [Loa::SpidL2, Loa::SpidL3, Loa::Cie3] {
+        for l in [Loa::Low, Loa::Substantial, Loa::High] {
             assert_eq!(Loa::parse(l.as_str()), Some(l));
+            assert_eq!(Loa::parse(&l.to_string()), Some(l));
         }
-        assert_eq!(Loa::parse("SPID_L2"), Some(Loa::SpidL2));
-        assert_eq!(Loa::parse("LoA3"), None);
+        assert_eq!(Loa::parse("SPID_L2"), Some(Loa::Substantial));
+        assert_eq!(Loa::parse("LoA3"), Some(Loa::Substantial));
+        assert_eq!(Loa::parse("LoA4"), Some(Loa::High));
+        assert_eq!(Loa::parse("loa2"), Some(Loa::Low));
+        assert_eq!(Loa::parse("SpidL3"), Some(Loa::High));
+        assert_eq!(Loa::parse("CIE 3.0"), Some(Loa::Substantial));
+        assert_eq!(Loa::parse("CieL3"), Some(Loa::High));
+        assert_eq!(
+            Loa::parse("https://www.spid.gov.it/SpidL2"),
+            Some(Loa::Substantial)
+        );
+        assert_eq!(Loa::parse("LoA1"), None);
+        assert_eq!(Loa::parse("operatore"), None);
+        assert!(Loa::High.is_enough_for_operatori());
+        assert!(Loa::Substantial.is_enough_for_operatori());
+        assert!(!Loa::Low.is_enough_for_operatori());
     }
 
     #[test]

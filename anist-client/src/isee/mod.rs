@@ -26,7 +26,8 @@
 //!   `integrity = false` (plain Bearer, no `Agid-JWT-Signature`).
 //! - Operatori (assumption U13): the operator's codice fiscale replaces
 //!   the ente's as `UserId`; an `Agid-JWT-TrackingEvidence` with `userID`
-//!   the operator and `LoA` `SpidL2`/`SpidL3`/`CIE3`; the raw SPID/CIE
+//!   the operator and `LoA` `LoA3`/`LoA4` ([`Loa`]: SPID level 2 or 3, CIE;
+//!   only these services need an operator); the raw SPID/CIE
 //!   assertion through a pluggable [`client::AssertionCarrier`] (default:
 //!   base64 in the HTTP header `INPS-Identity-Assertion`, a placeholder to
 //!   confirm with the e-service's technical attachment).
@@ -36,8 +37,10 @@
 //!   asked again ([`client::RetryPolicy`]), then
 //!   [`IseeError::Unavailable`]. SOAP faults become [`CallError`]s with
 //!   GovWay's `govway_id` and title; a bare 429 is a quota.
-//! - mTLS: the services where [`mtls_by_default`] is true want the INPS
-//!   client certificate (`mtls_cert` / `mtls_key` of the service).
+//! - mTLS: only the plain services (d) want the INPS client certificate
+//!   ([`mtls_by_default`]; `mtls_cert` / `mtls_key` of the service):
+//!   Residenti and Riscontro go without, Operatori use the operator's
+//!   SPID/CIE assertion.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -114,15 +117,16 @@ pub fn session_name(service: IseeService) -> &'static str {
     }
 }
 
-/// Whether the INPS client certificate (mTLS) is presented to `service` by
-/// default (U14, and the issue: on for the plain, Operatori and Riscontro
-/// services, off for Residenti). Overridable per service in the
-/// configuration.
+/// Whether INPS wants its client certificate (mTLS) on `service` (INPS
+/// message 3269/2025): only the plain services (d), Consultazione
+/// Indicatore ISEE / Attestazione ISEE (and the legacy v1 endpoint, the
+/// same services). Residenti (b) and Riscontro (c) go "senza necessità di
+/// possedere il certificato digitale di autenticazione client"; the
+/// Operatori services (a) authenticate the operator with their SPID/CIE
+/// assertion instead. A certificate configured on another service is still
+/// presented (`mtls_cert` / `mtls_key` of the service).
 pub fn mtls_by_default(service: IseeService) -> bool {
-    !matches!(
-        service,
-        IseeService::IndicatoreResidenti | IseeService::AttestazioneResidenti
-    )
+    matches!(service, IseeService::Indicatore | IseeService::Attestazione)
 }
 
 /// How the ISEE is looked up (the `request` choice of the SOAP message).
@@ -386,6 +390,13 @@ pub enum IseeError {
     /// An Operatori service was asked without an operator identity.
     #[error("the Operatori ISEE services need the operator's identity: set the operator (codice fiscale, SPID level 2 or CIE) before calling")]
     OperatorRequired,
+    /// An Operatori service was asked and the configured operator cannot
+    /// be used (nothing sent; the other ISEE services need no operator).
+    #[error("the operator configured for the Operatori ISEE services cannot be used: {reason}")]
+    OperatorInvalid {
+        /// What to fix, naming the field (never the operator's code).
+        reason: String,
+    },
 }
 
 impl ErrorCode for IseeError {
@@ -406,6 +417,7 @@ impl ErrorCode for IseeError {
             IseeError::Unexpected { .. } => "isee_unexpected_answer",
             IseeError::Record(e) => e.code(),
             IseeError::OperatorRequired => "isee_operator_required",
+            IseeError::OperatorInvalid { .. } => "isee_operator_invalid",
         }
     }
 }
@@ -462,11 +474,18 @@ mod tests {
     }
 
     #[test]
-    fn mtls_defaults() {
+    fn mtls_only_for_the_plain_services() {
         assert!(mtls_by_default(IseeService::Indicatore));
-        assert!(mtls_by_default(IseeService::AttestazioneOperatori));
-        assert!(mtls_by_default(IseeService::IndicatoreRiscontro));
-        assert!(!mtls_by_default(IseeService::IndicatoreResidenti));
-        assert!(!mtls_by_default(IseeService::AttestazioneResidenti));
+        assert!(mtls_by_default(IseeService::Attestazione));
+        for s in [
+            IseeService::IndicatoreOperatori,
+            IseeService::AttestazioneOperatori,
+            IseeService::IndicatoreResidenti,
+            IseeService::AttestazioneResidenti,
+            IseeService::IndicatoreRiscontro,
+            IseeService::IndicatoreNucleoRiscontro,
+        ] {
+            assert!(!mtls_by_default(s), "{s:?}");
+        }
     }
 }

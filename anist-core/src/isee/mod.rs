@@ -12,12 +12,15 @@
 //!   ISO-8859-1) into [`Indicatore`] / [`Attestazione`]; the `…_base64`
 //!   variants take the base64 text of the SOAP field. Errors:
 //!   [`IseeXmlError`].
-//! - [`dsu_valid_until`], [`Attestazione::is_valid_on`]: DSU validity, with
-//!   the date passed in.
+//! - [`dsu_valid_until`], [`corrente_valid_until`],
+//!   [`Attestazione::is_valid_on`], [`Indicatore::is_valid_on`]: validity
+//!   (the DSU to 31 December, an ISEE corrente six months), with the date
+//!   passed in.
 //! - [`PrestazioneDaErogare`]: the 36 benefit codes `A1.01` … `Z9.99`.
 //! - [`eligibility`] / [`check_eligibility`]: [`IpaCategory`] ×
 //!   [`IseeService`] per INPS message 3269/2025.
-//! - [`bonus_nido_max_annual`]: 3,000 / 2,500 / 1,500 € by ISEE minorenni.
+//! - [`bonus_nido_max_annual`]: 3,000 / 2,500 / 1,500 € by ISEE minorenni;
+//!   [`bonus_nido_applies`]: only for children under three.
 //!
 //! Personal data: `Debug` of every record masks codici fiscali and prints
 //! names and ISEE values as `<redacted>`; error messages carry neither.
@@ -47,7 +50,10 @@ mod record;
 mod write;
 mod xml;
 
-pub use bonus::{bonus_nido_max_annual, BONUS_NIDO_FIRST_BAND_LIMIT, BONUS_NIDO_SECOND_BAND_LIMIT};
+pub use bonus::{
+    bonus_nido_applies, bonus_nido_for, bonus_nido_max_annual, BONUS_NIDO_FIRST_BAND_LIMIT,
+    BONUS_NIDO_MAX_AGE, BONUS_NIDO_SECOND_BAND_LIMIT,
+};
 pub use eligibility::{
     check_eligibility, eligibility, Eligibility, EligibilityRule, IpaCategory, IseeService,
     NotEligible, Requirement, ServiceFamily,
@@ -56,7 +62,7 @@ pub use kind::IseeKind;
 pub use money::{Euro, EuroError, MachineEuro, MachineScala, Scala, ScalaError};
 pub use prestazioni::{PrestazioneDaErogare, PrestazioneError, StatoDomanda};
 pub use record::{
-    dsu_valid_until, Attestazione, Beneficiario, Calcolo, ComponenteNucleo,
+    corrente_valid_until, dsu_valid_until, Attestazione, Beneficiario, Calcolo, ComponenteNucleo,
     ComponenteNucleoRistretto, Corrente, Discordanza, Esito, Indicatore, IseeEntry, IseeValues,
     OmissioneDifformita, Rapporto, Ricerca, RicercaKind, Variazione,
 };

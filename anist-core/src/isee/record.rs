@@ -62,6 +62,28 @@ pub fn dsu_valid_until(presented_on: NaiveDate) -> NaiveDate {
     }
 }
 
+/// The last day an ISEE corrente is valid, from the presentation of its
+/// modulo sostitutivo: six months (INPS; reference §7.4, an assumption
+/// to confirm: two months when based only on a change of employment).
+/// The same day of the sixth month, or its last day when the month is
+/// shorter (presented on 31 August: valid until 28/29 February).
+///
+/// The corrente never outlives its DSU: [`Attestazione::valid_until`] and
+/// [`Indicatore::valid_until`] take the earlier of the two.
+///
+/// ```
+/// use anist_core::isee::corrente_valid_until;
+/// use chrono::NaiveDate;
+/// let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+/// assert_eq!(corrente_valid_until(d(2026, 1, 15)), d(2026, 7, 15));
+/// assert_eq!(corrente_valid_until(d(2026, 8, 31)), d(2027, 2, 28));
+/// ```
+pub fn corrente_valid_until(modulo_presented_on: NaiveDate) -> NaiveDate {
+    modulo_presented_on
+        .checked_add_months(chrono::Months::new(6))
+        .unwrap_or(NaiveDate::MAX)
+}
+
 /// The values of an indicator: `Valori/@ISEE @ISE @ISR @ISP
 /// @ScalaEquivalenza`. Only the ISEE is always present.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -415,6 +437,9 @@ pub struct Indicatore {
     pub protocollo_dsu: Option<DsuProtocol>,
     /// `DataPresentazione` of the DSU.
     pub presented_on: Option<NaiveDate>,
+    /// `DataScadenzaDSUCorrente`: for an ISEE corrente (`TipoIndicatore`
+    /// `Corrente`), its last day of validity, when INPS writes it.
+    pub corrente_valid_until: Option<NaiveDate>,
     /// The request as echoed.
     pub ricerca: Option<Ricerca>,
     /// The household, when the service returns it (Nucleo Riscontro).
@@ -429,15 +454,41 @@ impl Indicatore {
         self.values.isee
     }
 
-    /// The last day of validity of the DSU, from the presentation date
-    /// ([`dsu_valid_until`]); `None` when the date is not given.
-    pub fn valid_until(&self) -> Option<NaiveDate> {
-        self.presented_on.map(dsu_valid_until)
+    /// Whether the indicator is an ISEE corrente.
+    pub fn is_corrente(&self) -> bool {
+        self.kind == Some(IseeKind::Corrente)
     }
 
-    /// Whether the DSU is valid on `date`: presented on or before it, and
-    /// `date` within [`valid_until`](Self::valid_until). `false` when the
-    /// presentation date is not given.
+    /// The last day of validity of an ISEE corrente:
+    /// `DataScadenzaDSUCorrente` when given, otherwise
+    /// [`corrente_valid_until`] of the DSU's presentation date (the
+    /// indicator does not carry the modulo sostitutivo's date, which is
+    /// never earlier: the expiry may come out early, never late). `None`
+    /// for other kinds.
+    pub fn corrente_expires_on(&self) -> Option<NaiveDate> {
+        if !self.is_corrente() {
+            return None;
+        }
+        self.corrente_valid_until
+            .or_else(|| self.presented_on.map(corrente_valid_until))
+    }
+
+    /// The last day of validity: of the DSU ([`dsu_valid_until`] of the
+    /// presentation date), or, for an ISEE corrente, of the corrente
+    /// ([`corrente_expires_on`](Self::corrente_expires_on)) when earlier;
+    /// `None` when the presentation date is not given.
+    pub fn valid_until(&self) -> Option<NaiveDate> {
+        let dsu = self.presented_on.map(dsu_valid_until)?;
+        Some(match self.corrente_expires_on() {
+            Some(c) => dsu.min(c),
+            None => dsu,
+        })
+    }
+
+    /// Whether the indicator is valid on `date`: presented on or before
+    /// it, and `date` within [`valid_until`](Self::valid_until) (six months
+    /// for an ISEE corrente). `false` when the presentation date is not
+    /// given.
     pub fn is_valid_on(&self, date: NaiveDate) -> bool {
         match (self.presented_on, self.valid_until()) {
             (Some(from), Some(to)) => from <= date && date <= to,
@@ -453,6 +504,7 @@ impl fmt::Debug for Indicatore {
             .field("values", &self.values)
             .field("protocollo_dsu", &self.protocollo_dsu)
             .field("presented_on", &self.presented_on)
+            .field("corrente_valid_until", &self.corrente_valid_until)
             .field("ricerca", &self.ricerca)
             .field("household", &self.household)
             .field("raw_xml", &format_args!("<{} bytes>", self.raw_xml.len()))
@@ -576,23 +628,44 @@ impl Attestazione {
     }
 
     /// The last day of validity of the DSU: `DataValidita` when INPS gives
-    /// it, otherwise [`dsu_valid_until`] of the presentation date.
-    pub fn valid_until(&self) -> NaiveDate {
+    /// it, otherwise [`dsu_valid_until`] of the presentation date. For an
+    /// ISEE corrente see [`valid_until`](Self::valid_until).
+    pub fn dsu_valid_until(&self) -> NaiveDate {
         self.data_validita
             .unwrap_or_else(|| dsu_valid_until(self.presented_on))
     }
 
+    /// The last day of validity of an ISEE corrente:
+    /// `DataScadenzaDSUCorrente` when INPS gives it, otherwise six months
+    /// from the modulo sostitutivo ([`corrente_valid_until`]; from the DSU
+    /// when the modulo's date is missing). `None` when not a corrente.
+    pub fn corrente_expires_on(&self) -> Option<NaiveDate> {
+        let c = self.corrente.as_ref()?;
+        Some(self.corrente_valid_until.unwrap_or_else(|| {
+            corrente_valid_until(c.modulo_presented_on.unwrap_or(self.presented_on))
+        }))
+    }
+
+    /// The last day the attestazione's headline ISEE is valid: the DSU's
+    /// ([`dsu_valid_until`](Self::dsu_valid_until)), or, for an ISEE
+    /// corrente, the corrente's when earlier
+    /// ([`corrente_expires_on`](Self::corrente_expires_on)): a corrente
+    /// presented in January is valid until July, not 31 December.
+    pub fn valid_until(&self) -> NaiveDate {
+        let dsu = self.dsu_valid_until();
+        match self.corrente_expires_on() {
+            Some(c) => dsu.min(c),
+            None => dsu,
+        }
+    }
+
     /// Whether the attestazione is valid on `date`: presented on or before
-    /// it, `date` within [`valid_until`](Self::valid_until), and, for an
-    /// ISEE corrente with `DataScadenzaDSUCorrente`, not after that date.
+    /// it and `date` within [`valid_until`](Self::valid_until) (for an
+    /// ISEE corrente: within six months, or `DataScadenzaDSUCorrente`).
     ///
     /// The date is passed in, never read from the clock.
     pub fn is_valid_on(&self, date: NaiveDate) -> bool {
-        let corrente_ok = match (self.is_corrente(), self.corrente_valid_until) {
-            (true, Some(end)) => date <= end,
-            _ => true,
-        };
-        self.presented_on <= date && date <= self.valid_until() && corrente_ok
+        self.presented_on <= date && date <= self.valid_until()
     }
 }
 

@@ -208,7 +208,8 @@ pub fn write_indicatore(ind: &Indicatore) -> String {
         .opt("ISR", v.isr.map(|e| e.machine()))
         .opt("ISP", v.isp.map(|e| e.machine()))
         .opt("ProtocolloDSU", ind.protocollo_dsu.as_ref())
-        .date("DataPresentazione", ind.presented_on);
+        .date("DataPresentazione", ind.presented_on)
+        .date("DataScadenzaDSUCorrente", ind.corrente_valid_until);
     let empty = ind.ricerca.is_none() && ind.household.is_empty();
     out.start("Indicatore", &a, empty);
     if !empty {
@@ -736,6 +737,7 @@ mod tests {
                 values: self.values(),
                 protocollo_dsu: self.coin().then(|| self.dsu()),
                 presented_on: self.odate(),
+                corrente_valid_until: self.odate(),
                 ricerca: self.coin().then(|| self.ricerca()),
                 household: (0..self.rng.below(4)).map(|_| self.member()).collect(),
                 raw_xml: String::new(),

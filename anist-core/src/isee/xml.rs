@@ -1015,6 +1015,7 @@ impl Doc<'_> {
             values: self.valori(root)?,
             protocollo_dsu: self.opt(root, "ProtocolloDSU", EXPECT_DSU, dsu)?,
             presented_on: self.opt(root, "DataPresentazione", EXPECT_DATE, date)?,
+            corrente_valid_until: self.opt(root, "DataScadenzaDSUCorrente", EXPECT_DATE, date)?,
             ricerca,
             household,
             raw_xml: self.text.to_string(),

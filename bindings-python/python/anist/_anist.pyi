@@ -298,6 +298,31 @@ class Progress:
     def outcomes(self) -> dict[str, int]: ...
 
 @final
+class IseeBatchSummary:
+    @property
+    def rows_total(self) -> int: ...
+    @property
+    def rows_done(self) -> int: ...
+    @property
+    def distinct_questions(self) -> int: ...
+    @property
+    def outcomes(self) -> dict[str, int]: ...
+    @property
+    def calls(self) -> int: ...
+    @property
+    def retries(self) -> int: ...
+    @property
+    def duration_seconds(self) -> float: ...
+    @property
+    def paused(self) -> bool: ...
+    @property
+    def pause_code(self) -> str | None: ...
+    @property
+    def pause_reason(self) -> str | None: ...
+    @property
+    def audit(self) -> str | None: ...
+
+@final
 class BulkSummary:
     @property
     def rows_total(self) -> int: ...
@@ -381,6 +406,22 @@ class Client:
         keep_journal: bool = False,
         progress: Callable[[Progress], object] | None = None,
     ) -> BulkSummary: ...
+    def run_isee_batch(
+        self,
+        input: _Path,
+        output: _Path,
+        *,
+        service: str = "indicatore_residenti",
+        date: datetime.date | None = None,
+        prestazione: str | None = None,
+        kind: str | None = None,
+        journal: _Path | None = None,
+        column: str | None = None,
+        concurrency: int | None = None,
+        audit: _Path | None = None,
+        no_audit: bool = False,
+        progress: Callable[[Progress], object] | None = None,
+    ) -> IseeBatchSummary: ...
 
 @final
 class Sandbox:

@@ -12,7 +12,9 @@
 //! A request is checked in this order; the first failure answers:
 //!
 //! 1. on the TLS port when the service requires a client certificate
-//!    (otherwise `403` fault `Authorization`);
+//!    (otherwise `403` fault `Authorization`): by default only the plain
+//!    Indicatore / Attestazione services and the legacy v1 endpoint (INPS
+//!    message 3269/2025);
 //! 2. `POST`, `Content-Type: text/xml`, `SOAPAction` quoted and equal to
 //!    `http://inps.it/ConsultazioneISEE/ISvcConsultazione/<Operation>`
 //!    (otherwise a `400` fault `SOAP-ENV:Client.<Title>`);
@@ -21,12 +23,15 @@
 //! 4. the envelope (quick-xml, by local names, at most 64 KiB, 16 levels,
 //!    256 elements; its operation element must be the `SOAPAction`'s):
 //!    otherwise a `400` fault `InvalidRequestContent`;
-//! 5. an esito injected with [`SandboxHandle::inject_inps_esito`];
-//! 6. `Identity` header (`UserId`, `CodiceUfficio`) equal to the
+//! 5. (Operatori) an operator's assertion that is sent but is not a
+//!    well-formed SAML assertion or OIDC id_token ([`assertion`]): a `403`
+//!    fault `AuthorizationDenied`;
+//! 6. an esito injected with [`SandboxHandle::inject_inps_esito`];
+//! 7. `Identity` header (`UserId`, `CodiceUfficio`) equal to the
 //!    `INPS-Identity-UserId` / `INPS-Identity-CodiceUfficio` HTTP headers,
 //!    the Operatori evidence (U13), the fields: otherwise `200` with
 //!    `Esito` `RICHIESTA_INVALIDA` and a `DescrizioneErrore` in Italian;
-//! 7. the answer: `OK` with the base64 document, `DATI_NON_TROVATI`,
+//! 8. the answer: `OK` with the base64 document, `DATI_NON_TROVATI`,
 //!    `RISCONTRO_NON_VALIDO`.
 //!
 //! The calling ente of the default client is a Comune capoluogo, Roma
@@ -34,6 +39,7 @@
 //! [`SANDBOX_INPS_USER_ID`]. Residenti services answer `DATI_NON_TROVATI`
 //! for households residing elsewhere (never revealing that data exist).
 
+pub mod assertion;
 mod population;
 mod soap;
 
@@ -88,9 +94,6 @@ pub const SANDBOX_INPS_USER_ID: &str = "90000000019";
 /// The HTTP header carrying the operator's SPID/CIE assertion to the
 /// Operatori services (assumption U13; a placeholder name).
 pub const IDENTITY_ASSERTION_HEADER: &str = "INPS-Identity-Assertion";
-/// The levels of assurance the Operatori services accept in the
-/// evidence's `LoA` claim.
-pub const ACCEPTED_LOA: [&str; 3] = ["SpidL2", "SpidL3", "CIE3"];
 
 /// Which INPS endpoint answers behind the front.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -396,8 +399,10 @@ const SANDBOX_OPERATOR_SEED: u64 = 0x15ee;
 
 impl SandboxHandle {
     /// The synthetic operator [`Self::isee_client`] calls the Operatori
-    /// services as: a synthetic codice fiscale, SPID level 2, and a
-    /// placeholder assertion (the sandbox only checks that one is sent).
+    /// services as: a synthetic codice fiscale, SPID level 2 (`LoA3`), and
+    /// a synthetic SAML assertion the sandbox accepts
+    /// ([`assertion::synthetic_saml_assertion`]; a malformed one is refused,
+    /// see [`assertion`]).
     pub fn isee_operator(&self) -> OperatorIdentity {
         let from = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
         let to = NaiveDate::from_ymd_opt(1990, 12, 31).unwrap_or_default();
@@ -406,9 +411,9 @@ impl SandboxHandle {
             .codice_fiscale;
         OperatorIdentity {
             codice_fiscale,
-            loa: Loa::SpidL2,
+            loa: Loa::Substantial,
             assertion: Some(SecretAssertion::new(
-                b"<saml2:Assertion>sandbox</saml2:Assertion>".to_vec(),
+                assertion::synthetic_saml_assertion(codice_fiscale.as_str()).into_bytes(),
             )),
         }
     }
@@ -596,6 +601,23 @@ pub(super) fn serve(inner: &Inner, call: &InpsCall<'_>) -> Result<String, GwRefu
             "the Body's operation element is not the SOAPAction's operation".into(),
         ));
     }
+    // Operatori: a malformed SPID/CIE assertion is refused by the front
+    // (a missing one is a RICHIESTA_INVALIDA, below).
+    if call.backend.service_for(call.operation).family() == ServiceFamily::Operatori {
+        let header = (call.header)(&IDENTITY_ASSERTION_HEADER.to_ascii_lowercase());
+        if let Some(why) = header
+            .as_deref()
+            .filter(|h| !h.trim().is_empty())
+            .and_then(assertion::assertion_problem)
+        {
+            return Err(client_fault(
+                403,
+                "AuthorizationDenied",
+                "The operator's SPID/CIE assertion is not valid: send the SAML assertion or the OIDC id_token of the operator's login, as the identity provider issued it",
+                why.to_string(),
+            ));
+        }
+    }
     let state = &inner.inps;
     let id = state.next_id.fetch_add(1, Ordering::SeqCst).to_string();
     let injected = {
@@ -758,7 +780,9 @@ fn answer(state: &InpsState, call: &InpsCall<'_>, req: &soap::SoapRequest) -> Ou
             Err(_) => return no_data(),
         },
     };
-    let expected = state.population.expected(&person, date);
+    // As INPS would on `today`: no DSU presented after it, no expired
+    // ISEE corrente.
+    let expected = state.population.expected_on(&person, date, today);
     let Some(household) = expected.household() else {
         return no_data();
     };
@@ -842,8 +866,8 @@ fn operator_problem(call: &InpsCall<'_>, user_id: &str) -> Option<&'static str> 
         return Some("Il codice fiscale dell'operatore (userID dell'evidenza) non coincide con Identity/UserId");
     }
     let loa = te.get("LoA").and_then(Value::as_str).unwrap_or("");
-    if !ACCEPTED_LOA.contains(&loa) {
-        return Some("Livello di autenticazione dell'operatore non ammesso: LoA deve essere SpidL2, SpidL3 o CIE3");
+    if !Loa::parse(loa).is_some_and(Loa::is_enough_for_operatori) {
+        return Some("Livello di autenticazione dell'operatore non ammesso: LoA deve essere LoA3 o LoA4 (SPID di livello 2 o 3, CIE)");
     }
     let assertion = (call.header)(&IDENTITY_ASSERTION_HEADER.to_ascii_lowercase());
     if assertion.as_deref().map(str::trim).unwrap_or("").is_empty() {

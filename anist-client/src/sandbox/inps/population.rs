@@ -7,12 +7,12 @@ use std::fmt;
 use anist_core::cf::{AnyCodiceFiscale, CodiceFiscale};
 use anist_core::dsu::DsuProtocol;
 use anist_core::isee::{
-    dsu_valid_until, entry_section, Attestazione, Beneficiario, Calcolo, ComponenteNucleo,
-    Corrente, Euro, Indicatore, IseeEntry, IseeKind, IseeValues, OmissioneDifformita, Rapporto,
-    Scala,
+    corrente_valid_until, dsu_valid_until, entry_section, Attestazione, Beneficiario, Calcolo,
+    ComponenteNucleo, Corrente, Euro, Indicatore, IseeEntry, IseeKind, IseeValues,
+    OmissioneDifformita, Rapporto, Scala,
 };
 use anist_core::synthetic::{SplitMix64, SyntheticPeople};
-use chrono::{Datelike, Days, Months, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 
 /// Share of codes without an ISEE (`DATI_NON_TROVATI`), percent.
 pub const NOT_FOUND_PERCENT: u64 = 8;
@@ -103,6 +103,9 @@ impl IseeHousehold {
             values,
             protocollo_dsu: Some(att.protocollo_dsu),
             presented_on: Some(att.presented_on),
+            corrente_valid_until: (entry.kind == IseeKind::Corrente)
+                .then(|| att.corrente_expires_on())
+                .flatten(),
             ricerca: None,
             household: Vec::new(),
             raw_xml: String::new(),
@@ -183,11 +186,31 @@ impl IseePopulation {
             .collect()
     }
 
-    /// What the sandbox answers for `cf` asked on `date`: about
-    /// [`NOT_FOUND_PERCENT`]% of codes have no ISEE; the others have a DSU
-    /// presented in the first two months of `date`'s year (so none before
-    /// it is presented), valid to 31 December.
+    /// What the sandbox answers for `cf` asked, on `date`, for the ISEE
+    /// valid on that same date: [`Self::expected_on`] with `today` =
+    /// `date`.
     pub fn expected(&self, cf: &AnyCodiceFiscale, date: NaiveDate) -> IseeExpected {
+        self.expected_on(cf, date, date)
+    }
+
+    /// What the sandbox answers, on `today`, for the ISEE of `cf` valid on
+    /// `date` (`DataValidita`): about [`NOT_FOUND_PERCENT`]% of codes have
+    /// no ISEE; the others have a DSU presented in the first two months of
+    /// `date`'s year, valid to 31 December. Nothing when that DSU is
+    /// presented after `date` or after `today` (no DSU from the future: a
+    /// date next year finds nothing until its DSU is presented).
+    ///
+    /// About 10% of the DSU are ISEE corrente (a modulo sostitutivo 1–20
+    /// days after the DSU), valid six months
+    /// ([`anist_core::isee::corrente_valid_until`]): asked for a date
+    /// after that, the answer is the household's ISEE ordinario, never the
+    /// expired corrente.
+    pub fn expected_on(
+        &self,
+        cf: &AnyCodiceFiscale,
+        date: NaiveDate,
+        today: NaiveDate,
+    ) -> IseeExpected {
         let AnyCodiceFiscale::Persona(person) = cf else {
             return IseeExpected::NotFound;
         };
@@ -206,7 +229,7 @@ impl IseePopulation {
             return IseeExpected::NotFound;
         };
         let presented_on = jan2 + Days::new(rng.below(60));
-        if date < presented_on {
+        if date.min(today) < presented_on {
             return IseeExpected::NotFound;
         }
         let Ok(protocollo_dsu) = DsuProtocol::parse(&format!(
@@ -288,13 +311,19 @@ impl IseePopulation {
             scala: Scala::from_ten_thousandths(scala_tt),
         };
         let issued_on = Some(presented_on + Days::new(2));
-        let corrente = (rng.below(100) < 10).then(|| {
-            let on = presented_on + Days::new(1 + rng.below(20));
-            Corrente {
-                modulo_presented_on: Some(on),
-                modulo_protocol: protocollo_dsu.with_version(1).map(|p| p.to_string()),
-            }
-        });
+        let corrente = (rng.below(100) < 10)
+            .then(|| {
+                let on = presented_on + Days::new(1 + rng.below(20));
+                Corrente {
+                    modulo_presented_on: Some(on),
+                    modulo_protocol: protocollo_dsu.with_version(1).map(|p| p.to_string()),
+                }
+            })
+            // An expired corrente is no longer the answer: the ordinario is.
+            .filter(|c| {
+                c.modulo_presented_on
+                    .is_some_and(|on| date <= corrente_valid_until(on))
+            });
         let is_corrente = corrente.is_some();
         let mut entries = Vec::new();
         let push = |e: IseeEntry, entries: &mut Vec<IseeEntry>| {
@@ -405,10 +434,10 @@ impl IseePopulation {
         };
         let protocollo_mittente =
             (rng.below(100) < 70).then(|| format!("CAF-{year}-{:06}", rng.below(1_000_000)));
-        let corrente_valid_until = corrente
+        let corrente_expiry = corrente
             .as_ref()
             .and_then(|c| c.modulo_presented_on)
-            .and_then(|d| d.checked_add_months(Months::new(6)));
+            .map(corrente_valid_until);
         let household = members
             .iter()
             .map(|m| ComponenteNucleo {
@@ -427,7 +456,7 @@ impl IseePopulation {
                 protocollo_mittente,
                 presented_on,
                 data_validita: Some(dsu_valid_until(presented_on)),
-                corrente_valid_until,
+                corrente_valid_until: corrente_expiry,
                 corrente,
                 household,
                 nucleo_ristretto: Vec::new(),
@@ -484,6 +513,53 @@ mod tests {
         let jan = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
         let any = AnyCodiceFiscale::Persona(codes[0]);
         assert_eq!(pop.expected(&any, jan), IseeExpected::NotFound);
+        // No DSU from the future: asked today (2 December 2026) for next
+        // June, nothing; asked in June for June, the DSU of the year.
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        let next_june = NaiveDate::from_ymd_opt(2027, 6, 1).unwrap();
+        for cf in &codes {
+            let any = AnyCodiceFiscale::Persona(*cf);
+            assert_eq!(
+                pop.expected_on(&any, next_june, today),
+                IseeExpected::NotFound
+            );
+        }
+        // Never an expired corrente, whatever the date asked.
+        let mut expired_seen = 0;
+        for cf in &codes {
+            let any = AnyCodiceFiscale::Persona(*cf);
+            for month in 1..=12 {
+                let on = NaiveDate::from_ymd_opt(2026, month, 28).unwrap();
+                let Some(h) = pop.expected_on(&any, on, today).household().cloned() else {
+                    continue;
+                };
+                let att = &h.attestazione;
+                assert!(att.presented_on <= on);
+                assert!(att.is_valid_on(on), "{on}: {:?}", att.valid_until());
+                if let Some(end) = att.corrente_expires_on() {
+                    assert!(on <= end);
+                }
+                let ind = h.indicatore(&any, &IseeKind::Ordinario).unwrap();
+                assert!(ind.is_valid_on(on), "{on}");
+                // The same household in December: the corrente, if any,
+                // has expired and the ordinario answers.
+                let dec = pop
+                    .expected_on(&any, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(), today)
+                    .household()
+                    .cloned()
+                    .unwrap();
+                if att.is_corrente() {
+                    expired_seen += 1;
+                    assert!(!dec.attestazione.is_corrente());
+                    assert_eq!(
+                        dec.attestazione.headline().unwrap().kind,
+                        IseeKind::Ordinario
+                    );
+                    assert_eq!(dec.attestazione.protocollo_dsu, att.protocollo_dsu);
+                }
+            }
+        }
+        assert!(expired_seen > 10, "{expired_seen}");
         // Another seed, other households.
         let other = IseePopulation::new(8, "H501");
         assert!(codes.iter().any(|c| {
