@@ -612,7 +612,8 @@ fn read_input(path: &Path, column: Option<&str>) -> Result<Vec<InputRow>, Freque
     Ok(rows)
 }
 
-/// Creates `path` for writing, 0600 on Unix (it holds personal data).
+/// Creates (or truncates) `path` for writing, 0600 on Unix whatever the
+/// umask or the mode of an existing file (it holds personal data).
 fn create_private(path: &Path) -> std::io::Result<File> {
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -621,7 +622,13 @@ fn create_private(path: &Path) -> std::io::Result<File> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options.open(path)
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
 }
 
 /// The output fields of one row, from its answer.
