@@ -23,4 +23,5 @@ pub mod config_cmd;
 pub mod inspect;
 pub mod isee_cmd;
 pub mod keys;
+pub mod paths;
 pub mod sandbox_cmd;
