@@ -14,20 +14,23 @@
 
 use std::path::{Path, PathBuf};
 
-use anist_client::config::{Config, ConfigError, Report, DEFAULT_CONFIG_FILE};
+use anist_client::config::{Config, ConfigError, Report};
 
 /// The variable naming the configuration file when `--config` is not given.
 pub const CONFIG_ENV: &str = "ANIST_CONFIG";
 
 /// The configuration file: `--config`, else `ANIST_CONFIG`, else
-/// `./anist.toml`.
+/// `./anist.toml` (on Windows, when the working directory has none,
+/// `%APPDATA%\anist\anist.toml`: [`crate::paths::default_config_file`]).
 pub fn config_path(arg: Option<PathBuf>, lookup: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     arg.or_else(|| {
         lookup(CONFIG_ENV)
             .filter(|v| !v.trim().is_empty())
             .map(PathBuf::from)
     })
-    .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE))
+    .unwrap_or_else(|| {
+        crate::paths::default_config_file(crate::paths::Platform::CURRENT, lookup, &|p| p.exists())
+    })
 }
 
 /// Reads `path`, applies the environment overrides and runs every offline

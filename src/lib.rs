@@ -25,5 +25,6 @@ pub mod inspect;
 pub mod isee_cmd;
 pub mod keys;
 pub mod logging;
+pub mod paths;
 pub mod sandbox_cmd;
 pub mod sidi_cmd;

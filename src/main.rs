@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use anist::caivano::{CaivanoArgs, Target};
 use anist::check::{check_csv_column, check_lines, CheckOptions};
 use anist::client::bulk::{JobOutcome, Summary};
+use anist::client::config::process_env;
 use anist::inspect::{inspect, InspectOptions};
+use anist::paths::Platform;
 use anist_core::cf::{
     AnyCodiceFiscale, CodiceFiscale, MostRecentNotFuture, PersonData, PlaceFinding, PlacePart, Sex,
 };
@@ -68,11 +70,12 @@ enum Command {
     Caivano(CaivanoCli),
     /// Start a sandbox, run `caivano` on the bundled synthetic sample (5,000
     /// residents, Windows-1252) and print the summary. Writes into
-    /// ./anist-demo/ (or --dir).
+    /// ./anist-demo/ (on Windows %APPDATA%\anist\demo\; or --dir).
     Demo {
-        /// Where to write the sample, the output, the journal and the audit trail.
-        #[arg(long, default_value = "anist-demo")]
-        dir: PathBuf,
+        /// Where to write the sample, the output, the journal and the audit
+        /// trail [default: anist-demo; on Windows %APPDATA%\anist\demo].
+        #[arg(long)]
+        dir: Option<PathBuf>,
         /// School year checked (default: the current one).
         #[arg(long, value_name = "YYYY/YYYY")]
         school_year: Option<SchoolYear>,
@@ -110,9 +113,10 @@ enum Command {
         /// Port (0: any free port).
         #[arg(long, default_value_t = 48080)]
         port: u16,
-        /// Directory for the client key and anist.toml.
-        #[arg(long, default_value = "anist-sandbox")]
-        dir: PathBuf,
+        /// Directory for the client key and anist.toml [default:
+        /// anist-sandbox; on Windows %APPDATA%\anist\sandbox].
+        #[arg(long)]
+        dir: Option<PathBuf>,
         /// Seed of the synthetic population and the ids.
         #[arg(long, default_value_t = anist::caivano::DEFAULT_SANDBOX_SEED)]
         seed: u64,
@@ -217,7 +221,8 @@ enum ConfigCommand {
     /// Exit status: 0 if every check passes, 1 if one fails, 2 on usage
     /// errors or an unreadable file.
     Check {
-        /// The configuration file (default: $ANIST_CONFIG, else ./anist.toml).
+        /// The configuration file (default: $ANIST_CONFIG, else ./anist.toml;
+        /// on Windows, without one there, %APPDATA%\anist\anist.toml).
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -343,12 +348,21 @@ fn main() -> ExitCode {
             school_year,
             json,
             quiet,
-        } => run_demo(&dir, school_year, json, quiet),
+        } => run_demo(
+            &dir.unwrap_or_else(|| anist::paths::demo_dir(Platform::CURRENT, &process_env)),
+            school_year,
+            json,
+            quiet,
+        ),
         Command::Isee(cmd) => isee_cli::run(cmd),
         Command::Sidi(cmd) => anist::sidi_cmd::run(cmd),
         Command::Frequenza(cmd) => frequenza_cli::run(cmd),
         Command::Audit(cmd) => run_audit(cmd),
-        Command::Sandbox { port, dir, seed } => run_sandbox(port, &dir, seed),
+        Command::Sandbox { port, dir, seed } => run_sandbox(
+            port,
+            &dir.unwrap_or_else(|| anist::paths::sandbox_dir(Platform::CURRENT, &process_env)),
+            seed,
+        ),
     }
 }
 
@@ -712,7 +726,6 @@ fn run_sandbox(port: u16, dir: &std::path::Path, seed: u64) -> ExitCode {
 
 fn config_check(config: Option<PathBuf>) -> ExitCode {
     use anist::client::clock::{Clock, SystemClock};
-    use anist::client::config::process_env;
     use anist::config_cmd::{check_file, config_path, exit_code, render};
     let path = config_path(config, &process_env);
     match check_file(&path, &process_env, SystemClock.now()) {

@@ -8,8 +8,15 @@
   of the calling thread. Long jobs are start / poll / cancel / result /
   free, so that the GUI thread never blocks.
 
-  Delphi (Windows): put anist.dll beside the executable.
+  Calling convention: cdecl on every platform. The library's functions are
+  Rust `extern "C"`, which is cdecl on 32-bit Windows (not stdcall): every
+  declaration below says cdecl, and so must the log callback.
+
+  Delphi (Windows, 32- or 64-bit): put anist.dll of the same bitness (x86/
+  or x64/ of the Windows zip) beside the executable.
   Free Pascal (Linux): fpc -Mdelphi -Fl<dir of libanist.so> -k-rpath=<dir>.
+  Free Pascal (Win64, cross-compiled): fpc -Twin64 -Mdelphi ... ; no import
+  library is needed (external 'anist.dll' binds at load time).
 
   SPDX-License-Identifier: EUPL-1.2
 }
@@ -23,10 +30,17 @@ unit Anist;
 interface
 
 const
+  { The library per platform: anist.dll on Windows, 32- and 64-bit alike
+    (a 32-bit program loads the x86 build, a 64-bit one the x64 build);
+    libanist.so on Linux (Free Pascal links it as -lanist). }
 {$IFDEF MSWINDOWS}
   AnistLib = 'anist.dll';
 {$ELSE}
-  AnistLib = 'anist';
+  {$IFDEF DARWIN}
+  AnistLib = 'libanist.dylib';
+  {$ELSE}
+  AnistLib = 'libanist.so';
+  {$ENDIF}
 {$ENDIF}
 
   ANIST_VERSION_MAJOR = 0;
