@@ -20,6 +20,7 @@ pub use anist_core as core;
 pub mod caivano;
 pub mod check;
 pub mod config_cmd;
+pub mod infanzia_cmd;
 pub mod inspect;
 pub mod isee_cmd;
 pub mod keys;

@@ -79,6 +79,11 @@ enum Command {
     /// --config names a configuration file.
     #[command(subcommand)]
     Isee(isee_cli::IseeCommand),
+    /// The Piemonte 0–3 survey (form SERVIZI 03): import the services and
+    /// the attendance registers, declare, compute, check, send inside the
+    /// window, follow the state, export; `demo` shows the whole life cycle.
+    #[command(subcommand)]
+    Infanzia(anist::infanzia_cmd::InfanziaCommand),
     /// The audit trail of the calls made: verify the hash chain, export.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -309,6 +314,7 @@ fn main() -> ExitCode {
             quiet,
         } => run_demo(&dir, school_year, json, quiet),
         Command::Isee(cmd) => isee_cli::run(cmd),
+        Command::Infanzia(cmd) => anist::infanzia_cmd::run(cmd),
         Command::Audit(cmd) => run_audit(cmd),
         Command::Sandbox { port, dir, seed } => run_sandbox(port, &dir, seed),
     }

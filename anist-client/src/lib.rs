@@ -18,6 +18,8 @@
 //! - [`isee`]: the INPS ISEE SOAP services;
 //! - [`bulk`]: the resumable bulk attendance job (SQLite journal);
 //! - [`audit`]: the hash-chained audit trail of the calls made;
+//! - [`infanzia`]: the Piemonte 0–3 survey form (SQLite store, CSV
+//!   readers, exports);
 //! - [`call`]: one JSON `POST` to an e-service through its gateway, with
 //!   its ModI headers, the voucher cache and typed gateway errors;
 //! - [`ratelimit`]: a client-side token bucket shared by the tasks of one
@@ -42,6 +44,7 @@ pub mod dpop;
 pub(crate) mod encoding;
 pub mod env;
 pub mod ids;
+pub mod infanzia;
 pub mod isee;
 pub mod jws;
 pub mod keys;

@@ -295,11 +295,20 @@ impl Form {
         diff("capacity", old.capacity != updated.capacity);
         diff("authorisation", old.authorisation != updated.authorisation);
         diff("activation", old.activation != updated.activation);
+        diff(
+            "first_authorisation",
+            updated.first_authorisation.is_some()
+                && updated.first_authorisation != old.first_authorisation,
+        );
         if !fields.is_empty() {
             let added = old.added_by_comune;
+            // A newer act keeps the date of the first authorisation (the
+            // attendance period runs from it, not from the latest act).
+            let first = updated.first_authorisation.or(Some(old.authorised_since()));
             let act = updated.authorisation.reference.trim().to_owned();
             entry.service = Service {
                 added_by_comune: added,
+                first_authorisation: first.filter(|&f| f != updated.authorisation.date),
                 ..updated
             };
             entry.changes.push(RegistryChange {
@@ -414,14 +423,14 @@ impl Form {
                 ));
             }
             if let Some(a) = s.activation {
-                if a < s.authorisation.date {
+                if a < s.authorised_since() {
                     out.push(Problem::new(
                         "activation_before_authorisation",
                         id,
                         format!(
                             "data di attivazione {} precedente all'autorizzazione del {}: correggere le date",
                             crate::csvio::format_date_it(a),
-                            crate::csvio::format_date_it(s.authorisation.date)
+                            crate::csvio::format_date_it(s.authorised_since())
                         ),
                     ));
                 }

@@ -34,6 +34,7 @@
 //!     capacity: 40,
 //!     authorisation: act("Det. 1/2019", day(2019, 9, 1)),
 //!     activation: None,
+//!     first_authorisation: None,
 //!     added_by_comune: false,
 //! };
 //! let mut form = Form::new("Comune di Esempio", SurveyConfig::piemonte_2026(), vec![nido]);

@@ -134,8 +134,13 @@ pub struct Service {
     pub manager: String,
     /// Authorised capacity, in posti.
     pub capacity: u32,
-    /// The latest authorisation act.
+    /// The latest authorisation act (the registry data must match it).
     pub authorisation: AuthorisationAct,
+    /// The date the service was first authorised, when a later act (a
+    /// change of capacity, of manager…) replaced the first one; `None`:
+    /// the latest act is the first.
+    #[serde(default, with = "serde_time::opt_date")]
+    pub first_authorisation: Option<NaiveDate>,
     /// When the service started operating, if known (else the
     /// authorisation date is taken).
     #[serde(default, with = "serde_time::opt_date")]
@@ -147,12 +152,20 @@ pub struct Service {
 }
 
 impl Service {
-    /// The day the service is both authorised and active: the later of the
-    /// authorisation date and the activation date.
+    /// The date the service was first authorised: `first_authorisation`,
+    /// else the date of the (only) act.
+    pub fn authorised_since(&self) -> NaiveDate {
+        self.first_authorisation.unwrap_or(self.authorisation.date)
+    }
+
+    /// The day the service is both authorised and active: the later of
+    /// [`authorised_since`](Self::authorised_since) and the activation
+    /// date.
     pub fn operating_since(&self) -> NaiveDate {
+        let since = self.authorised_since();
         match self.activation {
-            Some(a) if a > self.authorisation.date => a,
-            _ => self.authorisation.date,
+            Some(a) if a > since => a,
+            _ => since,
         }
     }
 }

@@ -23,6 +23,7 @@ fn service(id: &str, authorised: NaiveDate, activation: Option<NaiveDate>) -> Se
         capacity: 20,
         authorisation: act("Det. 1", authorised),
         activation,
+        first_authorisation: None,
         added_by_comune: false,
     }
 }
@@ -369,6 +370,34 @@ fn registry_changes_need_the_latest_act() {
     s.authorisation = act("Det. 7/2025", d(2025, 7, 1));
     assert_eq!(form.update_service(s).unwrap(), ["name", "authorisation"]);
     assert_eq!(form.services[0].changes.len(), 1);
+}
+
+#[test]
+fn a_newer_act_keeps_the_first_authorisation_date() {
+    // Authorised and active since September 2025; a later act (more posti)
+    // must not move the attendance period nor make the activation look
+    // earlier than the authorisation.
+    let mut form = Form::new(
+        "X",
+        cfg(),
+        vec![service("N", d(2025, 9, 15), Some(d(2025, 9, 15)))],
+    );
+    form.record_counts("N", &monthly((2025, 9), 6, 14)).unwrap();
+    let mut s = form.services[0].service.clone();
+    s.capacity = 22;
+    s.authorisation = act("Det. 61/2025", d(2025, 11, 20));
+    form.update_service(s).unwrap();
+    let after = &form.services[0].service;
+    assert_eq!(after.first_authorisation, Some(d(2025, 9, 15)));
+    assert_eq!(after.authorised_since(), d(2025, 9, 15));
+    assert!(form.check().is_empty(), "{:?}", form.check());
+    match form.outcome(&form.services[0]) {
+        ServiceOutcome::Average(a) => assert_eq!((a.period.start, a.units), (d(2025, 9, 15), 6)),
+        o => panic!("{o:?}"),
+    }
+    // JSON keeps it.
+    let back: Form = serde_json::from_str(&serde_json::to_string(&form).unwrap()).unwrap();
+    assert_eq!(back, form);
 }
 
 #[test]
