@@ -21,6 +21,7 @@
 mod client;
 mod error;
 mod ids;
+mod infanzia;
 mod isee;
 mod job;
 mod log;
@@ -29,6 +30,7 @@ mod strings;
 pub use client::*;
 pub use error::*;
 pub use ids::*;
+pub use infanzia::*;
 pub use isee::*;
 pub use job::*;
 pub use log::*;
