@@ -8,6 +8,7 @@
 mod client;
 mod core;
 mod errors;
+mod infanzia;
 mod isee;
 mod runtime;
 
@@ -41,6 +42,7 @@ fn _anist(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(isee::parse_attestazione_base64, m)?)?;
     m.add_function(wrap_pyfunction!(isee::isee_kind, m)?)?;
     m.add_function(wrap_pyfunction!(isee::isee_eligibility, m)?)?;
+    m.add_class::<infanzia::PyInfanziaForm>()?;
     m.add_class::<client::PyClient>()?;
     m.add_class::<client::PySandbox>()?;
     m.add_class::<client::PyVerifica>()?;

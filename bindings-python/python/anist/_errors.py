@@ -150,6 +150,24 @@ class BulkError(AnistError):
     """A bulk job could not run (codes ``bulk_*``): input, journal, output."""
 
 
+class InfanziaError(AnistError):
+    """The 0-3 survey form refused an operation (codes ``infanzia_*``): the
+    window is not open or closed, the form is not in a state that allows it,
+    or the check found problems. ``.problems`` lists them all (``code``,
+    ``service``, ``message``) for ``infanzia_check_failed``, else is empty."""
+
+    problems: List[Dict[str, str]]
+
+    def __init__(
+        self,
+        message: str,
+        code: str = "infanzia_check_failed",
+        problems: Optional[List[Dict[str, str]]] = None,
+    ) -> None:
+        super().__init__(message, code)
+        self.problems = list(problems or [])
+
+
 __all__ = [
     "AnistError",
     "InvalidInput",
@@ -162,4 +180,5 @@ __all__ = [
     "NetworkError",
     "ServiceError",
     "BulkError",
+    "InfanziaError",
 ]
