@@ -21,6 +21,7 @@ pub mod caivano;
 pub mod check;
 pub mod config_cmd;
 pub mod frequenza_cmd;
+pub mod infanzia_cmd;
 pub mod inspect;
 pub mod isee_cmd;
 pub mod keys;

@@ -104,6 +104,11 @@ enum Command {
     /// call failed (massive: some rows are `error`), 2 usage errors.
     #[command(subcommand)]
     Frequenza(frequenza_cli::FrequenzaCommand),
+    /// The Piemonte 0–3 survey (form SERVIZI 03): import the services and
+    /// the attendance registers, declare, compute, check, send inside the
+    /// window, follow the state, export; `demo` shows the whole life cycle.
+    #[command(subcommand)]
+    Infanzia(anist::infanzia_cmd::InfanziaCommand),
     /// The audit trail of the calls made: verify the hash chain, export.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -357,6 +362,7 @@ fn main() -> ExitCode {
         Command::Isee(cmd) => isee_cli::run(cmd),
         Command::Sidi(cmd) => anist::sidi_cmd::run(cmd),
         Command::Frequenza(cmd) => frequenza_cli::run(cmd),
+        Command::Infanzia(cmd) => anist::infanzia_cmd::run(cmd),
         Command::Audit(cmd) => run_audit(cmd),
         Command::Sandbox { port, dir, seed } => run_sandbox(
             port,

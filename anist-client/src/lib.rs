@@ -20,6 +20,8 @@
 //! - [`sidi`]: SIDI synchronisation of a school's local database (store,
 //!   interchange files, sandbox school);
 //! - [`audit`]: the hash-chained audit trail of the calls made;
+//! - [`infanzia`]: the Piemonte 0–3 survey form (SQLite store, CSV
+//!   readers, exports);
 //! - [`call`]: one JSON `POST` to an e-service through its gateway, with
 //!   its ModI headers, the voucher cache and typed gateway errors;
 //! - [`ratelimit`]: a client-side token bucket shared by the tasks of one
@@ -45,6 +47,7 @@ pub(crate) mod encoding;
 pub mod env;
 pub mod files;
 pub mod ids;
+pub mod infanzia;
 pub mod isee;
 pub mod jws;
 pub mod keys;

@@ -10,6 +10,7 @@ pub mod csvio;
 pub mod documents;
 pub mod dsu;
 pub mod error;
+pub mod infanzia;
 pub mod isee;
 pub mod meccanografico;
 pub mod place;

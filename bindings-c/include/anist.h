@@ -157,6 +157,20 @@
 // change it on SIDI and synchronise again.
 #define ANIST_ERR_SIDI_LOCKED 61
 
+// The 0–3 survey refused a value or an operation (codes `infanzia_*`,
+// e.g. `infanzia_not_active`, `infanzia_reason_missing`,
+// `infanzia_no_counts`, `infanzia_json`). Statuses 70-79 are the survey's.
+#define ANIST_ERR_INFANZIA 70
+
+// The 0–3 survey's submission window is not open (codes
+// `infanzia_window_not_open`, `infanzia_window_closed`): the message says
+// when it opens or closed.
+#define ANIST_ERR_INFANZIA_WINDOW 71
+
+// The 0–3 survey form has problems (code `infanzia_check_failed`): every
+// one is listed in the message.
+#define ANIST_ERR_INFANZIA_CHECK 72
+
 // Any other error: read its code with [`anist_last_error_code`].
 #define ANIST_ERR_OTHER 99
 
@@ -208,6 +222,35 @@
 
 // Bytes per code in the buffer [`anist_synthetic_codes`] fills.
 #define ANIST_SYNTHETIC_STRIDE 32
+
+// `rule`: the whole reference period (authorised and active on or before
+// its first day).
+#define ANIST_INFANZIA_RULE_REFERENCE 1
+
+// `rule`: from the authorisation (authorised and active during the
+// reference period) to its last day.
+#define ANIST_INFANZIA_RULE_FROM_AUTHORISATION 2
+
+// `rule`: from the activation (between the reference period's end and the
+// survey start) to the survey start.
+#define ANIST_INFANZIA_RULE_FROM_ACTIVATION 3
+
+// `method`: monthly counts (children attending at least one day in the
+// month), averaged over the months with a count (the default).
+#define ANIST_INFANZIA_METHOD_MONTHLY 0
+
+// `method`: daily counts (children present), averaged over the days with
+// a count.
+#define ANIST_INFANZIA_METHOD_DAILY 1
+
+// Window status: not yet open.
+#define ANIST_INFANZIA_WINDOW_NOT_YET_OPEN 0
+
+// Window status: open (the form may be sent).
+#define ANIST_INFANZIA_WINDOW_OPEN 1
+
+// Window status: closed.
+#define ANIST_INFANZIA_WINDOW_CLOSED 2
 
 // `service`: Consultazione Indicatore ISEE Operatori (on behalf of an
 // operator logged in with SPID level 2 or CIE: the `[operator]` of the
@@ -378,6 +421,42 @@ typedef struct AnistMeccInfo {
   // otherwise 0.
   char expected_check_char;
 } AnistMeccInfo;
+
+// The days a service's average is taken over.
+typedef struct AnistInfanziaPeriod {
+  // First day, `YYYY-MM-DD`, NUL-terminated.
+  char start[11];
+  // Last day, `YYYY-MM-DD`, NUL-terminated.
+  char end[11];
+  // One of the `ANIST_INFANZIA_RULE_*` values.
+  int32_t rule;
+} AnistInfanziaPeriod;
+
+// One raw count of an attendance register.
+typedef struct AnistInfanziaCount {
+  // Year.
+  int32_t year;
+  // Month, 1-12.
+  uint32_t month;
+  // Day of the month, or 0 for a count of the whole month.
+  uint32_t day;
+  // Children (attending in the month, or present that day).
+  uint32_t children;
+} AnistInfanziaCount;
+
+// An average attendance.
+typedef struct AnistInfanziaAverage {
+  // The average rounded half-up: the figure on the form.
+  uint64_t average;
+  // The average in hundredths, rounded half-up (1235 is 12,35).
+  uint64_t average_hundredths;
+  // Months (or days) with a count in the period.
+  uint32_t units;
+  // Counts of the method's unit outside the period (left out).
+  uint32_t outside_period;
+  // The sum of the counts used.
+  uint64_t total;
+} AnistInfanziaAverage;
 
 // One ISEE question. Every string is NUL-terminated UTF-8; NULL means
 // "not given". Zero the struct (`memset`, `= {0}`) and set what you need.
@@ -778,6 +857,35 @@ int32_t anist_obligation_status(const char *birth_date, int32_t school_year_star
 // `anist_core::synthetic::mixed_corpus(count, seed)`). `buf_len` must
 // be at least `count * ANIST_SYNTHETIC_STRIDE`.
 int32_t anist_synthetic_codes(uint64_t seed, size_t count, char *buf, size_t buf_len);
+
+// The attendance period of a service of the `year` survey (2026):
+// `authorised` and `activation` (NULL: same as `authorised`) are
+// `YYYY-MM-DD`. Fails with code `infanzia_not_active` (status
+// `ANIST_ERR_INFANZIA`) for a service that started after the survey start.
+int32_t anist_infanzia_period(int32_t year, const char *authorised, const char *activation, struct AnistInfanziaPeriod *out);
+
+// The average of `n` raw counts over the period `start`..=`end`
+// (`YYYY-MM-DD`) by `method` (`ANIST_INFANZIA_METHOD_*`). When a month or
+// day has several counts the last wins. No count of the method's unit in
+// the period fails with code `infanzia_no_counts`.
+int32_t anist_infanzia_average(const struct AnistInfanziaCount *counts, size_t n, const char *start, const char *end, int32_t method, struct AnistInfanziaAverage *out);
+
+// Where `now_unix` (seconds since 1970, UTC) stands with respect to the
+// `year` survey's submission window (12:00 Europe/Rome on both edges):
+// writes one of the `ANIST_INFANZIA_WINDOW_*` values.
+int32_t anist_infanzia_window(int32_t year, int64_t now_unix, int32_t *out_status);
+
+// Checks a form given as JSON (what `anist infanzia export --json` writes,
+// or Python's `InfanziaForm.to_json()`): writes the number of problems
+// and, in `out_report` (free it with `anist_string_free`), one line per
+// problem, `code<TAB>service<TAB>message` (empty when none).
+int32_t anist_infanzia_check(const char *form_json, uint32_t *out_problems, char **out_report);
+
+// Computes a form given as JSON (as for [`anist_infanzia_check`]) and
+// writes its CSV for Italian Excel (one row per service, with the
+// declaration or the average) into `out_csv` (free it with
+// `anist_string_free`).
+int32_t anist_infanzia_compute_csv(const char *form_json, char **out_csv);
 
 // Asks an Indicatore service (`ANIST_ISEE_SERVICE_INDICATORE_*`) for the
 // ISEE of `query`, into `*out` (release its strings with

@@ -96,6 +96,17 @@ pub const ANIST_ERR_SIDI: i32 = 60;
 /// A local edit of a field synchronised from SIDI (code `sidi_locked`):
 /// change it on SIDI and synchronise again.
 pub const ANIST_ERR_SIDI_LOCKED: i32 = 61;
+/// The 0–3 survey refused a value or an operation (codes `infanzia_*`,
+/// e.g. `infanzia_not_active`, `infanzia_reason_missing`,
+/// `infanzia_no_counts`, `infanzia_json`). Statuses 70-79 are the survey's.
+pub const ANIST_ERR_INFANZIA: i32 = 70;
+/// The 0–3 survey's submission window is not open (codes
+/// `infanzia_window_not_open`, `infanzia_window_closed`): the message says
+/// when it opens or closed.
+pub const ANIST_ERR_INFANZIA_WINDOW: i32 = 71;
+/// The 0–3 survey form has problems (code `infanzia_check_failed`): every
+/// one is listed in the message.
+pub const ANIST_ERR_INFANZIA_CHECK: i32 = 72;
 /// Any other error: read its code with [`anist_last_error_code`].
 pub const ANIST_ERR_OTHER: i32 = 99;
 
@@ -129,12 +140,14 @@ pub(crate) fn status_of_code(code: &str) -> i32 {
         "isee_prestazione_format" | "isee_prestazione_unknown" | "isee_stato_domanda" => {
             Some(ANIST_ERR_INVALID_ARGUMENT)
         }
+        "infanzia_window_not_open" | "infanzia_window_closed" => Some(ANIST_ERR_INFANZIA_WINDOW),
+        "infanzia_check_failed" => Some(ANIST_ERR_INFANZIA_CHECK),
         _ => None,
     };
     if let Some(s) = exact {
         return s;
     }
-    let prefixes: [(&str, i32); 13] = [
+    let prefixes: [(&str, i32); 14] = [
         ("sidi_", ANIST_ERR_SIDI),
         ("cf_", ANIST_ERR_INVALID_CF),
         ("anpr_", ANIST_ERR_INVALID_ID_ANPR),
@@ -148,6 +161,7 @@ pub(crate) fn status_of_code(code: &str) -> i32 {
         ("audit_", ANIST_ERR_AUDIT),
         ("dsu_", ANIST_ERR_INVALID_ARGUMENT),
         ("isee_", ANIST_ERR_UNEXPECTED_ANSWER),
+        ("infanzia_", ANIST_ERR_INFANZIA),
     ];
     prefixes
         .iter()
@@ -472,6 +486,12 @@ mod tests {
             ("dsu_format", ANIST_ERR_INVALID_ARGUMENT),
             ("isee_unknown_esito", ANIST_ERR_UNEXPECTED_ANSWER),
             ("isee_xml_malformed", ANIST_ERR_UNEXPECTED_ANSWER),
+            ("infanzia_not_active", ANIST_ERR_INFANZIA),
+            ("infanzia_reason_missing", ANIST_ERR_INFANZIA),
+            ("infanzia_no_counts", ANIST_ERR_INFANZIA),
+            ("infanzia_window_not_open", ANIST_ERR_INFANZIA_WINDOW),
+            ("infanzia_window_closed", ANIST_ERR_INFANZIA_WINDOW),
+            ("infanzia_check_failed", ANIST_ERR_INFANZIA_CHECK),
             ("something_new", ANIST_ERR_OTHER),
         ];
         for (code, status) in cases {

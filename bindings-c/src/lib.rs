@@ -21,6 +21,7 @@
 mod client;
 mod error;
 mod ids;
+mod infanzia;
 mod isee;
 mod isee_job;
 mod job;
@@ -31,6 +32,7 @@ mod strings;
 pub use client::*;
 pub use error::*;
 pub use ids::*;
+pub use infanzia::*;
 pub use isee::*;
 pub use isee_job::*;
 pub use job::*;

@@ -13,8 +13,10 @@ use anist_client::anist::AnistError;
 use anist_client::bulk::BulkError;
 use anist_client::call::CallError;
 use anist_client::config::{Config, ConfigError, Status};
+use anist_client::infanzia::InfanziaFileError;
 use anist_client::isee::IseeError;
 use anist_client::voucher::http::{FetchError, Sent};
+use anist_core::infanzia::InfanziaError;
 use anist_core::ErrorCode;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -270,6 +272,60 @@ pub fn isee(e: &IseeError, config: Option<&Config>) -> PyErr {
 /// A bulk job failure.
 pub fn bulk(e: &BulkError) -> PyErr {
     raise("BulkError", e.to_string(), e.code(), Vec::new())
+}
+
+/// The exception of a survey error: `InvalidInput` for a value that is not
+/// valid, `InfanziaError` (with `.problems`) for a refusal of the form.
+pub fn infanzia(e: &InfanziaError) -> PyErr {
+    match e {
+        InfanziaError::ServiceType { .. }
+        | InfanziaError::DeclarationKind { .. }
+        | InfanziaError::ReasonMissing
+        | InfanziaError::CessationActMissing
+        | InfanziaError::NotesMissing
+        | InfanziaError::CountUnit { .. }
+        | InfanziaError::Config { .. }
+        | InfanziaError::ActReferenceMissing => raise(
+            "InvalidInput",
+            e.to_string(),
+            e.code(),
+            vec![("position", Attr::OptInt(None))],
+        ),
+        _ => raise(
+            "InfanziaError",
+            e.to_string(),
+            e.code(),
+            vec![(
+                "problems",
+                Attr::Records(
+                    e.problems()
+                        .iter()
+                        .map(|p| {
+                            vec![
+                                ("code", p.code.clone()),
+                                ("service", p.service.clone().unwrap_or_default()),
+                                ("message", p.message.clone()),
+                            ]
+                        })
+                        .collect(),
+                ),
+            )],
+        ),
+    }
+}
+
+/// The exception of a survey file error (`InfanziaError`, or the one of
+/// the form rule behind it).
+pub fn infanzia_file(e: &InfanziaFileError) -> PyErr {
+    match e {
+        InfanziaFileError::Form(inner) => infanzia(inner),
+        _ => raise(
+            "InfanziaError",
+            e.to_string(),
+            e.code(),
+            vec![("problems", Attr::Records(Vec::new()))],
+        ),
+    }
 }
 
 /// Runs `f`, turning a panic into `AnistError` (code `internal_panic`)

@@ -8,6 +8,7 @@
 mod client;
 mod core;
 mod errors;
+mod infanzia;
 mod isee;
 mod isee_batch;
 mod runtime;
@@ -50,6 +51,7 @@ fn _anist(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sidi::sidi_locks, m)?)?;
     m.add_function(wrap_pyfunction!(sidi::sidi_edit, m)?)?;
     m.add_function(wrap_pyfunction!(sidi::sidi_sandbox, m)?)?;
+    m.add_class::<infanzia::PyInfanziaForm>()?;
     m.add_class::<client::PyClient>()?;
     m.add_class::<client::PySandbox>()?;
     m.add_class::<client::PyVerifica>()?;

@@ -157,6 +157,22 @@ class SidiError(AnistError):
     ``csv_*`` codes of an unreadable interchange file). ``sidi_locked``: the
     field is synchronised from SIDI; change it on SIDI and synchronise again.
     """
+class InfanziaError(AnistError):
+    """The 0-3 survey form refused an operation (codes ``infanzia_*``): the
+    window is not open or closed, the form is not in a state that allows it,
+    or the check found problems. ``.problems`` lists them all (``code``,
+    ``service``, ``message``) for ``infanzia_check_failed``, else is empty."""
+
+    problems: List[Dict[str, str]]
+
+    def __init__(
+        self,
+        message: str,
+        code: str = "infanzia_check_failed",
+        problems: Optional[List[Dict[str, str]]] = None,
+    ) -> None:
+        super().__init__(message, code)
+        self.problems = list(problems or [])
 
 
 __all__ = [
@@ -172,4 +188,5 @@ __all__ = [
     "ServiceError",
     "BulkError",
     "SidiError",
+    "InfanziaError",
 ]
