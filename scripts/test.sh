@@ -4,8 +4,10 @@
 # The C library and its C / Free Pascal consumers run through
 # scripts/test_c.sh (installs valgrind, Free Pascal and pkg-config with apt-get
 # when missing), the Python wheel through scripts/test_python.sh (a venv under
-# target/), the Windows artefacts through scripts/test_windows.sh (MinGW-w64
-# and Wine installed with apt-get when missing). Used as is by .ci/run;
+# target/). The Windows artefacts (scripts/test_windows.sh: MinGW-w64 and
+# Wine installed with apt-get when missing) run only with ANIST_TEST_WINDOWS=1:
+# the 32-bit build is not verified yet and the step costs ~15 min of CI on two
+# cores (issue #20 is still open). Used as is by .ci/run;
 # needs Rust, Python 3 and gcc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,14 +51,17 @@ step "Python bindings (scripts/test_python.sh: wheel, pytest, stubtest)"
 scripts/test_python.sh 2>&1 | tee "$py_log"
 python_passed=$(grep -Eo '^Python: [0-9]+ passed' "$py_log" | tail -1 | awk '{print $2}')
 
-step "Windows (scripts/test_windows.sh: anist.dll x64/x86 and anist.exe cross-built, run under Wine)"
-win_log=$(mktemp)
-trap 'rm -f "$log" "$c_log" "$py_log" "$win_log"' EXIT
-scripts/test_windows.sh 2>&1 | tee "$win_log"
-win_line=$(grep -E '^Windows: [0-9]+ programs passed' "$win_log" | tail -1)
+win_line=""
+if [ "${ANIST_TEST_WINDOWS:-0}" = 1 ]; then
+    step "Windows (scripts/test_windows.sh: anist.dll x64/x86 and anist.exe cross-built, run under Wine)"
+    win_log=$(mktemp)
+    trap 'rm -f "$log" "$c_log" "$py_log" "$win_log"' EXIT
+    scripts/test_windows.sh 2>&1 | tee "$win_log"
+    win_line=$(grep -E '^Windows: [0-9]+ programs passed' "$win_log" | tail -1)
+fi
 
 echo
 echo "Rust: ${rust_passed} passed, 0 failed"
 echo "Python: ${python_passed} passed, 0 failed"
 echo "${c_line}"
-echo "${win_line}"
+if [ -n "$win_line" ]; then echo "$win_line"; fi
