@@ -617,7 +617,8 @@ async fn corrente_six_months_and_bonus_nido_under_three() {
     let rows = read_output(&dir.join("esiti.csv"));
     assert_eq!(rows.len(), 2);
     for r in &rows {
-        assert_eq!(r[2], "found");
+        assert_eq!(r[2], "ISEE trovata");
+        assert_eq!(r[15], "found");
         assert_eq!(r[5], "corrente");
         assert_eq!(r[7], "15/01/2026");
         assert_eq!(r[8], "15/07/2026", "six months, not 31/12/2026");
