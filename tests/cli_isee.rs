@@ -204,6 +204,8 @@ fn the_configuration_written_by_anist_sandbox_works_for_isee() {
                 "indicatore",
                 "--config",
                 low,
+                "--audit",
+                audit,
                 "--cf",
                 cf.as_str(),
                 "--service",
