@@ -66,7 +66,7 @@ for src in examples/c/*.c; do
     step "C: $name (valgrind)"
     gcc -std=c11 -Wall -Wextra -Werror -O1 -g "$src" "${cflags[@]}" "${libs[@]}" \
         -lpthread "${rpath[@]}" -o "$out/bin/$name"
-    valgrind --quiet --error-exitcode=1 --leak-check=full "$out/bin/$name"
+    valgrind --quiet --error-exitcode=1 --leak-check=full --suppressions="$root/examples/c/valgrind.supp" "$out/bin/$name"
     c_passed=$((c_passed + 1))
 done
 
