@@ -265,11 +265,19 @@ fn the_configuration_written_by_anist_sandbox_works_for_isee() {
     for m in &others {
         assert!(clear.contains(m), "{clear}");
     }
-    // Each of the six lookups wrote its audit row, about a keyed hash.
+    // Each of the eight lookups wrote its audit row, about a keyed hash:
+    // the refused Operatori attempt too, with its error code as outcome.
     let e = anist(&["audit", "export", "--db", audit], b"");
     assert!(e.status.success(), "{}", text(&e.stderr));
     let csv = text(&e.stdout);
-    assert_eq!(csv.lines().count(), 1 + 6, "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 8, "{csv}");
+    assert_eq!(
+        csv.lines()
+            .filter(|l| l.contains(",isee_operator_invalid,"))
+            .count(),
+        1,
+        "{csv}"
+    );
     assert!(csv.contains("isee-indicatore-residenti"), "{csv}");
     assert!(csv.contains("isee-attestazione"), "{csv}");
     assert!(!csv.contains(cf.as_str()), "{csv}");
