@@ -24,6 +24,7 @@ use anist_client::anist::{
     VERIFICA,
 };
 use anist_client::audit::{AuditEntry, AuditError, AuditLog};
+use anist_client::bulk::{code_column, CodeColumn, CodeKind};
 use anist_client::call::CallError;
 use anist_client::clock::SystemClock;
 use anist_client::config::{Config, ConfigError};
@@ -32,7 +33,7 @@ use anist_core::anpr::{IdAnpr, ID_ANPR_LEN};
 use anist_core::attendance::{si_no, EsitoFrequenza, Frequenza, Verifica};
 use anist_core::cf::CodiceFiscale;
 use anist_core::csvio::{
-    Aliases, CsvError, CsvWriter, Field, Mapping, ReadOutcome, ReaderBuilder, Row, WriterOptions,
+    Aliases, CsvError, CsvWriter, ReadOutcome, ReaderBuilder, Row, WriterOptions,
 };
 use anist_core::meccanografico::CodiceMeccanografico;
 use anist_core::school::SchoolYear;
@@ -496,21 +497,12 @@ pub struct MassiveSummary {
     pub error: u64,
 }
 
-/// How the values of the code column are read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Cf,
-    IdAnpr,
-    /// A column without a known header: 9 characters are an ID ANPR.
-    Auto,
-}
-
-fn subject_of(text: &str, kind: Kind) -> Result<Subject, &'static str> {
+fn subject_of(text: &str, kind: CodeKind) -> Result<Subject, &'static str> {
     let compact = text.chars().filter(|c| !c.is_whitespace()).count();
     let id = match kind {
-        Kind::IdAnpr => true,
-        Kind::Cf => false,
-        Kind::Auto => compact == ID_ANPR_LEN,
+        CodeKind::IdAnpr => true,
+        CodeKind::Cf => false,
+        CodeKind::Auto => compact == ID_ANPR_LEN,
     };
     if id {
         IdAnpr::parse(text)
@@ -547,38 +539,17 @@ fn read_input(path: &Path, column: Option<&str>) -> Result<Vec<InputRow>, Freque
             other => FrequenzaError::Csv(other),
         })?;
     let headers = reader.headers().clone();
-    let is_id = |i: usize| {
-        matches!(
-            headers.mapping(i),
-            Some(Mapping::Field(Field::IdAnpr) | Mapping::Duplicate(Field::IdAnpr))
-        )
-    };
-    let (index, kind) = match column {
-        Some(name) => {
-            let i = headers.find(name, &aliases).ok_or_else(|| {
-                FrequenzaError::Column(format!(
-                    "the input has no column {name:?}: name one of its header's columns"
-                ))
-            })?;
-            (i, if is_id(i) { Kind::IdAnpr } else { Kind::Cf })
-        }
-        None => match (
-            headers.index(Field::CodiceFiscale),
-            headers.index(Field::IdAnpr),
-        ) {
-            (Some(i), _) => (i, Kind::Cf),
-            (None, Some(i)) => (i, Kind::IdAnpr),
-            (None, None) if headers.len() == 1 => (0, Kind::Auto),
-            (None, None) => {
-                return Err(FrequenzaError::Column(String::from(
-                    "no codice fiscale or ID ANPR column found by its header (e.g. \"Codice fiscale\", \"ID ANPR\"): name the column with --column",
-                )))
-            }
-        },
-    };
+    // The same column choice as the bulk jobs (`anist caivano`, `anist isee
+    // batch`), with the same Italian messages.
+    let CodeColumn {
+        index,
+        kind,
+        fallback,
+    } = code_column(&headers, &aliases, column)
+        .map_err(|e| FrequenzaError::Column(e.to_string()))?;
     let mut rows = Vec::new();
     // A list of codes without a header: the "header" is the first code.
-    if kind == Kind::Auto {
+    if kind == CodeKind::Auto {
         if let Some(first) = headers.names().first() {
             if let Ok(s) = subject_of(first, kind) {
                 rows.push(InputRow {
@@ -593,10 +564,19 @@ fn read_input(path: &Path, column: Option<&str>) -> Result<Vec<InputRow>, Freque
     loop {
         match reader.read_row(&mut row) {
             Ok(ReadOutcome::Row) => {
-                let given = row.get(index).unwrap_or("").to_string();
+                let mut given = row.get(index).unwrap_or("").trim().to_string();
+                let mut row_kind = kind;
+                // A row without a codice fiscale is asked about by its ID
+                // ANPR, when the input has both columns.
+                if given.is_empty() {
+                    if let Some(id) = fallback.and_then(|j| row.get(j)) {
+                        given = id.trim().to_string();
+                        row_kind = CodeKind::IdAnpr;
+                    }
+                }
                 rows.push(InputRow {
                     line: row.line(),
-                    subject: subject_of(&given, kind),
+                    subject: subject_of(&given, row_kind),
                     given,
                 });
             }
@@ -844,21 +824,54 @@ mod tests {
 
     use super::*;
 
+    fn input(name: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("anist-frequenza-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn the_code_column_is_chosen_as_in_the_bulk_jobs() {
+        // No recognised column: the bulk jobs' Italian message.
+        let path = input("none.csv", "Nome;Classe\nMario;1A\n");
+        let e = read_input(&path, None).map(|_| ()).unwrap_err();
+        assert_eq!(e.code(), "frequenza_column");
+        assert!(
+            e.to_string().contains("indica la colonna con --column"),
+            "{e}"
+        );
+        let e = read_input(&path, Some("Alunno")).map(|_| ()).unwrap_err();
+        assert!(e.to_string().contains("l'input non ha la colonna"), "{e}");
+        // Both columns: a row without a codice fiscale is asked by its ID ANPR.
+        let path = input(
+            "both.csv",
+            "Codice fiscale;ID ANPR\nRSSMRA80A01H501U;\n;AF41450AS\n",
+        );
+        let rows = read_input(&path, None).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(matches!(rows[0].subject, Ok(Subject::CodiceFiscale(_))));
+        assert!(matches!(rows[1].subject, Ok(Subject::IdAnpr(_))));
+        assert_eq!(rows[1].given, "AF41450AS");
+        std::fs::remove_dir_all(path.parent().unwrap()).ok();
+    }
+
     #[test]
     fn subjects_by_kind() {
         assert!(matches!(
-            subject_of("AF41450AS", Kind::Auto),
+            subject_of("AF41450AS", CodeKind::Auto),
             Ok(Subject::IdAnpr(_))
         ));
         assert!(matches!(
-            subject_of("rssmra80a01h501u", Kind::Auto),
+            subject_of("rssmra80a01h501u", CodeKind::Auto),
             Ok(Subject::CodiceFiscale(_))
         ));
         assert_eq!(
-            subject_of("RSSMRA80A01H501U", Kind::IdAnpr),
+            subject_of("RSSMRA80A01H501U", CodeKind::IdAnpr),
             Err("anpr_length")
         );
-        assert_eq!(subject_of("AF41450AS", Kind::Cf), Err("cf_length"));
+        assert_eq!(subject_of("AF41450AS", CodeKind::Cf), Err("cf_length"));
     }
 
     #[test]

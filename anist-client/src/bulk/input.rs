@@ -6,7 +6,9 @@ use std::path::Path;
 
 use anist_core::anpr::{IdAnpr, ID_ANPR_LEN};
 use anist_core::cf::{AnyCodiceFiscale, CodiceFiscale};
-use anist_core::csvio::{Aliases, CsvReader, Field, Mapping, ReadOutcome, ReaderBuilder, Row};
+use anist_core::csvio::{
+    Aliases, CsvReader, Field, Headers, Mapping, ReadOutcome, ReaderBuilder, Row,
+};
 use anist_core::school::{obligation_status, SchoolYear};
 use anist_core::ErrorCode;
 use aws_lc_rs::digest;
@@ -60,7 +62,7 @@ impl AskKey {
 
 /// How the values of the input's code column are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CodeKind {
+pub enum CodeKind {
     /// Codici fiscali.
     Cf,
     /// ID ANPR (a column whose header names the ID ANPR).
@@ -68,6 +70,63 @@ pub(crate) enum CodeKind {
     /// A column without a known header: a 9-character value is an ID
     /// ANPR, anything else a codice fiscale.
     Auto,
+}
+
+/// Where the codes of an input are and how they are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeColumn {
+    /// The column of the codes (0-based).
+    pub index: usize,
+    /// How its values are read.
+    pub kind: CodeKind,
+    /// With both a codice fiscale and an ID ANPR column (and no column
+    /// named by the caller): the ID ANPR column, for the rows without a
+    /// codice fiscale.
+    pub fallback: Option<usize>,
+}
+
+/// Picks the code column of an input by its header: the column `named` by
+/// the caller (`--column`), else the codice fiscale column, else the ID
+/// ANPR one, else the only column of a header-less list of codes.
+///
+/// # Errors
+/// [`BulkError::Column`] (code `bulk_column`, message in Italian) when the
+/// named column is not in the header or no column is recognised.
+pub fn code_column(
+    headers: &Headers,
+    aliases: &Aliases,
+    named: Option<&str>,
+) -> Result<CodeColumn, BulkError> {
+    let column = |index, kind, fallback| CodeColumn {
+        index,
+        kind,
+        fallback,
+    };
+    match named {
+        Some(name) => {
+            let i = headers
+                .find(name, aliases)
+                .ok_or_else(|| BulkError::no_such_column(name))?;
+            let id = matches!(
+                headers.mapping(i),
+                Some(Mapping::Field(Field::IdAnpr) | Mapping::Duplicate(Field::IdAnpr))
+            );
+            Ok(if id {
+                column(i, CodeKind::IdAnpr, None)
+            } else {
+                column(i, CodeKind::Cf, None)
+            })
+        }
+        None => match (
+            headers.index(Field::CodiceFiscale),
+            headers.index(Field::IdAnpr),
+        ) {
+            (Some(i), id) => Ok(column(i, CodeKind::Cf, id)),
+            (None, Some(i)) => Ok(column(i, CodeKind::IdAnpr, None)),
+            (None, None) if headers.len() == 1 => Ok(column(0, CodeKind::Auto, None)),
+            (None, None) => Err(BulkError::no_cf_column()),
+        },
+    }
 }
 
 /// One input row as journaled: either decided locally (`esito` set) or to
@@ -212,36 +271,11 @@ pub(crate) fn ingest(
             other => BulkError::Csv(other),
         })?;
     let headers = reader.headers().clone();
-    let is_id = |i: usize| {
-        matches!(
-            headers.mapping(i),
-            Some(Mapping::Field(Field::IdAnpr) | Mapping::Duplicate(Field::IdAnpr))
-        )
-    };
-    // The code column and how its values are read; with both a codice
-    // fiscale and an ID ANPR column, a row without a codice fiscale is
-    // asked about by its ID ANPR.
-    let (column, kind, fallback) = match cf_column {
-        Some(name) => {
-            let i = headers
-                .find(name, &aliases)
-                .ok_or_else(|| BulkError::no_such_column(name))?;
-            if is_id(i) {
-                (i, CodeKind::IdAnpr, None)
-            } else {
-                (i, CodeKind::Cf, None)
-            }
-        }
-        None => match (
-            headers.index(Field::CodiceFiscale),
-            headers.index(Field::IdAnpr),
-        ) {
-            (Some(i), id) => (i, CodeKind::Cf, id),
-            (None, Some(i)) => (i, CodeKind::IdAnpr, None),
-            (None, None) if headers.len() == 1 => (0, CodeKind::Auto, None),
-            (None, None) => return Err(BulkError::no_cf_column()),
-        },
-    };
+    let CodeColumn {
+        index: column,
+        kind,
+        fallback,
+    } = code_column(&headers, &aliases, cf_column)?;
     let subject_column = if kind == CodeKind::IdAnpr {
         "id_anpr"
     } else {

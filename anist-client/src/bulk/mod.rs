@@ -95,6 +95,7 @@ mod output;
 
 pub use engine::Counts;
 pub use exec::BulkJob;
+pub use input::{code_column, CodeColumn, CodeKind};
 
 /// What a job works on, and how.
 #[derive(Debug, Clone)]
