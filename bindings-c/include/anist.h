@@ -581,7 +581,7 @@ typedef struct AnistIseeJobProgress {
 
 // What a finished ISEE batch did.
 typedef struct AnistIseeJobSummary {
-  // [`ANIST_JOB_COMPLETED`] or [`ANIST_JOB_PAUSED`].
+  // `ANIST_JOB_COMPLETED` or `ANIST_JOB_PAUSED`.
   int32_t state;
   // Rows in the input.
   uint64_t rows_total;
@@ -953,11 +953,11 @@ int32_t anist_sandbox_isee_category(const struct AnistClient *client, const char
 int32_t anist_isee_job_start(const struct AnistClient *client, const struct AnistIseeBatchSpec *spec, struct AnistIseeJob **out_job);
 
 // Where the ISEE batch stands, into `*out` (never blocks). Poll it until
-// `state` is no longer [`ANIST_JOB_RUNNING`].
+// `state` is no longer `ANIST_JOB_RUNNING`.
 int32_t anist_isee_job_poll(const struct AnistIseeJob *job, struct AnistIseeJobProgress *out);
 
 // Stops the ISEE batch: the calls in flight are dropped, every answer
-// already journaled stays, and the state becomes [`ANIST_JOB_CANCELLED`]
+// already journaled stays, and the state becomes `ANIST_JOB_CANCELLED`
 // (unless it had finished). Start it again on the same journal to
 // resume. Returns once the job has stopped.
 int32_t anist_isee_job_cancel(struct AnistIseeJob *job);

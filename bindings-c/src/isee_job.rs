@@ -5,21 +5,16 @@
 
 use std::ffi::c_char;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use anist_client::audit::AuditLog;
 use anist_client::bulk::isee::{IseeBatch, IseeBatchSpec, IseeCounts, IseeSummary};
-use anist_client::bulk::{JobOutcome, Progress};
 use anist_core::isee::{IseeKind, PrestazioneDaErogare};
-use tokio::task::JoinHandle;
 
 use crate::client::{client_ref, AnistClient, ClientInner};
-use crate::error::{guard, guard_void, Failure, ANIST_ERR_CANCELLED, ANIST_ERR_JOB_NOT_READY};
+use crate::error::{guard, guard_void, Failure};
 use crate::ids::{parse_date, today};
 use crate::isee::service_of;
-use crate::job::{
-    ANIST_JOB_CANCELLED, ANIST_JOB_COMPLETED, ANIST_JOB_FAILED, ANIST_JOB_PAUSED, ANIST_JOB_RUNNING,
-};
+use crate::job::{handle_ref, journal_beside, open_audit, Job, JobKind};
 use crate::strings::{arg_str, opt_str, out_ptr, take_box, write_out};
 
 /// The audit database of an ISEE batch when `audit` is NULL: this file
@@ -90,7 +85,7 @@ pub struct AnistIseeJobProgress {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AnistIseeJobSummary {
-    /// [`ANIST_JOB_COMPLETED`] or [`ANIST_JOB_PAUSED`].
+    /// `ANIST_JOB_COMPLETED` or `ANIST_JOB_PAUSED`.
     pub state: i32,
     /// Rows in the input.
     pub rows_total: u64,
@@ -116,68 +111,64 @@ pub struct AnistIseeJobSummary {
     pub duration_seconds: f64,
 }
 
-enum Finish {
-    Done(Box<JobOutcome<IseeSummary>>),
-    Failed(Failure),
-    Cancelled,
-}
+/// The ISEE batch (`anist isee batch`).
+pub(crate) struct Isee;
 
-#[derive(Default)]
-struct Shared {
-    progress: AnistIseeJobProgress,
-    finish: Option<Finish>,
+impl JobKind for Isee {
+    type Counts = IseeCounts;
+    type Summary = IseeSummary;
+    type Progress = AnistIseeJobProgress;
+    type CSummary = AnistIseeJobSummary;
+    const NAME: &'static str = "isee";
+
+    fn set_state(p: &mut AnistIseeJobProgress, state: i32) {
+        p.state = state;
+    }
+
+    fn set_counts(p: &mut AnistIseeJobProgress, rows_done: u64, rows_total: u64, c: &IseeCounts) {
+        p.rows_done = rows_done;
+        p.rows_total = rows_total;
+        p.found = c.found;
+        p.no_isee = c.no_isee;
+        p.refused = c.refused;
+        p.invalid_input = c.invalid_input;
+        p.error = c.error;
+    }
+
+    fn set_rate(p: &mut AnistIseeJobProgress, rate: f64) {
+        p.rate = rate;
+    }
+
+    fn rows(s: &IseeSummary) -> (u64, u64, &IseeCounts) {
+        (s.rows_done, s.rows_total, &s.outcomes)
+    }
+
+    fn summary_of(state: i32, s: &IseeSummary) -> AnistIseeJobSummary {
+        let o = &s.outcomes;
+        AnistIseeJobSummary {
+            state,
+            rows_total: s.rows_total,
+            rows_done: s.rows_done,
+            distinct_questions: s.distinct_questions,
+            found: o.found,
+            no_isee: o.no_isee,
+            refused: o.refused,
+            invalid_input: o.invalid_input,
+            error: o.error,
+            calls: s.calls,
+            retries: s.retries,
+            duration_seconds: s.duration_seconds,
+        }
+    }
 }
 
 /// An ISEE batch running on a client's threads. Opaque: made by
 /// [`anist_isee_job_start`], freed by [`anist_isee_job_free`].
-pub struct AnistIseeJob {
-    client: Arc<ClientInner>,
-    shared: Arc<Mutex<Shared>>,
-    task: Mutex<Option<JoinHandle<()>>>,
-}
-
-fn counts_into(p: &mut AnistIseeJobProgress, c: &IseeCounts) {
-    p.found = c.found;
-    p.no_isee = c.no_isee;
-    p.refused = c.refused;
-    p.invalid_input = c.invalid_input;
-    p.error = c.error;
-}
-
-fn summary_of(state: i32, s: &IseeSummary) -> AnistIseeJobSummary {
-    let o = &s.outcomes;
-    AnistIseeJobSummary {
-        state,
-        rows_total: s.rows_total,
-        rows_done: s.rows_done,
-        distinct_questions: s.distinct_questions,
-        found: o.found,
-        no_isee: o.no_isee,
-        refused: o.refused,
-        invalid_input: o.invalid_input,
-        error: o.error,
-        calls: s.calls,
-        retries: s.retries,
-        duration_seconds: s.duration_seconds,
-    }
-}
-
-fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
-    shared
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+pub struct AnistIseeJob(Job<Isee>);
 
 /// The default journal and audit paths of `output`.
 fn beside(output: &str, journal: Option<&str>, audit: Option<&str>) -> (PathBuf, PathBuf) {
-    let journal = journal.map_or_else(
-        || {
-            let mut p = PathBuf::from(output).into_os_string();
-            p.push(".journal");
-            PathBuf::from(p)
-        },
-        PathBuf::from,
-    );
+    let journal = journal_beside(output, journal);
     let audit = audit.map_or_else(
         || {
             Path::new(output)
@@ -259,119 +250,39 @@ pub extern "C" fn anist_isee_job_start(
             .lock()
             .map_err(|_| Failure::invalid("client", "it failed earlier"))?
             .clone()?;
-        let audit = audit
-            .map(|path| {
-                let mut secret = path.clone().into_os_string();
-                secret.push(".key");
-                AuditLog::open(&path, Path::new(&secret))
-            })
-            .transpose()
-            .map_err(|e| Failure::of(&e))?;
-        let shared = Arc::new(Mutex::new(Shared {
-            progress: AnistIseeJobProgress {
-                state: ANIST_JOB_RUNNING,
-                ..AnistIseeJobProgress::default()
-            },
-            finish: None,
-        }));
-        let task_shared = Arc::clone(&shared);
-        let runtime = inner.runtime()?;
-        tracing::info!(target: "anist", audit = audit.is_some(), "isee job started");
-        let task = runtime.spawn(async move {
-            let on_progress = |p: &Progress<IseeCounts>| {
-                let mut s = lock(&task_shared);
-                s.progress.rows_done = p.rows_done;
-                s.progress.rows_total = p.rows_total;
-                s.progress.rate = p.rate;
-                counts_into(&mut s.progress, &p.outcomes);
-            };
-            let result = IseeBatch::new(spec)
-                .run(isee.as_ref(), audit.as_ref(), on_progress)
-                .await;
-            let mut s = lock(&task_shared);
-            let (state, finish) = match result {
-                Ok(outcome) => {
-                    let (state, summary) = match &outcome {
-                        JobOutcome::Completed(summary) => (ANIST_JOB_COMPLETED, summary),
-                        JobOutcome::Paused { summary, .. } => (ANIST_JOB_PAUSED, summary),
-                    };
-                    s.progress.rows_done = summary.rows_done;
-                    s.progress.rows_total = summary.rows_total;
-                    counts_into(&mut s.progress, &summary.outcomes);
-                    tracing::info!(target: "anist", rows_done = summary.rows_done, rows_total = summary.rows_total, paused = (state == ANIST_JOB_PAUSED), "isee job finished");
-                    (state, Finish::Done(Box::new(outcome)))
-                }
-                Err(e) => {
-                    tracing::warn!(target: "anist", code = anist_core::ErrorCode::code(&e), "isee job failed");
-                    (ANIST_JOB_FAILED, Finish::Failed(Failure::of(&e)))
-                }
-            };
-            s.progress.state = state;
-            s.finish = Some(finish);
-        });
-        let job = Box::new(AnistIseeJob {
-            client: inner,
-            shared,
-            task: Mutex::new(Some(task)),
-        });
-        write_out(out_job, Box::into_raw(job));
+        let audit = audit.as_deref().map(open_audit).transpose()?;
+        let job = Job::<Isee>::start(inner, move |reporter| async move {
+            IseeBatch::new(spec)
+                .run(isee.as_ref(), audit.as_ref(), |p| reporter.report(p))
+                .await
+        })?;
+        write_out(out_job, Box::into_raw(Box::new(AnistIseeJob(job))));
         Ok(())
     })
 }
 
-fn job_ref<'a>(job: *const AnistIseeJob) -> Result<&'a AnistIseeJob, Failure> {
-    if job.is_null() {
-        return Err(Failure::null("job"));
-    }
-    // SAFETY: a non-NULL `job` was made by `anist_isee_job_start` and is
-    // not freed while the caller uses it (the caller's promise).
-    Ok(unsafe { &*job })
-}
-
 /// Where the ISEE batch stands, into `*out` (never blocks). Poll it until
-/// `state` is no longer [`ANIST_JOB_RUNNING`].
+/// `state` is no longer `ANIST_JOB_RUNNING`.
 #[no_mangle]
 pub extern "C" fn anist_isee_job_poll(
     job: *const AnistIseeJob,
     out: *mut AnistIseeJobProgress,
 ) -> i32 {
     guard(|| {
-        let job = job_ref(job)?;
+        let job = handle_ref(job)?;
         out_ptr(out, "out")?;
-        let progress = lock(&job.shared).progress;
-        write_out(out, progress);
+        write_out(out, job.0.poll());
         Ok(())
     })
 }
 
-fn stop(job: &AnistIseeJob) -> Result<(), Failure> {
-    let task = job
-        .task
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .take();
-    if let Some(task) = task {
-        task.abort();
-        // Waits for the task to be dropped, so that the journal is closed
-        // when this returns (a resumed job can open it at once).
-        let _ = job.client.runtime()?.block_on(task);
-        let mut s = lock(&job.shared);
-        if s.finish.is_none() {
-            s.progress.state = ANIST_JOB_CANCELLED;
-            s.finish = Some(Finish::Cancelled);
-            tracing::info!(target: "anist", "isee job cancelled");
-        }
-    }
-    Ok(())
-}
-
 /// Stops the ISEE batch: the calls in flight are dropped, every answer
-/// already journaled stays, and the state becomes [`ANIST_JOB_CANCELLED`]
+/// already journaled stays, and the state becomes `ANIST_JOB_CANCELLED`
 /// (unless it had finished). Start it again on the same journal to
 /// resume. Returns once the job has stopped.
 #[no_mangle]
 pub extern "C" fn anist_isee_job_cancel(job: *mut AnistIseeJob) -> i32 {
-    guard(|| stop(job_ref(job)?))
+    guard(|| handle_ref(job)?.0.stop())
 }
 
 /// The summary of a finished ISEE batch, into `*out`.
@@ -386,30 +297,10 @@ pub extern "C" fn anist_isee_job_result(
     out: *mut AnistIseeJobSummary,
 ) -> i32 {
     guard(|| {
-        let job = job_ref(job)?;
+        let job = handle_ref(job)?;
         out_ptr(out, "out")?;
-        let s = lock(&job.shared);
-        match &s.finish {
-            None => Err(Failure::new(
-                ANIST_ERR_JOB_NOT_READY,
-                "job_not_ready",
-                "the job is still running: poll it until its state is final",
-            )),
-            Some(Finish::Cancelled) => Err(Failure::new(
-                ANIST_ERR_CANCELLED,
-                "job_cancelled",
-                "the job was cancelled: start it again on the same journal to resume it",
-            )),
-            Some(Finish::Failed(f)) => Err(f.clone()),
-            Some(Finish::Done(outcome)) => {
-                let summary = match outcome.as_ref() {
-                    JobOutcome::Completed(summary) => summary_of(ANIST_JOB_COMPLETED, summary),
-                    JobOutcome::Paused { summary, .. } => summary_of(ANIST_JOB_PAUSED, summary),
-                };
-                write_out(out, summary);
-                Ok(())
-            }
-        }
+        write_out(out, job.0.result()?);
+        Ok(())
     })
 }
 
@@ -422,7 +313,7 @@ pub extern "C" fn anist_isee_job_free(job: *mut AnistIseeJob) {
     }
     guard_void(move || {
         if let Some(job) = take_box(job) {
-            let _ = stop(&job);
+            let _ = job.0.stop();
         }
     });
 }

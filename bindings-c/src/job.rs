@@ -2,11 +2,14 @@
 //! a GUI thread never blocks: the job runs on the client's threads.
 
 use std::ffi::c_char;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anist_client::audit::AuditLog;
-use anist_client::bulk::{BulkJob, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary};
+use anist_client::bulk::{
+    BulkError, BulkJob, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary,
+};
 use anist_core::school::SchoolYear;
 use tokio::task::JoinHandle;
 
@@ -84,59 +87,253 @@ pub struct AnistJobSummary {
     pub duration_seconds: f64,
 }
 
-enum Finish {
-    Done(Box<JobOutcome>),
+/// What the generic job machinery needs to know of one kind of job: its
+/// counts and summary on the Rust side, its progress and summary records
+/// on the C side. The attendance job (`anist_job_*`) and the ISEE batch
+/// (`anist_isee_job_*`) are its two users.
+pub(crate) trait JobKind: 'static {
+    /// The outcome counts of the Rust job.
+    type Counts: Send + 'static;
+    /// The summary of the Rust job.
+    type Summary: Send + 'static;
+    /// The C progress record (`state` first).
+    type Progress: Copy + Default + Send + 'static;
+    /// The C summary record.
+    type CSummary;
+    /// What the logs call this job (no personal data).
+    const NAME: &'static str;
+    /// Sets the `ANIST_JOB_*` state of a progress record.
+    fn set_state(p: &mut Self::Progress, state: i32);
+    /// Copies the rows and counts of the Rust job into a progress record.
+    fn set_counts(p: &mut Self::Progress, rows_done: u64, rows_total: u64, c: &Self::Counts);
+    /// Sets the rate of a progress record.
+    fn set_rate(p: &mut Self::Progress, rate: f64);
+    /// The rows done, rows in all and counts of a summary.
+    fn rows(s: &Self::Summary) -> (u64, u64, &Self::Counts);
+    /// The C summary of a finished job in `state`.
+    fn summary_of(state: i32, s: &Self::Summary) -> Self::CSummary;
+}
+
+enum Finish<S> {
+    Done(Box<JobOutcome<S>>),
     Failed(Failure),
     Cancelled,
 }
 
-#[derive(Default)]
-struct Shared {
-    progress: AnistJobProgress,
-    finish: Option<Finish>,
+struct Shared<K: JobKind> {
+    progress: K::Progress,
+    finish: Option<Finish<K::Summary>>,
+}
+
+fn lock<K: JobKind>(shared: &Mutex<Shared<K>>) -> std::sync::MutexGuard<'_, Shared<K>> {
+    shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Hands the progress of a running job to its [`Job`] (what `poll` reads).
+pub(crate) struct Reporter<K: JobKind>(Arc<Mutex<Shared<K>>>);
+
+impl<K: JobKind> Reporter<K> {
+    /// Records where the job stands.
+    pub(crate) fn report(&self, p: &Progress<K::Counts>) {
+        let mut s = lock(&self.0);
+        K::set_counts(&mut s.progress, p.rows_done, p.rows_total, &p.outcomes);
+        K::set_rate(&mut s.progress, p.rate);
+        drop(s);
+        tracing::debug!(target: "anist", job = K::NAME, rows_done = p.rows_done, rows_total = p.rows_total, "job progress");
+    }
+}
+
+/// A job running on a client's threads: start / poll / cancel / result /
+/// free, whatever its kind.
+pub(crate) struct Job<K: JobKind> {
+    client: Arc<ClientInner>,
+    shared: Arc<Mutex<Shared<K>>>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl<K: JobKind> Job<K> {
+    /// Spawns `run` (given the reporter of its progress) on the client's
+    /// runtime; returns at once.
+    pub(crate) fn start<F, Fut>(inner: Arc<ClientInner>, run: F) -> Result<Self, Failure>
+    where
+        F: FnOnce(Reporter<K>) -> Fut,
+        Fut: Future<Output = Result<JobOutcome<K::Summary>, BulkError>> + Send + 'static,
+    {
+        let mut progress = K::Progress::default();
+        K::set_state(&mut progress, ANIST_JOB_RUNNING);
+        let shared = Arc::new(Mutex::new(Shared {
+            progress,
+            finish: None,
+        }));
+        let job = run(Reporter(Arc::clone(&shared)));
+        let task_shared = Arc::clone(&shared);
+        tracing::info!(target: "anist", job = K::NAME, "job started");
+        let task = inner.runtime()?.spawn(async move {
+            let result = job.await;
+            let mut s = lock(&task_shared);
+            let (state, finish) = match result {
+                Ok(outcome) => {
+                    let (state, summary) = match &outcome {
+                        JobOutcome::Completed(summary) => (ANIST_JOB_COMPLETED, summary),
+                        JobOutcome::Paused { summary, .. } => (ANIST_JOB_PAUSED, summary),
+                    };
+                    let (done, total, counts) = K::rows(summary);
+                    K::set_counts(&mut s.progress, done, total, counts);
+                    tracing::info!(target: "anist", job = K::NAME, rows_done = done, rows_total = total, paused = (state == ANIST_JOB_PAUSED), "job finished");
+                    (state, Finish::Done(Box::new(outcome)))
+                }
+                Err(e) => {
+                    tracing::warn!(target: "anist", job = K::NAME, code = anist_core::ErrorCode::code(&e), "job failed");
+                    (ANIST_JOB_FAILED, Finish::Failed(Failure::of(&e)))
+                }
+            };
+            K::set_state(&mut s.progress, state);
+            s.finish = Some(finish);
+        });
+        Ok(Job {
+            client: inner,
+            shared,
+            task: Mutex::new(Some(task)),
+        })
+    }
+
+    /// Where the job stands (never blocks).
+    pub(crate) fn poll(&self) -> K::Progress {
+        lock(&self.shared).progress
+    }
+
+    /// Stops the job and waits until its task is dropped (so that the
+    /// journal is closed when this returns: a resumed job can open it).
+    pub(crate) fn stop(&self) -> Result<(), Failure> {
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(task) = task {
+            task.abort();
+            let _ = self.client.runtime()?.block_on(task);
+            let mut s = lock(&self.shared);
+            if s.finish.is_none() {
+                K::set_state(&mut s.progress, ANIST_JOB_CANCELLED);
+                s.finish = Some(Finish::Cancelled);
+                tracing::info!(target: "anist", job = K::NAME, "job cancelled");
+            }
+        }
+        Ok(())
+    }
+
+    /// The summary of the finished job, or why there is none.
+    pub(crate) fn result(&self) -> Result<K::CSummary, Failure> {
+        let s = lock(&self.shared);
+        match &s.finish {
+            None => Err(Failure::new(
+                ANIST_ERR_JOB_NOT_READY,
+                "job_not_ready",
+                "the job is still running: poll it until its state is final",
+            )),
+            Some(Finish::Cancelled) => Err(Failure::new(
+                ANIST_ERR_CANCELLED,
+                "job_cancelled",
+                "the job was cancelled: start it again on the same journal to resume it",
+            )),
+            Some(Finish::Failed(f)) => Err(f.clone()),
+            Some(Finish::Done(outcome)) => Ok(match outcome.as_ref() {
+                JobOutcome::Completed(summary) => K::summary_of(ANIST_JOB_COMPLETED, summary),
+                JobOutcome::Paused { summary, .. } => K::summary_of(ANIST_JOB_PAUSED, summary),
+            }),
+        }
+    }
+}
+
+/// A reference to a job made by one of the `*_start` functions.
+pub(crate) fn handle_ref<'a, T>(job: *const T) -> Result<&'a T, Failure> {
+    if job.is_null() {
+        return Err(Failure::null("job"));
+    }
+    // SAFETY: a non-NULL `job` was made by the matching `*_start`
+    // function and is not freed while the caller uses it (the caller's
+    // promise).
+    Ok(unsafe { &*job })
+}
+
+/// The attendance job (`anist caivano`).
+pub(crate) struct Attendance;
+
+impl JobKind for Attendance {
+    type Counts = OutcomeCounts;
+    type Summary = Summary;
+    type Progress = AnistJobProgress;
+    type CSummary = AnistJobSummary;
+    const NAME: &'static str = "attendance";
+
+    fn set_state(p: &mut AnistJobProgress, state: i32) {
+        p.state = state;
+    }
+
+    fn set_counts(p: &mut AnistJobProgress, rows_done: u64, rows_total: u64, c: &OutcomeCounts) {
+        p.rows_done = rows_done;
+        p.rows_total = rows_total;
+        p.compliant = c.compliant;
+        p.to_be_checked = c.to_be_checked;
+        p.not_in_anist = c.not_in_anist;
+        p.not_obliged = c.not_obliged;
+        p.invalid_code = c.invalid_code;
+        p.error = c.error;
+    }
+
+    fn set_rate(p: &mut AnistJobProgress, rate: f64) {
+        p.rate = rate;
+    }
+
+    fn rows(s: &Summary) -> (u64, u64, &OutcomeCounts) {
+        (s.rows_done, s.rows_total, &s.outcomes)
+    }
+
+    fn summary_of(state: i32, s: &Summary) -> AnistJobSummary {
+        let o = &s.outcomes;
+        let c = &s.calls;
+        AnistJobSummary {
+            state,
+            rows_total: s.rows_total,
+            rows_done: s.rows_done,
+            distinct_codes: s.distinct_codes,
+            compliant: o.compliant,
+            to_be_checked: o.to_be_checked,
+            not_in_anist: o.not_in_anist,
+            not_obliged: o.not_obliged,
+            invalid_code: o.invalid_code,
+            error: o.error,
+            calls: c.verify + c.ascertain + c.massive_submit + c.massive_poll + c.massive_fetch,
+            retries: s.retries,
+            duration_seconds: s.duration_seconds,
+        }
+    }
 }
 
 /// A bulk job running on a client's threads. Opaque: made by
 /// [`anist_job_start`], freed by [`anist_job_free`].
-pub struct AnistJob {
-    client: Arc<ClientInner>,
-    shared: Arc<Mutex<Shared>>,
-    task: Mutex<Option<JoinHandle<()>>>,
+pub struct AnistJob(Job<Attendance>);
+
+/// The journal of `output` when none is named: `<output>.journal`.
+pub(crate) fn journal_beside(output: &str, journal: Option<&str>) -> PathBuf {
+    journal.map_or_else(
+        || {
+            let mut p = PathBuf::from(output).into_os_string();
+            p.push(".journal");
+            PathBuf::from(p)
+        },
+        PathBuf::from,
+    )
 }
 
-fn counts_into(p: &mut AnistJobProgress, c: &OutcomeCounts) {
-    p.compliant = c.compliant;
-    p.to_be_checked = c.to_be_checked;
-    p.not_in_anist = c.not_in_anist;
-    p.not_obliged = c.not_obliged;
-    p.invalid_code = c.invalid_code;
-    p.error = c.error;
-}
-
-fn summary_of(state: i32, s: &Summary) -> AnistJobSummary {
-    let o = &s.outcomes;
-    let c = &s.calls;
-    AnistJobSummary {
-        state,
-        rows_total: s.rows_total,
-        rows_done: s.rows_done,
-        distinct_codes: s.distinct_codes,
-        compliant: o.compliant,
-        to_be_checked: o.to_be_checked,
-        not_in_anist: o.not_in_anist,
-        not_obliged: o.not_obliged,
-        invalid_code: o.invalid_code,
-        error: o.error,
-        calls: c.verify + c.ascertain + c.massive_submit + c.massive_poll + c.massive_fetch,
-        retries: s.retries,
-        duration_seconds: s.duration_seconds,
-    }
-}
-
-fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
-    shared
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// Opens the audit trail at `path` (its secret `<path>.key`).
+pub(crate) fn open_audit(path: &Path) -> Result<AuditLog, Failure> {
+    let mut secret = path.as_os_str().to_owned();
+    secret.push(".key");
+    AuditLog::open(path, Path::new(&secret)).map_err(|e| Failure::of(&e))
 }
 
 /// Starts the school-attendance check of a municipal CSV (the job of
@@ -179,14 +376,7 @@ pub extern "C" fn anist_job_start(
         out_ptr(out_job, "out_job")?;
 
         let inner = Arc::clone(&client.inner);
-        let journal = journal.map_or_else(
-            || {
-                let mut p = PathBuf::from(output).into_os_string();
-                p.push(".journal");
-                PathBuf::from(p)
-            },
-            PathBuf::from,
-        );
+        let journal = journal_beside(output, journal);
         let mut spec = JobSpec::new(input, output, journal, year);
         spec.cf_column = cf_column.map(str::to_string);
         if let Some(c) = inner.concurrency {
@@ -198,88 +388,26 @@ pub extern "C" fn anist_job_start(
         spec.options.operator = inner.operator.clone();
         spec.options.purposes = inner.purposes.clone();
         // The audit trail is on unless opted out with "", explicitly.
-        let default_audit = Path::new(output)
-            .parent()
-            .unwrap_or_else(|| Path::new(""))
-            .join("anist-audit.sqlite");
         let audit = match audit {
-            None => Some(default_audit.to_string_lossy().into_owned()),
+            None => Some(
+                Path::new(output)
+                    .parent()
+                    .unwrap_or_else(|| Path::new(""))
+                    .join("anist-audit.sqlite"),
+            ),
             Some("") => None,
-            Some(path) => Some(path.to_owned()),
+            Some(path) => Some(PathBuf::from(path)),
         };
-        let audit = audit
-            .as_deref()
-            .map(|path| {
-                let mut secret = Path::new(path).as_os_str().to_owned();
-                secret.push(".key");
-                AuditLog::open(Path::new(path), Path::new(&secret))
-            })
-            .transpose()
-            .map_err(|e| Failure::of(&e))?;
-
-        let shared = Arc::new(Mutex::new(Shared {
-            progress: AnistJobProgress {
-                state: ANIST_JOB_RUNNING,
-                ..AnistJobProgress::default()
-            },
-            finish: None,
-        }));
+        let audit = audit.as_deref().map(open_audit).transpose()?;
         let service = Arc::clone(&inner.anist);
-        let task_shared = Arc::clone(&shared);
-        let runtime = inner.runtime()?;
-        tracing::info!(target: "anist", "job started");
-        let task = runtime.spawn(async move {
-            let on_progress = |p: &Progress| {
-                let mut s = lock(&task_shared);
-                s.progress.rows_done = p.rows_done;
-                s.progress.rows_total = p.rows_total;
-                s.progress.rate = p.rate;
-                counts_into(&mut s.progress, &p.outcomes);
-                drop(s);
-                tracing::debug!(target: "anist", rows_done = p.rows_done, rows_total = p.rows_total, "job progress");
-            };
-            let result = BulkJob::new(spec)
-                .run(service.as_ref(), audit.as_ref(), on_progress)
-                .await;
-            let mut s = lock(&task_shared);
-            let (state, finish) = match result {
-                Ok(outcome) => {
-                    let (state, summary) = match &outcome {
-                        JobOutcome::Completed(summary) => (ANIST_JOB_COMPLETED, summary),
-                        JobOutcome::Paused { summary, .. } => (ANIST_JOB_PAUSED, summary),
-                    };
-                    s.progress.rows_done = summary.rows_done;
-                    s.progress.rows_total = summary.rows_total;
-                    counts_into(&mut s.progress, &summary.outcomes);
-                    tracing::info!(target: "anist", rows_done = summary.rows_done, rows_total = summary.rows_total, paused = (state == ANIST_JOB_PAUSED), "job finished");
-                    (state, Finish::Done(Box::new(outcome)))
-                }
-                Err(e) => {
-                    let failure = Failure::of(&e);
-                    tracing::warn!(target: "anist", code = anist_core::ErrorCode::code(&e), "job failed");
-                    (ANIST_JOB_FAILED, Finish::Failed(failure))
-                }
-            };
-            s.progress.state = state;
-            s.finish = Some(finish);
-        });
-        let job = Box::new(AnistJob {
-            client: inner,
-            shared,
-            task: Mutex::new(Some(task)),
-        });
-        write_out(out_job, Box::into_raw(job));
+        let job = Job::<Attendance>::start(inner, move |reporter| async move {
+            BulkJob::new(spec)
+                .run(service.as_ref(), audit.as_ref(), |p| reporter.report(p))
+                .await
+        })?;
+        write_out(out_job, Box::into_raw(Box::new(AnistJob(job))));
         Ok(())
     })
-}
-
-fn job_ref<'a>(job: *const AnistJob) -> Result<&'a AnistJob, Failure> {
-    if job.is_null() {
-        return Err(Failure::null("job"));
-    }
-    // SAFETY: a non-NULL `job` was made by `anist_job_start` and is not
-    // freed while the caller uses it (the caller's promise).
-    Ok(unsafe { &*job })
 }
 
 /// Where the job stands, into `*out` (never blocks). Poll it, e.g. from
@@ -287,10 +415,9 @@ fn job_ref<'a>(job: *const AnistJob) -> Result<&'a AnistJob, Failure> {
 #[no_mangle]
 pub extern "C" fn anist_job_poll(job: *const AnistJob, out: *mut AnistJobProgress) -> i32 {
     guard(|| {
-        let job = job_ref(job)?;
+        let job = handle_ref(job)?;
         out_ptr(out, "out")?;
-        let progress = lock(&job.shared).progress;
-        write_out(out, progress);
+        write_out(out, job.0.poll());
         Ok(())
     })
 }
@@ -302,31 +429,7 @@ pub extern "C" fn anist_job_poll(job: *const AnistJob, out: *mut AnistJobProgres
 /// has stopped (promptly: it does not wait for the calls in flight).
 #[no_mangle]
 pub extern "C" fn anist_job_cancel(job: *mut AnistJob) -> i32 {
-    guard(|| {
-        let job = job_ref(job)?;
-        stop(job)
-    })
-}
-
-fn stop(job: &AnistJob) -> Result<(), Failure> {
-    let task = job
-        .task
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .take();
-    if let Some(task) = task {
-        task.abort();
-        // Waits for the task to be dropped, so that the journal is closed
-        // when this returns (a resumed job can open it at once).
-        let _ = job.client.runtime()?.block_on(task);
-        let mut s = lock(&job.shared);
-        if s.finish.is_none() {
-            s.progress.state = ANIST_JOB_CANCELLED;
-            s.finish = Some(Finish::Cancelled);
-            tracing::info!(target: "anist", "job cancelled");
-        }
-    }
-    Ok(())
+    guard(|| handle_ref(job)?.0.stop())
 }
 
 /// The summary of a finished job, into `*out`.
@@ -339,30 +442,10 @@ fn stop(job: &AnistJob) -> Result<(), Failure> {
 #[no_mangle]
 pub extern "C" fn anist_job_result(job: *const AnistJob, out: *mut AnistJobSummary) -> i32 {
     guard(|| {
-        let job = job_ref(job)?;
+        let job = handle_ref(job)?;
         out_ptr(out, "out")?;
-        let s = lock(&job.shared);
-        match &s.finish {
-            None => Err(Failure::new(
-                ANIST_ERR_JOB_NOT_READY,
-                "job_not_ready",
-                "the job is still running: poll it until its state is final",
-            )),
-            Some(Finish::Cancelled) => Err(Failure::new(
-                ANIST_ERR_CANCELLED,
-                "job_cancelled",
-                "the job was cancelled: start it again on the same journal to resume it",
-            )),
-            Some(Finish::Failed(f)) => Err(f.clone()),
-            Some(Finish::Done(outcome)) => {
-                let summary = match outcome.as_ref() {
-                    JobOutcome::Completed(summary) => summary_of(ANIST_JOB_COMPLETED, summary),
-                    JobOutcome::Paused { summary, .. } => summary_of(ANIST_JOB_PAUSED, summary),
-                };
-                write_out(out, summary);
-                Ok(())
-            }
-        }
+        write_out(out, job.0.result()?);
+        Ok(())
     })
 }
 
@@ -375,7 +458,7 @@ pub extern "C" fn anist_job_free(job: *mut AnistJob) {
     }
     guard_void(move || {
         if let Some(job) = take_box(job) {
-            let _ = stop(&job);
+            let _ = job.0.stop();
         }
     });
 }
