@@ -18,8 +18,10 @@ use anist_client::anist::{
     AnistClient, AnistError, Answer, AttendanceService, Query, Subject, YearSelector,
 };
 use anist_client::audit::AuditLog;
-use anist_client::bulk::isee::{IseeBatch, IseeBatchSpec, IseeCounts};
-use anist_client::bulk::{BulkJob, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary};
+use anist_client::bulk::isee::{IseeBatch, IseeBatchSpec};
+use anist_client::bulk::{
+    BulkJob, JobOptions, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary,
+};
 use anist_client::clock::SystemClock;
 use anist_client::config::Config;
 use anist_client::isee::{IseeAnswer, IseeClient, IseeError, IseeLookup, IseeQuery};
@@ -645,101 +647,20 @@ impl PyClient {
     ) -> PyResult<PySummary> {
         guard(|| {
             let year = school_year_arg(school_year)?;
-            let journal = journal.unwrap_or_else(|| {
-                let mut p = output.clone().into_os_string();
-                p.push(".journal");
-                PathBuf::from(p)
-            });
-            let mut spec = JobSpec::new(&input, &output, journal, year);
+            let mut spec = JobSpec::new(&input, &output, journal_of(&output, journal), year);
             spec.cf_column = column;
             spec.options.use_massive = use_massive;
             spec.options.keep_journal = keep_journal;
-            if let Some(c) = concurrency {
-                spec.options.concurrency = c.max(1);
-            } else if let Some(c) = self
-                .inner
-                .config
-                .as_ref()
-                .and_then(|c| c.limits.concurrency)
-            {
-                spec.options.concurrency = usize::try_from(c).unwrap_or(1).max(1);
-            }
+            self.job_options(&mut spec.options, self.inner.anist.session(), concurrency);
             if self.inner.sandbox {
                 spec.options.poll_interval = Duration::from_millis(100);
             }
-            let session = self.inner.anist.session();
-            spec.options.operator = session
-                .operator_context()
-                .map(|o| o.user_id().to_string())
-                .unwrap_or_default();
-            spec.options.purposes = session
-                .service_names()
-                .filter_map(|name| {
-                    let purpose = session.lookup(name).ok()?.purpose().as_str().to_string();
-                    Some((name.to_string(), purpose))
-                })
-                .collect();
-            if no_audit && audit.is_some() {
-                return Err(errors::raise(
-                    "InvalidInput",
-                    "audit and no_audit=True contradict each other: give one".into(),
-                    "bulk_audit_choice",
-                    Vec::new(),
-                ));
-            }
-            // The audit trail is on unless opted out, explicitly.
-            let audit = (!no_audit).then(|| {
-                audit.unwrap_or_else(|| {
-                    output
-                        .parent()
-                        .unwrap_or_else(|| Path::new(""))
-                        .join("anist-audit.sqlite")
-                })
-            });
-            let audit = match audit {
-                Some(db) => {
-                    let mut secret = db.clone().into_os_string();
-                    secret.push(".key");
-                    Some(AuditLog::open(&db, Path::new(&secret)).map_err(|e| {
-                        errors::raise("BulkError", e.to_string(), e.code(), Vec::new())
-                    })?)
-                }
-                None => None,
-            };
-            let failure: Arc<Mutex<Option<PyErr>>> = Arc::default();
-            let report = {
-                let failure = Arc::clone(&failure);
-                move |p: &Progress| {
-                    let Some(cb) = progress.as_ref() else {
-                        return;
-                    };
-                    if lock(&failure).is_some() {
-                        return;
-                    }
-                    Python::attach(|py| {
-                        let value = PyProgress {
-                            rows_done: p.rows_done,
-                            rows_total: p.rows_total,
-                            rate: p.rate,
-                            eta: p.eta.map(|d| d.as_secs_f64()),
-                            outcomes: outcome_map(&p.outcomes),
-                        };
-                        if let Err(e) = cb.call1(py, (value,)) {
-                            *lock(&failure) = Some(e);
-                        }
-                    });
-                }
-            };
+            let (_, audit) = job_audit(&output, audit, no_audit)?;
             let job = BulkJob::new(spec);
             let inner = Arc::clone(&self.inner);
-            let fut = async move { job.run(&inner.anist, audit.as_ref(), report).await };
-            let outcome = block_on_with(py, fut, |_| match lock(&failure).take() {
-                Some(e) => Err(e),
-                None => Ok(()),
+            let outcome = run_job(py, progress, outcome_map, move |report| async move {
+                job.run(&inner.anist, audit.as_ref(), report).await
             })?;
-            if let Some(e) = lock(&failure).take() {
-                return Err(e);
-            }
             match outcome.map_err(|e| errors::bulk(&e))? {
                 JobOutcome::Completed(s) => Ok(summary(s, None)),
                 JobOutcome::Paused {
@@ -797,15 +718,10 @@ impl PyClient {
                     "isee_unknown_service",
                 )
             })?;
-            let journal = journal.unwrap_or_else(|| {
-                let mut p = output.clone().into_os_string();
-                p.push(".journal");
-                PathBuf::from(p)
-            });
             let mut spec = IseeBatchSpec::new(
                 &input,
                 &output,
-                journal,
+                journal_of(&output, journal),
                 service,
                 date.unwrap_or_else(today),
             );
@@ -817,73 +733,15 @@ impl PyClient {
                 spec.kind = IseeKind::parse(k);
             }
             spec.cf_column = column;
-            if let Some(c) = concurrency {
-                spec.options.concurrency = c.max(1);
-            } else if let Some(c) = self
-                .inner
-                .config
-                .as_ref()
-                .and_then(|c| c.limits.concurrency)
-            {
-                spec.options.concurrency = usize::try_from(c).unwrap_or(1).max(1);
-            }
-            let session = client.session();
-            spec.options.operator = session
-                .operator_context()
-                .map(|o| o.user_id().to_string())
-                .unwrap_or_default();
-            spec.options.purposes = session
-                .service_names()
-                .filter_map(|name| {
-                    let purpose = session.lookup(name).ok()?.purpose().as_str().to_string();
-                    Some((name.to_string(), purpose))
-                })
-                .collect();
-            // On unless opted out explicitly.
-            let audit_path = (!no_audit).then(|| crate::isee_batch::audit_path(audit, &output));
-            let audit = match &audit_path {
-                Some(db) => {
-                    let mut secret = db.clone().into_os_string();
-                    secret.push(".key");
-                    Some(AuditLog::open(db, Path::new(&secret)).map_err(|e| {
-                        errors::raise("BulkError", e.to_string(), e.code(), Vec::new())
-                    })?)
-                }
-                None => None,
-            };
-            let failure: Arc<Mutex<Option<PyErr>>> = Arc::default();
-            let report = {
-                let failure = Arc::clone(&failure);
-                move |p: &Progress<IseeCounts>| {
-                    let Some(cb) = progress.as_ref() else {
-                        return;
-                    };
-                    if lock(&failure).is_some() {
-                        return;
-                    }
-                    Python::attach(|py| {
-                        let value = PyProgress {
-                            rows_done: p.rows_done,
-                            rows_total: p.rows_total,
-                            rate: p.rate,
-                            eta: p.eta.map(|d| d.as_secs_f64()),
-                            outcomes: crate::isee_batch::outcome_map(&p.outcomes),
-                        };
-                        if let Err(e) = cb.call1(py, (value,)) {
-                            *lock(&failure) = Some(e);
-                        }
-                    });
-                }
-            };
+            self.job_options(&mut spec.options, client.session(), concurrency);
+            let (audit_path, audit) = job_audit(&output, audit, no_audit)?;
             let batch = IseeBatch::new(spec);
-            let fut = async move { batch.run(&client, audit.as_ref(), report).await };
-            let outcome = block_on_with(py, fut, |_| match lock(&failure).take() {
-                Some(e) => Err(e),
-                None => Ok(()),
-            })?;
-            if let Some(e) = lock(&failure).take() {
-                return Err(e);
-            }
+            let outcome = run_job(
+                py,
+                progress,
+                crate::isee_batch::outcome_map,
+                move |report| async move { batch.run(&client, audit.as_ref(), report).await },
+            )?;
             match outcome.map_err(|e| errors::bulk(&e))? {
                 JobOutcome::Completed(s) => Ok(crate::isee_batch::summary(s, None, audit_path)),
                 JobOutcome::Paused {
@@ -906,6 +764,122 @@ impl PyClient {
             self.services()
         )
     }
+}
+
+impl PyClient {
+    /// The options every job of this client shares: the concurrency
+    /// (`concurrency`, else the configuration's `limits.concurrency`), the
+    /// operator and the purposes of `session` (for the audit trail).
+    fn job_options(&self, options: &mut JobOptions, session: &Session, concurrency: Option<usize>) {
+        if let Some(c) = concurrency {
+            options.concurrency = c.max(1);
+        } else if let Some(c) = self
+            .inner
+            .config
+            .as_ref()
+            .and_then(|c| c.limits.concurrency)
+        {
+            options.concurrency = usize::try_from(c).unwrap_or(1).max(1);
+        }
+        options.operator = session
+            .operator_context()
+            .map(|o| o.user_id().to_string())
+            .unwrap_or_default();
+        options.purposes = session
+            .service_names()
+            .filter_map(|name| {
+                let purpose = session.lookup(name).ok()?.purpose().as_str().to_string();
+                Some((name.to_string(), purpose))
+            })
+            .collect();
+    }
+}
+
+/// The journal of a job: `journal`, else `<output>.journal`.
+fn journal_of(output: &Path, journal: Option<PathBuf>) -> PathBuf {
+    journal.unwrap_or_else(|| {
+        let mut p = output.to_path_buf().into_os_string();
+        p.push(".journal");
+        PathBuf::from(p)
+    })
+}
+
+/// The audit trail of a job, on unless opted out explicitly: `audit`, else
+/// `anist-audit.sqlite` beside the output (its secret `<audit>.key`).
+fn job_audit(
+    output: &Path,
+    audit: Option<PathBuf>,
+    no_audit: bool,
+) -> PyResult<(Option<PathBuf>, Option<AuditLog>)> {
+    if no_audit && audit.is_some() {
+        return Err(errors::raise(
+            "InvalidInput",
+            "audit and no_audit=True contradict each other: give one".into(),
+            "bulk_audit_choice",
+            Vec::new(),
+        ));
+    }
+    if no_audit {
+        return Ok((None, None));
+    }
+    let db = crate::isee_batch::audit_path(audit, output);
+    let mut secret = db.clone().into_os_string();
+    secret.push(".key");
+    let log = AuditLog::open(&db, Path::new(&secret))
+        .map_err(|e| errors::raise("BulkError", e.to_string(), e.code(), Vec::new()))?;
+    Ok((Some(db), Some(log)))
+}
+
+/// A job's progress reporter, handed to the job's `run`.
+type Report<C> = Box<dyn Fn(&Progress<C>) + Send + Sync>;
+
+/// Runs the job made by `job` (given its progress reporter) with the GIL
+/// released, calling the Python `progress(p)` callback with a `Progress`
+/// whose outcomes come from `outcomes`. An exception raised by the
+/// callback (or Ctrl-C) stops the job; it can be resumed from its journal.
+fn run_job<C, T, Fut>(
+    py: Python<'_>,
+    progress: Option<Py<PyAny>>,
+    outcomes: fn(&C) -> BTreeMap<&'static str, u64>,
+    job: impl FnOnce(Report<C>) -> Fut,
+) -> PyResult<T>
+where
+    C: 'static,
+    Fut: std::future::Future<Output = T> + Send,
+    T: Send,
+{
+    let failure: Arc<Mutex<Option<PyErr>>> = Arc::default();
+    let report: Report<C> = {
+        let failure = Arc::clone(&failure);
+        Box::new(move |p: &Progress<C>| {
+            let Some(cb) = progress.as_ref() else {
+                return;
+            };
+            if lock(&failure).is_some() {
+                return;
+            }
+            Python::attach(|py| {
+                let value = PyProgress {
+                    rows_done: p.rows_done,
+                    rows_total: p.rows_total,
+                    rate: p.rate,
+                    eta: p.eta.map(|d| d.as_secs_f64()),
+                    outcomes: outcomes(&p.outcomes),
+                };
+                if let Err(e) = cb.call1(py, (value,)) {
+                    *lock(&failure) = Some(e);
+                }
+            });
+        })
+    };
+    let outcome = block_on_with(py, job(report), |_| match lock(&failure).take() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    })?;
+    if let Some(e) = lock(&failure).take() {
+        return Err(e);
+    }
+    Ok(outcome)
 }
 
 /// A local PDND + GovWay + ANIST stand-in on 127.0.0.1 with a synthetic
