@@ -55,6 +55,22 @@ fn csv_fatal(e: &CsvError) -> InfanziaFileError {
     }
 }
 
+/// A `gg/mm/aaaa` date of the registry; else the row problem's message,
+/// naming `what`.
+fn registry_date(text: &str, what: &str) -> Result<chrono::NaiveDate, String> {
+    parse_date_it(text)
+        .map_err(|e| format!("{what} non valida ({}): scrivere gg/mm/aaaa", e.code()))
+}
+
+/// An optional [`registry_date`] (an empty cell is none).
+fn optional_date(text: &str, what: &str) -> Result<Option<chrono::NaiveDate>, String> {
+    if text.is_empty() {
+        Ok(None)
+    } else {
+        registry_date(text, what).map(Some)
+    }
+}
+
 fn field(row: &Row, col: Option<usize>) -> &str {
     col.and_then(|c| row.get(c)).map(str::trim).unwrap_or("")
 }
@@ -175,50 +191,20 @@ pub fn read_registry<R: Read>(input: R) -> Result<RegistryRead, InfanziaFileErro
                         continue;
                     }
                 };
-                let act_date = match parse_date_it(field(&row, Some(c_act_date))) {
+                let dates = registry_date(field(&row, Some(c_act_date)), "data del provvedimento")
+                    .and_then(|act| {
+                        let activation =
+                            optional_date(field(&row, c_activation), "data di attivazione")?;
+                        let first =
+                            optional_date(field(&row, c_first), "data della prima autorizzazione")?;
+                        Ok((act, activation, first))
+                    });
+                let (act_date, activation, first_authorisation) = match dates {
                     Ok(d) => d,
-                    Err(e) => {
-                        bad(
-                            "registry_date",
-                            format!(
-                                "data del provvedimento non valida ({}): scrivere gg/mm/aaaa",
-                                e.code()
-                            ),
-                        );
+                    Err(message) => {
+                        bad("registry_date", message);
                         continue;
                     }
-                };
-                let activation = match field(&row, c_activation) {
-                    "" => None,
-                    s => match parse_date_it(s) {
-                        Ok(d) => Some(d),
-                        Err(e) => {
-                            bad(
-                                "registry_date",
-                                format!(
-                                    "data di attivazione non valida ({}): scrivere gg/mm/aaaa",
-                                    e.code()
-                                ),
-                            );
-                            continue;
-                        }
-                    },
-                };
-                let first_authorisation = match field(&row, c_first) {
-                    "" => None,
-                    s => match parse_date_it(s) {
-                        Ok(d) => Some(d),
-                        Err(e) => {
-                            bad(
-                                "registry_date",
-                                format!(
-                                    "data della prima autorizzazione non valida ({}): scrivere gg/mm/aaaa",
-                                    e.code()
-                                ),
-                            );
-                            continue;
-                        }
-                    },
                 };
                 let capacity = match field(&row, c_capacity) {
                     "" => 0,
