@@ -512,6 +512,11 @@ async fn handle_call(
         answer.headers.extend(reply.headers);
         return answer.finish(reply.status, reply.content_type, reply.body);
     }
+    if let Backend::Anpr(kind) = front.backend_kind() {
+        let (status, content_type, text) =
+            super::anpr::serve(&inner, kind, caller.client.id(), &body);
+        return answer.finish(status, content_type, text);
+    }
     backend(answer, front.backend_kind(), eservice, &caller, &body)
 }
 
@@ -543,7 +548,7 @@ fn backend(
             answer.finish(StatusCode::OK, "application/json", out.to_string())
         }
         // Served by sandbox::anist / sandbox::inps before reaching here.
-        Backend::Anist(_) | Backend::Inps(_) => answer.problem(&refusal(
+        Backend::Anist(_) | Backend::Inps(_) | Backend::Anpr(_) => answer.problem(&refusal(
             500,
             "InternalResponseError",
             "An internal error occurred while processing the response",
