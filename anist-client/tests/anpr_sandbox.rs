@@ -258,6 +258,25 @@ async fn outcomes_and_anpr_errors() {
 }
 
 #[tokio::test]
+async fn status_is_asked_without_signature() {
+    let dir = Dir::new("status");
+    let (sandbox, client) = start(&dir).await;
+    for s in [
+        Servizio::IdAnpr,
+        Servizio::Generalita,
+        Servizio::Residenza,
+        Servizio::Famiglia,
+    ] {
+        client.status(s).await.unwrap();
+    }
+    // With the session's profile (Signature on), the front refuses it.
+    let session = sandbox.session().unwrap();
+    let e = session.get(C030, codec::STATUS_PATH).await.unwrap_err();
+    assert_eq!(e.code(), "gateway_refused");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
 async fn faults_of_the_front_apply() {
     let dir = Dir::new("faults");
     let (sandbox, client) = start(&dir).await;

@@ -95,6 +95,23 @@ impl AnprClient {
             .unwrap_or_default()
     }
 
+    /// `GET <url>/status` of `servizio`'s e-service, **without**
+    /// `Agid-JWT-Signature` (ANPR's GovWay refuses one there): `Ok` when
+    /// it answers 200.
+    ///
+    /// # Errors
+    /// [`AnprClientError::Call`].
+    pub async fn status(&self, servizio: Servizio) -> Result<(), AnprClientError> {
+        let service = self.session.lookup(servizio.session_name())?;
+        let key = self.session.voucher_key(service)?;
+        let profile = service.profile().clone().integrity(false);
+        self.session
+            .caller()
+            .get(&profile, &key, codec::STATUS_PATH)
+            .await?;
+        Ok(())
+    }
+
     /// One call of `servizio` with `criteri`: the exact request, a fresh
     /// operation id, the answer interpreted, the call audited
     /// (`subject` is the code asked about).

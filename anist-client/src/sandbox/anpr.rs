@@ -154,9 +154,26 @@ pub fn register(mut builder: RegistryBuilder) -> RegistryBuilder {
     builder
 }
 
+/// The health operation (`GET`, without `Agid-JWT-Signature`).
+pub const STATUS_OPERATION: &str = codec::STATUS_PATH;
+
 /// Whether the backend offers `method` `operation`.
 pub(super) fn operation_known(_kind: AnprBackend, method: &str, operation: &str) -> bool {
-    method == "POST" && operation == codec::PATH
+    (method == "POST" && operation == codec::PATH)
+        || (method == "GET" && operation == STATUS_OPERATION)
+}
+
+/// `GET /status`: 200 with a `RispostaKO`-shaped body, as ANPR's YAML says.
+pub(super) fn status() -> (StatusCode, &'static str, String) {
+    let body = RispostaKo {
+        id_operazione_anpr: None,
+        lista_errori: Vec::new(),
+    };
+    (
+        StatusCode::OK,
+        "application/problem+json",
+        serde_json::to_string(&body).unwrap_or_default(),
+    )
 }
 
 /// What the sandbox's ANPR says about a codice fiscale.
