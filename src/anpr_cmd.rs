@@ -70,7 +70,7 @@ pub struct CercaArgs {
     #[arg(long)]
     pub json: bool,
     /// The audit database every call is recorded in (its secret is
-    /// <audit>.key).
+    /// `<audit>.key`).
     #[arg(long, default_value = "anist-audit.sqlite")]
     pub audit: PathBuf,
     /// The store of the ANPR operation ids (idOperazioneClient), shared by

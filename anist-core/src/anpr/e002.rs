@@ -204,8 +204,9 @@ impl DatiRichiesta {
     }
 }
 
-/// `TipoErroriAnomalia`: one error or warning.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// `TipoErroriAnomalia`: one error or warning. `Debug` masks
+/// `valoreErroreAnomalia` (it may echo an identifier).
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErroreAnomalia {
     /// `codiceErroreAnomalia` (e.g. `EN122`).
@@ -226,6 +227,18 @@ pub struct ErroreAnomalia {
     /// `valoreErroreAnomalia` (may echo an identifier: never print it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valore_errore_anomalia: Option<String>,
+}
+
+impl fmt::Debug for ErroreAnomalia {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ErroreAnomalia")
+            .field("codice", &self.codice_errore_anomalia)
+            .field("tipo", &self.tipo_errore_anomalia)
+            .field("testo", &self.testo_errore_anomalia)
+            .field("campo", &self.campo_errore_anomalia)
+            .field("valore", &self.valore_errore_anomalia.as_deref().map(mask))
+            .finish_non_exhaustive()
+    }
 }
 
 impl ErroreAnomalia {
@@ -620,8 +633,8 @@ pub struct NumeroCivico {
     pub civico_interno: Option<serde_json::Value>,
 }
 
-/// `TipoDatiEvento` (e.g. `datiDecesso`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// `TipoDatiEvento` (e.g. `datiDecesso`). `Debug` masks the date.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DatiEvento {
     /// `dataEvento` (`YYYY-MM-DD`).
@@ -636,6 +649,14 @@ pub struct DatiEvento {
     /// `luogoEvento`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub luogo_evento: Option<LuogoEvento>,
+}
+
+impl fmt::Debug for DatiEvento {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatiEvento")
+            .field("data_evento", &self.data_evento.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
 }
 
 /// `TipoLegameSoggettoCompleto` (C021).
