@@ -728,3 +728,58 @@ pub struct InfoSoggettoEnte {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dettaglio: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use proptest::prelude::*;
+
+    const REQUEST_NAMES: &[&str] = &[
+        "idOperazioneClient",
+        "criteriRicerca",
+        "datiRichiesta",
+        "codiceFiscale",
+        "idANPR",
+        "dataRiferimentoRichiesta",
+        "motivoRichiesta",
+        "casoUso",
+    ];
+
+    fn names(v: &serde_json::Value, out: &mut Vec<String>) {
+        if let serde_json::Value::Object(m) = v {
+            for (k, v) in m {
+                out.push(k.clone());
+                names(v, out);
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn requests_round_trip_with_only_openapi_names(
+            id in 0u64..u64::MAX,
+            by_cf in any::<bool>(),
+            who in "[A-Z0-9]{9,16}",
+            motivo in "[ -~]{0,40}",
+            days in 0u64..40_000,
+        ) {
+            let date = NaiveDate::from_ymd_opt(1950, 1, 1).unwrap() + chrono::Days::new(days);
+            let criteri = if by_cf { CriteriRicerca::codice_fiscale(&who) } else { CriteriRicerca::id_anpr(&who) };
+            match DatiRichiesta::new(date, &motivo, CasoUso::C021) {
+                Err(e) => prop_assert!(motivo.trim().is_empty() && e == E002Error::MotivoMissing),
+                Ok(dati) => {
+                    let req = RichiestaE002::new(IdOperazioneClient::from_number(id), criteri, dati);
+                    let json = serde_json::to_value(&req).unwrap();
+                    let mut seen = Vec::new();
+                    names(&json, &mut seen);
+                    prop_assert_eq!(seen.len(), 7);
+                    for n in &seen {
+                        prop_assert!(REQUEST_NAMES.contains(&n.as_str()), "{}", n);
+                    }
+                    prop_assert_eq!(serde_json::from_value::<RichiestaE002>(json).unwrap(), req);
+                }
+            }
+        }
+    }
+}
