@@ -17,6 +17,7 @@ pub struct ReadmeDoctests;
 pub use anist_client as client;
 pub use anist_core as core;
 
+pub mod anpr_cmd;
 pub mod caivano;
 pub mod check;
 pub mod config_cmd;

@@ -91,6 +91,11 @@ enum Command {
     /// --config names a configuration file.
     #[command(subcommand)]
     Isee(isee_cli::IseeCommand),
+    /// ANPR over PDND: one lookup by codice fiscale or ID ANPR (C030 → ID
+    /// ANPR → generalità, residenza or famiglia). Calls go to an in-process
+    /// sandbox unless --config names a configuration file.
+    #[command(subcommand)]
+    Anpr(anist::anpr_cmd::AnprCommand),
     /// SIDI synchronisation of a school's local database: compare (diff),
     /// align automatically or guided (sync), list the locked fields (locks);
     /// `anist sidi demo` writes a sandbox school to try it.
@@ -360,6 +365,7 @@ fn main() -> ExitCode {
             quiet,
         ),
         Command::Isee(cmd) => isee_cli::run(cmd),
+        Command::Anpr(cmd) => anist::anpr_cmd::run(cmd),
         Command::Sidi(cmd) => anist::sidi_cmd::run(cmd),
         Command::Frequenza(cmd) => frequenza_cli::run(cmd),
         Command::Infanzia(cmd) => anist::infanzia_cmd::run(cmd),

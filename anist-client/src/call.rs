@@ -261,6 +261,21 @@ pub struct GatewayProblem {
     pub fault_code: Option<String>,
     /// `faultstring` of a SOAP 1.1 fault.
     pub fault_string: Option<String>,
+    /// The body, when it is a JSON object that is not an RFC 7807 problem
+    /// (no `title`, `type` nor `detail`): the service's own error answer
+    /// (e.g. ANPR's `RispostaKO` on 400 / 404 / 500), for its codec.
+    pub service_body: Option<ServiceBody>,
+}
+
+/// The body of a service's own error answer ([`GatewayProblem::service_body`]).
+/// It may hold personal data: `Debug` shows its length only.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ServiceBody(pub Vec<u8>);
+
+impl fmt::Debug for ServiceBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ServiceBody({} bytes)", self.0.len())
+    }
 }
 
 /// `Server.APIUnavailable` → `APIUnavailable` (any prefix, SOAP 1.1 dotted
@@ -311,6 +326,9 @@ impl GatewayProblem {
             p.detail = text("detail");
             p.problem_type = text("type");
             p.govway_id = text("govway_id");
+            if p.title.is_none() && p.detail.is_none() && p.problem_type.is_none() {
+                p.service_body = Some(ServiceBody(body.to_vec()));
+            }
         } else if let Some(fault) = crate::isee::soap::parse_fault(body) {
             p.title = fault
                 .problem_title

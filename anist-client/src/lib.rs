@@ -37,6 +37,7 @@
 //! in `Debug` output.
 
 pub mod anist;
+pub mod anpr;
 pub mod audit;
 pub mod bulk;
 pub mod call;

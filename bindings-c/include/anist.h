@@ -171,6 +171,18 @@
 // one is listed in the message.
 #define ANIST_ERR_INFANZIA_CHECK 72
 
+// ANPR found several subjects for the criteria (code `anpr_ambiguous`,
+// ANPR's EN131 / EN175): search by ID ANPR. Statuses 80-89 are ANPR's.
+#define ANIST_ERR_ANPR_AMBIGUOUS 80
+
+// ANPR says the ente is not competent for the subject's comune (code
+// `anpr_not_competent`, ANPR's EN167).
+#define ANIST_ERR_ANPR_NOT_COMPETENT 81
+
+// ANPR refused the request with another error of its own (code
+// `anpr_refused`: its code and text are in the message).
+#define ANIST_ERR_ANPR_REFUSED 82
+
 // Any other error: read its code with [`anist_last_error_code`].
 #define ANIST_ERR_OTHER 99
 

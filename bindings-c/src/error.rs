@@ -107,6 +107,15 @@ pub const ANIST_ERR_INFANZIA_WINDOW: i32 = 71;
 /// The 0–3 survey form has problems (code `infanzia_check_failed`): every
 /// one is listed in the message.
 pub const ANIST_ERR_INFANZIA_CHECK: i32 = 72;
+/// ANPR found several subjects for the criteria (code `anpr_ambiguous`,
+/// ANPR's EN131 / EN175): search by ID ANPR. Statuses 80-89 are ANPR's.
+pub const ANIST_ERR_ANPR_AMBIGUOUS: i32 = 80;
+/// ANPR says the ente is not competent for the subject's comune (code
+/// `anpr_not_competent`, ANPR's EN167).
+pub const ANIST_ERR_ANPR_NOT_COMPETENT: i32 = 81;
+/// ANPR refused the request with another error of its own (code
+/// `anpr_refused`: its code and text are in the message).
+pub const ANIST_ERR_ANPR_REFUSED: i32 = 82;
 /// Any other error: read its code with [`anist_last_error_code`].
 pub const ANIST_ERR_OTHER: i32 = 99;
 
@@ -123,7 +132,15 @@ pub(crate) fn status_of_code(code: &str) -> i32 {
         "gateway_timeout" | "voucher_timeout" => Some(ANIST_ERR_TIMEOUT),
         "gateway_network" | "voucher_network" => Some(ANIST_ERR_NETWORK),
         "gateway_server_error" | "voucher_server_error" => Some(ANIST_ERR_SERVER),
+        "anpr_ambiguous" => Some(ANIST_ERR_ANPR_AMBIGUOUS),
+        "anpr_not_competent" => Some(ANIST_ERR_ANPR_NOT_COMPETENT),
+        "anpr_refused" => Some(ANIST_ERR_ANPR_REFUSED),
+        "anpr_motivo_missing" | "anpr_operation_id" | "anpr_dato_richiesto" => {
+            Some(ANIST_ERR_INVALID_ARGUMENT)
+        }
+        "anpr_operation_ids" => Some(ANIST_ERR_OTHER),
         "gateway_unparseable"
+        | "anpr_unexpected_answer"
         | "anist_unexpected_answer"
         | "voucher_unparseable"
         | "voucher_malformed_response"
@@ -453,6 +470,11 @@ mod tests {
         let cases = [
             ("cf_check_char", ANIST_ERR_INVALID_CF),
             ("anpr_length", ANIST_ERR_INVALID_ID_ANPR),
+            ("anpr_ambiguous", ANIST_ERR_ANPR_AMBIGUOUS),
+            ("anpr_not_competent", ANIST_ERR_ANPR_NOT_COMPETENT),
+            ("anpr_refused", ANIST_ERR_ANPR_REFUSED),
+            ("anpr_motivo_missing", ANIST_ERR_INVALID_ARGUMENT),
+            ("anpr_unexpected_answer", ANIST_ERR_UNEXPECTED_ANSWER),
             ("mecc_char", ANIST_ERR_INVALID_MECC),
             ("school_year_format", ANIST_ERR_INVALID_SCHOOL_YEAR),
             ("place_ambiguous", ANIST_ERR_PLACE),

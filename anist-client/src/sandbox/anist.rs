@@ -425,6 +425,11 @@ pub(super) struct AnistState {
 }
 
 impl AnistState {
+    /// The population (also the ANPR backend's).
+    pub(super) fn population(&self) -> &Population {
+        &self.population
+    }
+
     pub(super) fn new(config: AnistConfig, seed: u64, clock: &dyn Clock) -> Self {
         let today = DateTime::from_timestamp(clock.now(), 0)
             .map(|d| d.date_naive())
@@ -1231,7 +1236,12 @@ impl SandboxHandle {
         let all = ANIST_ESERVICES
             .iter()
             .map(|s| (s.session_name, s.eservice, s.audience, s.purpose))
-            .chain([(ECHO, ECHO_ESERVICE, ECHO_AUDIENCE, ECHO_PURPOSE)]);
+            .chain([(ECHO, ECHO_ESERVICE, ECHO_AUDIENCE, ECHO_PURPOSE)])
+            .chain(
+                crate::sandbox::anpr::ANPR_ESERVICES
+                    .iter()
+                    .map(|s| (s.session_name, s.eservice, s.audience, s.purpose)),
+            );
         for (name, eservice, audience, purpose) in all {
             let (Some(url), Ok(purpose)) = (self.front_url(eservice), PurposeId::parse(purpose))
             else {

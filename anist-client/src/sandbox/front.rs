@@ -416,8 +416,22 @@ async fn handle_call(
         None
     };
 
-    // ModI.
-    let signature = if front.has_integrity() {
+    // ModI. ANPR's GET /status must carry no Agid-JWT-Signature (GovWay
+    // refuses it, reference §1.2).
+    let anpr_status = matches!(front.backend_kind(), Backend::Anpr(_))
+        && method == axum::http::Method::GET
+        && operation == super::anpr::STATUS_OPERATION;
+    let signature = if anpr_status {
+        if req.header("agid-jwt-signature").is_some() {
+            return answer.problem(&refusal(
+                400,
+                "InteroperabilityInvalidRequest",
+                "Invalid request",
+                "ANPR's GET /status takes no Agid-JWT-Signature",
+            ));
+        }
+        None
+    } else if front.has_integrity() {
         match gateway::integrity(&rules, eservice, &caller, &req) {
             Ok(s) => Some(s),
             Err(r) => return answer.problem(&r),
@@ -512,6 +526,14 @@ async fn handle_call(
         answer.headers.extend(reply.headers);
         return answer.finish(reply.status, reply.content_type, reply.body);
     }
+    if let Backend::Anpr(kind) = front.backend_kind() {
+        let (status, content_type, text) = if anpr_status {
+            super::anpr::status()
+        } else {
+            super::anpr::serve(&inner, kind, caller.client.id(), &body)
+        };
+        return answer.finish(status, content_type, text);
+    }
     backend(answer, front.backend_kind(), eservice, &caller, &body)
 }
 
@@ -543,7 +565,7 @@ fn backend(
             answer.finish(StatusCode::OK, "application/json", out.to_string())
         }
         // Served by sandbox::anist / sandbox::inps before reaching here.
-        Backend::Anist(_) | Backend::Inps(_) => answer.problem(&refusal(
+        Backend::Anist(_) | Backend::Inps(_) | Backend::Anpr(_) => answer.problem(&refusal(
             500,
             "InternalResponseError",
             "An internal error occurred while processing the response",

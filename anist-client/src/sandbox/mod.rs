@@ -33,6 +33,7 @@
 //! ```
 
 pub mod anist;
+pub mod anpr;
 mod auth;
 mod dpop;
 pub mod faults;
@@ -394,6 +395,7 @@ impl Sandbox {
             front: front::FrontState::default(),
             anist,
             inps,
+            anpr: anpr::AnprState::default(),
             rated,
             token_url,
             dpop_jtis: dpop::JtiCache::default(),
@@ -651,6 +653,7 @@ struct Inner {
     front: front::FrontState,
     anist: anist::AnistState,
     inps: inps::InpsState,
+    anpr: anpr::AnprState,
     rated: faults::RateFaults,
     /// This sandbox's token URL: the `htu` of DPoP proofs.
     token_url: String,

@@ -210,6 +210,8 @@ pub enum Backend {
     /// An INPS ISEE SOAP endpoint ([`crate::sandbox::inps`]): errors are
     /// SOAP faults, the daily quota a bare `429`.
     Inps(crate::sandbox::inps::InpsBackend),
+    /// An ANPR E002 e-service ([`crate::sandbox::anpr`]).
+    Anpr(crate::sandbox::anpr::AnprBackend),
 }
 
 impl Backend {
@@ -1009,7 +1011,10 @@ impl Registry {
         for s in crate::sandbox::inps::INPS_ESERVICES {
             client = client.purpose(s.purpose);
         }
-        let builder = crate::sandbox::inps::register(builder);
+        for s in crate::sandbox::anpr::ANPR_ESERVICES {
+            client = client.purpose(s.purpose);
+        }
+        let builder = crate::sandbox::anpr::register(crate::sandbox::inps::register(builder));
         crate::sandbox::anist::register(builder).client(client)
     }
 }

@@ -29,7 +29,8 @@
 //! #   inps-indicatore-operatori, inps-attestazione-operatori,
 //! #   inps-indicatore-residenti, inps-attestazione-residenti,
 //! #   inps-indicatore-riscontro, inps-indicatore-nucleo-riscontro,
-//! #   inps-indicatore, inps-attestazione, inps-v1 (SOAP: faults, bare 429)
+//! #   inps-indicatore, inps-attestazione, inps-v1 (SOAP: faults, bare 429),
+//! #   anpr-c030, anpr-c015, anpr-c020, anpr-c021 (ANPR E002)
 //!
 //! [[client]]
 //! id = "c9b73ff4-e203-4580-911b-689514d350c2"
@@ -158,11 +159,16 @@ enum BackendSpec {
     InpsIndicatore,
     InpsAttestazione,
     InpsV1,
+    AnprC030,
+    AnprC015,
+    AnprC020,
+    AnprC021,
 }
 
 impl From<BackendSpec> for Backend {
     fn from(b: BackendSpec) -> Self {
         use crate::sandbox::anist::AnistBackend;
+        use crate::sandbox::anpr::AnprBackend;
         use crate::sandbox::inps::InpsBackend;
         use anist_core::isee::IseeService;
         let inps = |s: IseeService| Backend::Inps(InpsBackend::Service(s));
@@ -185,6 +191,10 @@ impl From<BackendSpec> for Backend {
             BackendSpec::InpsIndicatore => inps(IseeService::Indicatore),
             BackendSpec::InpsAttestazione => inps(IseeService::Attestazione),
             BackendSpec::InpsV1 => Backend::Inps(InpsBackend::LegacyV1),
+            BackendSpec::AnprC030 => Backend::Anpr(AnprBackend::C030),
+            BackendSpec::AnprC015 => Backend::Anpr(AnprBackend::C015),
+            BackendSpec::AnprC020 => Backend::Anpr(AnprBackend::C020),
+            BackendSpec::AnprC021 => Backend::Anpr(AnprBackend::C021),
         }
     }
 }

@@ -373,6 +373,11 @@ pub(super) struct InpsState {
 }
 
 impl InpsState {
+    /// The ISEE population (also the ANPR backend's families).
+    pub(in crate::sandbox) fn population(&self) -> &IseePopulation {
+        &self.population
+    }
+
     pub(super) fn new(config: InpsConfig, seed: u64) -> Self {
         let population = IseePopulation::new(seed, &config.comune);
         Self {

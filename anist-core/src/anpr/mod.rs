@@ -1,0 +1,26 @@
+//! ANPR (*Anagrafe Nazionale della Popolazione Residente*): the ID ANPR and
+//! the pure side of the E002 e-services over PDND.
+//!
+//! - [`IdAnpr`]: the 9-character national identifier;
+//! - [`e002`]: the wire types of `POST …/anpr-service-e002`
+//!   (`RichiestaE002`, `RispostaE002OK`, `RispostaKO`), field names exactly
+//!   as in the public OpenAPI files;
+//! - [`dati`]: ANPR's *Tabella 16 — dati richiesti*;
+//! - [`esito`]: the interpretation of an answer (found subjects, "not found"
+//!   as an outcome, warnings, ANPR's error codes as distinct errors).
+//!
+//! No I/O here: the client (`anist_client::anpr`) sends and receives the
+//! bytes.
+
+pub mod dati;
+pub mod e002;
+pub mod esito;
+mod id;
+
+pub use id::{luhn36_check_char, AnprError, IdAnpr, ID_ANPR_LEN};
+
+/// Masks a personal value for `Debug`: its first two characters, then `***`.
+pub(crate) fn mask(value: &str) -> String {
+    let head: String = value.chars().take(2).collect();
+    format!("{head}***")
+}
