@@ -53,8 +53,8 @@ int main(void) {
 
     /* A CSV of applications: residents with an ISEE, one without, one
      * repeated, one invalid code. */
-    char dir[] = "/tmp/anist-c-isee-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
+    char dir[512];
+    CHECK(make_temp_dir(dir, sizeof dir, "isee") != NULL);
     char input[256], output[256], audit[256], quiet[256], quiet_audit[256];
     snprintf(input, sizeof input, "%s/domande.csv", dir);
     snprintf(output, sizeof output, "%s/esiti.csv", dir);

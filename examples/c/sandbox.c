@@ -13,10 +13,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef _WIN32
-#include <direct.h> /* _mkdir */
-#include <io.h>     /* _mktemp */
-#endif
 
 #include "anist.h"
 
@@ -40,21 +36,6 @@ static void on_log(void *user_data, int32_t level, const char *target,
     }
     pthread_mutex_unlock(&log_lock);
 }
-
-/* A fresh private directory for the job's files: mkdtemp under /tmp; on
- * Windows (MinGW has no mkdtemp) _mktemp and _mkdir under %TEMP%. */
-#ifdef _WIN32
-static char *make_temp_dir(char *buf, size_t len) {
-    const char *base = getenv("TEMP");
-    snprintf(buf, len, "%s\\anist-c-XXXXXX", base != NULL ? base : ".");
-    return _mktemp(buf) != NULL && _mkdir(buf) == 0 ? buf : NULL;
-}
-#else
-static char *make_temp_dir(char *buf, size_t len) {
-    snprintf(buf, len, "/tmp/anist-c-XXXXXX");
-    return mkdtemp(buf);
-}
-#endif
 
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -160,7 +141,7 @@ int main(void) {
 
     /* A bulk job on a small CSV of pupils (and one invalid code). */
     char dir[200];
-    CHECK(make_temp_dir(dir, sizeof dir) != NULL);
+    CHECK(make_temp_dir(dir, sizeof dir, "job") != NULL);
     char input[256], output[256], journal[256];
     snprintf(input, sizeof input, "%s/alunni.csv", dir);
     snprintf(output, sizeof output, "%s/esiti.csv", dir);
