@@ -7,9 +7,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+fn tempdir(name: &str) -> std::path::PathBuf {
+    common::tempdir("cli-anpr", name)
+}
+
+use std::path::Path;
 
 use anist::caivano::DEFAULT_SANDBOX_SEED;
 use anist::client::sandbox::anpr::{anpr_case, AnprCase};
@@ -18,55 +20,6 @@ use anist::core::synthetic::SyntheticPeople;
 use anist::sandbox_cmd::CONFIG_FILE;
 use chrono::NaiveDate;
 use common::{anist, text};
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "anist-cli-anpr-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-struct RunningSandbox {
-    child: Child,
-}
-
-impl Drop for RunningSandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_sandbox(dir: &Path) -> RunningSandbox {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_anist"))
-        .args(["sandbox", "--port", "0", "--dir"])
-        .arg(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn anist sandbox");
-    let stderr = child.stderr.take().unwrap();
-    let running = RunningSandbox { child };
-    let mut lines = BufReader::new(stderr).lines();
-    loop {
-        let line = lines
-            .next()
-            .expect("anist sandbox stopped before writing its configuration")
-            .unwrap();
-        if line.starts_with("sandbox listening on") {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    running
-}
 
 fn cf_with(case: AnprCase) -> CodiceFiscale {
     let mut people = SyntheticPeople::new(
@@ -206,7 +159,8 @@ fn lookups_against_the_in_process_sandbox() {
 #[test]
 fn the_configuration_written_by_anist_sandbox_works_for_anpr() {
     let dir = tempdir("config");
-    let _sandbox = start_sandbox(&dir);
+    let (_sandbox, listening) = common::start_sandbox(&dir);
+    assert!(listening.contains(CONFIG_FILE), "{listening}");
     let config = dir.join(CONFIG_FILE);
     let written = std::fs::read_to_string(&config).unwrap();
     assert!(written.contains("[services.anpr-c030]"), "{written}");

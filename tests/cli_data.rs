@@ -8,28 +8,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    common::tempdir("data", name)
+}
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
-use common::{anist, text};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "anist-data-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{anist, s, text};
 
 /// The first `rows` data rows of the demo sample (synthetic people), and
 /// their codici fiscali.
@@ -303,38 +289,14 @@ fn a_job_that_cannot_start_leaves_no_journal_and_out_needs_its_directory() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// `anist sandbox` as a child process (killed when dropped).
-struct RunningSandbox(Child);
-
-impl Drop for RunningSandbox {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_sandbox(umask: &str, dir: &Path, port: u16) -> RunningSandbox {
-    let mut child = Command::new("sh")
-        .arg("-c")
+/// `anist sandbox` under `umask`, as a child process (killed when dropped).
+fn start_sandbox(umask: &str, dir: &Path, port: u16) -> common::RunningSandbox {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
         .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
         .arg(env!("CARGO_BIN_EXE_anist"))
-        .args(["sandbox", "--port", &port.to_string(), "--dir", s(dir)])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let running = RunningSandbox(child);
-    let mut lines = BufReader::new(stderr).lines();
-    loop {
-        let line = lines.next().expect("the sandbox stopped").unwrap();
-        if line.starts_with("sandbox listening on") {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    running
+        .args(["sandbox", "--port", &port.to_string(), "--dir", s(dir)]);
+    common::spawn_sandbox(cmd).0
 }
 
 fn free_port() -> u16 {

@@ -8,22 +8,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+fn tempdir(name: &str) -> std::path::PathBuf {
+    common::tempdir("cli-infanzia", name)
+}
+
+use std::path::Path;
 
 use common::{anist, text};
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "anist-cli-infanzia-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn data(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

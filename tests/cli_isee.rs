@@ -10,9 +10,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+fn tempdir(name: &str) -> std::path::PathBuf {
+    common::tempdir("cli-isee", name)
+}
+
+use std::path::Path;
 
 use anist::caivano::DEFAULT_SANDBOX_SEED;
 use anist::client::sandbox::inps::{IseeExpected, IseePopulation, CALLING_COMUNE};
@@ -25,61 +27,6 @@ const DATA: &str = "15/06/2026";
 
 fn date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "anist-cli-isee-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// `anist sandbox` running as a child process, killed when dropped.
-struct RunningSandbox {
-    child: Child,
-}
-
-impl Drop for RunningSandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `anist sandbox --port 0 --dir <dir>` and waits until it says the
-/// configuration is written.
-fn start_sandbox(dir: &Path) -> RunningSandbox {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_anist"))
-        .args(["sandbox", "--port", "0", "--dir"])
-        .arg(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn anist sandbox");
-    let stderr = child.stderr.take().unwrap();
-    let running = RunningSandbox { child };
-    let mut lines = BufReader::new(stderr).lines();
-    loop {
-        let line = lines
-            .next()
-            .expect("anist sandbox stopped before writing its configuration")
-            .unwrap();
-        if line.starts_with("sandbox listening on") {
-            assert!(line.contains(CONFIG_FILE), "{line}");
-            break;
-        }
-    }
-    // Keep reading its standard error: closing the pipe would make its
-    // next message fail (and the sandbox stop).
-    std::thread::spawn(move || lines.for_each(drop));
-    running
 }
 
 fn population() -> IseePopulation {
@@ -106,7 +53,8 @@ fn found_code(pop: &IseePopulation) -> AnyCodiceFiscale {
 #[test]
 fn the_configuration_written_by_anist_sandbox_works_for_isee() {
     let dir = tempdir("sandbox");
-    let _sandbox = start_sandbox(&dir);
+    let (_sandbox, listening) = common::start_sandbox(&dir);
+    assert!(listening.contains(CONFIG_FILE), "{listening}");
     for f in [CONFIG_FILE, CA_FILE, MTLS_CERT_FILE, ASSERTION_FILE] {
         assert!(dir.join(f).is_file(), "{f} written");
     }

@@ -7,26 +7,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
-use common::{anist, text};
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "anist-cli-sidi-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn tempdir(name: &str) -> std::path::PathBuf {
+    common::tempdir("cli-sidi", name)
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{anist, s, text};
 
 #[test]
 fn demo_diff_sync_locks() {

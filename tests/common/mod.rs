@@ -1,8 +1,9 @@
 //! Helpers shared by the CLI end-to-end tests.
 #![allow(dead_code)]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 
 /// Runs the `anist` binary with `args`, feeding `stdin`, without
 /// `ANIST_KEY_PASSWORD` in its environment unless `password` is given.
@@ -34,4 +35,68 @@ pub fn anist(args: &[&str], stdin: &[u8]) -> Output {
 /// Lossy UTF-8 text of some output bytes.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh directory for one test: `<tmp>/anist-<group>-<name>-<pid>-<ns>`.
+pub fn tempdir(group: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "anist-{group}-{name}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).expect("create the test directory");
+    dir
+}
+
+/// A path as `&str` (test paths are UTF-8).
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+/// An `anist sandbox` running in the background; killed when dropped.
+pub struct RunningSandbox(Child);
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Spawns `cmd` (an `anist sandbox …` command line) and waits until it
+/// says it listens (after writing its configuration); returns that line
+/// with the running sandbox.
+pub fn spawn_sandbox(mut cmd: Command) -> (RunningSandbox, String) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn anist sandbox");
+    let stderr = child.stderr.take().expect("stderr");
+    let running = RunningSandbox(child);
+    let mut lines = BufReader::new(stderr).lines();
+    let listening = loop {
+        let line = lines
+            .next()
+            .expect("anist sandbox stopped before writing its configuration")
+            .expect("read stderr");
+        if line.starts_with("sandbox listening on") {
+            break line;
+        }
+    };
+    // Keep reading its standard error: closing the pipe would make its
+    // next message fail (and the sandbox stop).
+    std::thread::spawn(move || lines.for_each(drop));
+    (running, listening)
+}
+
+/// `anist sandbox --port 0 --dir <dir>`, started (see [`spawn_sandbox`]).
+pub fn start_sandbox(dir: &Path) -> (RunningSandbox, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_anist"));
+    cmd.args(["sandbox", "--port", "0", "--dir"]).arg(dir);
+    spawn_sandbox(cmd)
 }
