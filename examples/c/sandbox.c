@@ -178,8 +178,15 @@ int main(void) {
     anist_job_free(job);
 
     /* Another codice fiscale column on the journal of the cancelled job is
-       refused (a job that completed at once removed its journal). */
-    if (state == ANIST_JOB_CANCELLED) {
+       refused (a job that completed at once removed its journal; one
+       cancelled before it read its input has none yet: the timing is the
+       machine's). */
+    FILE *journal_file = fopen(journal, "rb");
+    int has_journal = journal_file != NULL;
+    if (journal_file != NULL) {
+        fclose(journal_file);
+    }
+    if (state == ANIST_JOB_CANCELLED && has_journal) {
         job = NULL;
         OK(anist_job_start(client, input, output, journal, "2025/26", NULL,
                            NULL, &job));
