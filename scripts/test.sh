@@ -12,7 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step prints the time since the start, so that the slow ones show.
+step() { printf '\n==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -65,3 +66,4 @@ echo "Rust: ${rust_passed} passed, 0 failed"
 echo "Python: ${python_passed} passed, 0 failed"
 echo "${c_line}"
 if [ -n "$win_line" ]; then echo "$win_line"; fi
+echo "Total: $((SECONDS / 60)) min $((SECONDS % 60)) s"
