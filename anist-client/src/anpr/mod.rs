@@ -123,6 +123,43 @@ pub struct Risposta {
     pub avvisi: Vec<ErroreAnomalia>,
 }
 
+impl Risposta {
+    /// The answer as JSON, in full (for programs: the Python and C
+    /// bindings; the CLI masks it unless asked): `esito` (`trovato` /
+    /// `non_trovato`), `servizio`, `id_anpr`, `avvisi` (`codice`, `tipo`,
+    /// `testo`), `soggetti` (ANPR's own blocks and field names, plus
+    /// `deceduto`).
+    pub fn to_json(&self, servizio: Servizio) -> serde_json::Value {
+        use serde_json::{json, Value};
+        let soggetti: Vec<Value> = self
+            .esito
+            .soggetti()
+            .iter()
+            .map(|s| {
+                let mut v = serde_json::to_value(&s.dati).unwrap_or(Value::Null);
+                if let Value::Object(map) = &mut v {
+                    map.insert("deceduto".into(), Value::Bool(s.deceduto()));
+                }
+                v
+            })
+            .collect();
+        json!({
+            "esito": match self.esito {
+                Esito::Trovato { .. } => "trovato",
+                Esito::NonTrovato { .. } => "non_trovato",
+            },
+            "servizio": servizio.as_str(),
+            "id_anpr": self.id_anpr.iter().map(IdAnpr::as_str).collect::<Vec<_>>(),
+            "avvisi": self
+                .avvisi
+                .iter()
+                .map(|a| json!({"codice": a.codice(), "tipo": a.tipo_errore_anomalia, "testo": a.testo()}))
+                .collect::<Vec<_>>(),
+            "soggetti": soggetti,
+        })
+    }
+}
+
 /// Why an ANPR lookup got no answer. Every variant has a stable
 /// [`ErrorCode::code`]; messages carry no codice fiscale.
 #[derive(Debug, thiserror::Error)]
