@@ -460,6 +460,21 @@ impl Documento {
         }
     }
 
+    /// The document number searched for (carta, passport or permesso).
+    pub fn numero(&self) -> &str {
+        match self {
+            Documento::CartaIdentita { numero, .. } => numero,
+            Documento::PermessoDiSoggiorno {
+                numero_passaporto,
+                numero_soggiorno,
+                ..
+            } => numero_passaporto
+                .as_deref()
+                .or(numero_soggiorno.as_deref())
+                .unwrap_or(""),
+        }
+    }
+
     /// The rules of `EHR41` / `EHR67` / `EHR68`, then the XSD shapes.
     ///
     /// # Errors
