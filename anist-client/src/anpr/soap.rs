@@ -73,6 +73,13 @@ impl AnprSoapSettings {
             timeout: Duration::from_secs(30),
         }
     }
+
+    /// Sets the client certificate chain and its key (PEM).
+    #[must_use]
+    pub fn client_identity(mut self, cert_pem: &[u8], key_pem: &[u8]) -> Self {
+        self.identity_pem = Some((cert_pem.to_vec(), zeroize::Zeroizing::new(key_pem.to_vec())));
+        self
+    }
 }
 
 /// Why a search by document got no answer. Codes: those of
