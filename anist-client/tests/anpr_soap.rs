@@ -350,3 +350,65 @@ async fn mtls_is_required_and_calls_are_audited() {
     assert_eq!(rows[0].outcome, "found:1");
     assert_ne!(rows[0].subject.as_deref(), Some(pass.as_str()));
 }
+
+#[test]
+fn the_anpr_soap_section_is_read_and_checked() {
+    use anist_client::config::Config;
+    let dir = Dir::new("config");
+    std::fs::write(dir.0.join("cert.pem"), "-----BEGIN CERTIFICATE-----\n").unwrap();
+    std::fs::write(dir.0.join("key.pem"), "-----BEGIN PRIVATE KEY-----\n").unwrap();
+    let base = "environment = \"sandbox\"\nclient_id = \"8f0e3a56-4b9c-4d2e-9f1a-0123456789ab\"\nkey = \"key.pem\"\n";
+    let section = |url: &str, istat: &str, op: &str, cert: &str| {
+        format!(
+            "{base}\n[anpr_soap]\nurl = \"{url}\"\noperator_id = \"{op}\"\ncodice_istat = \"{istat}\"\ncert = \"{cert}\"\nkey = \"key.pem\"\n"
+        )
+    };
+    let load = |text: String| {
+        Config::from_toml_str(&text)
+            .unwrap()
+            .with_origin(dir.0.join("anist.toml"))
+    };
+    let ok = load(section(
+        "https://anpr.example/3000",
+        "001272",
+        "ANAG1",
+        "cert.pem",
+    ));
+    let s = ok.anpr_soap_settings().unwrap();
+    assert_eq!(s.codice_istat, "001272");
+    assert_eq!(s.operatore, "ANAG1");
+    assert!(s.identity_pem.is_some());
+    assert!(!ok.check(0).failed("anpr_soap"));
+    for (text, field) in [
+        (
+            section("http://anpr.example/3000", "001272", "ANAG1", "cert.pem"),
+            "anpr_soap.url",
+        ),
+        (
+            section("https://anpr.example/3000", "1272", "ANAG1", "cert.pem"),
+            "anpr_soap.codice_istat",
+        ),
+        (
+            section("https://anpr.example/3000", "001272", " ", "cert.pem"),
+            "anpr_soap.operator_id",
+        ),
+        (
+            section(
+                "https://anpr.example/3000",
+                "001272",
+                "ANAG1",
+                "missing.pem",
+            ),
+            "anpr_soap.cert",
+        ),
+    ] {
+        let c = load(text);
+        let e = c.anpr_soap_settings().unwrap_err();
+        assert!(e.to_string().contains(field), "{e}");
+        assert!(c.check(0).failed("anpr_soap"), "{field}");
+    }
+    // Unknown fields are refused.
+    assert!(
+        Config::from_toml_str(&format!("{base}\n[anpr_soap]\nurl = \"x\"\nbogus = 1\n")).is_err()
+    );
+}
