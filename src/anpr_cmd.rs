@@ -41,6 +41,10 @@ pub enum AnprCommand {
     /// One lookup by codice fiscale (C030 first, then the service by ID
     /// ANPR) or by ID ANPR.
     Cerca(CercaArgs),
+    /// Search by identity document (carta d'identità, permesso di
+    /// soggiorno, passaporto) through the Comune's ANPR SOAP channel
+    /// (service 3002, not PDND).
+    Documento(crate::anpr_doc_cmd::DocumentoArgs),
 }
 
 /// `anist anpr cerca`.
@@ -145,6 +149,7 @@ pub fn run(cmd: AnprCommand) -> ExitCode {
                 }
             }
         },
+        AnprCommand::Documento(args) => crate::anpr_doc_cmd::run(&args),
     }
 }
 

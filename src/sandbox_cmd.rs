@@ -20,6 +20,7 @@ use std::sync::Arc;
 use anist_client::config::{Config, ConfigError};
 use anist_client::keys::{KeyError, PrivateKey};
 use anist_client::sandbox::anist::SANDBOX_OPERATOR_LOCATION;
+use anist_client::sandbox::anpr_soap::{SANDBOX_ISTAT, SANDBOX_OPERATOR};
 use anist_client::sandbox::inps::{INPS_ESERVICES, SANDBOX_INPS_USER_ID};
 use anist_client::sandbox::{SandboxConfig, SandboxError, SandboxHandle};
 use anist_core::ErrorCode;
@@ -160,6 +161,20 @@ pub fn config_text(handle: &SandboxHandle) -> Result<String, SandboxCmdError> {
          ipa_category = \"{SANDBOX_IPA_CATEGORY}\"\n\
          user_id = \"{SANDBOX_INPS_USER_ID}\"\n"
     ));
+    if let (true, Some(url)) = (tls, handle.anpr_soap_url()) {
+        // The Comune's ANPR SOAP channel (search by document): the same
+        // client certificate, the sandbox Comune and operator.
+        text.push_str(&format!(
+            "\n# The Comune's ANPR SOAP channel (service 3002, search by document).\n\
+             [anpr_soap]\n\
+             url = \"{url}\"\n\
+             operator_id = \"{SANDBOX_OPERATOR}\"\n\
+             codice_istat = \"{SANDBOX_ISTAT}\"\n\
+             cert = \"{MTLS_CERT_FILE}\"\n\
+             key = \"{KEY_FILE}\"\n\
+             ca = \"{CA_FILE}\"\n"
+        ));
+    }
     for (name, service) in handle.services() {
         let p = service.profile();
         text.push_str(&format!(

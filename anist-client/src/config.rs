@@ -380,6 +380,29 @@ pub struct InpsConfig {
     pub codice_ufficio: Option<String>,
 }
 
+/// `[anpr_soap]`: the Comune's ANPR SOAP channel (service 3002, search by
+/// document), over mTLS with the Comune's ANPR client certificate.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnprSoapConfig {
+    /// The 3000 services' endpoint (`https://…/AnprService3000`).
+    pub url: String,
+    /// The anagrafe operator's ANPR user id.
+    pub operator_id: String,
+    /// The Comune's codice ISTAT (6 digits).
+    pub codice_istat: String,
+    /// The Comune's ANPR client certificate (PEM chain).
+    pub cert: PathBuf,
+    /// Its private key (unencrypted PEM, readable only by the service).
+    pub key: PathBuf,
+    /// CA certificates (PEM) to trust for `url`, besides the system roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<PathBuf>,
+    /// `tipoInvio` (default `DEFINITIVO`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tipo_invio: Option<String>,
+}
+
 /// `[limits]`: the client-side budget.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -463,6 +486,9 @@ pub struct Config {
     /// The ente of the INPS ISEE services.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inps: Option<InpsConfig>,
+    /// The Comune's ANPR SOAP channel (search by document).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anpr_soap: Option<AnprSoapConfig>,
     /// The e-services, by session name (e.g. [`crate::anist::VERIFICA`]).
     #[serde(default)]
     pub services: BTreeMap<String, ServiceConfig>,
@@ -514,6 +540,7 @@ impl Config {
             operator: None,
             limits: LimitsConfig::default(),
             inps: None,
+            anpr_soap: None,
             services: BTreeMap::new(),
             origin: None,
         }
@@ -1213,6 +1240,79 @@ impl Config {
         Ok(client)
     }
 
+    /// The settings of the ANPR SOAP 3002 client from `[anpr_soap]`
+    /// (certificate, key and CA read from their files).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the field: `[anpr_soap]` missing, a
+    /// non-https `url`, an ISTAT code that is not 6 digits, an empty
+    /// operator, a file that cannot be read.
+    pub fn anpr_soap_settings(&self) -> Result<crate::anpr::soap::AnprSoapSettings, ConfigError> {
+        let Some(c) = &self.anpr_soap else {
+            return Err(self.invalid(
+                "anpr_soap",
+                "is missing: add an [anpr_soap] section with url, operator_id, codice_istat, cert and key",
+            ));
+        };
+        if !c.url.starts_with("https://") {
+            return Err(self.invalid("anpr_soap.url", "must start with https://"));
+        }
+        if c.codice_istat.len() != 6 || !c.codice_istat.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(self.invalid(
+                "anpr_soap.codice_istat",
+                "must be the Comune's 6-digit ISTAT code (e.g. 001272)",
+            ));
+        }
+        if c.operator_id.trim().is_empty() {
+            return Err(self.invalid(
+                "anpr_soap.operator_id",
+                "is empty: write the anagrafe operator's ANPR user id",
+            ));
+        }
+        let read = |field: &str, path: &Path| {
+            std::fs::read(self.resolve_path(path)).map_err(|e| {
+                self.invalid(
+                    format!("anpr_soap.{field}"),
+                    format!("cannot be read ({}): check the path", e.kind()),
+                )
+            })
+        };
+        let cert = read("cert", &c.cert)?;
+        let key = zeroize::Zeroizing::new(read("key", &c.key)?);
+        let mut s =
+            crate::anpr::soap::AnprSoapSettings::new(&c.url, c.operator_id.trim(), &c.codice_istat);
+        s.identity_pem = Some((cert, key));
+        if let Some(ca) = &c.ca {
+            s.ca_pem = Some(read("ca", ca)?);
+        }
+        if let Some(t) = c.tipo_invio.as_deref().map(str::trim) {
+            if !t.is_empty() {
+                s.tipo_invio = t.to_string();
+            }
+        }
+        Ok(s)
+    }
+
+    fn check_anpr_soap(&self, r: &mut Report) {
+        if self.anpr_soap.is_none() {
+            return;
+        }
+        match self.anpr_soap_settings() {
+            Ok(s) => r.ok(
+                "anpr_soap",
+                "anpr_soap",
+                format!("Comune {} via {}", s.codice_istat, s.endpoint),
+            ),
+            Err(e) => r.push(
+                "anpr_soap",
+                Status::Fail,
+                "anpr_soap",
+                e.to_string(),
+                "Fix [anpr_soap]: https url, operator_id, 6-digit codice_istat, readable cert and key (the Comune's ANPR client certificate).",
+            ),
+        }
+    }
+
     fn check_isee(&self, r: &mut Report, lookup: Lookup<'_>) {
         if !self.has_isee() {
             return;
@@ -1518,6 +1618,7 @@ impl Config {
         let operator = self.check_operator(&mut r);
         self.check_limits(&mut r);
         self.check_isee(&mut r, lookup);
+        self.check_anpr_soap(&mut r);
         if self.services.is_empty() {
             r.push(
                 "services_present",

@@ -139,6 +139,14 @@ pub(crate) fn status_of_code(code: &str) -> i32 {
             Some(ANIST_ERR_INVALID_ARGUMENT)
         }
         "anpr_operation_ids" => Some(ANIST_ERR_OTHER),
+        // The Comune's ANPR SOAP 3002 channel (search by document).
+        "anpr_soap_ehr41" | "anpr_soap_ehr67" | "anpr_soap_ehr68" | "anpr_soap_invalid_field" => {
+            Some(ANIST_ERR_INVALID_ARGUMENT)
+        }
+        "anpr_soap_error" => Some(ANIST_ERR_ANPR_REFUSED),
+        "anpr_soap_xml" => Some(ANIST_ERR_UNEXPECTED_ANSWER),
+        "anpr_soap_http" => Some(ANIST_ERR_NETWORK),
+        "anpr_soap_config" => Some(ANIST_ERR_CONFIG),
         "gateway_unparseable"
         | "anpr_unexpected_answer"
         | "anist_unexpected_answer"
@@ -475,6 +483,12 @@ mod tests {
             ("anpr_refused", ANIST_ERR_ANPR_REFUSED),
             ("anpr_motivo_missing", ANIST_ERR_INVALID_ARGUMENT),
             ("anpr_unexpected_answer", ANIST_ERR_UNEXPECTED_ANSWER),
+            ("anpr_soap_ehr41", ANIST_ERR_INVALID_ARGUMENT),
+            ("anpr_soap_ehr68", ANIST_ERR_INVALID_ARGUMENT),
+            ("anpr_soap_error", ANIST_ERR_ANPR_REFUSED),
+            ("anpr_soap_xml", ANIST_ERR_UNEXPECTED_ANSWER),
+            ("anpr_soap_http", ANIST_ERR_NETWORK),
+            ("anpr_soap_config", ANIST_ERR_CONFIG),
             ("mecc_char", ANIST_ERR_INVALID_MECC),
             ("school_year_format", ANIST_ERR_INVALID_SCHOOL_YEAR),
             ("place_ambiguous", ANIST_ERR_PLACE),

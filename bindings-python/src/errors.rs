@@ -290,6 +290,31 @@ pub fn anpr(e: &AnprClientError, config: Option<&Config>) -> PyErr {
     }
 }
 
+/// An ANPR SOAP 3002 failure (search by document): incomplete criteria
+/// (`anpr_soap_ehr41`, `anpr_soap_ehr67`, `anpr_soap_ehr68`) and shapes
+/// (`anpr_soap_invalid_field`) are `InvalidInput`; everything else
+/// (`anpr_soap_error`, `anpr_soap_xml`, `anpr_soap_http`,
+/// `anpr_soap_config`, the id store, the audit) is `ServiceError`.
+#[allow(dead_code)] // No Python API for the SOAP channel yet.
+pub fn anpr_soap(e: &anist_client::anpr::soap::AnprSoapError) -> PyErr {
+    use anist_client::anpr::soap::AnprSoapError;
+    use anist_core::anpr::soap3002::Soap3002Error;
+    match e {
+        AnprSoapError::Anpr(
+            Soap3002Error::Ehr41
+            | Soap3002Error::Ehr67
+            | Soap3002Error::Ehr68
+            | Soap3002Error::InvalidField { .. },
+        ) => raise(
+            "InvalidInput",
+            e.to_string(),
+            e.code(),
+            vec![("position", Attr::OptInt(None))],
+        ),
+        _ => raise("ServiceError", e.to_string(), e.code(), Vec::new()),
+    }
+}
+
 /// A bulk job failure.
 pub fn bulk(e: &BulkError) -> PyErr {
     raise("BulkError", e.to_string(), e.code(), Vec::new())

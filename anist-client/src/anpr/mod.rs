@@ -16,8 +16,8 @@
 //! "Not found" is an outcome ([`Esito::NonTrovato`]), never an error;
 //! several subjects (omocodia) are all returned.
 //!
-//! Not yet here: the massive e-services and the Comune's SOAP 3002 channel
-//! (search by document).
+//! The Comune's SOAP 3002 channel (search by document, not PDND) is in
+//! [`soap`].
 
 use anist_core::anpr::e002::{CasoUso, ErroreAnomalia};
 use anist_core::anpr::esito::{E002Error, Esito};
@@ -30,6 +30,7 @@ use crate::call::CallError;
 mod client;
 pub mod codec;
 mod ids;
+pub mod soap;
 
 pub use client::AnprClient;
 pub use ids::OperationIds;

@@ -247,7 +247,7 @@ impl SandboxHandle {
     }
 }
 
-fn ids_of(inner: &Inner, cf: &CodiceFiscale) -> Vec<IdAnpr> {
+pub(super) fn ids_of(inner: &Inner, cf: &CodiceFiscale) -> Vec<IdAnpr> {
     let pop = inner.anist.population();
     let seed = pop.seed();
     match anpr_case(seed, cf) {
@@ -612,6 +612,22 @@ fn subject(inner: &Inner, cf: &CodiceFiscale, second: bool, date: NaiveDate) -> 
         }),
         ..DatiSoggetto::default()
     }
+}
+
+/// The subject's data (for the SOAP 3002 endpoint).
+pub(super) fn subject_of(inner: &Inner, cf: &CodiceFiscale, date: NaiveDate) -> DatiSoggetto {
+    subject(inner, cf, false, date)
+}
+
+/// The subject's residence (for the SOAP 3002 endpoint).
+pub(super) fn residence_of(inner: &Inner, cf: &CodiceFiscale, date: NaiveDate) -> Residenza {
+    residence(inner, cf, date)
+}
+
+/// The Belfiore code of the comune of residence, as [`residence`] picks it.
+pub(super) fn residence_belfiore(inner: &Inner, cf: &CodiceFiscale, date: NaiveDate) -> String {
+    let calling = inner.inps.population().comune().to_string();
+    household(inner, cf, date).map_or(calling, |h| h.comune)
 }
 
 fn residence(inner: &Inner, cf: &CodiceFiscale, date: NaiveDate) -> Residenza {

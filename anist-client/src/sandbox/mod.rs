@@ -34,6 +34,7 @@
 
 pub mod anist;
 pub mod anpr;
+pub mod anpr_soap;
 mod auth;
 mod dpop;
 pub mod faults;
@@ -413,6 +414,7 @@ impl Sandbox {
             .route("/.well-known/jwks.json", get(jwks))
             .route("/keys/{kid}", get(client_key))
             .route("/status", get(status))
+            .route(anpr_soap::ANPR_SOAP_PATH, post(anpr_soap::handle))
             .with_state(Arc::clone(&inner));
         let (tx, rx) = oneshot::channel::<()>();
         let (tls_stop, tls_rx) = oneshot::channel::<()>();

@@ -6,6 +6,8 @@
 //!   (`RichiestaE002`, `RispostaE002OK`, `RispostaKO`), field names exactly
 //!   as in the public OpenAPI files;
 //! - [`dati`]: ANPR's *Tabella 16 — dati richiesti*;
+//! - [`soap3002`]: the Comune's SOAP channel, service 3002, search by
+//!   identity document (not over PDND);
 //! - [`esito`]: the interpretation of an answer (found subjects, "not found"
 //!   as an outcome, warnings, ANPR's error codes as distinct errors).
 //!
@@ -16,6 +18,7 @@ pub mod dati;
 pub mod e002;
 pub mod esito;
 mod id;
+pub mod soap3002;
 
 pub use id::{luhn36_check_char, AnprError, IdAnpr, ID_ANPR_LEN};
 
