@@ -17,6 +17,7 @@ use std::time::Duration;
 use anist_client::anist::{
     AnistClient, AnistError, Answer, AttendanceService, Query, Subject, YearSelector,
 };
+use anist_client::anpr::{AnprClient, OperationIds, Richiesta, Servizio, Soggetto as AnprSoggetto};
 use anist_client::audit::AuditLog;
 use anist_client::bulk::isee::{IseeBatch, IseeBatchSpec};
 use anist_client::bulk::{
@@ -30,6 +31,7 @@ use anist_client::sandbox::anist::{
 };
 use anist_client::sandbox::{Fault, Route, Sandbox, SandboxConfig, SandboxHandle};
 use anist_client::session::Session;
+use anist_core::anpr::IdAnpr;
 use anist_core::attendance::{EsitoFrequenza, Frequenza, Verifica};
 use anist_core::cf::{AnyCodiceFiscale, CodiceFiscale};
 use anist_core::dsu::DsuProtocol;
@@ -754,6 +756,94 @@ impl PyClient {
                     audit_path,
                 )),
             }
+        })
+    }
+
+    /// Looks a person up in ANPR (E002 over PDND) and returns the answer
+    /// as a dict: `esito` (`"trovato"` / `"non_trovato"`: not found is an
+    /// answer, never an exception), `servizio`, `id_anpr`, `avvisi` (ANPR's
+    /// warnings, e.g. `EN148`), `soggetti` (every subject, with ANPR's own
+    /// blocks and field names: `generalita`, `residenza`, … and
+    /// `deceduto`).
+    ///
+    /// Give `codice_fiscale` (C030 first, then the service by ID ANPR) or
+    /// `id_anpr`; `servizio` is `generalita` (C015), `residenza` (C020),
+    /// `famiglia` (C021) or `id-anpr` (C030 only, by codice fiscale);
+    /// `motivo` (mandatory) is the reference of the file the lookup is for;
+    /// `date` the reference date (default today). Every call is recorded
+    /// in the audit trail `audit` (default `anist-audit.sqlite`, its
+    /// secret `<audit>.key`); `ids` is the store of the operation ids
+    /// shared by every program of the ente (default
+    /// `anist-anpr-ids.sqlite`).
+    #[pyo3(signature = (*, motivo, codice_fiscale = None, id_anpr = None, servizio = "generalita", date = None, audit = None, ids = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn anpr_cerca(
+        &self,
+        py: Python<'_>,
+        motivo: &str,
+        codice_fiscale: Option<&str>,
+        id_anpr: Option<&str>,
+        servizio: &str,
+        date: Option<NaiveDate>,
+        audit: Option<PathBuf>,
+        ids: Option<PathBuf>,
+    ) -> PyResult<Py<PyAny>> {
+        guard(|| {
+            let soggetto = match (codice_fiscale, id_anpr) {
+                (Some(cf), None) => AnprSoggetto::CodiceFiscale(
+                    CodiceFiscale::parse(cf).map_err(|e| errors::invalid(&e))?,
+                ),
+                (None, Some(id)) => {
+                    AnprSoggetto::IdAnpr(IdAnpr::parse(id).map_err(|e| errors::invalid(&e))?)
+                }
+                _ => {
+                    return Err(bad_argument(
+                        "give one of codice_fiscale or id_anpr".into(),
+                        "anpr_usage",
+                    ))
+                }
+            };
+            let servizio = [
+                Servizio::Generalita,
+                Servizio::Residenza,
+                Servizio::Famiglia,
+                Servizio::IdAnpr,
+            ]
+            .into_iter()
+            .find(|s| s.as_str() == servizio)
+            .ok_or_else(|| {
+                bad_argument(
+                    format!("{servizio:?} is not an ANPR service: use generalita, residenza, famiglia or id-anpr"),
+                    "anpr_usage",
+                )
+            })?;
+            if servizio == Servizio::IdAnpr && matches!(soggetto, AnprSoggetto::IdAnpr(_)) {
+                return Err(bad_argument(
+                    "servizio=\"id-anpr\" looks up the ID ANPR of a codice fiscale: give codice_fiscale".into(),
+                    "anpr_usage",
+                ));
+            }
+            let richiesta = Richiesta {
+                soggetto,
+                servizio,
+                motivo: motivo.to_string(),
+                data: date,
+            };
+            let config = self.inner.config.as_ref();
+            let ids =
+                OperationIds::open(&ids.unwrap_or_else(|| PathBuf::from("anist-anpr-ids.sqlite")))
+                    .map_err(|e| errors::anpr(&e, config))?;
+            let audit = audit.unwrap_or_else(|| PathBuf::from("anist-audit.sqlite"));
+            let mut secret = audit.clone().into_os_string();
+            secret.push(".key");
+            let audit = AuditLog::open(&audit, Path::new(&secret))
+                .map_err(|e| errors::raise("ServiceError", e.to_string(), e.code(), Vec::new()))?;
+            let client = AnprClient::new(Arc::clone(self.inner.anist.session()), Arc::new(ids))
+                .with_audit(Arc::new(audit));
+            let risposta = block_on(py, async move { client.cerca(&richiesta).await })?
+                .map_err(|e| errors::anpr(&e, config))?;
+            let json = risposta.to_json(servizio).to_string();
+            Ok(py.import("json")?.call_method1("loads", (json,))?.unbind())
         })
     }
 

@@ -275,7 +275,6 @@ pub fn isee(e: &IseeError, config: Option<&Config>) -> PyErr {
 /// `InvalidInput`; ANPR's refusals (`anpr_ambiguous`, `anpr_not_competent`,
 /// `anpr_refused`), unreadable answers (`anpr_unexpected_answer`) and the
 /// operation-id store (`anpr_operation_ids`) are `ServiceError`.
-#[allow(dead_code)] // The ANPR Python API comes with the massive channel.
 pub fn anpr(e: &AnprClientError, config: Option<&Config>) -> PyErr {
     use anist_core::anpr::esito::E002Error;
     match e {

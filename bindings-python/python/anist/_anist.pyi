@@ -460,6 +460,17 @@ class Client:
         no_audit: bool = False,
         progress: Callable[[Progress], object] | None = None,
     ) -> IseeBatchSummary: ...
+    def anpr_cerca(
+        self,
+        *,
+        motivo: str,
+        codice_fiscale: str | None = None,
+        id_anpr: str | None = None,
+        servizio: str = "generalita",
+        date: datetime.date | None = None,
+        audit: _Path | None = None,
+        ids: _Path | None = None,
+    ) -> dict[str, Any]: ...
 
 @final
 class Sandbox:
