@@ -32,6 +32,20 @@
 // Patch version.
 #define ANIST_VERSION_PATCH 0
 
+// Service of [`anist_anpr_cerca`]: the generalità (C015).
+#define ANIST_ANPR_GENERALITA 1
+
+// Service of [`anist_anpr_cerca`]: the residence (C020).
+#define ANIST_ANPR_RESIDENZA 2
+
+// Service of [`anist_anpr_cerca`]: the family (C021), one subject per
+// member.
+#define ANIST_ANPR_FAMIGLIA 3
+
+// Service of [`anist_anpr_cerca`]: only the ID ANPR (C030; by codice
+// fiscale).
+#define ANIST_ANPR_ID_ANPR 4
+
 // `year` argument: the current school year (the service's notion).
 #define ANIST_YEAR_CURRENT 0
 
@@ -706,6 +720,29 @@ extern "C" {
 // `ANIST_VERSION_*` defines of the header the program was built with.
 // Cannot fail.
 uint32_t anist_get_abi_version(void);
+
+// Looks a person up in ANPR (E002 over PDND): by `codice_fiscale` (C030
+// first, then the service by ID ANPR) or by `id_anpr` (exactly one of
+// them non-NULL), for `servizio` (`ANIST_ANPR_*`), with `motivo` (the
+// reference of the file, mandatory) and `date` (`YYYY-MM-DD`, NULL:
+// today). Every call is recorded in the audit trail `audit` (NULL:
+// `anist-audit.sqlite`; its secret `<audit>.key`); `ids` is the store of
+// the operation ids shared by every program of the ente (NULL:
+// `anist-anpr-ids.sqlite`).
+//
+// Writes the answer into `*out_json` as JSON (free it with
+// [`crate::anist_string_free`]): `esito` (`"trovato"` / `"non_trovato"`:
+// not found is an answer, not an error), `servizio`, `id_anpr`, `avvisi`
+// (ANPR's warnings, e.g. `EN148`), `soggetti` (every subject with ANPR's
+// blocks: `generalita`, `residenza`, …, and `deceduto`).
+//
+// Returns [`crate::ANIST_OK`], or [`crate::ANIST_ERR_INVALID_ARGUMENT`]
+// (no or two subjects, a bad service or date, blank `motivo`: nothing
+// sent), [`crate::ANIST_ERR_INVALID_CF`],
+// [`crate::ANIST_ERR_ANPR_AMBIGUOUS`], [`crate::ANIST_ERR_ANPR_NOT_COMPETENT`],
+// [`crate::ANIST_ERR_ANPR_REFUSED`], [`crate::ANIST_ERR_AUDIT`] and the
+// transport statuses.
+int32_t anist_anpr_cerca(const struct AnistClient *client, const char *codice_fiscale, const char *id_anpr, int32_t servizio, const char *motivo, const char *date, const char *audit, const char *ids, char **out_json);
 
 // Makes a client from a configuration file (`anist.toml`, see `anist
 // config check`; environment overrides and key passwords are read from

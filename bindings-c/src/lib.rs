@@ -18,6 +18,7 @@
 //! Thin: every function converts types and errors and calls `anist_core`
 //! or `anist_client`.
 
+mod anpr;
 mod client;
 mod error;
 mod ids;
@@ -29,6 +30,7 @@ mod log;
 mod sidi;
 mod strings;
 
+pub use anpr::*;
 pub use client::*;
 pub use error::*;
 pub use ids::*;
