@@ -41,6 +41,9 @@ pub enum AnprCommand {
     /// One lookup by codice fiscale (C030 first, then the service by ID
     /// ANPR) or by ID ANPR.
     Cerca(CercaArgs),
+    /// A CSV of codici fiscali or ID ANPR through the massive e-services
+    /// (C030 / C020 massivo), omitted subjects asked again singly.
+    Massiva(crate::anpr_massive_cmd::MassivaArgs),
 }
 
 /// `anist anpr cerca`.
@@ -145,6 +148,7 @@ pub fn run(cmd: AnprCommand) -> ExitCode {
                 }
             }
         },
+        AnprCommand::Massiva(args) => crate::anpr_massive_cmd::run(&args),
     }
 }
 

@@ -18,6 +18,7 @@ pub use anist_client as client;
 pub use anist_core as core;
 
 pub mod anpr_cmd;
+pub mod anpr_massive_cmd;
 pub mod caivano;
 pub mod check;
 pub mod config_cmd;

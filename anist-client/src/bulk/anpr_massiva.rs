@@ -51,6 +51,7 @@ use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use super::engine::is_transient;
 use super::input::{code_column, hash_file, input_error, CodeKind};
 use super::journal::{open_db, Param};
 use super::output::AtomicCsv;
@@ -510,16 +511,24 @@ impl Run<'_> {
 
     /// Asks singly every identifier omitted by the download (or failed before).
     async fn singles(&mut self, single: &AnprClient) -> Result<(), BulkError> {
-        let todo: Vec<(String, String)> = {
+        let todo: Vec<(String, String, Option<String>)> = {
             let mut st = self.conn.prepare(
-                "SELECT key, tipo FROM idents WHERE stato IN ('da_richiedere', 'errore') ORDER BY key",
+                "SELECT key, tipo, motivo FROM idents WHERE stato IN ('da_richiedere', 'errore') ORDER BY key",
             )?;
             let v = st
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<Vec<(String, String)>, _>>()?;
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
             v
         };
-        for (key, tipo) in todo {
+        for (key, tipo, motivo) in todo {
+            // An error about the person (e.g. anpr_ambiguous) stays; a
+            // transient one (network, 5xx, token…) is asked again.
+            if motivo
+                .as_deref()
+                .is_some_and(|m| !m.is_empty() && !is_transient(m))
+            {
+                continue;
+            }
             let soggetto = if tipo == "2" {
                 IdAnpr::parse(&key).ok().map(Soggetto::IdAnpr)
             } else {
@@ -573,6 +582,20 @@ impl Run<'_> {
             )?;
         }
         Ok(())
+    }
+
+    /// Identifiers whose single lookup failed for a transient reason.
+    fn transient_errors(&self) -> Result<u64, BulkError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT motivo FROM idents WHERE stato = 'errore'")?;
+        let codes = st
+            .query_map([], |r| r.get::<_, Option<String>>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(codes
+            .iter()
+            .filter(|c| c.as_deref().is_some_and(is_transient))
+            .count() as u64)
     }
 
     fn counts(&self) -> Result<(u64, u64, MassivaCounts), BulkError> {
@@ -801,11 +824,7 @@ impl MassivaJob {
         report(&run)?;
         run.write_output()?;
         let s = summary(&run)?;
-        let pending: i64 = run.conn.query_row(
-            "SELECT COUNT(*) FROM idents WHERE stato = 'errore'",
-            [],
-            |r| r.get(0),
-        )?;
+        let pending = run.transient_errors()?;
         let Run { conn, .. } = run;
         drop(conn);
         if !spec.options.keep_journal && pending == 0 {
