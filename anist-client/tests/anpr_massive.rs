@@ -333,3 +333,52 @@ async fn a_job_refused_as_pending_pauses_and_resumes_later() {
     assert_eq!(out.rows_done, 10);
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn residenza_by_id_anpr_goes_through_c020_massivo() {
+    let dir = Dir::new("c020");
+    let (sandbox, massive, single) = start(&dir).await;
+    // Pupils of the population: their ID ANPR is known to the sandbox.
+    let residents: Vec<_> = sandbox
+        .population()
+        .pupils()
+        .iter()
+        .filter(|p| sandbox.anpr_case(&p.codice_fiscale) == AnprCase::Resident)
+        .take(20)
+        .collect();
+    assert_eq!(residents.len(), 20);
+    let input = dir.0.join("ids.csv");
+    let mut text = String::from("ID ANPR\n");
+    for p in &residents {
+        text.push_str(p.id_anpr.as_str());
+        text.push('\n');
+    }
+    std::fs::write(&input, text).unwrap();
+    let mut s = MassivaSpec::new(
+        input,
+        dir.0.join("out.csv"),
+        dir.0.join("job.journal"),
+        ServizioMassivo::Residenza,
+        "prot. 9",
+        date(),
+    );
+    s.options.poll_interval = Duration::from_millis(5);
+    let out = completed(
+        MassivaJob::new(s.clone())
+            .run(&massive, &single, None, |_| {})
+            .await
+            .unwrap(),
+    );
+    assert_eq!(out.rows_total, 20);
+    assert_eq!(out.outcomes.found, 20, "{out:?}");
+    let csv = std::fs::read_to_string(&s.output).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 20);
+    assert!(rows.iter().all(|l| l.contains(";ID ANPR;trovato;")));
+    // The residence columns are filled.
+    assert!(rows
+        .iter()
+        .all(|l| l.split(';').nth(11).is_some_and(|c| !c.is_empty())));
+    assert!(!s.journal.exists(), "removed when every row is answered");
+    sandbox.shutdown().await;
+}

@@ -215,8 +215,9 @@ pub struct MassivaSummary {
     pub duration_seconds: f64,
 }
 
-/// What the journal keeps of a found subject (the output's fields only).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// What the journal keeps of a found subject (the output's fields only;
+/// no `Debug`: it holds personal data).
+#[derive(Clone, Default, Serialize, Deserialize)]
 struct Estratto {
     id_anpr: String,
     cf: String,
