@@ -157,8 +157,8 @@ pub(super) struct MassiveState {
     jobs: Mutex<HashMap<String, Job>>,
 }
 
-/// Submits answered (for tests and figures).
 impl MassiveState {
+    /// The next `idOperazioneANPR` of a massive request.
     fn next_id(jobs: &HashMap<String, Job>) -> String {
         format!("{}", 76_000_000 + jobs.len())
     }
