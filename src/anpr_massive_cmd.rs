@@ -61,7 +61,7 @@ pub struct MassivaArgs {
     /// The reference date (dd/mm/yyyy; default: today).
     #[arg(long)]
     pub data: Option<String>,
-    /// The journal (default: <out>.journal); the same command with the same
+    /// The journal (default: the --out file + ".journal"); the same command with the same
     /// journal resumes the job.
     #[arg(long)]
     pub journal: Option<PathBuf>,
