@@ -382,3 +382,39 @@ async fn residenza_by_id_anpr_goes_through_c020_massivo() {
     assert!(!s.journal.exists(), "removed when every row is answered");
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn faults_of_the_front_apply_and_a_failed_submit_pauses_the_job() {
+    use anist_client::sandbox::anpr::ANPR_EROGATORE;
+    use anist_client::sandbox::{Fault, Route};
+    let dir = Dir::new("faults");
+    let (sandbox, massive, single) = start(&dir).await;
+    let cfs = people(15);
+    let s = spec(&dir, &cfs, &[]);
+    sandbox.inject_at(
+        Route::Front(format!("{ANPR_EROGATORE}/E002AccertamentoIdAnprMassivo/v1")),
+        Fault::Status(503),
+    );
+    match MassivaJob::new(s.clone())
+        .run(&massive, &single, None, |_| {})
+        .await
+        .unwrap()
+    {
+        JobOutcome::Paused { code, summary, .. } => {
+            assert!(code.starts_with("gateway_"), "{code}");
+            assert_eq!(summary.rows_done, 0);
+        }
+        JobOutcome::Completed(_) => panic!("the submit met the injected 503"),
+    }
+    assert!(!s.output.exists());
+    // Run again: the submit goes through, the job completes.
+    let out = completed(
+        MassivaJob::new(s)
+            .run(&massive, &single, None, |_| {})
+            .await
+            .unwrap(),
+    );
+    assert_eq!(out.submits, 1);
+    assert_eq!(out.rows_done, 15);
+    sandbox.shutdown().await;
+}
