@@ -45,6 +45,9 @@ pub enum AnprCommand {
     /// soggiorno, passaporto) through the Comune's ANPR SOAP channel
     /// (service 3002, not PDND).
     Documento(crate::anpr_doc_cmd::DocumentoArgs),
+    /// A CSV of codici fiscali or ID ANPR through the massive e-services
+    /// (C030 / C020 massivo), omitted subjects asked again singly.
+    Massiva(crate::anpr_massive_cmd::MassivaArgs),
 }
 
 /// `anist anpr cerca`.
@@ -150,6 +153,7 @@ pub fn run(cmd: AnprCommand) -> ExitCode {
             }
         },
         AnprCommand::Documento(args) => crate::anpr_doc_cmd::run(&args),
+        AnprCommand::Massiva(args) => crate::anpr_massive_cmd::run(&args),
     }
 }
 

@@ -19,6 +19,7 @@ pub use anist_core as core;
 
 pub mod anpr_cmd;
 pub mod anpr_doc_cmd;
+pub mod anpr_massive_cmd;
 pub mod caivano;
 pub mod check;
 pub mod config_cmd;

@@ -91,9 +91,12 @@ enum Command {
     /// --config names a configuration file.
     #[command(subcommand)]
     Isee(isee_cli::IseeCommand),
-    /// ANPR over PDND: one lookup by codice fiscale or ID ANPR (C030 → ID
-    /// ANPR → generalità, residenza or famiglia). Calls go to an in-process
-    /// sandbox unless --config names a configuration file.
+    /// ANPR: one lookup by codice fiscale or ID ANPR over PDND (cerca: C030
+    /// → ID ANPR → generalità, residenza or famiglia), a CSV through the
+    /// massive e-services (massiva), a search by identity document through
+    /// the Comune's SOAP channel (documento). Calls go to an in-process
+    /// sandbox unless --config names a configuration file; every lookup is
+    /// audited.
     #[command(subcommand)]
     Anpr(anist::anpr_cmd::AnprCommand),
     /// SIDI synchronisation of a school's local database: compare (diff),

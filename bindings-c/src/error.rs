@@ -139,6 +139,15 @@ pub(crate) fn status_of_code(code: &str) -> i32 {
             Some(ANIST_ERR_INVALID_ARGUMENT)
         }
         "anpr_operation_ids" => Some(ANIST_ERR_OTHER),
+        // The massive e-services (no C job for them yet; mapped so that
+        // they never fall to the `anpr_` prefix of the ID ANPR errors).
+        "anpr_massive_pending" | "anpr_massive_not_ready" => Some(ANIST_ERR_JOB_NOT_READY),
+        "anpr_massive_failed" => Some(ANIST_ERR_JOB),
+        "anpr_massive_no_id"
+        | "anpr_massive_gzip"
+        | "anpr_massive_json"
+        | "anpr_massive_base64" => Some(ANIST_ERR_UNEXPECTED_ANSWER),
+        "anpr_massive_empty" | "anpr_massive_identifier" => Some(ANIST_ERR_INVALID_ARGUMENT),
         // The Comune's ANPR SOAP 3002 channel (search by document).
         "anpr_soap_ehr41" | "anpr_soap_ehr67" | "anpr_soap_ehr68" | "anpr_soap_invalid_field" => {
             Some(ANIST_ERR_INVALID_ARGUMENT)
@@ -482,6 +491,10 @@ mod tests {
             ("anpr_not_competent", ANIST_ERR_ANPR_NOT_COMPETENT),
             ("anpr_refused", ANIST_ERR_ANPR_REFUSED),
             ("anpr_motivo_missing", ANIST_ERR_INVALID_ARGUMENT),
+            ("anpr_massive_pending", ANIST_ERR_JOB_NOT_READY),
+            ("anpr_massive_failed", ANIST_ERR_JOB),
+            ("anpr_massive_gzip", ANIST_ERR_UNEXPECTED_ANSWER),
+            ("anpr_massive_identifier", ANIST_ERR_INVALID_ARGUMENT),
             ("anpr_unexpected_answer", ANIST_ERR_UNEXPECTED_ANSWER),
             ("anpr_soap_ehr41", ANIST_ERR_INVALID_ARGUMENT),
             ("anpr_soap_ehr68", ANIST_ERR_INVALID_ARGUMENT),

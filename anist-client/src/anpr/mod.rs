@@ -16,8 +16,9 @@
 //! "Not found" is an outcome ([`Esito::NonTrovato`]), never an error;
 //! several subjects (omocodia) are all returned.
 //!
-//! The Comune's SOAP 3002 channel (search by document, not PDND) is in
-//! [`soap`].
+//! The massive e-services (submit, poll, download) are in [`massive`]; the
+//! resumable job over a CSV in [`crate::bulk::anpr_massiva`]. The Comune's
+//! SOAP 3002 channel (search by document, not PDND) is in [`soap`].
 
 use anist_core::anpr::e002::{CasoUso, ErroreAnomalia};
 use anist_core::anpr::esito::{E002Error, Esito};
@@ -30,6 +31,7 @@ use crate::call::CallError;
 mod client;
 pub mod codec;
 mod ids;
+pub mod massive;
 pub mod soap;
 
 pub use client::AnprClient;

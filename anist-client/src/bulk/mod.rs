@@ -86,6 +86,7 @@ use serde::Serialize;
 
 use crate::audit::AuditError;
 
+pub mod anpr_massiva;
 mod engine;
 mod exec;
 mod input;

@@ -1241,6 +1241,11 @@ impl SandboxHandle {
                 crate::sandbox::anpr::ANPR_ESERVICES
                     .iter()
                     .map(|s| (s.session_name, s.eservice, s.audience, s.purpose)),
+            )
+            .chain(
+                crate::sandbox::anpr_massive::ANPR_MASSIVE_ESERVICES
+                    .iter()
+                    .map(|s| (s.session_name, s.eservice, s.audience, s.purpose)),
             );
         for (name, eservice, audience, purpose) in all {
             let (Some(url), Ok(purpose)) = (self.front_url(eservice), PurposeId::parse(purpose))

@@ -366,7 +366,12 @@ pub(super) fn serve(
     )
 }
 
-fn answer(inner: &Inner, kind: AnprBackend, req: &RichiestaE002, op: &str) -> (u16, String) {
+pub(super) fn answer(
+    inner: &Inner,
+    kind: AnprBackend,
+    req: &RichiestaE002,
+    op: &str,
+) -> (u16, String) {
     let dati = &req.dati_richiesta;
     if dati.motivo_richiesta.trim().is_empty() {
         return ko(

@@ -107,8 +107,13 @@ impl Answer {
         self.finish(status, "text/xml; charset=utf-8", body)
     }
 
-    fn finish(self, status: StatusCode, content_type: &'static str, body: String) -> Response {
-        let mut resp = (status, body).into_response();
+    fn finish(
+        self,
+        status: StatusCode,
+        content_type: &'static str,
+        body: impl Into<axum::body::Body>,
+    ) -> Response {
+        let mut resp = (status, body.into()).into_response();
         let h = resp.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         h.insert(
@@ -534,6 +539,17 @@ async fn handle_call(
         };
         return answer.finish(status, content_type, text);
     }
+    if let Backend::AnprMassive(kind) = front.backend_kind() {
+        let (status, content_type, bytes) = super::anpr_massive::serve(
+            &inner,
+            kind,
+            caller.client.id(),
+            method.as_str(),
+            &operation,
+            &body,
+        );
+        return answer.finish(status, content_type, bytes);
+    }
     backend(answer, front.backend_kind(), eservice, &caller, &body)
 }
 
@@ -565,11 +581,12 @@ fn backend(
             answer.finish(StatusCode::OK, "application/json", out.to_string())
         }
         // Served by sandbox::anist / sandbox::inps before reaching here.
-        Backend::Anist(_) | Backend::Inps(_) | Backend::Anpr(_) => answer.problem(&refusal(
-            500,
-            "InternalResponseError",
-            "An internal error occurred while processing the response",
-            "the ANIST backend is served elsewhere",
-        )),
+        Backend::Anist(_) | Backend::Inps(_) | Backend::Anpr(_) | Backend::AnprMassive(_) => answer
+            .problem(&refusal(
+                500,
+                "InternalResponseError",
+                "An internal error occurred while processing the response",
+                "the ANIST backend is served elsewhere",
+            )),
     }
 }

@@ -34,6 +34,7 @@
 
 pub mod anist;
 pub mod anpr;
+pub mod anpr_massive;
 pub mod anpr_soap;
 mod auth;
 mod dpop;
@@ -397,6 +398,7 @@ impl Sandbox {
             anist,
             inps,
             anpr: anpr::AnprState::default(),
+            anpr_massive: anpr_massive::MassiveState::default(),
             rated,
             token_url,
             dpop_jtis: dpop::JtiCache::default(),
@@ -656,6 +658,7 @@ struct Inner {
     anist: anist::AnistState,
     inps: inps::InpsState,
     anpr: anpr::AnprState,
+    anpr_massive: anpr_massive::MassiveState,
     rated: faults::RateFaults,
     /// This sandbox's token URL: the `htu` of DPoP proofs.
     token_url: String,

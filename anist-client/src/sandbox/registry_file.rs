@@ -30,7 +30,8 @@
 //! #   inps-indicatore-residenti, inps-attestazione-residenti,
 //! #   inps-indicatore-riscontro, inps-indicatore-nucleo-riscontro,
 //! #   inps-indicatore, inps-attestazione, inps-v1 (SOAP: faults, bare 429),
-//! #   anpr-c030, anpr-c015, anpr-c020, anpr-c021 (ANPR E002)
+//! #   anpr-c030, anpr-c015, anpr-c020, anpr-c021 (ANPR E002),
+//! #   anpr-c030-massivo, anpr-c020-massivo (ANPR massive)
 //!
 //! [[client]]
 //! id = "c9b73ff4-e203-4580-911b-689514d350c2"
@@ -163,6 +164,8 @@ enum BackendSpec {
     AnprC015,
     AnprC020,
     AnprC021,
+    AnprC030Massivo,
+    AnprC020Massivo,
 }
 
 impl From<BackendSpec> for Backend {
@@ -195,6 +198,12 @@ impl From<BackendSpec> for Backend {
             BackendSpec::AnprC015 => Backend::Anpr(AnprBackend::C015),
             BackendSpec::AnprC020 => Backend::Anpr(AnprBackend::C020),
             BackendSpec::AnprC021 => Backend::Anpr(AnprBackend::C021),
+            BackendSpec::AnprC030Massivo => {
+                Backend::AnprMassive(crate::sandbox::anpr_massive::MassiveBackend::C030)
+            }
+            BackendSpec::AnprC020Massivo => {
+                Backend::AnprMassive(crate::sandbox::anpr_massive::MassiveBackend::C020)
+            }
         }
     }
 }

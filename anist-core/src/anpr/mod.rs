@@ -9,7 +9,9 @@
 //! - [`soap3002`]: the Comune's SOAP channel, service 3002, search by
 //!   identity document (not over PDND);
 //! - [`esito`]: the interpretation of an answer (found subjects, "not found"
-//!   as an outcome, warnings, ANPR's error codes as distinct errors).
+//!   as an outcome, warnings, ANPR's error codes as distinct errors);
+//! - [`massive`]: the massive e-services' request and download, and the
+//!   reconciliation of what was sent with what came back.
 //!
 //! No I/O here: the client (`anist_client::anpr`) sends and receives the
 //! bytes.
@@ -18,6 +20,7 @@ pub mod dati;
 pub mod e002;
 pub mod esito;
 mod id;
+pub mod massive;
 pub mod soap3002;
 
 pub use id::{luhn36_check_char, AnprError, IdAnpr, ID_ANPR_LEN};
