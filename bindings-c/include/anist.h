@@ -339,6 +339,10 @@
 // Log level: tracing.
 #define ANIST_LOG_TRACE 5
 
+// An ANPR massive job running on a client's threads. Opaque: made by
+// [`anist_anpr_job_start`], freed by [`anist_anpr_job_free`].
+typedef struct AnistAnprJob AnistAnprJob;
+
 // A client of the ANIST e-services, with its own threads. Opaque: made
 // by [`anist_client_from_config`] or [`anist_client_start_sandbox`],
 // freed by [`anist_client_free`]. Its functions may be called from
@@ -352,6 +356,87 @@ typedef struct AnistIseeJob AnistIseeJob;
 // A bulk job running on a client's threads. Opaque: made by
 // [`anist_job_start`], freed by [`anist_job_free`].
 typedef struct AnistJob AnistJob;
+
+// What an ANPR massive job works on. Every string is NUL-terminated
+// UTF-8; NULL means "not given". Zero the struct (`memset`, `= {0}`) and
+// set what you need.
+typedef struct AnistAnprJobSpec {
+  // The CSV of codici fiscali or ID ANPR (required; the column found by
+  // its header, or `column`).
+  const char *input;
+  // The output CSV, written at the end (required).
+  const char *output;
+  // The journal (NULL: `<output>.journal`); an existing journal is
+  // resumed (polling again, never submitting twice).
+  const char *journal;
+  // `ANIST_ANPR_ID_ANPR` (C030 massivo, the default when 0) or
+  // `ANIST_ANPR_RESIDENZA` (C020 massivo).
+  int32_t servizio;
+  // `motivoRichiesta`, the reference of the file (required).
+  const char *motivo;
+  // The reference date, `YYYY-MM-DD` (NULL: today).
+  const char *date;
+  // The code column, by header name (NULL: found by alias).
+  const char *column;
+  // The audit trail database (NULL: `anist-audit.sqlite` beside the
+  // output; its secret `<audit>.key`).
+  const char *audit;
+  // The store of the operation ids (NULL: `anist-anpr-ids.sqlite`).
+  const char *ids;
+  // Polls of one run before it pauses (0: 720).
+  uint32_t max_polls;
+  // Seconds between polls (0: 5; a sandbox client: 0.1).
+  double poll_seconds;
+} AnistAnprJobSpec;
+
+// Where an ANPR massive job stands (counts only: no personal data).
+typedef struct AnistAnprJobProgress {
+  // `ANIST_JOB_*`.
+  int32_t state;
+  // Rows with their final outcome (across runs of the job).
+  uint64_t rows_done;
+  // Rows in the input (0 until it is read).
+  uint64_t rows_total;
+  // Rows `found`.
+  uint64_t found;
+  // Rows `not_found`.
+  uint64_t not_found;
+  // Rows `invalid_code`.
+  uint64_t invalid_code;
+  // Rows `error`.
+  uint64_t error;
+  // Rows finished per second during this run.
+  double rate;
+} AnistAnprJobProgress;
+
+// What a finished ANPR massive job did.
+typedef struct AnistAnprJobSummary {
+  // `ANIST_JOB_COMPLETED` or `ANIST_JOB_PAUSED` (ANPR has a request
+  // pending, or the file is not ready: start it again later).
+  int32_t state;
+  // Rows in the input.
+  uint64_t rows_total;
+  // Rows with their final outcome.
+  uint64_t rows_done;
+  // Distinct valid identifiers.
+  uint64_t distinct;
+  // Rows `found`.
+  uint64_t found;
+  // Rows `not_found`.
+  uint64_t not_found;
+  // Rows `invalid_code`.
+  uint64_t invalid_code;
+  // Rows `error`.
+  uint64_t error;
+  // Massive submits of this run.
+  uint64_t submits;
+  // Polls of this run.
+  uint64_t polls;
+  // Identifiers asked singly by this run (omitted by ANPR's file).
+  uint64_t singles;
+  // Duration of this run, in seconds.
+  double duration_seconds;
+} AnistAnprJobSummary;
 
 // The answer of a verification.
 typedef struct AnistVerifyResult {
@@ -743,6 +828,37 @@ uint32_t anist_get_abi_version(void);
 // [`crate::ANIST_ERR_ANPR_REFUSED`], [`crate::ANIST_ERR_AUDIT`] and the
 // transport statuses.
 int32_t anist_anpr_cerca(const struct AnistClient *client, const char *codice_fiscale, const char *id_anpr, int32_t servizio, const char *motivo, const char *date, const char *audit, const char *ids, char **out_json);
+
+// Starts the ANPR massive job of `spec` (the job of `anist anpr massiva`):
+// one massive request, polled until ANPR's file is ready, the subjects it
+// omitted asked again singly, one outcome per input row in the output.
+// Returns at once with the job in `*out_job`: poll it with
+// [`anist_anpr_job_poll`], then read [`anist_anpr_job_result`] and free
+// it with [`anist_anpr_job_free`]. Every identifier is recorded in the
+// audit trail.
+//
+// Returns [`crate::ANIST_ERR_INVALID_ARGUMENT`] (a bad service, date or
+// poll interval; a missing motivo), [`crate::ANIST_ERR_AUDIT`] (the audit
+// trail cannot be opened); errors of the job itself (unreadable input,
+// journal of another job…) come from [`anist_anpr_job_result`].
+int32_t anist_anpr_job_start(const struct AnistClient *client, const struct AnistAnprJobSpec *spec, struct AnistAnprJob **out_job);
+
+// Where the ANPR massive job stands, into `*out` (never blocks). Poll it
+// until `state` is no longer `ANIST_JOB_RUNNING`.
+int32_t anist_anpr_job_poll(const struct AnistAnprJob *job, struct AnistAnprJobProgress *out);
+
+// Stops the ANPR massive job: what is journaled stays (the submitted
+// request's id too), and the state becomes `ANIST_JOB_CANCELLED` (unless
+// it had finished). Start it again on the same journal to resume it.
+int32_t anist_anpr_job_cancel(struct AnistAnprJob *job);
+
+// The summary of a finished ANPR massive job, into `*out`. Statuses as
+// [`crate::anist_job_result`].
+int32_t anist_anpr_job_result(const struct AnistAnprJob *job, struct AnistAnprJobSummary *out);
+
+// Frees an ANPR massive job, cancelling it first if it still runs. NULL
+// is allowed. Never call it from a log callback.
+void anist_anpr_job_free(struct AnistAnprJob *job);
 
 // Makes a client from a configuration file (`anist.toml`, see `anist
 // config check`; environment overrides and key passwords are read from

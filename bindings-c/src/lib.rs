@@ -19,6 +19,7 @@
 //! or `anist_client`.
 
 mod anpr;
+mod anpr_job;
 mod client;
 mod error;
 mod ids;
@@ -31,6 +32,7 @@ mod sidi;
 mod strings;
 
 pub use anpr::*;
+pub use anpr_job::*;
 pub use client::*;
 pub use error::*;
 pub use ids::*;

@@ -17,8 +17,10 @@ use std::time::Duration;
 use anist_client::anist::{
     AnistClient, AnistError, Answer, AttendanceService, Query, Subject, YearSelector,
 };
+use anist_client::anpr::massive::{MassiveClient, ServizioMassivo};
 use anist_client::anpr::{AnprClient, OperationIds, Richiesta, Servizio, Soggetto as AnprSoggetto};
 use anist_client::audit::AuditLog;
+use anist_client::bulk::anpr_massiva::{MassivaCounts, MassivaJob, MassivaSpec};
 use anist_client::bulk::isee::{IseeBatch, IseeBatchSpec};
 use anist_client::bulk::{
     BulkJob, JobOptions, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary,
@@ -847,6 +849,117 @@ impl PyClient {
         })
     }
 
+    /// Runs (or resumes, when `journal` exists) the ANPR massive job of a
+    /// CSV of codici fiscali or ID ANPR (the job of `anist anpr massiva`):
+    /// one massive request to `servizio` (`id-anpr`: C030 massivo;
+    /// `residenza`: C020 massivo), polled until ANPR's file is ready, the
+    /// subjects it omitted asked again singly, one outcome per input row in
+    /// `output` (`found`, `not_found`, `invalid_code`, `error`). Returns the
+    /// summary as a dict (`rows_total`, `rows_done`, `distinct`, `outcomes`,
+    /// `submits`, `polls`, `singles`, `duration_seconds`, and `paused` with
+    /// `pause_code` / `pause_reason` when ANPR has a request pending or the
+    /// file is not ready after `max_polls`: run it again later on the same
+    /// journal). `progress(p)` is called with a `Progress`.
+    ///
+    /// Every identifier is recorded in the audit trail `audit` (default
+    /// `anist-audit.sqlite` beside the output); the operation ids in `ids`
+    /// (default `anist-anpr-ids.sqlite`).
+    #[pyo3(signature = (input, output, *, motivo, servizio = "id-anpr", date = None, journal = None, column = None, max_polls = 720, poll_seconds = None, audit = None, ids = None, keep_journal = false, progress = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn run_anpr_massiva(
+        &self,
+        py: Python<'_>,
+        input: PathBuf,
+        output: PathBuf,
+        motivo: &str,
+        servizio: &str,
+        date: Option<NaiveDate>,
+        journal: Option<PathBuf>,
+        column: Option<String>,
+        max_polls: u32,
+        poll_seconds: Option<f64>,
+        audit: Option<PathBuf>,
+        ids: Option<PathBuf>,
+        keep_journal: bool,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        guard(|| {
+            let Some(servizio) = ServizioMassivo::parse(servizio) else {
+                return Err(bad_argument(
+                    format!(
+                        "{servizio:?} is not an ANPR massive service: use id-anpr or residenza"
+                    ),
+                    "anpr_usage",
+                ));
+            };
+            if motivo.trim().is_empty() {
+                return Err(bad_argument(
+                    "motivo is mandatory: the reference of the file (e.g. \"prot. 123\")".into(),
+                    "anpr_motivo_missing",
+                ));
+            }
+            let mut spec = MassivaSpec::new(
+                &input,
+                &output,
+                journal_of(&output, journal),
+                servizio,
+                motivo,
+                date.unwrap_or_else(today),
+            );
+            spec.column = column;
+            spec.max_polls = max_polls;
+            spec.options.keep_journal = keep_journal;
+            self.job_options(&mut spec.options, self.inner.anist.session(), None);
+            spec.options.poll_interval = match poll_seconds {
+                Some(s) if s.is_finite() && s >= 0.0 => Duration::from_secs_f64(s),
+                Some(_) => {
+                    return Err(bad_argument(
+                        "poll_seconds: a non-negative number of seconds".into(),
+                        "anpr_usage",
+                    ))
+                }
+                None if self.inner.sandbox => Duration::from_millis(100),
+                None => Duration::from_secs(5),
+            };
+            let config = self.inner.config.as_ref();
+            let ids = Arc::new(
+                OperationIds::open(&ids.unwrap_or_else(|| PathBuf::from("anist-anpr-ids.sqlite")))
+                    .map_err(|e| errors::anpr(&e, config))?,
+            );
+            let (_, audit) = job_audit(&output, audit, false)?;
+            let audit = audit.map(Arc::new);
+            let session = Arc::clone(self.inner.anist.session());
+            let massive = MassiveClient::new(Arc::clone(&session), Arc::clone(&ids));
+            let mut single = AnprClient::new(session, ids);
+            if let Some(a) = &audit {
+                single = single.with_audit(Arc::clone(a));
+            }
+            let job = MassivaJob::new(spec);
+            let outcome = run_job(py, progress, massiva_outcomes, move |report| async move {
+                job.run(&massive, &single, audit.as_deref(), report).await
+            })?;
+            let (summary, pause) = match outcome.map_err(|e| errors::bulk(&e))? {
+                JobOutcome::Completed(s) => (s, None),
+                JobOutcome::Paused {
+                    reason,
+                    code,
+                    summary,
+                } => (summary, Some((code, reason))),
+            };
+            let mut value = serde_json::to_value(&summary)
+                .map_err(|e| errors::generic(e.to_string(), "anpr_summary"))?;
+            if let serde_json::Value::Object(map) = &mut value {
+                map.insert("paused".into(), pause.is_some().into());
+                map.insert("pause_code".into(), pause.as_ref().map(|p| p.0).into());
+                map.insert("pause_reason".into(), pause.map(|p| p.1).into());
+            }
+            Ok(py
+                .import("json")?
+                .call_method1("loads", (value.to_string(),))?
+                .unbind())
+        })
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Client(environment='{}', services={:?})",
@@ -883,6 +996,16 @@ impl PyClient {
             })
             .collect();
     }
+}
+
+/// Outcome → rows, for the ANPR massive job.
+fn massiva_outcomes(o: &MassivaCounts) -> BTreeMap<&'static str, u64> {
+    BTreeMap::from([
+        ("found", o.found),
+        ("not_found", o.not_found),
+        ("invalid_code", o.invalid_code),
+        ("error", o.error),
+    ])
 }
 
 /// The journal of a job: `journal`, else `<output>.journal`.

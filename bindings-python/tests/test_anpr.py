@@ -76,3 +76,32 @@ def test_bad_arguments_are_refused_before_any_call(client: anist.Client, tmp_pat
     assert e.value.code == "anpr_motivo_missing"
     with pytest.raises(anist.InvalidInput):
         ask(client, tmp_path, codice_fiscale="RSSMRA80A01H501X")
+
+
+def test_massive_job_accounts_for_every_row(client: anist.Client, tmp_path: pathlib.Path) -> None:
+    codes = anist.synthetic_codes(30, 2027)
+    src = tmp_path / "elenco.csv"
+    src.write_text("Codice fiscale\n" + "\n".join(codes) + "\nRSSMRA80A01H501X\n", encoding="utf-8")
+    out = tmp_path / "esiti.csv"
+    seen: list[anist.Progress] = []
+    s = client.run_anpr_massiva(
+        src,
+        out,
+        motivo="prot. 9",
+        audit=tmp_path / "audit.sqlite",
+        ids=tmp_path / "ids.sqlite",
+        progress=seen.append,
+    )
+    assert s["paused"] is False, s
+    assert s["rows_total"] == 31
+    assert sum(s["outcomes"].values()) == 31
+    assert s["outcomes"]["invalid_code"] == 1
+    assert s["outcomes"]["found"] > 20
+    assert s["submits"] == 1
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # Excel's BOM
+    assert len(data.decode("utf-8-sig").strip().splitlines()) == 32
+    assert out.stat().st_mode & 0o077 == 0
+    with pytest.raises(anist.InvalidInput) as e:
+        client.run_anpr_massiva(src, tmp_path / "x.csv", motivo=" ")
+    assert e.value.code == "anpr_motivo_missing"

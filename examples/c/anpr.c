@@ -2,8 +2,9 @@
  * libanist from C: ANPR lookups (E002 over PDND) through a sandbox started
  * by the library (127.0.0.1 only, synthetic people): by codice fiscale
  * (C030 first, with ANPR's EN148 warning), then by the ID ANPR it gave,
- * the family, and the arguments refused before any call. The answer is a
- * JSON string with ANPR's own field names.
+ * the family, and the arguments refused before any call (the answer is a
+ * JSON string with ANPR's own field names); then the massive job over a
+ * CSV, polled until it ends.
  *
  * Build and run (scripts/test_c.sh does it, under valgrind):
  *   cc -Wall -Wextra -Werror anpr.c $(pkg-config --cflags --libs anist)
@@ -11,6 +12,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "anist.h"
 
@@ -29,6 +31,69 @@ static int first_id_anpr(const char *json, char out[10]) {
     memcpy(out, at, 9);
     out[9] = '\0';
     return 1;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* The massive job over `rows` pupils and one invalid code. */
+static void massive(AnistClient *client, const char *dir, const char *audit,
+                    const char *ids, size_t rows) {
+    char input[600], output[600];
+    snprintf(input, sizeof input, "%s/elenco.csv", dir);
+    snprintf(output, sizeof output, "%s/esiti.csv", dir);
+    FILE *csv = fopen(input, "w");
+    CHECK(csv != NULL);
+    if (csv == NULL) {
+        return;
+    }
+    fprintf(csv, "Codice fiscale\n");
+    for (size_t i = 0; i < rows; i++) {
+        char *cf = NULL;
+        OK(anist_sandbox_pupil(client, 100 + i, &cf));
+        fprintf(csv, "%s\n", cf ? cf : "");
+        anist_string_free(cf);
+    }
+    fprintf(csv, "RSSMRA80A01H501X\n");
+    fclose(csv);
+
+    AnistAnprJobSpec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.input = input;
+    spec.output = output;
+    spec.motivo = "prot. 9";
+    spec.audit = audit;
+    spec.ids = ids;
+    AnistAnprJob *job = NULL;
+    spec.servizio = 42; /* refused at once */
+    CHECK(anist_anpr_job_start(client, &spec, &job) == ANIST_ERR_INVALID_ARGUMENT);
+    CHECK(job == NULL);
+    spec.servizio = ANIST_ANPR_ID_ANPR;
+    OK(anist_anpr_job_start(client, &spec, &job));
+    AnistAnprJobProgress p;
+    memset(&p, 0, sizeof p);
+    for (int i = 0; i < 3000; i++) {
+        OK(anist_anpr_job_poll(job, &p));
+        if (p.state != ANIST_JOB_RUNNING) {
+            break;
+        }
+        sleep_ms(20);
+    }
+    AnistAnprJobSummary s;
+    memset(&s, 0, sizeof s);
+    OK(anist_anpr_job_result(job, &s));
+    CHECK(s.state == ANIST_JOB_COMPLETED);
+    CHECK(s.rows_total == rows + 1);
+    CHECK(s.found + s.not_found + s.invalid_code + s.error == rows + 1);
+    CHECK(s.invalid_code == 1);
+    CHECK(s.submits == 1);
+    printf("anpr massive: %llu rows, %llu found, %llu not found, %llu asked singly\n",
+           (unsigned long long)s.rows_total, (unsigned long long)s.found,
+           (unsigned long long)s.not_found, (unsigned long long)s.singles);
+    anist_anpr_job_free(job);
+    anist_anpr_job_free(NULL); /* NULL is allowed */
 }
 
 int main(void) {
@@ -100,6 +165,8 @@ int main(void) {
                            &json) == ANIST_ERR_INVALID_CF);
     CHECK(json == NULL);
     printf("anpr: blank motivo -> %s\n", code);
+
+    massive(client, dir, audit, ids, 20);
 
     anist_client_free(client);
     printf("anpr: %s\n", failures == 0 ? "ok" : "FAILED");

@@ -471,6 +471,23 @@ class Client:
         audit: _Path | None = None,
         ids: _Path | None = None,
     ) -> dict[str, Any]: ...
+    def run_anpr_massiva(
+        self,
+        input: _Path,
+        output: _Path,
+        *,
+        motivo: str,
+        servizio: str = "id-anpr",
+        date: datetime.date | None = None,
+        journal: _Path | None = None,
+        column: str | None = None,
+        max_polls: int = 720,
+        poll_seconds: float | None = None,
+        audit: _Path | None = None,
+        ids: _Path | None = None,
+        keep_journal: bool = False,
+        progress: Callable[[Progress], object] | None = None,
+    ) -> dict[str, Any]: ...
 
 @final
 class Sandbox:
