@@ -228,13 +228,32 @@ async fn outcomes_and_anpr_errors() {
         .unwrap();
     assert!(r.esito.soggetti()[0].deceduto());
 
-    // EN131: ambiguous.
-    let cf = cf_with(&sandbox, AnprCase::Ambiguous);
-    let e = client
-        .cerca(&by_cf(cf, Servizio::Generalita))
-        .await
-        .unwrap_err();
-    assert_eq!(e.code(), "anpr_ambiguous");
+    // EN131 and EN175: ambiguous, one error code for both.
+    let from = NaiveDate::from_ymd_opt(1950, 1, 1).unwrap();
+    let to = NaiveDate::from_ymd_opt(2015, 12, 31).unwrap();
+    let mut people = SyntheticPeople::new(SEED, from, to);
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..20_000 {
+        let cf = people.next_person().codice_fiscale;
+        if sandbox.anpr_case(&cf) != AnprCase::Ambiguous {
+            continue;
+        }
+        let e = client
+            .cerca(&by_cf(cf, Servizio::Generalita))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "anpr_ambiguous");
+        let text = e.to_string();
+        seen.insert(if text.contains("EN175") {
+            "EN175"
+        } else {
+            "EN131"
+        });
+        if seen.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 2, "both EN131 and EN175: {seen:?}");
 
     // EN167 on C020 only.
     let cf = cf_with(&sandbox, AnprCase::NotCompetent);

@@ -10,7 +10,7 @@
 //! birth data from the code itself. Outcomes are a pure function of (seed,
 //! codice fiscale), see [`AnprCase`] and [`SandboxHandle::anpr_case`]:
 //! not found (`404 EN122`), deceased, omocodia (two subjects with two ID
-//! ANPR), ambiguous (`EN131` on C030), resident where the ente is not
+//! ANPR), ambiguous (`EN131` or `EN175` on C030), resident where the ente is not
 //! competent (`EN167` on C020). Every search by codice fiscale carries the
 //! `EN148` warning. A reused `idOperazioneClient` gets the earlier answer,
 //! a lower one `400`.
@@ -188,7 +188,7 @@ pub enum AnprCase {
     Deceased,
     /// Omocodia: C030 finds two subjects, with two ID ANPR.
     Omocodia,
-    /// C030 answers `400 EN131` (several subjects).
+    /// C030 answers `400 EN131` or `400 EN175` (several subjects).
     Ambiguous,
     /// Resident where the ente is not competent: C020 answers `400 EN167`.
     NotCompetent,
@@ -203,6 +203,20 @@ pub fn anpr_case(seed: u64, cf: &CodiceFiscale) -> AnprCase {
         12..=13 => AnprCase::Ambiguous,
         14..=16 => AnprCase::NotCompetent,
         _ => AnprCase::Resident,
+    }
+}
+
+/// The error of an ambiguous subject: ANPR uses `EN131` or `EN175`
+/// (half of the ambiguous codes each, by seed and code).
+pub fn ambiguity(seed: u64, cf: &CodiceFiscale) -> ErroreAnomalia {
+    if rng(seed, cf, 0x00E1_7500).below(2) == 0 {
+        ErroreAnomalia::new("EN131", "E", "Piu' soggetti trovati")
+    } else {
+        ErroreAnomalia::new(
+            "EN175",
+            "E",
+            "I criteri di ricerca individuano piu' soggetti: indicare l'identificativo unico nazionale",
+        )
     }
 }
 
@@ -434,7 +448,7 @@ pub(super) fn answer(
             match anpr_case(seed, &cf) {
                 AnprCase::NotFound => return not_found(warnings),
                 AnprCase::Ambiguous if kind == AnprBackend::C030 => {
-                    let mut e = vec![ErroreAnomalia::new("EN131", "E", "Piu' soggetti trovati")];
+                    let mut e = vec![ambiguity(seed, &cf)];
                     e.extend(warnings);
                     return ko(400, op, e);
                 }
