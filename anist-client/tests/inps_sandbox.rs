@@ -605,3 +605,33 @@ async fn no_dsu_from_the_future_and_no_expired_corrente() {
     assert!(att.is_valid_on(dec));
     w.sandbox.shutdown().await;
 }
+
+#[test]
+fn a_person_s_given_name_agrees_with_the_sex_of_their_code() {
+    use anist_core::cf::Sex;
+    use anist_core::synthetic::given_name;
+    let names = |sex| (0..64).map(|i| given_name(sex, i)).collect::<Vec<_>>();
+    let (male, female) = (names(Sex::Male), names(Sex::Female));
+    let pop = IseePopulation::new(42, CALLING_COMUNE);
+    let mut checked = 0;
+    for cf in pop.sample(300) {
+        let any = AnyCodiceFiscale::Persona(cf);
+        let e = pop.expected(&any, date());
+        let Some(h) = e.household() else { continue };
+        let me = h
+            .attestazione
+            .household
+            .iter()
+            .find(|m| m.codice_fiscale == any)
+            .expect("the person is in their household");
+        let name = me.name.as_deref().expect("a name");
+        let list = if cf.sex() == Sex::Male {
+            &male
+        } else {
+            &female
+        };
+        assert!(list.contains(&name), "{name} for a {:?} code", cf.sex());
+        checked += 1;
+    }
+    assert!(checked > 100, "{checked}");
+}

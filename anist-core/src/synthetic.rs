@@ -136,6 +136,19 @@ impl std::fmt::Debug for SyntheticPerson {
     }
 }
 
+/// A synthetic given name for `sex`, chosen by `index` (any number: it
+/// wraps around the list), for a person whose other data come from
+/// elsewhere (e.g. a sandbox household member of a known sex).
+pub fn given_name(sex: Sex, index: u64) -> &'static str {
+    let names = if sex == Sex::Male { NAMES_M } else { NAMES_F };
+    let len = u64::try_from(names.len()).unwrap_or(1).max(1);
+    usize::try_from(index % len)
+        .ok()
+        .and_then(|i| names.get(i))
+        .copied()
+        .unwrap_or("Maria")
+}
+
 /// A deterministic stream of synthetic people born in a date range.
 #[derive(Debug, Clone)]
 pub struct SyntheticPeople {

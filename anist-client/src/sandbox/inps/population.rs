@@ -270,10 +270,20 @@ impl IseePopulation {
             relationship: rel,
             birth: p.birth_date,
         };
+        // The person's given name agrees with the sex of their code.
+        let drawn = people_young.next_person();
+        let name = if drawn.sex == person.sex() {
+            drawn.name
+        } else {
+            anist_core::synthetic::given_name(
+                person.sex(),
+                drawn.birth_date.num_days_from_ce().unsigned_abs().into(),
+            )
+        };
         let me = Member {
             cf: *person,
             surname: surname.clone(),
-            name: people_young.next_person().name.to_string(),
+            name: name.to_string(),
             relationship: if minor { "F" } else { "D" },
             birth: person_birth,
         };
