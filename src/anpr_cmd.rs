@@ -76,20 +76,44 @@ pub struct CercaArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Where the calls go, and the audit trail and id store they use.
+    #[command(flatten)]
+    pub target: AnprTarget,
+}
+
+/// The arguments every `anist anpr` command shares: where the calls go
+/// (the in-process sandbox, or PDND / ANPR with a configuration), the audit
+/// trail every lookup is recorded in and the store of the operation ids.
+#[derive(clap::Args, Debug, Clone)]
+pub struct AnprTarget {
     /// The audit database every call is recorded in (its secret is
     /// `<audit>.key`).
     #[arg(long, default_value = "anist-audit.sqlite")]
     pub audit: PathBuf,
-    /// The store of the ANPR operation ids (idOperazioneClient), shared by
-    /// every run and process of the ente.
+    /// The store of the ANPR operation ids (idOperazioneClient /
+    /// idOperazioneComune), shared by every run and process of the ente.
     #[arg(long, default_value = "anist-anpr-ids.sqlite")]
     pub ids: PathBuf,
-    /// The configuration file: call PDND and ANPR.
+    /// The configuration file: call PDND and ANPR (the `[anpr_soap]`
+    /// section for `documento`).
     #[arg(long, conflicts_with = "seed")]
     pub config: Option<PathBuf>,
     /// Seed of the in-process sandbox (the default without --config).
     #[arg(long)]
     pub seed: Option<u64>,
+}
+
+impl AnprTarget {
+    /// Opens the audit trail (its secret `<audit>.key`, created on first
+    /// use).
+    ///
+    /// # Errors
+    /// [`AuditError`] when it cannot be opened.
+    pub fn open_audit(&self) -> Result<AuditLog, AuditError> {
+        let mut secret = self.audit.as_os_str().to_owned();
+        secret.push(".key");
+        AuditLog::open(&self.audit, Path::new(&secret))
+    }
 }
 
 /// Why `anist anpr` failed. Every variant has a stable code.
@@ -217,17 +241,11 @@ pub fn richiesta(args: &CercaArgs) -> Result<Richiesta, AnprCmdError> {
     })
 }
 
-fn open_audit_at(path: &Path) -> Result<AuditLog, AuditError> {
-    let mut secret = path.as_os_str().to_owned();
-    secret.push(".key");
-    AuditLog::open(path, Path::new(&secret))
-}
-
 fn target(args: &CercaArgs) -> Target {
-    match &args.config {
+    match &args.target.config {
         Some(p) => Target::Config(p.clone()),
         None => Target::Sandbox {
-            seed: args.seed.unwrap_or(DEFAULT_SANDBOX_SEED),
+            seed: args.target.seed.unwrap_or(DEFAULT_SANDBOX_SEED),
         },
     }
 }
@@ -239,8 +257,8 @@ fn target(args: &CercaArgs) -> Target {
 pub fn cerca(args: &CercaArgs) -> Result<String, AnprCmdError> {
     let richiesta = richiesta(args)?;
     // Opened before anything is asked: nothing is asked that is not recorded.
-    let audit = Arc::new(open_audit_at(&args.audit)?);
-    let ids = Arc::new(OperationIds::open(&args.ids)?);
+    let audit = Arc::new(args.target.open_audit()?);
+    let ids = Arc::new(OperationIds::open(&args.target.ids)?);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -15,7 +15,6 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -23,7 +22,7 @@ use anist_client::anpr::soap::{
     AnprSoapClient, AnprSoapError, AnprSoapSettings, RicercaDocumento, RispostaDocumento,
 };
 use anist_client::anpr::OperationIds;
-use anist_client::audit::{AuditError, AuditLog};
+use anist_client::audit::AuditError;
 use anist_client::config::{Config, ConfigError};
 use anist_client::sandbox::anpr_soap::{SANDBOX_ISTAT, SANDBOX_OPERATOR};
 use anist_client::sandbox::{Sandbox, SandboxConfig, SandboxError};
@@ -33,6 +32,7 @@ use anist_core::ErrorCode;
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
+use crate::anpr_cmd::AnprTarget;
 use crate::caivano::DEFAULT_SANDBOX_SEED;
 
 const EXIT_USAGE: u8 = 2;
@@ -75,18 +75,9 @@ pub struct DocumentoArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
-    /// The audit database (its secret is `<audit>.key`).
-    #[arg(long, default_value = "anist-audit.sqlite")]
-    pub audit: PathBuf,
-    /// The store of the ANPR operation ids (shared with `anpr cerca`).
-    #[arg(long, default_value = "anist-anpr-ids.sqlite")]
-    pub ids: PathBuf,
-    /// The configuration file (its `[anpr_soap]` section).
-    #[arg(long, conflicts_with = "seed")]
-    pub config: Option<PathBuf>,
-    /// Seed of the in-process sandbox (the default without --config).
-    #[arg(long)]
-    pub seed: Option<u64>,
+    /// Where the calls go, and the audit trail and id store they use.
+    #[command(flatten)]
+    pub target: AnprTarget,
 }
 
 /// Why `anist anpr documento` failed. Every variant has a stable code.
@@ -181,12 +172,6 @@ pub fn documento_of(args: &DocumentoArgs) -> Result<Documento, AnprDocCmdError> 
     ))
 }
 
-fn open_audit_at(path: &Path) -> Result<AuditLog, AuditError> {
-    let mut secret = path.as_os_str().to_owned();
-    secret.push(".key");
-    AuditLog::open(path, Path::new(&secret))
-}
-
 /// Searches ANPR by document and renders the answer.
 ///
 /// # Errors
@@ -212,17 +197,17 @@ pub fn documento(args: &DocumentoArgs) -> Result<String, AnprDocCmdError> {
         motivo: args.motivo.clone(),
         data,
     };
-    let audit = Arc::new(open_audit_at(&args.audit)?);
-    let ids = OperationIds::open(&args.ids).map_err(AnprSoapError::from)?;
+    let audit = Arc::new(args.target.open_audit()?);
+    let ids = OperationIds::open(&args.target.ids).map_err(AnprSoapError::from)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| AnprDocCmdError::Runtime(e.to_string()))?;
     rt.block_on(async {
-        let (settings, sandbox) = match &args.config {
+        let (settings, sandbox) = match &args.target.config {
             Some(path) => (Config::load(path)?.anpr_soap_settings()?, None),
             None => {
-                let seed = args.seed.unwrap_or(DEFAULT_SANDBOX_SEED);
+                let seed = args.target.seed.unwrap_or(DEFAULT_SANDBOX_SEED);
                 let h = Sandbox::start(SandboxConfig::with_default_client(seed)?).await?;
                 let mut s = AnprSoapSettings::new(
                     &h.anpr_soap_url().unwrap_or_default(),

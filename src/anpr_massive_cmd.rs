@@ -15,14 +15,13 @@
 //! same command later), 1 the job could not run, 2 usage errors.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anist_client::anpr::massive::{MassiveClient, ServizioMassivo};
 use anist_client::anpr::{AnprClient, OperationIds};
-use anist_client::audit::AuditLog;
 use anist_client::bulk::anpr_massiva::{MassivaJob, MassivaSpec, MassivaSummary};
 use anist_client::bulk::JobOutcome;
 use anist_client::clock::SystemClock;
@@ -32,6 +31,7 @@ use anist_core::csvio::parse_date_it;
 use anist_core::ErrorCode;
 use chrono::NaiveDate;
 
+use crate::anpr_cmd::AnprTarget;
 use crate::caivano::DEFAULT_SANDBOX_SEED;
 
 const EXIT_USAGE: u8 = 2;
@@ -77,18 +77,9 @@ pub struct MassivaArgs {
     /// Print the summary as JSON on standard output.
     #[arg(long)]
     pub json: bool,
-    /// The audit database (its secret is `<audit>.key`).
-    #[arg(long, default_value = "anist-audit.sqlite")]
-    pub audit: PathBuf,
-    /// The store of the ANPR operation ids (idOperazioneClient).
-    #[arg(long, default_value = "anist-anpr-ids.sqlite")]
-    pub ids: PathBuf,
-    /// The configuration file: call PDND and ANPR.
-    #[arg(long, conflicts_with = "seed")]
-    pub config: Option<PathBuf>,
-    /// Seed of the in-process sandbox (the default without --config).
-    #[arg(long)]
-    pub seed: Option<u64>,
+    /// Where the calls go, and the audit trail and id store they use.
+    #[command(flatten)]
+    pub target: AnprTarget,
 }
 
 fn journal_of(args: &MassivaArgs) -> PathBuf {
@@ -97,12 +88,6 @@ fn journal_of(args: &MassivaArgs) -> PathBuf {
         p.push(".journal");
         PathBuf::from(p)
     })
-}
-
-fn open_audit_at(path: &Path) -> Result<AuditLog, anist_client::audit::AuditError> {
-    let mut secret = path.as_os_str().to_owned();
-    secret.push(".key");
-    AuditLog::open(path, Path::new(&secret))
 }
 
 fn usage(msg: &str) -> ExitCode {
@@ -156,14 +141,14 @@ pub fn run(args: &MassivaArgs) -> ExitCode {
             },
         },
     };
-    let audit = match open_audit_at(&args.audit) {
+    let audit = match args.target.open_audit() {
         Ok(a) => a,
         Err(e) => {
             eprintln!("errore [{}]: {e}", e.code());
             return ExitCode::FAILURE;
         }
     };
-    let ids = match OperationIds::open(&args.ids) {
+    let ids = match OperationIds::open(&args.target.ids) {
         Ok(i) => Arc::new(i),
         Err(e) => {
             eprintln!("errore [{}]: {e}", e.code());
@@ -193,9 +178,9 @@ pub fn run(args: &MassivaArgs) -> ExitCode {
         }
     };
     let result: Result<_, (String, &'static str)> = rt.block_on(async {
-        let (session, sandbox): (_, Option<SandboxHandle>) = match &args.config {
+        let (session, sandbox): (_, Option<SandboxHandle>) = match &args.target.config {
             None => {
-                let seed = args.seed.unwrap_or(DEFAULT_SANDBOX_SEED);
+                let seed = args.target.seed.unwrap_or(DEFAULT_SANDBOX_SEED);
                 let cfg = SandboxConfig::with_default_client(seed)
                     .map_err(|e| (e.to_string(), e.code()))?;
                 let h = Sandbox::start(cfg)
