@@ -53,7 +53,7 @@ int main(void) {
 
     /* A CSV of applications: residents with an ISEE, one without, one
      * repeated, one invalid code. */
-    char dir[512];
+    char dir[200];
     CHECK(make_temp_dir(dir, sizeof dir, "isee") != NULL);
     char input[256], output[256], audit[256], quiet[256], quiet_audit[256];
     snprintf(input, sizeof input, "%s/domande.csv", dir);
