@@ -233,7 +233,7 @@ impl AnprSoapClient {
         let mut req = Richiesta3002::new(
             testata,
             r.documento.clone(),
-            &r.data.format("%Y-%m-%d").to_string(),
+            &anist_core::anpr::e002::iso_date(r.data),
         );
         req.ricerca_nazionale = r.nazionale;
         req.validate()?;

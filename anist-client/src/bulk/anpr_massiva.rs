@@ -742,7 +742,7 @@ impl MassivaJob {
         let spec = &self.spec;
         super::check_output_dir(&spec.output)?;
         let sha = hash_file(&spec.input)?;
-        let data = spec.data.format("%Y-%m-%d").to_string();
+        let data = anist_core::anpr::e002::iso_date(spec.data);
         let conn = super::fresh_or_removed(&spec.journal, || {
             open_db(
                 &spec.journal,
