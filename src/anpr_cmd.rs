@@ -290,7 +290,8 @@ pub fn cerca(args: &CercaArgs) -> Result<String, AnprCmdError> {
     })
 }
 
-fn mask(s: &str, show: bool) -> String {
+/// `s`, or its first two characters and `***` unless `show`.
+pub(crate) fn mask(s: &str, show: bool) -> String {
     if show {
         return s.to_string();
     }
@@ -298,7 +299,8 @@ fn mask(s: &str, show: bool) -> String {
     format!("{head}***")
 }
 
-fn date_it(s: &str, show: bool) -> String {
+/// An ANPR date (`YYYY-MM-DD`) as `dd/mm/yyyy`, or `**/**/yyyy` unless `show`.
+pub(crate) fn date_it(s: &str, show: bool) -> String {
     match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         Ok(d) if show => d.format("%d/%m/%Y").to_string(),
         Ok(d) => d.format("**/**/%Y").to_string(),
@@ -339,7 +341,8 @@ fn legame_it(code: &str) -> &'static str {
 
 const W: usize = 22;
 
-fn line(out: &mut String, label: &str, value: &str) {
+/// One `label: value` line of the screen text.
+pub(crate) fn line(out: &mut String, label: &str, value: &str) {
     let _ = writeln!(out, "  {label:<W$}{value}");
 }
 

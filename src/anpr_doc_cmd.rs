@@ -29,10 +29,9 @@ use anist_client::sandbox::{Sandbox, SandboxConfig, SandboxError};
 use anist_core::anpr::soap3002::{Documento, Esito3002, Soap3002Error, Soggetto3002};
 use anist_core::csvio::parse_date_it;
 use anist_core::ErrorCode;
-use chrono::NaiveDate;
 use serde_json::{json, Value};
 
-use crate::anpr_cmd::AnprTarget;
+use crate::anpr_cmd::{date_it, line, mask, AnprTarget};
 use crate::caivano::DEFAULT_SANDBOX_SEED;
 
 const EXIT_USAGE: u8 = 2;
@@ -242,34 +241,12 @@ pub fn documento(args: &DocumentoArgs) -> Result<String, AnprDocCmdError> {
     })
 }
 
-fn mask(s: &str, show: bool) -> String {
-    if show {
-        return s.to_string();
-    }
-    let head: String = s.chars().take(2).collect();
-    format!("{head}***")
-}
-
-fn date_it(s: &str, show: bool) -> String {
-    match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        Ok(d) if show => d.format("%d/%m/%Y").to_string(),
-        Ok(d) => d.format("**/**/%Y").to_string(),
-        Err(_) => mask(s, show),
-    }
-}
-
 fn kind_it(d: &Documento) -> &'static str {
     match d.kind() {
         "carta" => "carta d'identità",
         "passaporto" => "passaporto",
         _ => "permesso di soggiorno",
     }
-}
-
-const W: usize = 22;
-
-fn line(out: &mut String, label: &str, value: &str) {
-    let _ = writeln!(out, "  {label:<W$}{value}");
 }
 
 fn soggetto_text(out: &mut String, n: usize, s: &Soggetto3002, show: bool) {
