@@ -433,6 +433,14 @@ fn execute(cmd: InfanziaCommand) -> Result<(), Failure> {
                 })?;
                 form.set_method(m)?;
                 store.save(&form, "method")?;
+                // The method is the form's from now on: say so.
+                eprintln!(
+                    "metodo di calcolo della media salvato nel modulo: {} (vale anche per check e send)",
+                    match m {
+                        AveragingMethod::Monthly => "mensile",
+                        AveragingMethod::Daily => "giornaliero",
+                    }
+                );
             }
             if json {
                 let v = form_json(&form);
@@ -777,6 +785,7 @@ fn demo(dir: &Path) -> Result<(), Failure> {
             date: parse_date_it("20/11/2025").map_err(|e| usage(e.code(), e.to_string()))?,
         };
         let fields = form.update_service(s)?;
+        let fields: Vec<&str> = fields.iter().map(|f| field_it(f)).collect();
         println!(
             "TO-0102 aggiornato ({}) secondo Det. 61/2025",
             fields.join(", ")
@@ -804,4 +813,20 @@ fn demo(dir: &Path) -> Result<(), Failure> {
     println!();
     print!("{}", summary_text(&form));
     Ok(())
+}
+
+/// The Italian name of a registry field changed by an update (the codes of
+/// `Form::update_service`).
+fn field_it(code: &str) -> &str {
+    match code {
+        "kind" => "tipo",
+        "name" => "denominazione",
+        "address" => "indirizzo",
+        "manager" => "gestore",
+        "capacity" => "posti",
+        "authorisation" => "provvedimento",
+        "activation" => "data di attivazione",
+        "first_authorisation" => "prima autorizzazione",
+        other => other,
+    }
 }

@@ -54,6 +54,10 @@ fn demo_runs_the_whole_life_cycle() {
     assert!(stdout.contains("[infanzia_reason_missing]"), "{stdout}");
     assert!(stdout.contains("Stato: VALIDATO dalla Regione"), "{stdout}");
     assert!(stdout.contains("RIFIUTATO → INVIATO"), "{stdout}");
+    assert!(
+        stdout.contains("TO-0102 aggiornato (posti, provvedimento)"),
+        "{stdout}"
+    );
     let csv = std::fs::read(dir.join("servizi03.csv")).unwrap();
     assert!(csv.starts_with(b"\xEF\xBB\xBFCodice servizio;Tipologia;"));
     let csv = String::from_utf8(csv).unwrap();
@@ -111,6 +115,10 @@ fn step_by_step_with_window_edges_refusal_and_resend() {
     let (code, out, _) = inf(&db, &["import-registers", "--file", &regs]);
     assert_eq!(code, 0);
     assert!(out.contains("24 righe lette"), "{out}");
+    // The method is saved in the form, and the screen says so.
+    let (code, out, err) = inf(&db, &["compute", "--method", "monthly"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("salvato nel modulo: mensile"), "{err}");
 
     // Every problem at once, exit 1.
     let (code, out, err) = inf(&db, &["check"]);

@@ -144,6 +144,7 @@ impl Problem {
         "capacity_out_of_range",
         "not_active",
         "reason_missing",
+        "non_raggiunto_not_active",
         "cessation_act_missing",
         "attendance_missing",
     ];
@@ -455,12 +456,27 @@ impl Form {
                 }
             }
             match &e.declaration {
-                Some(Declaration::NonRaggiunto { reason }) if reason.trim().is_empty() => {
-                    out.push(Problem::new(
-                        "reason_missing",
-                        id,
-                        "NON RAGGIUNTO senza motivazione: la motivazione è obbligatoria".into(),
-                    ));
+                Some(Declaration::NonRaggiunto { reason }) => {
+                    if reason.trim().is_empty() {
+                        out.push(Problem::new(
+                            "reason_missing",
+                            id,
+                            "NON RAGGIUNTO senza motivazione: la motivazione è obbligatoria".into(),
+                        ));
+                    }
+                    // NON RAGGIUNTO is for a service authorised and active
+                    // as of the survey's start date.
+                    let start = self.survey.survey_start;
+                    if s.operating_since() > start {
+                        out.push(Problem::new(
+                            "non_raggiunto_not_active",
+                            id,
+                            format!(
+                                "NON RAGGIUNTO vale per un servizio autorizzato e attivo al {}: verificare le date di autorizzazione e di attivazione, oppure dichiarare SOSPESO o CESSATO",
+                                crate::csvio::format_date_it(start)
+                            ),
+                        ));
+                    }
                 }
                 Some(Declaration::Cessato { act }) if act.trim().is_empty() => {
                     out.push(Problem::new(

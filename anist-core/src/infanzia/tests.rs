@@ -187,6 +187,29 @@ fn non_raggiunto_reason_is_mandatory() {
 }
 
 #[test]
+fn non_raggiunto_is_for_a_service_active_at_the_survey_start() {
+    // Activated after the survey's start (27 April 2026): not NON RAGGIUNTO.
+    let late = service("L", d(2026, 4, 1), Some(d(2026, 5, 2)));
+    let on_time = service("T", d(2026, 4, 1), Some(d(2026, 4, 27)));
+    let mut form = Form::new("X", cfg(), vec![late, on_time]);
+    for id in ["L", "T"] {
+        form.declare(
+            id,
+            Some(Declaration::non_raggiunto("non candidato").unwrap()),
+        )
+        .unwrap();
+    }
+    let problems = form.check();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].code, "non_raggiunto_not_active");
+    assert_eq!(problems[0].service.as_deref(), Some("L"));
+    assert!(problems[0].message.contains("27/04/2026"));
+    // Declared SOSPESO instead, the form can go.
+    form.declare("L", Some(Declaration::sospeso(""))).unwrap();
+    assert!(form.check().is_empty());
+}
+
+#[test]
 fn declaration_parse_forms() {
     assert_eq!(
         Declaration::parse("cessato", "Det. 9").unwrap().code(),
