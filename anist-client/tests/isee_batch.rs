@@ -510,8 +510,24 @@ async fn a_batch_that_cannot_start_leaves_no_journal() {
     let batch = IseeBatch::new(spec(&dir, IseeService::IndicatoreResidenti));
     let err = batch.run(&fake, None, |_| {}).await.unwrap_err();
     assert_eq!(err.code(), "bulk_column");
+    assert!(!err.to_string().contains("ID ANPR"), "{err}");
     assert!(!dir.join("domande.journal").exists());
     assert!(!dir.join("domande.journal-wal").exists());
+    // Only an ID ANPR column: INPS is asked by codice fiscale only, said so.
+    std::fs::write(
+        dir.join("domande.csv"),
+        "id_anpr
+AB12345CD
+",
+    )
+    .unwrap();
+    let err = IseeBatch::new(spec(&dir, IseeService::IndicatoreResidenti))
+        .run(&fake, None, |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "bulk_column");
+    assert!(err.to_string().contains("solo per codice fiscale"), "{err}");
+    assert!(!dir.join("domande.journal").exists());
     // The output in a directory that does not exist: said so, nothing made.
     write_standard_input(&dir.join("domande.csv"));
     let mut sp = spec(&dir, IseeService::IndicatoreResidenti);

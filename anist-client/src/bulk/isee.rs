@@ -577,9 +577,9 @@ impl Journal {
             Some(name) => headers
                 .find(name, &aliases)
                 .ok_or_else(|| BulkError::no_such_column(name))?,
-            None => headers
-                .index(Field::CodiceFiscale)
-                .ok_or_else(BulkError::no_cf_column)?,
+            None => headers.index(Field::CodiceFiscale).ok_or_else(|| {
+                BulkError::no_cf_column_for_inps(headers.index(Field::IdAnpr).is_some())
+            })?,
         };
         let any = |names: &[&str]| names.iter().find_map(|n| headers.find(n, &aliases));
         let cols = Columns {

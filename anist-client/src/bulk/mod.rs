@@ -380,6 +380,20 @@ impl BulkError {
         ))
     }
 
+    /// No codice fiscale column for INPS, which is asked by codice
+    /// fiscale only (`id_anpr`: the header has an ID ANPR column).
+    pub(crate) fn no_cf_column_for_inps(id_anpr: bool) -> Self {
+        BulkError::Column(if id_anpr {
+            String::from(
+                "l'input ha una colonna di ID ANPR, ma l'INPS si interroga solo per codice fiscale: aggiungi la colonna del codice fiscale (per esempio \"Codice fiscale\", \"CF\") o indicala con --column",
+            )
+        } else {
+            String::from(
+                "nessuna colonna del codice fiscale riconosciuta dall'intestazione (per esempio \"Codice fiscale\", \"CF\"): indica la colonna con --column",
+            )
+        })
+    }
+
     /// The column named by the caller is not in the header.
     pub(crate) fn no_such_column(name: &str) -> Self {
         BulkError::Column(format!(
