@@ -37,6 +37,7 @@ pub mod anpr;
 pub mod anpr_massive;
 pub mod anpr_soap;
 mod auth;
+pub mod config_file;
 mod dpop;
 pub mod faults;
 mod front;
