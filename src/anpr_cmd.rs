@@ -10,7 +10,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -110,9 +110,7 @@ impl AnprTarget {
     /// # Errors
     /// [`AuditError`] when it cannot be opened.
     pub fn open_audit(&self) -> Result<AuditLog, AuditError> {
-        let mut secret = self.audit.as_os_str().to_owned();
-        secret.push(".key");
-        AuditLog::open(&self.audit, Path::new(&secret))
+        AuditLog::open_beside(&self.audit)
     }
 }
 

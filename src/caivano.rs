@@ -104,10 +104,7 @@ pub fn default_audit(audit: Option<&Path>, output: &Path) -> PathBuf {
 /// # Errors
 /// [`AuditError`] when it cannot be opened or created.
 pub fn open_audit(audit: Option<&Path>, output: &Path) -> Result<AuditLog, AuditError> {
-    let path = default_audit(audit, output);
-    let mut secret = path.clone().into_os_string();
-    secret.push(".key");
-    AuditLog::open(&path, Path::new(&secret))
+    AuditLog::open_beside(&default_audit(audit, output))
 }
 
 impl CaivanoArgs {

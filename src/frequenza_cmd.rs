@@ -23,7 +23,7 @@ use anist_client::anist::{
     AnistClient, AnistError, Answer, AttendanceService, Query, Subject, YearSelector, ACCERTAMENTO,
     VERIFICA,
 };
-use anist_client::audit::{AuditEntry, AuditError, AuditLog};
+use anist_client::audit::{AuditError, AuditLog};
 use anist_client::bulk::{code_column, CodeColumn, CodeKind};
 use anist_client::call::CallError;
 use anist_client::clock::SystemClock;
@@ -101,7 +101,7 @@ pub enum FrequenzaError {
     #[error(transparent)]
     Anist(#[from] AnistError),
     /// The input could not be read.
-    #[error("the input {path} could not be read: {reason}")]
+    #[error("il file {path} non si può leggere: {reason}: controllare il percorso")]
     Input {
         /// The input file.
         path: PathBuf,
@@ -109,13 +109,13 @@ pub enum FrequenzaError {
         reason: String,
     },
     /// The input is not a CSV the reader accepts.
-    #[error("the input is not a readable CSV ({code}): {source}", code = .0.code(), source = .0)]
+    #[error("il file non è un CSV leggibile ({code}): {source}", code = .0.code(), source = .0)]
     Csv(CsvError),
     /// No column of codes.
     #[error("{0}")]
     Column(String),
     /// The output could not be written.
-    #[error("the output {path} could not be written: {reason}: check that its folder exists and is writable")]
+    #[error("il file {path} non si può scrivere: {reason}: controllare che la cartella esista e sia scrivibile")]
     Output {
         /// The output file.
         path: PathBuf,
@@ -123,7 +123,7 @@ pub enum FrequenzaError {
         reason: String,
     },
     /// The async runtime could not start.
-    #[error("the async runtime could not start: {0}")]
+    #[error("il motore asincrono non è partito: {0}")]
     Runtime(String),
 }
 
@@ -206,15 +206,6 @@ pub enum Outcome {
     Record(Answer<Frequenza>),
 }
 
-impl Outcome {
-    fn audit_outcome(&self) -> &'static str {
-        match self {
-            Outcome::Verifica(Answer::Found(_)) | Outcome::Record(Answer::Found(_)) => "found",
-            _ => "not_found",
-        }
-    }
-}
-
 fn runtime() -> Result<tokio::runtime::Runtime, FrequenzaError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -227,11 +218,10 @@ fn runtime() -> Result<tokio::runtime::Runtime, FrequenzaError> {
 struct Connected {
     client: AnistClient,
     sandbox: Option<SandboxHandle>,
-    operator: String,
-    purposes: std::collections::BTreeMap<String, String>,
 }
 
-async fn connect(args: &FrequenzaArgs) -> Result<Connected, FrequenzaError> {
+/// The client of `args.target`, recording every lookup in `audit`.
+async fn connect(args: &FrequenzaArgs, audit: AuditLog) -> Result<Connected, FrequenzaError> {
     let (session, sandbox) = match &args.target {
         Target::Sandbox { seed } => {
             let mut config = SandboxConfig::with_default_client(*seed)?;
@@ -243,22 +233,9 @@ async fn connect(args: &FrequenzaArgs) -> Result<Connected, FrequenzaError> {
         }
         Target::Config(path) => (Config::load(path)?.session(Arc::new(SystemClock))?, None),
     };
-    let operator = session
-        .operator_context()
-        .map(|o| o.user_id().to_string())
-        .unwrap_or_default();
-    let purposes = session
-        .service_names()
-        .filter_map(|name| {
-            let purpose = session.lookup(name).ok()?.purpose().as_str().to_string();
-            Some((name.to_string(), purpose))
-        })
-        .collect();
     Ok(Connected {
-        client: AnistClient::new(Arc::new(session)),
+        client: AnistClient::new(Arc::new(session)).with_audit(Arc::new(audit)),
         sandbox,
-        operator,
-        purposes,
     })
 }
 
@@ -269,43 +246,6 @@ async fn ask(client: &AnistClient, service: Service, query: Query) -> Result<Out
     }
 }
 
-fn subject_text(subject: &Subject) -> &str {
-    match subject {
-        Subject::CodiceFiscale(cf) => cf.as_str(),
-        Subject::IdAnpr(id) => id.as_str(),
-    }
-}
-
-fn record(
-    audit: &AuditLog,
-    c: &Connected,
-    service: Service,
-    subject: &Subject,
-    result: &Result<Outcome, AnistError>,
-) -> Result<(), AuditError> {
-    let eservice = service.eservice();
-    let purpose = c.purposes.get(eservice).map_or("", String::as_str);
-    let govway = match result {
-        Err(AnistError::Call(e)) => e.govway_id(),
-        Err(AnistError::Rejected { govway_id, .. }) => govway_id.as_deref(),
-        _ => None,
-    };
-    audit.record(&AuditEntry {
-        operator: &c.operator,
-        purpose,
-        eservice,
-        operation: service.operation(),
-        subject: Some(subject_text(subject)),
-        outcome: match result {
-            Ok(o) => o.audit_outcome(),
-            Err(e) => e.code(),
-        },
-        correlation_id: None,
-        govway_id: govway,
-    })?;
-    Ok(())
-}
-
 /// One lookup about `subject`, recorded in the audit trail.
 ///
 /// # Errors
@@ -313,13 +253,11 @@ fn record(
 pub fn single(args: &FrequenzaArgs, subject: Subject) -> Result<Outcome, FrequenzaError> {
     let audit = open_audit(args.audit.as_deref(), Path::new("anist-audit.sqlite"))?;
     runtime()?.block_on(async {
-        let c = connect(args).await?;
+        let c = connect(args, audit).await?;
         let result = ask(&c.client, args.service, args.query(subject)).await;
-        let recorded = record(&audit, &c, args.service, &subject, &result);
         if let Some(h) = c.sandbox {
             h.shutdown().await;
         }
-        recorded?;
         Ok(result?)
     })
 }
@@ -736,12 +674,12 @@ pub fn massive(
     };
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.is_dir() {
-            return Err(output_error(&"its folder does not exist"));
+            return Err(output_error(&"la cartella non esiste"));
         }
     }
     let audit = open_audit(args.audit.as_deref(), output)?;
     let results = runtime()?.block_on(async {
-        let c = connect(args).await?;
+        let c = connect(args, audit).await?;
         let mut results: Vec<Option<Result<Outcome, AnistError>>> = vec![None; rows.len()];
         let asked: Vec<(usize, Subject)> = rows
             .iter()
@@ -762,10 +700,9 @@ pub fn massive(
                 let Ok((i, result)) = done else {
                     continue;
                 };
-                if let Some(Ok(subject)) = rows.get(i).map(|r| &r.subject) {
-                    if let Err(e) = record(&audit, &c, args.service, subject, &result) {
-                        failure = Some(e);
-                    }
+                // A lookup the audit trail could not record stops the job.
+                if let Err(e @ AnistError::Audit { .. }) = &result {
+                    failure = Some(e.clone());
                 }
                 if let Some(slot) = results.get_mut(i) {
                     *slot = Some(result);
@@ -779,7 +716,7 @@ pub fn massive(
             h.shutdown().await;
         }
         match failure {
-            Some(e) => Err(FrequenzaError::Audit(e)),
+            Some(e) => Err(FrequenzaError::Anist(e)),
             None => Ok(results),
         }
     })?;

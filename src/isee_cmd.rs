@@ -7,13 +7,13 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anist_client::audit::{AuditEntry, AuditError, AuditLog};
+use anist_client::audit::{AuditError, AuditLog};
 use anist_client::bulk::isee::{IseeBatch, IseeBatchSpec, IseeCounts, IseeSummary};
 use anist_client::bulk::{BulkError, JobOutcome, Progress};
 use anist_client::call::CallError;
 use anist_client::clock::SystemClock;
 use anist_client::config::{Config, ConfigError};
-use anist_client::isee::{session_name, IseeAnswer, IseeClient, IseeError, IseeLookup, IseeQuery};
+use anist_client::isee::{IseeAnswer, IseeClient, IseeError, IseeLookup, IseeQuery};
 use anist_client::sandbox::{Sandbox, SandboxConfig, SandboxError, SandboxHandle};
 use anist_core::cf::AnyCodiceFiscale;
 use anist_core::csvio::format_date_it;
@@ -197,53 +197,7 @@ pub struct LookupArgs {
 
 /// The audit trail at `path` (secret `<path>.key`).
 fn open_audit_at(path: &std::path::Path) -> Result<AuditLog, AuditError> {
-    let mut secret = path.as_os_str().to_owned();
-    secret.push(".key");
-    AuditLog::open(path, std::path::Path::new(&secret))
-}
-
-/// Records one lookup in the audit trail: who, under which purpose, which
-/// e-service, about whom (a keyed hash), with which outcome.
-fn audit_lookup<T>(
-    audit: &AuditLog,
-    client: &IseeClient,
-    service: IseeService,
-    query: &IseeQuery,
-    result: &Result<IseeAnswer<T>, IseeError>,
-) -> Result<(), AuditError> {
-    let session = client.session();
-    let eservice = session_name(service);
-    let operator = session
-        .operator_context()
-        .map(|o| o.user_id().to_string())
-        .unwrap_or_default();
-    let purpose = session
-        .lookup(eservice)
-        .map(|s| s.purpose().as_str().to_string())
-        .unwrap_or_default();
-    let (outcome, govway) = match result {
-        Ok(IseeAnswer::Found { .. }) => ("found", None),
-        Ok(IseeAnswer::NoIsee { .. }) => ("no_isee", None),
-        Err(IseeError::Call(c)) => (c.code(), c.govway_id()),
-        Err(e) => (e.code(), None),
-    };
-    let id_richiesta = result.as_ref().ok().and_then(|a| a.id_richiesta());
-    audit
-        .record(&AuditEntry {
-            operator: &operator,
-            purpose: &purpose,
-            eservice,
-            operation: if service.returns_attestazione() {
-                "attestazione"
-            } else {
-                "indicatore"
-            },
-            subject: Some(query.person().as_str()),
-            outcome,
-            correlation_id: id_richiesta,
-            govway_id: govway,
-        })
-        .map(|_| ())
+    AuditLog::open_beside(path)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, IseeCmdError> {
@@ -278,19 +232,22 @@ pub fn lookup(args: &LookupArgs) -> Result<String, IseeCmdError> {
     let audit = open_audit_at(&args.audit)?;
     runtime()?.block_on(async {
         let (client, sandbox) = client(&args.target).await?;
+        let client = client.with_audit(Arc::new(audit));
         let result = if args.service.returns_attestazione() {
-            let r = client.attestazione(args.service, &args.query).await;
-            audit_lookup(&audit, &client, args.service, &args.query, &r)
-                .map(|()| r.map(|a| render(&a, |r| render_attestazione(r, args.show_members))))
+            client
+                .attestazione(args.service, &args.query)
+                .await
+                .map(|a| render(&a, |r| render_attestazione(r, args.show_members)))
         } else {
-            let r = client.indicatore(args.service, &args.query).await;
-            audit_lookup(&audit, &client, args.service, &args.query, &r)
-                .map(|()| r.map(|a| render(&a, |r| render_indicatore(r, args.show_members))))
+            client
+                .indicatore(args.service, &args.query)
+                .await
+                .map(|a| render(&a, |r| render_indicatore(r, args.show_members)))
         };
         if let Some(h) = sandbox {
             h.shutdown().await;
         }
-        Ok(result??)
+        Ok(result?)
     })
 }
 

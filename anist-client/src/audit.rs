@@ -198,6 +198,24 @@ pub struct AuditEntry<'a> {
     pub govway_id: Option<&'a str>,
 }
 
+/// One call about one person, for [`AuditLog::record_lookup`] (the
+/// operator and the purpose come from the session).
+#[derive(Debug, Clone, Copy)]
+pub struct LookupCall<'a> {
+    /// The e-service (session name, e.g. `anist-verifica`).
+    pub eservice: &'a str,
+    /// The operation (e.g. `verify`, `indicatore`).
+    pub operation: &'a str,
+    /// The code asked about (stored only as a keyed hash).
+    pub subject: &'a str,
+    /// `found`, `not_found`, `no_isee` or a stable error code.
+    pub outcome: &'a str,
+    /// The service's correlation id, when known.
+    pub correlation_id: Option<&'a str>,
+    /// GovWay's transaction id, when known.
+    pub govway_id: Option<&'a str>,
+}
+
 /// One stored row, as [`AuditLog::rows`] and the export give it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRow {
@@ -360,8 +378,10 @@ fn load_secret(path: &Path) -> Result<Zeroizing<[u8; SECRET_LEN]>, AuditError> {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(secret_error(path, format!("cannot create it: {e}"))),
     }
-    let mut file =
-        fs::File::open(path).map_err(|e| secret_error(path, format!("cannot read it: {e}")))?;
+    // An existing secret left wider by an older version or a copy is
+    // narrowed to 0600 too.
+    let mut file = crate::files::open_private(path, fs::OpenOptions::new().read(true))
+        .map_err(|e| secret_error(path, format!("cannot read it: {e}")))?;
     let mut content = Zeroizing::new(Vec::with_capacity(SECRET_LEN + 1));
     Read::by_ref(&mut file)
         .take(SECRET_LEN as u64 + 1)
@@ -403,6 +423,42 @@ impl AuditLog {
     /// 0600, if missing), on the system clock.
     pub fn open(db_path: &Path, secret_path: &Path) -> Result<Self, AuditError> {
         Self::open_with_clock(db_path, secret_path, Arc::new(SystemClock))
+    }
+
+    /// Opens the trail at `db_path` with its secret beside it, at
+    /// `<db_path>.key`: the layout every surface (CLI, Python, C) uses.
+    pub fn open_beside(db_path: &Path) -> Result<Self, AuditError> {
+        let mut secret = db_path.as_os_str().to_owned();
+        secret.push(".key");
+        Self::open(db_path, Path::new(&secret))
+    }
+
+    /// Records one call about one person made through `session`: the
+    /// operator and the e-service's purpose are read from the session.
+    /// `outcome` is `found`, `not_found`, `no_isee` or a stable error code.
+    pub fn record_lookup(
+        &self,
+        session: &crate::session::Session,
+        call: &LookupCall<'_>,
+    ) -> Result<i64, AuditError> {
+        let operator = session
+            .operator_context()
+            .map(|o| o.user_id().to_string())
+            .unwrap_or_default();
+        let purpose = session
+            .lookup(call.eservice)
+            .map(|s| s.purpose().as_str().to_string())
+            .unwrap_or_default();
+        self.record(&AuditEntry {
+            operator: &operator,
+            purpose: &purpose,
+            eservice: call.eservice,
+            operation: call.operation,
+            subject: Some(call.subject),
+            outcome: call.outcome,
+            correlation_id: call.correlation_id,
+            govway_id: call.govway_id,
+        })
     }
 
     /// As [`open`](Self::open), with the clock that dates the rows.

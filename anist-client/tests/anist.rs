@@ -533,3 +533,74 @@ async fn the_default_session_has_every_service() {
     bare.shutdown().await;
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_lookups_are_recorded_in_the_client_s_audit_trail() {
+    let (sandbox, anist) = start().await;
+    let dir = common::temp_dir("anist-lookups");
+    let trail =
+        Arc::new(anist_client::audit::AuditLog::open_beside(&dir.join("a.sqlite")).unwrap());
+    let audited = anist.clone().with_audit(Arc::clone(&trail));
+    let p = sandbox.population();
+    let known = pupil_with(p, Some(EsitoFrequenza::Frequentante));
+    let unknown = pupil_with(p, None);
+    let school = CodiceMeccanografico::parse("ZZIC00000X").unwrap();
+
+    assert!(matches!(
+        audited.verify(&Query::by_cf(known)).await,
+        Ok(Answer::Found(_))
+    ));
+    assert_eq!(
+        audited.ascertain(&Query::by_cf(unknown)).await,
+        Ok(Answer::NotFound)
+    );
+    let refused = audited.verify(&Query::by_cf(known).school(school)).await;
+    assert_eq!(refused.unwrap_err().code(), "anist_request_rejected");
+    // The client without a trail, and a bulk job's copy, record nothing.
+    anist.verify(&Query::by_cf(known)).await.unwrap();
+    audited
+        .without_audit()
+        .verify(&Query::by_cf(known))
+        .await
+        .unwrap();
+
+    let rows = trail.rows(None, None).unwrap();
+    let seen: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.eservice.as_str(),
+                r.operation.as_str(),
+                r.outcome.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (VERIFICA, "verify", "found"),
+            (ACCERTAMENTO, "ascertain", "not_found"),
+            (VERIFICA, "verify", "anist_request_rejected"),
+        ]
+    );
+    // Who, under which purpose, about whom (a keyed hash, never the code).
+    let purpose = audited
+        .session()
+        .lookup(VERIFICA)
+        .unwrap()
+        .purpose()
+        .as_str()
+        .to_string();
+    assert_eq!(rows[0].purpose, purpose);
+    assert_eq!(
+        rows[0].subject.as_deref(),
+        Some(trail.subject_hash(known.as_str()).as_str())
+    );
+    assert_eq!(
+        rows[1].subject.as_deref(),
+        Some(trail.subject_hash(unknown.as_str()).as_str())
+    );
+    assert!(rows[2].govway_id.is_some());
+    assert_eq!(trail.verify().unwrap(), 3);
+    sandbox.shutdown().await;
+}

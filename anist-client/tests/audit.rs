@@ -254,7 +254,24 @@ fn subjects_are_keyed_by_the_installation_secret() {
         assert_eq!(mode & 0o777, 0o600);
     }
     drop(log_a);
+    // A secret (and a database) left readable by others, by an older
+    // version or a copy, is narrowed to 0600 when opened again.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for p in [a.secret(), a.db()] {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
     let again = AuditLog::open(&a.db(), &a.secret()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for p in [a.secret(), a.db()] {
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", p.display());
+        }
+    }
     assert_eq!(again.subject_hash(CF[0]), ra[0].subject.clone().unwrap());
     assert_eq!(std::fs::read(a.secret()).unwrap(), secret);
 

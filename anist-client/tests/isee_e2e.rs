@@ -589,3 +589,81 @@ async fn the_batch_over_the_real_client() {
     std::fs::remove_dir_all(&dir).ok();
     handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn every_lookup_is_recorded_in_the_client_s_audit_trail() {
+    let handle = start().await;
+    let pop = handle.isee_population().clone();
+    let dir = std::env::temp_dir().join(format!("anist-isee-trail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("a.sqlite");
+    let _ = std::fs::remove_file(&db);
+    let trail = Arc::new(anist_client::audit::AuditLog::open_beside(&db).unwrap());
+    let client = handle.isee_client().unwrap().with_audit(Arc::clone(&trail));
+    let with = pick(&pop, resident);
+    let without = pick(&pop, |e| matches!(e, IseeExpected::NotFound));
+
+    let residenti = IseeService::IndicatoreResidenti;
+    let q = IseeQuery::by_cf(with).valid_on(date());
+    assert!(matches!(
+        client.indicatore(residenti, &q).await,
+        Ok(IseeAnswer::Found { .. })
+    ));
+    let att = client
+        .attestazione(IseeService::AttestazioneResidenti, &q)
+        .await;
+    assert!(matches!(att, Ok(IseeAnswer::Found { .. })));
+    let none = IseeQuery::by_cf(without).valid_on(date());
+    assert!(matches!(
+        client.indicatore(residenti, &none).await,
+        Ok(IseeAnswer::NoIsee { .. })
+    ));
+    // Refused before sending: recorded too, with its code.
+    let e = client
+        .indicatore(IseeService::IndicatoreRiscontro, &q)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "isee_invalid_request");
+    // A batch's copy records nothing (the batch records its own rows).
+    client
+        .without_audit()
+        .indicatore(residenti, &q)
+        .await
+        .unwrap();
+
+    let rows = trail.rows(None, None).unwrap();
+    let seen: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.eservice.as_str(),
+                r.operation.as_str(),
+                r.outcome.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("isee-indicatore-residenti", "indicatore", "found"),
+            ("isee-attestazione-residenti", "attestazione", "found"),
+            ("isee-indicatore-residenti", "indicatore", "no_isee"),
+            (
+                "isee-indicatore-riscontro",
+                "indicatore",
+                "isee_invalid_request"
+            ),
+        ]
+    );
+    let hash = trail.subject_hash(with.as_str());
+    assert_eq!(rows[0].subject.as_deref(), Some(hash.as_str()));
+    assert_eq!(
+        rows[2].subject.as_deref(),
+        Some(trail.subject_hash(without.as_str()).as_str())
+    );
+    // INPS's IdRichiesta is the correlation id of an answered lookup.
+    assert!(rows[0].correlation_id.is_some());
+    assert_eq!(trail.verify().unwrap(), 4);
+    handle.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

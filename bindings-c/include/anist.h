@@ -810,8 +810,9 @@ uint32_t anist_get_abi_version(void);
 // first, then the service by ID ANPR) or by `id_anpr` (exactly one of
 // them non-NULL), for `servizio` (`ANIST_ANPR_*`), with `motivo` (the
 // reference of the file, mandatory) and `date` (`YYYY-MM-DD`, NULL:
-// today). Every call is recorded in the audit trail `audit` (NULL:
-// `anist-audit.sqlite`; its secret `<audit>.key`); `ids` is the store of
+// today). Every call is recorded in the audit trail `audit` (NULL: the
+// client's, see [`crate::anist_client_set_audit`]; its secret
+// `<audit>.key`); `ids` is the store of
 // the operation ids shared by every program of the ente (NULL:
 // `anist-anpr-ids.sqlite`).
 //
@@ -883,6 +884,23 @@ int32_t anist_client_start_sandbox(uint64_t seed, const char *current_school_yea
 // they are freed; the library's threads (and the sandbox) stop when the
 // client and all its jobs are freed. Never call it from a log callback.
 void anist_client_free(struct AnistClient *client);
+
+// Records the client's single lookups (verify, ascertain, last status,
+// ISEE, ANPR) in the audit trail at `path` (its secret `<path>.key`,
+// created on first use) instead of the default `anist-audit.sqlite` in
+// the working directory. The trail is opened at the next lookup; a
+// lookup that cannot be recorded fails with [`crate::ANIST_ERR_AUDIT`]
+// and its answer is not given. Bulk jobs name their own trail in their
+// spec.
+//
+// Returns [`crate::ANIST_ERR_NULL_ARGUMENT`] for a NULL `client` or
+// `path`.
+int32_t anist_client_set_audit(const struct AnistClient *client, const char *path);
+
+// Stops recording the client's single ANIST and ISEE lookups in an
+// audit trail: the explicit opt-out (e.g. a program that keeps its own
+// register of who asked what). ANPR lookups are always recorded.
+int32_t anist_client_disable_audit(const struct AnistClient *client);
 
 // Test helper: the codice fiscale of pupil `index` of a sandbox client's
 // synthetic population (invented people), into `*out_code` (free it with

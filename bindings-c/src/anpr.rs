@@ -2,7 +2,7 @@
 //! answer as a JSON string (ANPR's own field names), every call audited.
 
 use std::ffi::c_char;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anist_client::anpr::{AnprClient, OperationIds, Richiesta, Servizio, Soggetto};
@@ -43,8 +43,9 @@ fn servizio_of(servizio: i32) -> Result<Servizio, Failure> {
 /// first, then the service by ID ANPR) or by `id_anpr` (exactly one of
 /// them non-NULL), for `servizio` (`ANIST_ANPR_*`), with `motivo` (the
 /// reference of the file, mandatory) and `date` (`YYYY-MM-DD`, NULL:
-/// today). Every call is recorded in the audit trail `audit` (NULL:
-/// `anist-audit.sqlite`; its secret `<audit>.key`); `ids` is the store of
+/// today). Every call is recorded in the audit trail `audit` (NULL: the
+/// client's, see [`crate::anist_client_set_audit`]; its secret
+/// `<audit>.key`); `ids` is the store of
 /// the operation ids shared by every program of the ente (NULL:
 /// `anist-anpr-ids.sqlite`).
 ///
@@ -109,11 +110,18 @@ pub extern "C" fn anist_anpr_cerca(
         };
         let ids_path = opt_str(ids, "ids")?.unwrap_or("anist-anpr-ids.sqlite");
         let ids = OperationIds::open(Path::new(ids_path)).map_err(|e| Failure::of(&e))?;
-        let audit_path = PathBuf::from(opt_str(audit, "audit")?.unwrap_or("anist-audit.sqlite"));
-        let audit = open_audit(&audit_path)?;
         let inner = &client.inner;
-        let anpr = AnprClient::new(Arc::clone(inner.anist.session()), Arc::new(ids))
-            .with_audit(Arc::new(audit));
+        // `audit`, else the client's trail; an ANPR lookup is always
+        // recorded, at the default path if the client opted out.
+        let trail = match opt_str(audit, "audit")? {
+            Some(a) => Arc::new(open_audit(Path::new(a))?),
+            None => match inner.trail()? {
+                Some(t) => t,
+                None => Arc::new(open_audit(Path::new("anist-audit.sqlite"))?),
+            },
+        };
+        let anpr =
+            AnprClient::new(Arc::clone(inner.anist.session()), Arc::new(ids)).with_audit(trail);
         let risposta = inner
             .runtime()?
             .block_on(anpr.cerca(&richiesta))

@@ -21,6 +21,9 @@ use anist_core::meccanografico::CodiceMeccanografico;
 use anist_core::school::SchoolYear;
 use tokio::runtime::Runtime;
 
+use anist_client::audit::AuditLog;
+use std::path::PathBuf;
+
 use crate::error::{guard, guard_void, Failure, ANIST_ERR_INVALID_ARGUMENT};
 use crate::ids::school_year_of;
 use crate::strings::{arg_str, c_string, clear_strings, opt_str, out_ptr, take_box, write_out};
@@ -49,9 +52,42 @@ pub(crate) struct ClientInner {
     pub(crate) poll_interval: Option<Duration>,
     pub(crate) operator: String,
     pub(crate) purposes: BTreeMap<String, String>,
+    /// Where the single lookups are recorded (`None` once the caller
+    /// opted out), and the trail once opened.
+    audit: Mutex<(Option<PathBuf>, Option<Arc<AuditLog>>)>,
 }
 
+/// The audit trail of the single lookups until the caller names one.
+const DEFAULT_AUDIT: &str = "anist-audit.sqlite";
+
 impl ClientInner {
+    /// The audit trail of the single lookups, opened at the first one;
+    /// `None` when the caller opted out ([`anist_client_disable_audit`]).
+    pub(crate) fn trail(&self) -> Result<Option<Arc<AuditLog>>, Failure> {
+        let mut slot = self
+            .audit
+            .lock()
+            .map_err(|_| Failure::invalid("client", "it failed earlier"))?;
+        let (path, trail) = &mut *slot;
+        let Some(path) = path.as_ref() else {
+            return Ok(None);
+        };
+        if let Some(t) = trail.as_ref() {
+            return Ok(Some(Arc::clone(t)));
+        }
+        let opened = Arc::new(crate::job::open_audit(path)?);
+        *trail = Some(Arc::clone(&opened));
+        Ok(Some(opened))
+    }
+
+    /// The ANIST client of the single lookups (audited unless opted out).
+    pub(crate) fn anist_audited(&self) -> Result<RustClient, Failure> {
+        Ok(match self.trail()? {
+            Some(t) => self.anist.as_ref().clone().with_audit(t),
+            None => self.anist.as_ref().clone(),
+        })
+    }
+
     pub(crate) fn runtime(&self) -> Result<&Runtime, Failure> {
         self.runtime
             .as_ref()
@@ -152,6 +188,7 @@ pub extern "C" fn anist_client_from_config(
             purposes: purposes_of(&session),
             anist: Arc::new(RustClient::new(session)),
             isee: Mutex::new(isee),
+            audit: Mutex::new((Some(PathBuf::from(DEFAULT_AUDIT)), None)),
             sandbox: Mutex::new(None),
             runtime: Some(runtime),
         };
@@ -204,6 +241,7 @@ pub extern "C" fn anist_client_start_sandbox(
             purposes: purposes_of(&session),
             anist: Arc::new(RustClient::new(Arc::new(session))),
             sandbox: Mutex::new(Some(handle)),
+            audit: Mutex::new((Some(PathBuf::from(DEFAULT_AUDIT)), None)),
             runtime: Some(runtime),
         };
         tracing::info!(target: "anist", seed, "client created on a sandbox");
@@ -221,6 +259,46 @@ pub extern "C" fn anist_client_free(client: *mut AnistClient) {
         return;
     }
     guard_void(move || drop(take_box(client)));
+}
+
+/// Records the client's single lookups (verify, ascertain, last status,
+/// ISEE, ANPR) in the audit trail at `path` (its secret `<path>.key`,
+/// created on first use) instead of the default `anist-audit.sqlite` in
+/// the working directory. The trail is opened at the next lookup; a
+/// lookup that cannot be recorded fails with [`crate::ANIST_ERR_AUDIT`]
+/// and its answer is not given. Bulk jobs name their own trail in their
+/// spec.
+///
+/// Returns [`crate::ANIST_ERR_NULL_ARGUMENT`] for a NULL `client` or
+/// `path`.
+#[no_mangle]
+pub extern "C" fn anist_client_set_audit(client: *const AnistClient, path: *const c_char) -> i32 {
+    guard(|| {
+        let client = client_ref(client)?;
+        let path = PathBuf::from(arg_str(path, "path")?);
+        set_audit(client, Some(path))
+    })
+}
+
+/// Stops recording the client's single ANIST and ISEE lookups in an
+/// audit trail: the explicit opt-out (e.g. a program that keeps its own
+/// register of who asked what). ANPR lookups are always recorded.
+#[no_mangle]
+pub extern "C" fn anist_client_disable_audit(client: *const AnistClient) -> i32 {
+    guard(|| {
+        let client = client_ref(client)?;
+        set_audit(client, None)
+    })
+}
+
+fn set_audit(client: &AnistClient, path: Option<PathBuf>) -> Result<(), Failure> {
+    let mut slot = client
+        .inner
+        .audit
+        .lock()
+        .map_err(|_| Failure::invalid("client", "it failed earlier"))?;
+    *slot = (path, None);
+    Ok(())
 }
 
 /// Borrows the client behind a C pointer.
@@ -343,9 +421,10 @@ pub extern "C" fn anist_verify(
         out_ptr(out, "out")?;
         let query = query_of(subject, school, year)?;
         let inner = &client.inner;
+        let anist = inner.anist_audited()?;
         let answer = inner
             .runtime()?
-            .block_on(inner.anist.verify(&query))
+            .block_on(anist.verify(&query))
             .map_err(|e| Failure::of(&e))?;
         let result = match answer {
             Answer::Found(v) => AnistVerifyResult {
@@ -436,9 +515,10 @@ fn ascertain_into(
     out: *mut AnistAttendance,
 ) -> Result<(), Failure> {
     let inner = &client.inner;
+    let anist = inner.anist_audited()?;
     let answer = inner
         .runtime()?
-        .block_on(inner.anist.ascertain(query))
+        .block_on(anist.ascertain(query))
         .map_err(|e| Failure::of(&e))?;
     write_out(out, attendance_of(answer));
     Ok(())

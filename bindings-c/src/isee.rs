@@ -276,11 +276,11 @@ fn isee_of(client: &AnistClient, legacy_v1: bool) -> Result<Arc<IseeClient>, Fai
         .lock()
         .map_err(|_| Failure::invalid("client", "it failed earlier"))?
         .clone()?;
-    Ok(if legacy_v1 {
-        Arc::new(isee.as_ref().clone().legacy_v1(true))
-    } else {
-        isee
-    })
+    let mut isee = isee.as_ref().clone().legacy_v1(legacy_v1);
+    if let Some(trail) = client.inner.trail()? {
+        isee = isee.with_audit(trail);
+    }
+    Ok(Arc::new(isee))
 }
 
 /// The body of both lookups: checks the arguments, asks `ask` on the
@@ -533,6 +533,16 @@ mod tests {
             anist_client_start_sandbox(7, std::ptr::null(), &mut client),
             ANIST_OK
         );
+        // Every lookup goes to this trail (not the working directory's).
+        let dir = std::env::temp_dir().join(format!("anist-c-isee-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("lookups.sqlite");
+        let _ = std::fs::remove_file(&db);
+        let db_c = CString::new(db.to_str().unwrap()).unwrap();
+        assert_eq!(
+            crate::anist_client_set_audit(client, db_c.as_ptr()),
+            ANIST_OK
+        );
         let cf = person(client, 1, 0);
         let mut out = AnistIseeResult::empty();
 
@@ -675,6 +685,51 @@ mod tests {
             ANIST_ERR_INVALID_ARGUMENT
         );
         anist_client_free(client);
+        // Each lookup that reached the client is in the trail, codes hashed.
+        let trail = anist_client::audit::AuditLog::open_beside(&db).unwrap();
+        let rows = trail.rows(None, None).unwrap();
+        assert!(rows.len() >= 4, "{}", rows.len());
+        assert!(rows.iter().all(|r| r.eservice.starts_with("isee-")));
+        let hash = trail.subject_hash(cf.to_str().unwrap());
+        assert_eq!(rows[0].subject.as_deref(), Some(hash.as_str()));
+        assert_eq!(rows[0].outcome, "found");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The C result of an ISEE corrente carries its own expiry (six months,
+    /// or INPS's `DataScadenzaDSUCorrente`), and its validity is that,
+    /// never the DSU's 31 December; an ordinario has none.
+    #[test]
+    fn a_corrente_s_expiry_reaches_the_c_result() {
+        let data =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../anist-core/tests/data/isee");
+        let att = anist_core::isee::parse_attestazione(
+            &std::fs::read(data.join("attestazione_corrente.xml")).unwrap(),
+        )
+        .unwrap();
+        let mut out = attestazione_result(&IseeAnswer::Found {
+            record: att,
+            id_richiesta: None,
+        });
+        assert_eq!(
+            text(out.corrente_valid_until).as_deref(),
+            Some("2025-12-09")
+        );
+        assert_eq!(text(out.valid_until).as_deref(), Some("2025-12-09"));
+        anist_isee_result_clear(&mut out);
+        assert!(out.corrente_valid_until.is_null());
+
+        let ind = anist_core::isee::parse_indicatore(
+            &std::fs::read(data.join("indicatore_ordinario_utf8.xml")).unwrap(),
+        )
+        .unwrap();
+        let mut out = indicatore_result(&IseeAnswer::Found {
+            record: ind,
+            id_richiesta: None,
+        });
+        assert!(out.corrente_valid_until.is_null());
+        assert_eq!(text(out.valid_until).as_deref(), Some("2025-12-31"));
+        anist_isee_result_clear(&mut out);
     }
 
     #[test]

@@ -331,9 +331,7 @@ pub(crate) fn journal_beside(output: &str, journal: Option<&str>) -> PathBuf {
 
 /// Opens the audit trail at `path` (its secret `<path>.key`).
 pub(crate) fn open_audit(path: &Path) -> Result<AuditLog, Failure> {
-    let mut secret = path.as_os_str().to_owned();
-    secret.push(".key");
-    AuditLog::open(path, Path::new(&secret)).map_err(|e| Failure::of(&e))
+    AuditLog::open_beside(path).map_err(|e| Failure::of(&e))
 }
 
 /// Starts the school-attendance check of a municipal CSV (the job of

@@ -28,9 +28,7 @@ use anist_client::bulk::{
 use anist_client::clock::SystemClock;
 use anist_client::config::Config;
 use anist_client::isee::{IseeAnswer, IseeClient, IseeError, IseeLookup, IseeQuery};
-use anist_client::sandbox::anist::{
-    Expected, ANIST_EROGATORE, ANIST_ESERVICES, SANDBOX_OPERATOR, SANDBOX_OPERATOR_LOCATION,
-};
+use anist_client::sandbox::anist::{Expected, ANIST_EROGATORE, ANIST_ESERVICES};
 use anist_client::sandbox::{Fault, Route, Sandbox, SandboxConfig, SandboxHandle};
 use anist_client::session::Session;
 use anist_core::anpr::IdAnpr;
@@ -291,6 +289,55 @@ struct Inner {
     config: Option<Config>,
     /// Whether it talks to an in-process sandbox (shorter job polling).
     sandbox: bool,
+    /// Where the single lookups are recorded (`None`: the caller opted
+    /// out with `no_audit=True`), and the trail once opened.
+    audit: Option<PathBuf>,
+    trail: Mutex<Option<Arc<AuditLog>>>,
+}
+
+impl Inner {
+    /// The audit trail of the single lookups, opened at the first one
+    /// (`None` when the caller opted out).
+    fn trail(&self) -> PyResult<Option<Arc<AuditLog>>> {
+        let Some(path) = &self.audit else {
+            return Ok(None);
+        };
+        let mut trail = lock(&self.trail);
+        if let Some(t) = trail.as_ref() {
+            return Ok(Some(Arc::clone(t)));
+        }
+        let opened = Arc::new(
+            AuditLog::open_beside(path)
+                .map_err(|e| errors::raise("ServiceError", e.to_string(), e.code(), Vec::new()))?,
+        );
+        *trail = Some(Arc::clone(&opened));
+        Ok(Some(opened))
+    }
+
+    /// The ANIST client of the single lookups (audited unless opted out).
+    fn anist_audited(&self) -> PyResult<AnistClient> {
+        Ok(match self.trail()? {
+            Some(t) => self.anist.clone().with_audit(t),
+            None => self.anist.clone(),
+        })
+    }
+}
+
+/// The audit trail of a client's single lookups: `audit`, or
+/// `anist-audit.sqlite` in the working directory; none with `no_audit`.
+fn audit_choice(audit: Option<PathBuf>, no_audit: bool) -> PyResult<Option<PathBuf>> {
+    match (audit, no_audit) {
+        (Some(_), true) => Err(bad_argument(
+            "audit and no_audit=True contradict each other: give one".into(),
+            "bulk_audit_choice",
+        )),
+        (_, true) => Ok(None),
+        (a, false) => {
+            Ok(Some(a.unwrap_or_else(|| {
+                PathBuf::from(crate::isee_batch::DEFAULT_AUDIT)
+            })))
+        }
+    }
 }
 
 /// A blocking client of the e-services of one session.
@@ -305,6 +352,7 @@ impl PyClient {
         isee: Option<IseeClient>,
         config: Option<Config>,
         sandbox: bool,
+        audit: Option<PathBuf>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -312,6 +360,8 @@ impl PyClient {
                 isee,
                 config,
                 sandbox,
+                audit,
+                trail: Mutex::new(None),
             }),
         }
     }
@@ -351,7 +401,7 @@ impl PyClient {
             kind,
             protocollo_domanda,
         } = *a;
-        let Some(client) = self.inner.isee.clone() else {
+        let Some(mut client) = self.inner.isee.clone() else {
             return Err(errors::generic(
                 String::from("this client has no INPS ISEE ente: add an [inps] section (ipa_category, user_id) to the configuration"),
                 "isee_not_configured",
@@ -381,6 +431,9 @@ impl PyClient {
         }
         if let Some(p) = protocollo_domanda {
             q = q.protocollo_domanda(p);
+        }
+        if let Some(t) = self.inner.trail()? {
+            client = client.with_audit(t);
         }
         Ok((client, service, q))
     }
@@ -470,10 +523,15 @@ fn school_year_arg(value: &Bound<'_, PyAny>) -> PyResult<SchoolYear> {
 #[pymethods]
 impl PyClient {
     /// A client for the e-services of a configuration file (`anist.toml`);
-    /// key passwords come from the environment as for the CLI.
+    /// key passwords come from the environment as for the CLI. Every
+    /// single lookup is recorded in the audit trail `audit` (default
+    /// `anist-audit.sqlite` in the working directory, opened at the first
+    /// lookup; its secret `<audit>.key`); `no_audit=True` opts out.
     #[staticmethod]
-    fn from_config(path: PathBuf) -> PyResult<Self> {
+    #[pyo3(signature = (path, *, audit = None, no_audit = false))]
+    fn from_config(path: PathBuf, audit: Option<PathBuf>, no_audit: bool) -> PyResult<Self> {
         guard(|| {
+            let audit = audit_choice(audit, no_audit)?;
             let config = Config::load(&path).map_err(|e| errors::config(&e))?;
             let session = config
                 .session(Arc::new(SystemClock))
@@ -487,7 +545,7 @@ impl PyClient {
                 ),
                 None => None,
             };
-            Ok(Self::new(session, isee, Some(config), false))
+            Ok(Self::new(session, isee, Some(config), false, audit))
         })
     }
 
@@ -522,8 +580,8 @@ impl PyClient {
     ) -> PyResult<Option<PyVerifica>> {
         guard(|| {
             let q = query(subject, year, school)?;
-            let inner = Arc::clone(&self.inner);
-            let answer = self.run(py, async move { inner.anist.verify(&q).await })?;
+            let client = self.inner.anist_audited()?;
+            let answer = self.run(py, async move { client.verify(&q).await })?;
             Ok(match answer {
                 Answer::Found(v) => Some(v.into()),
                 Answer::NotFound => None,
@@ -543,8 +601,8 @@ impl PyClient {
     ) -> PyResult<Option<PyFrequenza>> {
         guard(|| {
             let q = query(subject, year, school)?;
-            let inner = Arc::clone(&self.inner);
-            let answer = self.run(py, async move { inner.anist.ascertain(&q).await })?;
+            let client = self.inner.anist_audited()?;
+            let answer = self.run(py, async move { client.ascertain(&q).await })?;
             Ok(match answer {
                 Answer::Found(f) => Some(PyFrequenza(f)),
                 Answer::NotFound => None,
@@ -835,13 +893,22 @@ impl PyClient {
             let ids =
                 OperationIds::open(&ids.unwrap_or_else(|| PathBuf::from("anist-anpr-ids.sqlite")))
                     .map_err(|e| errors::anpr(&e, config))?;
-            let audit = audit.unwrap_or_else(|| PathBuf::from("anist-audit.sqlite"));
-            let mut secret = audit.clone().into_os_string();
-            secret.push(".key");
-            let audit = AuditLog::open(&audit, Path::new(&secret))
-                .map_err(|e| errors::raise("ServiceError", e.to_string(), e.code(), Vec::new()))?;
+            // `audit`, else the client's trail; an ANPR lookup is always
+            // recorded, at the default path if the client opted out.
+            let open = |path: &Path| {
+                AuditLog::open_beside(path)
+                    .map(Arc::new)
+                    .map_err(|e| errors::raise("ServiceError", e.to_string(), e.code(), Vec::new()))
+            };
+            let trail = match audit {
+                Some(a) => open(&a)?,
+                None => match self.inner.trail()? {
+                    Some(t) => t,
+                    None => open(Path::new(crate::isee_batch::DEFAULT_AUDIT))?,
+                },
+            };
             let client = AnprClient::new(Arc::clone(self.inner.anist.session()), Arc::new(ids))
-                .with_audit(Arc::new(audit));
+                .with_audit(trail);
             let risposta = block_on(py, async move { client.cerca(&richiesta).await })?
                 .map_err(|e| errors::anpr(&e, config))?;
             let json = risposta.to_json(servizio).to_string();
@@ -1036,9 +1103,7 @@ fn job_audit(
         return Ok((None, None));
     }
     let db = crate::isee_batch::audit_path(audit, output);
-    let mut secret = db.clone().into_os_string();
-    secret.push(".key");
-    let log = AuditLog::open(&db, Path::new(&secret))
+    let log = AuditLog::open_beside(&db)
         .map_err(|e| errors::raise("BulkError", e.to_string(), e.code(), Vec::new()))?;
     Ok((Some(db), Some(log)))
 }
@@ -1102,6 +1167,8 @@ pub struct PySandbox {
     seed: u64,
     school_year: SchoolYear,
     population: Option<usize>,
+    /// The audit trail of its client's single lookups.
+    audit: Option<PathBuf>,
     handle: Mutex<Option<SandboxHandle>>,
     client: Mutex<Option<Py<PyClient>>>,
 }
@@ -1149,14 +1216,19 @@ fn fault_of(
 impl PySandbox {
     /// A sandbox (not started yet) with `seed`; `school_year` is the
     /// sandbox's current year (default: today's); `population` the number
-    /// of pupils it lists.
+    /// of pupils it lists. Its client records every single lookup in the
+    /// audit trail `audit` (default `anist-audit.sqlite` in the working
+    /// directory, opened at the first lookup); `no_audit=True` opts out.
     #[new]
-    #[pyo3(signature = (seed = 42, *, school_year = None, population = None))]
+    #[pyo3(signature = (seed = 42, *, school_year = None, population = None, audit = None, no_audit = false))]
     fn new(
         seed: u64,
         school_year: Option<&Bound<'_, PyAny>>,
         population: Option<usize>,
+        audit: Option<PathBuf>,
+        no_audit: bool,
     ) -> PyResult<Self> {
+        let audit = audit_choice(audit, no_audit)?;
         let school_year = match school_year {
             Some(y) if !y.is_none() => school_year_arg(y)?,
             _ => SchoolYear::containing(today()),
@@ -1165,6 +1237,7 @@ impl PySandbox {
             seed,
             school_year,
             population,
+            audit,
             handle: Mutex::new(None),
             client: Mutex::new(None),
         })
@@ -1186,7 +1259,10 @@ impl PySandbox {
                 .map_err(|e| errors::generic(e.to_string(), e.code()))?;
             let isee = handle.isee_client().map_err(|e| errors::call(&e, None))?;
             let session = Arc::clone(isee.session());
-            let client = Py::new(py, PyClient::new(session, Some(isee), None, true))?;
+            let client = Py::new(
+                py,
+                PyClient::new(session, Some(isee), None, true, self.audit.clone()),
+            )?;
             *lock(&self.handle) = Some(handle);
             *lock(&self.client) = Some(client.clone_ref(py));
             Ok(client)
@@ -1364,60 +1440,7 @@ impl PySandbox {
     }
 }
 
-fn io_err(path: &Path, e: &std::io::Error) -> PyErr {
-    errors::generic(
-        format!("{} could not be written: {e}", path.display()),
-        "sandbox_dir",
-    )
-}
-
-use anist_client::files::write_private;
-
 fn write_config(h: &SandboxHandle, dir: &Path) -> PyResult<PathBuf> {
-    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, &e))?;
-    let key = h.client_key().ok_or_else(|| {
-        errors::generic(
-            "the sandbox has no client key".into(),
-            "sandbox_no_client_key",
-        )
-    })?;
-    let pem = key
-        .to_pkcs8_pem()
-        .map_err(|e| errors::generic(e.to_string(), e.code()))?;
-    let key_path = dir.join("sandbox-client.pem");
-    write_private(&key_path, pem.as_bytes()).map_err(|e| io_err(&key_path, &e))?;
-    let endpoints = h.endpoints();
-    let client_id = h
-        .client_id()
-        .map(|c| c.as_str().to_string())
-        .unwrap_or_default();
-    let mut text = format!(
-        "# Written by anist.Sandbox.write_config: the local sandbox at {base}.\n\
-         environment = \"sandbox\"\n\
-         token_url = \"{token}\"\n\
-         jwks_url = \"{jwks}\"\n\
-         client_id = \"{client_id}\"\n\
-         key = \"sandbox-client.pem\"\n\n\
-         [operator]\n\
-         user_id = \"{SANDBOX_OPERATOR}\"\n\
-         user_location = \"{SANDBOX_OPERATOR_LOCATION}\"\n",
-        base = h.base_url(),
-        token = endpoints.token_url(),
-        jwks = endpoints.jwks_url(),
-    );
-    for (name, service) in h.services() {
-        let p = service.profile();
-        text.push_str(&format!(
-            "\n[services.{name}]\nurl = \"{}\"\naudience = \"{}\"\npurpose = \"{}\"\nintegrity = {}\naudit = {}\n",
-            p.url(),
-            p.audience(),
-            service.purpose().as_str(),
-            p.has_integrity(),
-            p.has_audit(),
-        ));
-    }
-    let path = dir.join("anist.toml");
-    // The operator's codice fiscale is in it: private, like the key.
-    write_private(&path, text.as_bytes()).map_err(|e| io_err(&path, &e))?;
-    Ok(path)
+    anist_client::sandbox::config_file::write_all(dir, h, "anist.Sandbox.write_config")
+        .map_err(|e| errors::generic(e.to_string(), e.code()))
 }

@@ -126,6 +126,13 @@ def test_from_config_calls_the_sandbox(sandbox: anist.Sandbox, tmp_path: pathlib
     cf = first_with(sandbox, True)
     v = client.verify(cf)
     assert v is not None
+    # The same configuration as `anist sandbox` writes: the INPS ente, the
+    # operator and the TLS files, so the ISEE services work too.
+    assert "[inps]" in pathlib.Path(path).read_text()
+    for name in ("anist.toml", "sandbox-operator-assertion.xml"):
+        assert (tmp_path / name).stat().st_mode & 0o077 == 0, name
+    person = sandbox.isee_people(1)[0]
+    assert client.isee_indicatore(person) is not None
 
 
 def test_config_errors(tmp_path: pathlib.Path) -> None:
@@ -319,3 +326,75 @@ def test_fork_rebuilds_the_runtime(sandbox: anist.Sandbox, client: anist.Client)
     # The parent's runtime and client still work.
     assert client.verify(cf) is not None
     assert anist._anist._runtime_pid() == os.getpid()
+
+
+def _audit_rows(db: pathlib.Path) -> list[tuple[str, str, str | None, str]]:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return list(conn.execute("SELECT eservice, operation, subject, outcome FROM audit ORDER BY id"))
+
+
+def test_single_lookups_are_audited_by_default(tmp_path: pathlib.Path) -> None:
+    db = tmp_path / "trail.sqlite"
+    box = anist.Sandbox(seed=5, population=30, audit=db)
+    client = box.start()
+    try:
+        cf = box.pupils(1)[0]
+        client.verify(cf)
+        client.ascertain(cf, year="previous")
+        person = box.isee_people(1)[0]
+        client.isee_indicatore(person)
+        client.isee_attestazione(person)
+    finally:
+        box.close()
+    rows = _audit_rows(db)
+    assert [(r[0], r[1]) for r in rows] == [
+        ("anist-verifica", "verify"),
+        ("anist-accertamento", "ascertain"),
+        ("isee-indicatore-residenti", "indicatore"),
+        ("isee-attestazione-residenti", "attestazione"),
+    ]
+    assert all(r[3] in ("found", "not_found", "no_isee") for r in rows)
+    # Codes only as keyed hashes: the same code twice, the same hash; never the code.
+    assert rows[0][2] == rows[1][2] and rows[2][2] == rows[3][2]
+    assert all(r[2] is not None and len(r[2]) == 64 and cf not in r[2] for r in rows)
+    assert (tmp_path / "trail.sqlite.key").exists()
+
+
+def test_the_default_trail_is_in_the_working_directory_and_opting_out_is_explicit(
+    tmp_path: pathlib.Path,
+) -> None:
+    box = anist.Sandbox(seed=5, population=30)
+    client = box.start()
+    try:
+        client.verify(box.pupils(1)[0])
+    finally:
+        box.close()
+    assert len(_audit_rows(pathlib.Path("anist-audit.sqlite"))) == 1
+    quiet = tmp_path / "quiet"
+    quiet.mkdir()
+    os.chdir(quiet)
+    box = anist.Sandbox(seed=5, population=30, no_audit=True)
+    client = box.start()
+    try:
+        client.verify(box.pupils(1)[0])
+    finally:
+        box.close()
+    assert not (quiet / "anist-audit.sqlite").exists()
+    with pytest.raises(anist.InvalidInput) as both:
+        anist.Sandbox(seed=5, audit=tmp_path / "a.sqlite", no_audit=True)
+    assert both.value.code == "bulk_audit_choice"
+
+
+def test_a_lookup_the_trail_cannot_record_is_not_answered(tmp_path: pathlib.Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the trail's folder should be")
+    box = anist.Sandbox(seed=5, population=30, audit=blocked / "audit.sqlite")
+    client = box.start()
+    try:
+        with pytest.raises(anist.AnistError) as err:
+            client.verify(box.pupils(1)[0])
+        assert err.value.code.startswith("audit_")
+    finally:
+        box.close()

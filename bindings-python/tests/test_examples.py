@@ -18,8 +18,10 @@ def test_there_are_examples() -> None:
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
-def test_example_runs(path: pathlib.Path) -> None:
-    run = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+def test_example_runs(path: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    run = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.strip()
 

@@ -53,6 +53,10 @@ int main(void) {
         fprintf(stderr, "sandbox: no client, stopping\n");
         return 1;
     }
+    /* This example keeps no register of its lookups and says so
+       explicitly (the default trail is anist-audit.sqlite in the working
+       directory; see sandbox.c for anist_client_set_audit). */
+    OK(anist_client_disable_audit(client));
 
     /* An invented resident with an ISEE, and one without. */
     char *person = NULL;

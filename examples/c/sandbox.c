@@ -81,6 +81,18 @@ int main(void) {
           ANIST_ERR_CONFIG);
     CHECK(none == NULL);
 
+    /* Every single lookup is recorded in an audit trail (default:
+       anist-audit.sqlite in the working directory); this one goes to a
+       temporary folder. */
+    char dir[200];
+    CHECK(make_temp_dir(dir, sizeof dir, "job") != NULL);
+    char lookups[256], blocked[256], blocked_trail[300];
+    snprintf(lookups, sizeof lookups, "%s/lookups.sqlite", dir);
+    snprintf(blocked, sizeof blocked, "%s/blocked", dir);
+    snprintf(blocked_trail, sizeof blocked_trail, "%s/audit.sqlite", blocked);
+    CHECK(anist_client_set_audit(client, NULL) == ANIST_ERR_NULL_ARGUMENT);
+    OK(anist_client_set_audit(client, lookups));
+
     /* Single calls about a pupil of the synthetic population. */
     char *pupil = NULL;
     OK(anist_sandbox_pupil(client, 0, &pupil));
@@ -139,9 +151,22 @@ int main(void) {
     CHECK(anist_verify(client, pupil, "RM", 0, &verified) ==
           ANIST_ERR_INVALID_MECC);
 
+    /* The lookups above are in the trail. A lookup the trail cannot record
+       is not answered; opting out is an explicit call. */
+    CHECK(access(lookups, R_OK) == 0);
+    FILE *block = fopen(blocked, "w"); /* a file where a folder should be */
+    CHECK(block != NULL);
+    if (block != NULL) {
+        fclose(block);
+    }
+    OK(anist_client_set_audit(client, blocked_trail));
+    CHECK(anist_verify(client, pupil, NULL, ANIST_YEAR_CURRENT, &verified) ==
+          ANIST_ERR_AUDIT);
+    OK(anist_client_disable_audit(client));
+    OK(anist_verify(client, pupil, NULL, ANIST_YEAR_CURRENT, &verified));
+    OK(anist_client_set_audit(client, lookups));
+
     /* A bulk job on a small CSV of pupils (and one invalid code). */
-    char dir[200];
-    CHECK(make_temp_dir(dir, sizeof dir, "job") != NULL);
     char input[256], output[256], journal[256];
     snprintf(input, sizeof input, "%s/alunni.csv", dir);
     snprintf(output, sizeof output, "%s/esiti.csv", dir);
@@ -265,7 +290,9 @@ int main(void) {
                            "out2.csv.journal", "out2.csv.journal-wal",
                            "out2.csv.journal-shm", "anist-audit.sqlite",
                            "anist-audit.sqlite-wal", "anist-audit.sqlite-shm",
-                           "anist-audit.sqlite.key"};
+                           "anist-audit.sqlite.key", "lookups.sqlite",
+                           "lookups.sqlite-wal", "lookups.sqlite-shm",
+                           "lookups.sqlite.key", "blocked"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[300];
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);

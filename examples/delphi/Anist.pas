@@ -320,6 +320,8 @@ function anist_client_from_config(Path: PAnsiChar; out Client: PAnistClient): In
 function anist_client_start_sandbox(Seed: UInt64; CurrentSchoolYear: PAnsiChar;
   out Client: PAnistClient): Int32; cdecl; external AnistLib;
 procedure anist_client_free(Client: PAnistClient); cdecl; external AnistLib;
+function anist_client_set_audit(Client: PAnistClient; Path: PAnsiChar): Int32; cdecl; external AnistLib;
+function anist_client_disable_audit(Client: PAnistClient): Int32; cdecl; external AnistLib;
 function anist_sandbox_pupil(Client: PAnistClient; Index: TAnistSize;
   out OutCode: PAnsiChar): Int32; cdecl; external AnistLib;
 function anist_verify(Client: PAnistClient; Subject, School: PAnsiChar; Year: Int32;

@@ -93,6 +93,9 @@ begin
   Ok(anist_client_start_sandbox(42, nil, Client), 'sandbox');
   if Client = nil then
     Exit;
+  { This demo keeps no register of its lookups: it says so explicitly
+    (the default is anist-audit.sqlite in the working directory). }
+  Ok(anist_client_disable_audit(Client), 'no audit');
   Person := nil;
   Ok(anist_sandbox_isee_person(Client, 1, 0, Person), 'ISEE person');
   PersonCode := AnsiString(AnistTakeString(Person));
@@ -136,6 +139,10 @@ begin
   Ok(anist_client_start_sandbox(42, '2025/26', Client), 'sandbox');
   if Client = nil then
     Exit;
+  Dir := GetTempDir(False) + 'anist-pas-' + IntToStr(GetProcessID);
+  ForceDirectories(Dir);
+  { Every single lookup is recorded in this audit trail. }
+  Ok(anist_client_set_audit(Client, PAnsiChar(AnsiString(Dir + '/lookups.sqlite'))), 'audit');
 
   Ok(anist_sandbox_pupil(Client, 0, Pupil), 'pupil');
   PupilCode := AnistTakeString(Pupil);
@@ -146,10 +153,9 @@ begin
   if Rec.codice_istituto <> nil then
     WriteLn('ascertain: istituto ', StrPas(Rec.codice_istituto));
   anist_attendance_clear(Rec);
+  Check(FileExists(Dir + '/lookups.sqlite'), 'lookups audited');
 
   { A bulk job, polled as a GUI timer would. }
-  Dir := GetTempDir(False) + 'anist-pas-' + IntToStr(GetProcessID);
-  ForceDirectories(Dir);
   InputPath := Dir + '/alunni.csv';
   OutputPath := Dir + '/esiti.csv';
   AssignFile(F, InputPath);
@@ -189,6 +195,10 @@ begin
   DeleteFile(Dir + '/anist-audit.sqlite-wal');
   DeleteFile(Dir + '/anist-audit.sqlite-shm');
   DeleteFile(Dir + '/anist-audit.sqlite.key');
+  DeleteFile(Dir + '/lookups.sqlite');
+  DeleteFile(Dir + '/lookups.sqlite-wal');
+  DeleteFile(Dir + '/lookups.sqlite-shm');
+  DeleteFile(Dir + '/lookups.sqlite.key');
   RemoveDir(Dir);
 end;
 

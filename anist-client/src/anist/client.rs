@@ -12,9 +12,11 @@ use super::{
     AnistError, Answer, AttendanceService, JobId, JobStatus, Query, RowAnswer, YearSelector,
     ACCERTAMENTO, ACCERTAMENTO_MASSIVO, VERIFICA, VERIFICA_MASSIVA,
 };
+use crate::audit::{AuditLog, LookupCall};
 use crate::call::CallError;
 use crate::clock::{Clock, SystemClock};
 use crate::session::Session;
+use anist_core::ErrorCode;
 
 /// The ANIST attendance services through a [`Session`] whose e-services
 /// are named [`VERIFICA`], [`ACCERTAMENTO`], [`VERIFICA_MASSIVA`] and
@@ -41,6 +43,8 @@ pub struct AnistClient {
     clock: Arc<dyn Clock>,
     /// Job id → result path, learnt from the `303` of a poll.
     results: Arc<Mutex<HashMap<JobId, String>>>,
+    /// Where each single lookup is recorded, when set.
+    audit: Option<Arc<AuditLog>>,
 }
 
 impl fmt::Debug for AnistClient {
@@ -74,7 +78,64 @@ impl AnistClient {
             session,
             clock: Arc::new(SystemClock),
             results: Arc::default(),
+            audit: None,
         }
+    }
+
+    /// Records every single lookup ([`AttendanceService::verify`],
+    /// [`AttendanceService::ascertain`]) in `audit`: who, under which
+    /// purpose, about whom (a keyed hash), with which outcome. A lookup
+    /// whose row cannot be written fails with [`AnistError::Audit`].
+    /// Massive jobs are recorded by the bulk engine, not here.
+    #[must_use]
+    pub fn with_audit(mut self, audit: Arc<AuditLog>) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
+    /// The same client without an audit trail (for a bulk job, which
+    /// records its own rows).
+    #[must_use]
+    pub fn without_audit(&self) -> Self {
+        Self {
+            audit: None,
+            ..self.clone()
+        }
+    }
+
+    /// Records a single lookup's outcome when an audit trail is set.
+    fn audited<T>(
+        &self,
+        eservice: &str,
+        operation: &str,
+        query: &Query,
+        result: Result<Answer<T>, AnistError>,
+    ) -> Result<Answer<T>, AnistError> {
+        let Some(audit) = &self.audit else {
+            return result;
+        };
+        let govway = match &result {
+            Err(AnistError::Call(e)) => e.govway_id(),
+            Err(AnistError::Rejected { govway_id, .. }) => govway_id.as_deref(),
+            _ => None,
+        };
+        let outcome = match &result {
+            Ok(Answer::Found(_)) => "found",
+            Ok(Answer::NotFound) => "not_found",
+            Err(e) => e.code(),
+        };
+        audit.record_lookup(
+            &self.session,
+            &LookupCall {
+                eservice,
+                operation,
+                subject: query.subject.as_str(),
+                outcome,
+                correlation_id: None,
+                govway_id: govway,
+            },
+        )?;
+        result
     }
 
     /// Reads today's date (for [`super::YearSelector::Previous`]) from `clock`.
@@ -258,26 +319,28 @@ fn same_count<T>(
 impl AttendanceService for AnistClient {
     async fn verify(&self, query: &Query) -> Result<Answer<Verifica>, AnistError> {
         let body = verifica::encode(&self.resolve(query), self.today());
-        match self
+        let result = match self
             .session
             .post_json(VERIFICA, verifica::PATH, &body)
             .await
         {
             Ok(resp) => verifica::decode(resp.status(), resp.body()).map(Answer::Found),
             Err(e) => codec::not_found_or(e),
-        }
+        };
+        self.audited(VERIFICA, "verify", query, result)
     }
 
     async fn ascertain(&self, query: &Query) -> Result<Answer<Frequenza>, AnistError> {
         let body = accertamento::encode(&self.resolve(query), self.today());
-        match self
+        let result = match self
             .session
             .post_json(ACCERTAMENTO, accertamento::PATH, &body)
             .await
         {
             Ok(resp) => accertamento::decode(resp.status(), resp.body()).map(Answer::Found),
             Err(e) => codec::not_found_or(e),
-        }
+        };
+        self.audited(ACCERTAMENTO, "ascertain", query, result)
     }
 
     fn has_massive(&self) -> bool {

@@ -45,6 +45,16 @@ pub enum Subject {
     IdAnpr(IdAnpr),
 }
 
+impl Subject {
+    /// The code as typed (personal data: never log it).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Subject::CodiceFiscale(cf) => cf.as_str(),
+            Subject::IdAnpr(id) => id.as_str(),
+        }
+    }
+}
+
 /// Which school year a query is about (U8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum YearSelector {
@@ -153,6 +163,24 @@ pub enum AnistError {
         /// What the service said.
         reason: String,
     },
+    /// The audit trail could not record the lookup: its answer is not
+    /// given (nothing is reported that is not recorded).
+    #[error("{message}")]
+    Audit {
+        /// The audit error's stable code (`audit_*`).
+        code: &'static str,
+        /// Its message (what to do next).
+        message: String,
+    },
+}
+
+impl From<crate::audit::AuditError> for AnistError {
+    fn from(e: crate::audit::AuditError) -> Self {
+        AnistError::Audit {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
 }
 
 impl ErrorCode for AnistError {
@@ -165,6 +193,7 @@ impl ErrorCode for AnistError {
             AnistError::JobNotReady => "anist_job_not_ready",
             AnistError::InvalidJob { .. } => "anist_invalid_job",
             AnistError::RowFailed { .. } => "anist_row_failed",
+            AnistError::Audit { code, .. } => code,
         }
     }
 }

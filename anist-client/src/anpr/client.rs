@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate};
 
 use super::codec;
 use super::{AnprClientError, OperationIds, Richiesta, Risposta, Servizio, Soggetto};
-use crate::audit::{AuditEntry, AuditLog};
+use crate::audit::{AuditLog, LookupCall};
 use crate::call::CallError;
 use crate::clock::{Clock, SystemClock};
 use crate::session::Session;
@@ -128,7 +128,7 @@ impl AnprClient {
     ) -> Result<Esito, AnprClientError> {
         let name = servizio.session_name();
         // Refuses early, with the configuration hint, when it is missing.
-        let purpose = self.session.lookup(name)?.purpose().to_string();
+        self.session.lookup(name)?;
         let dati = DatiRichiesta::new(data, motivo, servizio.caso_uso())?;
         let now_ms = u64::try_from(self.clock.now())
             .unwrap_or(0)
@@ -159,21 +159,17 @@ impl AnprClient {
             Err(e) => e.code(),
         };
         if let Some(audit) = &self.audit {
-            let operator = self
-                .session
-                .operator_context()
-                .map(|o| o.user_id().to_string())
-                .unwrap_or_default();
-            audit.record(&AuditEntry {
-                operator: &operator,
-                purpose: &purpose,
-                eservice: name,
-                operation: servizio.caso_uso().as_str(),
-                subject: Some(subject),
-                outcome: code,
-                correlation_id: None,
-                govway_id: govway.as_deref(),
-            })?;
+            audit.record_lookup(
+                &self.session,
+                &LookupCall {
+                    eservice: name,
+                    operation: servizio.caso_uso().as_str(),
+                    subject,
+                    outcome: code,
+                    correlation_id: None,
+                    govway_id: govway.as_deref(),
+                },
+            )?;
         }
         outcome
     }

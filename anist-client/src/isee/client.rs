@@ -25,10 +25,12 @@ use super::{
     session_name, IseeAnswer, IseeError, IseeLookup, IseeQuery, Search, DEFAULT_CODICE_UFFICIO,
     IDENTITY_NAMESPACE, LEGACY_V1, SOAP_ACTION_PREFIX,
 };
+use crate::audit::{AuditLog, LookupCall};
 use crate::call::Body;
 use crate::modi::AuditContext;
 use crate::rng::SplitMix64;
 use crate::session::Session;
+use anist_core::ErrorCode;
 
 /// The HTTP header of [`HttpHeaderCarrier::default`] (a placeholder,
 /// assumption U13: confirm it with the e-service's technical attachment).
@@ -343,6 +345,8 @@ pub struct IseeClient {
     retry: RetryPolicy,
     legacy_v1: bool,
     rng: Arc<Mutex<SplitMix64>>,
+    /// Where each lookup is recorded, when set.
+    audit: Option<Arc<AuditLog>>,
 }
 
 impl fmt::Debug for IseeClient {
@@ -384,7 +388,62 @@ impl IseeClient {
             retry: RetryPolicy::default(),
             legacy_v1: false,
             rng: Arc::new(Mutex::new(SplitMix64::from_entropy())),
+            audit: None,
         }
+    }
+
+    /// Records every lookup in `audit`: who, under which purpose, which
+    /// e-service, about whom (a keyed hash), with which outcome (`found`,
+    /// `no_isee` or the error code), INPS's `IdRichiesta`. A lookup whose
+    /// row cannot be written fails with [`IseeError::Audit`]. A batch
+    /// records its own rows: give it a client [`without_audit`](Self::without_audit).
+    #[must_use]
+    pub fn with_audit(mut self, audit: Arc<AuditLog>) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
+    /// The same client without an audit trail.
+    #[must_use]
+    pub fn without_audit(&self) -> Self {
+        Self {
+            audit: None,
+            ..self.clone()
+        }
+    }
+
+    /// Records a lookup's outcome when an audit trail is set.
+    fn audited<T>(
+        &self,
+        service: IseeService,
+        query: &IseeQuery,
+        result: Result<IseeAnswer<T>, IseeError>,
+    ) -> Result<IseeAnswer<T>, IseeError> {
+        let Some(audit) = &self.audit else {
+            return result;
+        };
+        let (outcome, govway) = match &result {
+            Ok(IseeAnswer::Found { .. }) => ("found", None),
+            Ok(IseeAnswer::NoIsee { .. }) => ("no_isee", None),
+            Err(IseeError::Call(c)) => (c.code(), c.govway_id()),
+            Err(e) => (e.code(), None),
+        };
+        audit.record_lookup(
+            &self.session,
+            &LookupCall {
+                eservice: session_name(service),
+                operation: if service.returns_attestazione() {
+                    "attestazione"
+                } else {
+                    "indicatore"
+                },
+                subject: query.person().as_str(),
+                outcome,
+                correlation_id: result.as_ref().ok().and_then(IseeAnswer::id_richiesta),
+                govway_id: govway,
+            },
+        )?;
+        result
     }
 
     /// Asks the Operatori services on behalf of `operator`.
@@ -665,20 +724,24 @@ impl IseeLookup for IseeClient {
         service: IseeService,
         query: &IseeQuery,
     ) -> Result<IseeAnswer<Indicatore>, IseeError> {
-        match self.ask(service, query, false).await? {
-            Outcome::Found {
-                xml: Some(XmlEsito::Indicatore(text)),
-                id,
-            } => Ok(IseeAnswer::Found {
-                record: parse_indicatore_base64(&text)?,
-                id_richiesta: id,
-            }),
-            Outcome::Found { .. } => Err(missing("XmlEsitoIndicatore")),
-            Outcome::NoIsee { id, description } => Ok(IseeAnswer::NoIsee {
-                id_richiesta: id,
-                description,
-            }),
-        }
+        let result = match self.ask(service, query, false).await {
+            Err(e) => Err(e),
+            Ok(o) => match o {
+                Outcome::Found {
+                    xml: Some(XmlEsito::Indicatore(text)),
+                    id,
+                } => Ok(IseeAnswer::Found {
+                    record: parse_indicatore_base64(&text)?,
+                    id_richiesta: id,
+                }),
+                Outcome::Found { .. } => Err(missing("XmlEsitoIndicatore")),
+                Outcome::NoIsee { id, description } => Ok(IseeAnswer::NoIsee {
+                    id_richiesta: id,
+                    description,
+                }),
+            },
+        };
+        self.audited(service, query, result)
     }
 
     async fn attestazione(
@@ -686,20 +749,24 @@ impl IseeLookup for IseeClient {
         service: IseeService,
         query: &IseeQuery,
     ) -> Result<IseeAnswer<Attestazione>, IseeError> {
-        match self.ask(service, query, true).await? {
-            Outcome::Found {
-                xml: Some(XmlEsito::Attestazione(text)),
-                id,
-            } => Ok(IseeAnswer::Found {
-                record: parse_attestazione_base64(&text)?,
-                id_richiesta: id,
-            }),
-            Outcome::Found { .. } => Err(missing("XmlEsitoAttestazione")),
-            Outcome::NoIsee { id, description } => Ok(IseeAnswer::NoIsee {
-                id_richiesta: id,
-                description,
-            }),
-        }
+        let result = match self.ask(service, query, true).await {
+            Err(e) => Err(e),
+            Ok(o) => match o {
+                Outcome::Found {
+                    xml: Some(XmlEsito::Attestazione(text)),
+                    id,
+                } => Ok(IseeAnswer::Found {
+                    record: parse_attestazione_base64(&text)?,
+                    id_richiesta: id,
+                }),
+                Outcome::Found { .. } => Err(missing("XmlEsitoAttestazione")),
+                Outcome::NoIsee { id, description } => Ok(IseeAnswer::NoIsee {
+                    id_richiesta: id,
+                    description,
+                }),
+            },
+        };
+        self.audited(service, query, result)
     }
 }
 

@@ -397,6 +397,24 @@ pub enum IseeError {
         /// What to fix, naming the field (never the operator's code).
         reason: String,
     },
+    /// The audit trail could not record the lookup: its answer is not
+    /// given.
+    #[error("{message}")]
+    Audit {
+        /// The audit error's stable code (`audit_*`).
+        code: &'static str,
+        /// Its message (what to do next).
+        message: String,
+    },
+}
+
+impl From<crate::audit::AuditError> for IseeError {
+    fn from(e: crate::audit::AuditError) -> Self {
+        IseeError::Audit {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
 }
 
 impl ErrorCode for IseeError {
@@ -418,6 +436,7 @@ impl ErrorCode for IseeError {
             IseeError::Record(e) => e.code(),
             IseeError::OperatorRequired => "isee_operator_required",
             IseeError::OperatorInvalid { .. } => "isee_operator_invalid",
+            IseeError::Audit { code, .. } => code,
         }
     }
 }

@@ -36,3 +36,15 @@ pub fn sandbox_key() -> Arc<PrivateKey> {
 pub fn other_client_key() -> Arc<PrivateKey> {
     key(3)
 }
+
+/// A new empty folder under the system's temporary folder (left behind:
+/// the OS cleans it).
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let p = std::env::temp_dir().join(format!("anist-{name}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}

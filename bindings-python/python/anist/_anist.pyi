@@ -388,7 +388,7 @@ class BulkSummary:
 @final
 class Client:
     @staticmethod
-    def from_config(path: _Path) -> Client: ...
+    def from_config(path: _Path, *, audit: _Path | None = None, no_audit: bool = False) -> Client: ...
     @property
     def services(self) -> list[str]: ...
     @property
@@ -492,7 +492,13 @@ class Client:
 @final
 class Sandbox:
     def __new__(
-        cls, seed: int = 42, *, school_year: SchoolYear | str | None = None, population: int | None = None
+        cls,
+        seed: int = 42,
+        *,
+        school_year: SchoolYear | str | None = None,
+        population: int | None = None,
+        audit: _Path | None = None,
+        no_audit: bool = False,
     ) -> Sandbox: ...
     def start(self) -> Client: ...
     def close(self) -> None: ...
