@@ -83,7 +83,7 @@ pub(crate) struct Who {
 }
 
 fn fail(e: &FrequenzaError) -> ExitCode {
-    eprintln!("error [{}]: {e}", e.code());
+    eprintln!("errore [{}]: {e}", e.code());
     match e {
         FrequenzaError::Usage(_) | FrequenzaError::Column(_) | FrequenzaError::Csv(_) => {
             ExitCode::from(EXIT_USAGE)
@@ -114,7 +114,7 @@ pub(crate) fn run(cmd: FrequenzaCommand) -> ExitCode {
     {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error [{}]: --scuola: {e}", e.code());
+            eprintln!("errore [{}]: --scuola: {e}", e.code());
             return ExitCode::from(EXIT_USAGE);
         }
     };

@@ -479,7 +479,7 @@ fn run_demo(
         });
     if let Err(e) = prepared {
         eprintln!(
-            "error [demo_dir]: {} could not be prepared: {e}",
+            "errore [demo_dir]: {} could not be prepared: {e}",
             dir.display()
         );
         return ExitCode::from(EXIT_USAGE);
@@ -576,7 +576,7 @@ fn progress_bar(mode: ProgressMode) -> Option<indicatif::ProgressBar> {
 fn print_json(summary: &impl serde::Serialize) {
     match serde_json::to_string_pretty(summary) {
         Ok(text) => println!("{text}"),
-        Err(e) => eprintln!("error [summary_json]: {e}"),
+        Err(e) => eprintln!("errore [summary_json]: {e}"),
     }
 }
 
@@ -604,19 +604,19 @@ fn report(summary: &Summary, json: bool, quiet: bool) {
             "to_be_checked",
         ),
         (
-            "non in ANIST",
+            "non presente in ANIST",
             o.not_in_anist,
             "sconosciuto ad ANIST",
             "not_in_anist",
         ),
         (
-            "non obbligato",
+            "non soggetto all'obbligo",
             o.not_obliged,
             "fuori dall'obbligo scolastico nell'anno",
             "not_obliged",
         ),
         (
-            "codice errato",
+            "codice non valido",
             o.invalid_code,
             "codice fiscale non valido: mai inviato",
             "invalid_code",
@@ -628,7 +628,7 @@ fn report(summary: &Summary, json: bool, quiet: bool) {
             "error",
         ),
     ] {
-        eprintln!("  {label:<15} {n:>7}  {what:<42} [{code}]");
+        eprintln!("  {label:<24} {n:>7}  {what:<42} [{code}]");
     }
     let c = &summary.calls;
     eprintln!(
@@ -644,17 +644,15 @@ fn run_audit(cmd: AuditCommand) -> ExitCode {
     };
     if !db.exists() {
         eprintln!(
-            "error [audit_missing]: there is no audit database at {}: give its path with --db",
+            "errore [audit_missing]: there is no audit database at {}: give its path with --db",
             db.display()
         );
         return ExitCode::from(EXIT_USAGE);
     }
-    let mut secret = db.clone().into_os_string();
-    secret.push(".key");
-    let log = match AuditLog::open(&db, std::path::Path::new(&secret)) {
+    let log = match AuditLog::open_beside(&db) {
         Ok(log) => log,
         Err(e) => {
-            eprintln!("error [{}]: {e}", e.code());
+            eprintln!("errore [{}]: {e}", e.code());
             return ExitCode::from(EXIT_USAGE);
         }
     };
@@ -669,7 +667,7 @@ fn run_audit(cmd: AuditCommand) -> ExitCode {
                 ExitCode::FAILURE
             }
             Err(e) => {
-                eprintln!("error [{}]: {e}", e.code());
+                eprintln!("errore [{}]: {e}", e.code());
                 ExitCode::from(EXIT_USAGE)
             }
         },
@@ -707,7 +705,7 @@ fn run_sandbox(port: u16, dir: &std::path::Path, seed: u64) -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error [sandbox_runtime]: the async runtime could not start: {e}");
+            eprintln!("errore [sandbox_runtime]: the async runtime could not start: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -733,7 +731,7 @@ fn run_sandbox(port: u16, dir: &std::path::Path, seed: u64) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error [{}]: {e}", e.code());
+            eprintln!("errore [{}]: {e}", e.code());
             ExitCode::FAILURE
         }
     }
@@ -749,7 +747,7 @@ fn config_check(config: Option<PathBuf>) -> ExitCode {
             ExitCode::from(exit_code(&report))
         }
         Err(e) => {
-            eprintln!("error [{}]: {e}", e.code());
+            eprintln!("errore [{}]: {e}", e.code());
             ExitCode::from(EXIT_USAGE)
         }
     }
@@ -775,7 +773,7 @@ fn run_keys(cmd: KeysCommand) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error [{}]: {e}", e.code());
+            eprintln!("errore [{}]: {e}", e.code());
             ExitCode::from(EXIT_USAGE)
         }
     }
@@ -803,7 +801,7 @@ fn csv_inspect(file: PathBuf, column: Option<String>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error [{}]: {e}", e.code());
+            eprintln!("errore [{}]: {e}", e.code());
             if e.code() == "csv_missing_column" {
                 eprintln!("run `anist csv inspect FILE` without --column to see the columns");
             }
@@ -897,7 +895,7 @@ fn cf_check(
             }
         }
         Err(e) => {
-            eprintln!("error [{}]: {e}", e.code());
+            eprintln!("errore [{}]: {e}", e.code());
             ExitCode::from(EXIT_USAGE)
         }
     }

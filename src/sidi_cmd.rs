@@ -477,7 +477,7 @@ pub fn run(cmd: SidiCommand) -> ExitCode {
     match run_inner(cmd) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error [{}]: {e}", e.code());
+            eprintln!("errore [{}]: {e}", e.code());
             match e {
                 SidiCmdError::Usage(_) | SidiCmdError::Io { .. } => ExitCode::from(EXIT_USAGE),
                 _ => ExitCode::FAILURE,

@@ -92,7 +92,7 @@ fn inspect_usage_and_io_errors_exit_2() {
     let o = anist(&["csv", "inspect", "-", "--column", "matricola"], SAMPLE);
     assert_eq!(o.status.code(), Some(2));
     assert!(o.stdout.is_empty());
-    assert!(text(&o.stderr).contains("error [csv_missing_column]"));
+    assert!(text(&o.stderr).contains("errore [csv_missing_column]"));
 
     let o = anist(&["csv", "inspect", "/nonexistent/anist/file.csv"], b"");
     assert_eq!(o.status.code(), Some(2));
@@ -100,11 +100,11 @@ fn inspect_usage_and_io_errors_exit_2() {
 
     let o = anist(&["csv", "inspect", "-"], b"");
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("error [csv_empty]"));
+    assert!(text(&o.stderr).contains("errore [csv_empty]"));
 
     let o = anist(&["csv", "inspect", "-"], b"\xff\xfeC\x00F\x00");
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("error [csv_encoding]"));
+    assert!(text(&o.stderr).contains("errore [csv_encoding]"));
 
     let o = anist(&["csv", "inspect"], b"");
     assert_eq!(o.status.code(), Some(2));

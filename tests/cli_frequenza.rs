@@ -413,3 +413,121 @@ fn csv_inspect_checks_an_id_anpr_column_as_id_anpr() {
         assert!(!report.contains("cf_length"), "{report}");
     }
 }
+
+#[test]
+fn ascertainment_and_this_year_s_last_status_by_id_anpr() {
+    let dir = temp_dir("by-id");
+    let audit = dir.join("a.sqlite");
+    let p = population();
+    let pupil = &p.pupils()[pupil_with(&p, EsitoFrequenza::Frequentante)];
+    let out = anist(
+        &[
+            "frequenza",
+            "accertamento",
+            "--id-anpr",
+            pupil.id_anpr.as_str(),
+            "--anno",
+            "2025/2026",
+            "--audit",
+            s(&audit),
+            "--json",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v = json(&out.stdout);
+    let expected = p.expected(&pupil.codice_fiscale, year());
+    let record = expected.record().unwrap();
+    assert_eq!(v["found"], true);
+    assert_eq!(
+        v["record"]["codiceIstitutoPrincipale"].as_str(),
+        record.codice_istituto_principale.as_deref()
+    );
+
+    // This year's last status (the sandbox's year is today's).
+    let current = SchoolYear::containing(chrono::Utc::now().date_naive());
+    let now = Population::new(SEED, current, 500);
+    let known = now
+        .pupils()
+        .iter()
+        .find(|x| now.expected(&x.codice_fiscale, current).record().is_some())
+        .unwrap();
+    let out = anist(
+        &[
+            "frequenza",
+            "stato",
+            "--id-anpr",
+            known.id_anpr.as_str(),
+            "--audit",
+            s(&audit),
+            "--json",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v = json(&out.stdout);
+    assert_eq!(v["operation"], "last_status_current_year");
+    assert_eq!(v["found"], true);
+    assert_eq!(
+        v["record"]["annoScolastico"],
+        serde_json::to_value(current).unwrap()
+    );
+    assert_eq!(audit_rows(&audit), 2);
+}
+
+#[test]
+fn common_errors_speak_italian_with_the_stable_code() {
+    let dir = temp_dir("errors");
+    let missing = dir.join("nope.csv");
+    let out = anist(
+        &[
+            "frequenza",
+            "verifica",
+            "--input",
+            s(&missing),
+            "--out",
+            s(&dir.join("v.csv")),
+        ],
+        b"",
+    );
+    assert_ne!(out.status.code(), Some(0));
+    let err = text(&out.stderr);
+    assert!(err.contains("errore [frequenza_input]"), "{err}");
+    assert!(err.contains("non si può leggere"), "{err}");
+
+    let input = dir.join("in.csv");
+    std::fs::write(&input, "codice_fiscale\nRSSMRA80A01H501U\n").unwrap();
+    let out = anist(
+        &[
+            "frequenza",
+            "verifica",
+            "--input",
+            s(&input),
+            "--out",
+            s(&dir.join("absent").join("v.csv")),
+        ],
+        b"",
+    );
+    assert_ne!(out.status.code(), Some(0));
+    let err = text(&out.stderr);
+    assert!(err.contains("errore [frequenza_output]"), "{err}");
+    assert!(err.contains("la cartella non esiste"), "{err}");
+
+    let out = anist(
+        &[
+            "frequenza",
+            "verifica",
+            "--cf",
+            "RSSMRA80A01H501U",
+            "--scuola",
+            "RM",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).starts_with("errore ["),
+        "{}",
+        text(&out.stderr)
+    );
+}
