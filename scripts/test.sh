@@ -15,6 +15,11 @@ cd "$(dirname "$0")/.."
 # Each step prints the time since the start, so that the slow ones show.
 step() { printf '\n==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
+# Files a test leaves in the checkout (an output, a journal, an audit trail
+# with personal data written to the working directory) fail the run.
+untracked() { git status --porcelain --untracked-files=all 2>/dev/null | grep '^??' || true; }
+untracked_before=$(untracked)
+
 step "cargo fmt --check"
 cargo fmt --all --check
 
@@ -59,6 +64,14 @@ if [ "${ANIST_TEST_WINDOWS:-1}" = 1 ]; then
     trap 'rm -f "$log" "$c_log" "$py_log" "$win_log"' EXIT
     scripts/test_windows.sh 2>&1 | tee "$win_log"
     win_line=$(grep -E '^Windows: ' "$win_log" | tail -1)
+fi
+
+step "nothing left in the checkout"
+left=$(comm -13 <(echo "$untracked_before" | sort) <(untracked | sort))
+if [ -n "$left" ]; then
+    echo "$left"
+    echo "a test left these files in the checkout: write them to a temporary folder"
+    exit 1
 fi
 
 echo
