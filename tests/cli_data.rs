@@ -344,9 +344,50 @@ fn rows_failed_while_pdnd_was_down_are_asked_again_on_resume() {
     for c in &codes {
         assert!(!err.contains(c.as_str()), "a codice fiscale in the log");
     }
+    // The ISEE batch too: error rows, exit 4, its journal kept.
+    let isee_out = dir.join("isee.csv");
+    let isee_args = [
+        "isee",
+        "batch",
+        "--config",
+        s(&config),
+        "--input",
+        s(&input),
+        "--out",
+        s(&isee_out),
+        "--progress",
+        "none",
+        "--json",
+    ];
+    let r = anist(&isee_args, b"");
+    assert_eq!(r.status.code(), Some(4), "{}", text(&r.stderr));
+    assert!(dir.join("isee.csv.journal").exists());
 
     // PDND is back (same port, same key): --resume asks the rows again.
     let _sandbox = start_sandbox("022", &sdir, port);
+    let r = anist(&[&isee_args[..], &["--resume"]].concat(), b"");
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    let sum: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(sum["outcomes"]["error"], 0, "{sum}");
+    assert!(!dir.join("isee.csv.journal").exists());
+    // A single lookup through the same configuration.
+    let r = anist(
+        &[
+            "frequenza",
+            "verifica",
+            "--config",
+            s(&config),
+            "--cf",
+            codes[0].as_str(),
+            "--audit",
+            s(&dir.join("lookups.sqlite")),
+            "--json",
+        ],
+        b"",
+    );
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(v["operation"], "verify");
     let r = anist(
         &[&["-vvv"], &args[..], &["--resume", "--json"]].concat(),
         b"",
