@@ -196,21 +196,21 @@ fn parse_servizio(s: &str) -> Result<Servizio, AnprCmdError> {
 /// # Errors
 /// [`AnprCmdError::Usage`].
 pub fn richiesta(args: &CercaArgs) -> Result<Richiesta, AnprCmdError> {
-    let soggetto = match (&args.cf, &args.id_anpr) {
-        (Some(cf), None) => Soggetto::CodiceFiscale(
-            CodiceFiscale::parse(cf)
-                .map_err(|e| AnprCmdError::Usage(format!("--cf [{}]: {e}", e.code())))?,
-        ),
-        (None, Some(id)) => Soggetto::IdAnpr(
-            IdAnpr::parse(id)
-                .map_err(|e| AnprCmdError::Usage(format!("--id-anpr [{}]: {e}", e.code())))?,
-        ),
-        _ => {
-            return Err(AnprCmdError::Usage(
-                "indica --cf oppure --id-anpr (uno dei due)".into(),
-            ))
-        }
-    };
+    let soggetto =
+        match (&args.cf, &args.id_anpr) {
+            (Some(cf), None) => Soggetto::CodiceFiscale(CodiceFiscale::parse(cf).map_err(|e| {
+                AnprCmdError::Usage(format!("--cf [{}]: {}", e.code(), e.messaggio()))
+            })?),
+            (None, Some(id)) => Soggetto::IdAnpr(
+                IdAnpr::parse(id)
+                    .map_err(|e| AnprCmdError::Usage(format!("--id-anpr [{}]: {e}", e.code())))?,
+            ),
+            _ => {
+                return Err(AnprCmdError::Usage(
+                    "indica --cf oppure --id-anpr (uno dei due)".into(),
+                ))
+            }
+        };
     let servizio = parse_servizio(&args.servizio)?;
     if servizio == Servizio::IdAnpr && matches!(soggetto, Soggetto::IdAnpr(_)) {
         return Err(AnprCmdError::Usage(

@@ -193,7 +193,7 @@ pub fn parse_subject(text: &str, id_anpr: bool) -> Result<Subject, FrequenzaErro
     } else {
         CodiceFiscale::parse(text)
             .map(Subject::CodiceFiscale)
-            .map_err(|e| FrequenzaError::Usage(format!("--cf [{}]: {e}", e.code())))
+            .map_err(|e| FrequenzaError::Usage(format!("--cf [{}]: {}", e.code(), e.messaggio())))
     }
 }
 

@@ -516,8 +516,9 @@ pub fn run_batch(
 pub fn parse_cf(s: &str) -> Result<AnyCodiceFiscale, IseeCmdError> {
     AnyCodiceFiscale::parse(s).map_err(|e| {
         IseeCmdError::Usage(format!(
-            "--cf is not a valid codice fiscale [{}]: {e}",
-            e.code()
+            "--cf non è un codice fiscale valido [{}]: {}",
+            e.code(),
+            e.messaggio()
         ))
     })
 }

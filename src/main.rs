@@ -506,7 +506,7 @@ fn job(args: &CaivanoArgs, mode: ProgressMode, json: bool, quiet: bool) -> ExitC
             b.set_length(p.rows_total);
             b.set_position(p.rows_done);
             b.set_message(format!(
-                "{:.0} rows/s  to be checked {}  eta {}",
+                "{:.0} righe/s  da verificare {}  fine tra {}",
                 p.rate,
                 p.outcomes.to_be_checked,
                 p.eta
@@ -881,7 +881,7 @@ fn cf_check(
         Ok(s) => {
             if !quiet {
                 eprintln!(
-                    "checked {} codes: {} valid ({} with warnings), {} invalid",
+                    "controllati {} codici: {} validi ({} con avvisi), {} non validi",
                     s.valid + s.invalid,
                     s.valid,
                     s.with_warnings,
@@ -911,7 +911,7 @@ fn cf_decode(code: &str, reference: NaiveDate, show_canonical: bool) -> ExitCode
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("invalid [{}]: {e}", e.code());
+            eprintln!("non valido [{}]: {}", e.code(), e.messaggio());
             return ExitCode::from(1);
         }
     };

@@ -32,7 +32,7 @@ fn check_lines_reports_every_code_and_exits_1_on_invalid() {
     assert_eq!(lines[4], "00000010003,true,00000010003,,,,,,,");
     assert_eq!(lines[5], "RSSMRA20C15H501,false,,cf_length,,,,,,");
     assert_eq!(lines.len(), 7, "{out}");
-    assert!(String::from_utf8_lossy(&o.stderr).contains("5 codes: 3 valid"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("controllati 5 codici: 3 validi"));
 }
 
 #[test]

@@ -530,4 +530,17 @@ fn common_errors_speak_italian_with_the_stable_code() {
         "{}",
         text(&out.stderr)
     );
+    // A mistyped codice fiscale: what is wrong, in Italian, never the code.
+    let out = anist(&["frequenza", "verifica", "--cf", "RSSMRA80A01H501X"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("errore [frequenza_usage]: --cf [cf_check_char]"),
+        "{err}"
+    );
+    assert!(
+        err.contains("il carattere di controllo dovrebbe essere U"),
+        "{err}"
+    );
+    assert!(!err.contains("RSSMRA80A01H501X"), "{err}");
 }

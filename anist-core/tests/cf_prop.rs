@@ -52,6 +52,18 @@ fn arb_valid_cf() -> impl Strategy<Value = CodiceFiscale> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
+    /// Every refusal has an Italian message for the clerk's screen, other
+    /// than the English one, that never carries the whole input.
+    #[test]
+    fn every_refusal_has_an_italian_message_without_the_code(input in "[A-Z0-9]{11,16}") {
+        if let Err(e) = AnyCodiceFiscale::parse(&input) {
+            let m = e.messaggio();
+            prop_assert!(!m.is_empty());
+            prop_assert_ne!(&m, &e.to_string());
+            prop_assert!(!m.contains(&input), "{}", m);
+        }
+    }
+
     #[test]
     fn encode_then_parse_round_trips(
         surname in arb_person_name(),

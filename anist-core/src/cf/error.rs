@@ -107,6 +107,52 @@ pub enum CfError {
 }
 
 impl CfError {
+    /// The message in Italian, for a clerk's screen (the `Display` message
+    /// is the English one of the logs and the bindings). Never contains the
+    /// whole code.
+    pub fn messaggio(&self) -> String {
+        match self {
+            CfError::Empty => {
+                "il codice fiscale è vuoto: servono 16 caratteri (o 11 cifre)".into()
+            }
+            CfError::Length { found } => format!(
+                "un codice fiscale ha 16 caratteri (o 11 cifre), qui sono {found}: controllare caratteri mancanti o in più"
+            ),
+            CfError::Char { pos, ch, .. } => {
+                format!("il carattere {ch:?} in posizione {pos} non è ammesso in quel punto")
+            }
+            CfError::Month { ch } => format!(
+                "il carattere {ch:?} in posizione 9 non è una lettera del mese (A B C D E H L M P R S T)"
+            ),
+            CfError::Day { raw, month } => format!(
+                "le posizioni 10-11 danno il giorno {raw}, che non è un giorno del mese {month} (1-31 per gli uomini, 41-71 per le donne)"
+            ),
+            CfError::CheckChar { expected, found } => format!(
+                "il carattere di controllo dovrebbe essere {expected}, è {found}: probabilmente un carattere è stato digitato male"
+            ),
+            CfError::PlaceUnknown { code } => format!(
+                "le posizioni 12-15 ({code}) non sono il codice catastale di un comune italiano o di uno stato estero"
+            ),
+            CfError::NumericCheckDigit { expected, found } => format!(
+                "la cifra di controllo di un codice di 11 cifre dovrebbe essere {expected}, è {found}"
+            ),
+            CfError::NumericProgressive { office } => format!(
+                "le cifre 1-7 di un codice di 11 cifre non sono un progressivo mai attribuito dall'ufficio {office:03}"
+            ),
+            CfError::NumericOffice { office } => format!(
+                "le cifre 8-10 di un codice di 11 cifre ({office:03}) non sono un codice d'ufficio in uso"
+            ),
+            CfError::EncodeNoLetters { field } => format!(
+                "{} senza lettere dopo la traslitterazione: il codice non si può calcolare",
+                if *field == "surname" { "il cognome" } else { "il nome" }
+            ),
+            CfError::EncodeYear { year } => {
+                format!("l'anno di nascita {year} è fuori dall'intervallo 1800-2199")
+            }
+            CfError::EncodePlace(e) => format!("luogo di nascita: {e}"),
+        }
+    }
+
     /// Every code a parse of a codice fiscale can give (encoding adds
     /// `cf_encode_*` and the `place_*` codes).
     pub const CODES: &'static [&'static str] = &[
