@@ -9,9 +9,10 @@ use anist_client::infanzia::{
     write_form_csv, FormStore,
 };
 use anist_core::infanzia::{
-    AveragingMethod, Declaration, Form, FormState, InfanziaError, SurveyConfig,
+    AuthorisationAct, AveragingMethod, Declaration, Form, FormState, InfanziaError, Service,
+    ServiceType, SurveyConfig,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
@@ -179,6 +180,97 @@ impl PyInfanziaForm {
         d.set_item("errors", errors)?;
         d.set_item("unknown_services", unknown)?;
         Ok(d.into_any().unbind())
+    }
+
+    /// Adds a service missing from the Region's list ("AGGIUNGI
+    /// SERVIZIO"): only if authorised (`act_reference`, `act_date`) and
+    /// active at the survey's start (`activation`). `kind`: asilo nido,
+    /// micro-nido, sezione primavera, nido in famiglia, centro di custodia
+    /// oraria (any usual spelling).
+    #[pyo3(signature = (id, kind, name, capacity, act_reference, act_date, *, activation = None, address = "", manager = ""))]
+    #[allow(clippy::too_many_arguments)] // the registry's fields, by keyword
+    fn add_service(
+        &mut self,
+        id: &str,
+        kind: &str,
+        name: &str,
+        capacity: u32,
+        act_reference: &str,
+        act_date: NaiveDate,
+        activation: Option<NaiveDate>,
+        address: &str,
+        manager: &str,
+    ) -> PyResult<()> {
+        guard(|| {
+            let service = Service {
+                id: id.to_owned(),
+                kind: ServiceType::parse(kind).map_err(|e| error(&e))?,
+                name: name.to_owned(),
+                address: address.to_owned(),
+                manager: manager.to_owned(),
+                capacity,
+                authorisation: AuthorisationAct {
+                    reference: act_reference.to_owned(),
+                    date: act_date,
+                },
+                activation,
+                first_authorisation: None,
+                added_by_comune: true,
+            };
+            self.0.add_service(service).map_err(|e| error(&e))
+        })
+    }
+
+    /// Updates a service of the list as its latest authorisation act says
+    /// (`act_reference`, `act_date`: mandatory, never older than the one
+    /// recorded); the other arguments, when given, replace the recorded
+    /// values. Returns the fields changed (`kind`, `name`, `address`,
+    /// `manager`, `capacity`, `authorisation`, `activation`).
+    #[pyo3(signature = (id, act_reference, act_date, *, kind = None, name = None, capacity = None, activation = None, address = None, manager = None))]
+    #[allow(clippy::too_many_arguments)] // the registry's fields, by keyword
+    fn update_service(
+        &mut self,
+        id: &str,
+        act_reference: &str,
+        act_date: NaiveDate,
+        kind: Option<&str>,
+        name: Option<&str>,
+        capacity: Option<u32>,
+        activation: Option<NaiveDate>,
+        address: Option<&str>,
+        manager: Option<&str>,
+    ) -> PyResult<Vec<String>> {
+        guard(|| {
+            let Some(entry) = self.0.entry(id) else {
+                return Err(error(&InfanziaError::UnknownService {
+                    service: id.trim().chars().take(40).collect(),
+                }));
+            };
+            let mut s = entry.service.clone();
+            if let Some(k) = kind {
+                s.kind = ServiceType::parse(k).map_err(|e| error(&e))?;
+            }
+            if let Some(n) = name {
+                n.clone_into(&mut s.name);
+            }
+            if let Some(c) = capacity {
+                s.capacity = c;
+            }
+            if let Some(a) = activation {
+                s.activation = Some(a);
+            }
+            if let Some(a) = address {
+                a.clone_into(&mut s.address);
+            }
+            if let Some(m) = manager {
+                m.clone_into(&mut s.manager);
+            }
+            s.authorisation = AuthorisationAct {
+                reference: act_reference.to_owned(),
+                date: act_date,
+            };
+            self.0.update_service(s).map_err(|e| error(&e))
+        })
     }
 
     /// Declares a service `CESSATO` (detail: the act of cessation),

@@ -145,3 +145,40 @@ def test_bad_inputs() -> None:
         "X", "codice;tipologia;denominazione;data provvedimento\nS1;ludoteca;X;01/01/2020\n"
     )
     assert f.services == [] and errors[0][1] == "infanzia_service_type"
+
+
+def test_add_and_update_services() -> None:
+    f = form()
+    # A service missing from the Region's list: authorised and active.
+    f.add_service(
+        "TO-0199",
+        "micro-nido",
+        "Micro-nido Nuovo",
+        18,
+        "Det. 7/2025",
+        datetime.date(2025, 6, 2),
+        activation=datetime.date(2025, 9, 1),
+        address="Via Nuova 1",
+    )
+    assert "TO-0199" in f.services
+    # Not yet active at the survey's start: refused.
+    with pytest.raises(anist.InfanziaError) as e:
+        f.add_service(
+            "TO-0198", "asilo nido", "Futuro", 30, "Det. 9/2026", datetime.date(2026, 5, 2)
+        )
+    assert e.value.code == "infanzia_not_active"
+    with pytest.raises(anist.InfanziaError) as e:
+        f.add_service("TO-0199", "micro-nido", "Doppio", 18, "Det. 7/2025", datetime.date(2025, 6, 2))
+    assert e.value.code == "infanzia_duplicate_service"
+    # An update cites the latest act, never an older one.
+    changed = f.update_service("TO-0102", "Det. 61/2025", datetime.date(2025, 11, 20), capacity=22)
+    assert changed == ["capacity", "authorisation"]
+    with pytest.raises(anist.InfanziaError) as e:
+        f.update_service("TO-0102", "Det. 1/2020", datetime.date(2020, 1, 1), capacity=25)
+    assert e.value.code == "infanzia_act_older"
+    with pytest.raises(anist.InfanziaError) as e:
+        f.update_service("TO-9999", "Det. 1/2026", datetime.date(2026, 1, 1))
+    assert e.value.code == "infanzia_unknown_service"
+    with pytest.raises(anist.InvalidInput) as bad:
+        f.update_service("TO-0102", "Det. 62/2025", datetime.date(2025, 12, 1), kind="ludoteca")
+    assert bad.value.code == "infanzia_service_type"

@@ -279,6 +279,32 @@ class InfanziaForm:
     @method.setter
     def method(self, value: str) -> None: ...
     def import_registers(self, data: bytes | str) -> dict[str, Any]: ...
+    def add_service(
+        self,
+        id: str,
+        kind: str,
+        name: str,
+        capacity: int,
+        act_reference: str,
+        act_date: datetime.date,
+        *,
+        activation: datetime.date | None = None,
+        address: str = "",
+        manager: str = "",
+    ) -> None: ...
+    def update_service(
+        self,
+        id: str,
+        act_reference: str,
+        act_date: datetime.date,
+        *,
+        kind: str | None = None,
+        name: str | None = None,
+        capacity: int | None = None,
+        activation: datetime.date | None = None,
+        address: str | None = None,
+        manager: str | None = None,
+    ) -> list[str]: ...
     def declare(self, service: str, kind: str | None, detail: str = "") -> None: ...
     def outcomes(self) -> list[dict[str, Any]]: ...
     def check(self) -> list[dict[str, Any]]: ...
