@@ -257,10 +257,7 @@ pub fn cerca(args: &CercaArgs) -> Result<String, AnprCmdError> {
     // Opened before anything is asked: nothing is asked that is not recorded.
     let audit = Arc::new(args.target.open_audit()?);
     let ids = Arc::new(OperationIds::open(&args.target.ids)?);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| AnprCmdError::Runtime(e.to_string()))?;
+    let rt = anist_client::blocking::runtime().map_err(|e| AnprCmdError::Runtime(e.to_string()))?;
     rt.block_on(async {
         let (session, sandbox): (_, Option<SandboxHandle>) = match target(args) {
             Target::Sandbox { seed } => {

@@ -198,10 +198,8 @@ pub fn documento(args: &DocumentoArgs) -> Result<String, AnprDocCmdError> {
     };
     let audit = Arc::new(args.target.open_audit()?);
     let ids = OperationIds::open(&args.target.ids).map_err(AnprSoapError::from)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| AnprDocCmdError::Runtime(e.to_string()))?;
+    let rt =
+        anist_client::blocking::runtime().map_err(|e| AnprDocCmdError::Runtime(e.to_string()))?;
     rt.block_on(async {
         let (settings, sandbox) = match &args.target.config {
             Some(path) => (Config::load(path)?.anpr_soap_settings()?, None),

@@ -167,10 +167,7 @@ pub fn run(args: &MassivaArgs) -> ExitCode {
     spec.max_polls = args.max_polls;
     spec.options.poll_interval = Duration::from_secs_f64(args.poll_seconds);
     spec.options.keep_journal = args.keep_journal;
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match anist_client::blocking::runtime() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("errore [anpr_runtime]: {e}");

@@ -181,10 +181,8 @@ pub fn run(
         (false, true) => return Err(CaivanoError::NothingToResume(journal)),
         _ => {}
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CaivanoError::Runtime(e.to_string()))?;
+    let runtime =
+        anist_client::blocking::runtime().map_err(|e| CaivanoError::Runtime(e.to_string()))?;
     runtime.block_on(run_async(args, journal, progress))
 }
 

@@ -206,11 +206,8 @@ pub enum Outcome {
     Record(Answer<Frequenza>),
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, FrequenzaError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| FrequenzaError::Runtime(e.to_string()))
+fn runtime() -> Result<std::sync::Arc<tokio::runtime::Runtime>, FrequenzaError> {
+    anist_client::blocking::runtime().map_err(|e| FrequenzaError::Runtime(e.to_string()))
 }
 
 /// The client of `target` (and the sandbox behind it, to shut down), its

@@ -200,11 +200,8 @@ fn open_audit_at(path: &std::path::Path) -> Result<AuditLog, AuditError> {
     AuditLog::open_beside(path)
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, IseeCmdError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| IseeCmdError::Runtime(e.to_string()))
+fn runtime() -> Result<std::sync::Arc<tokio::runtime::Runtime>, IseeCmdError> {
+    anist_client::blocking::runtime().map_err(|e| IseeCmdError::Runtime(e.to_string()))
 }
 
 /// The client of `target` (and the sandbox behind it, to shut down).

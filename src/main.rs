@@ -699,13 +699,10 @@ fn run_audit(cmd: AuditCommand) -> ExitCode {
 
 fn run_sandbox(port: u16, dir: &std::path::Path, seed: u64) -> ExitCode {
     use anist::sandbox_cmd::{config_text, sandbox_config, write_config, write_isee_files};
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match anist_client::blocking::runtime() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("errore [sandbox_runtime]: the async runtime could not start: {e}");
+            eprintln!("errore [sandbox_runtime]: {e}");
             return ExitCode::FAILURE;
         }
     };

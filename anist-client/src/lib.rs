@@ -29,6 +29,8 @@
 //! - [`dpop`]: DPoP proofs (RFC 9449) for "voucher DPoP" e-services;
 //! - [`jws`]: compact JWS signing and unverified decoding;
 //! - [`clock`]: injected time;
+//! - [`blocking`]: the process's one runtime (fork-aware) for blocking
+//!   callers (the CLI, the Python module);
 //! - [`ids`]: client and purpose ids;
 //! - `sandbox` (feature `sandbox`): a faithful local PDND and GovWay-like
 //!   e-service front on 127.0.0.1.
@@ -39,6 +41,7 @@
 pub mod anist;
 pub mod anpr;
 pub mod audit;
+pub mod blocking;
 pub mod bulk;
 pub mod call;
 pub mod clock;

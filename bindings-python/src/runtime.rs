@@ -1,19 +1,16 @@
-//! The shared tokio runtime and the blocking bridge.
-//!
-//! One multi-thread runtime serves every client of the process. It is built
-//! lazily and remembers the pid that built it: in a child made by
-//! `os.fork()` the parent's worker threads do not exist, so the child builds
-//! its own (the parent's is leaked, never dropped: dropping it would wait
-//! for threads that are not there).
+//! The blocking bridge over the process's one runtime
+//! ([`anist_client::blocking`]: built lazily, again in a child made by
+//! `os.fork()`).
 //!
 //! [`block_on`] releases the GIL while the future runs and wakes up every
 //! [`TICK`] to re-acquire it and run `Python::check_signals`, so that
 //! Ctrl-C interrupts a long call (the future is dropped, i.e. cancelled).
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
+use anist_core::ErrorCode;
 use pyo3::prelude::*;
 use tokio::runtime::Runtime;
 
@@ -22,41 +19,15 @@ use crate::errors;
 /// How often a blocked call looks for signals.
 pub const TICK: Duration = Duration::from_millis(100);
 
-static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
-
-/// The runtime of this process, built on first use and after a fork.
+/// The runtime of this process ([`anist_client::blocking::runtime`]):
+/// built on first use and after a fork.
 pub fn runtime() -> PyResult<Arc<Runtime>> {
-    let pid = std::process::id();
-    let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((owner, rt)) = slot.as_ref() {
-        if *owner == pid {
-            return Ok(Arc::clone(rt));
-        }
-    }
-    if let Some((_, inherited)) = slot.take() {
-        // Built by the parent: its threads are gone in this process.
-        std::mem::forget(inherited);
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("anist-worker")
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            errors::generic(
-                format!("the async runtime could not start: {e}"),
-                "runtime_start",
-            )
-        })?;
-    let rt = Arc::new(rt);
-    *slot = Some((pid, Arc::clone(&rt)));
-    Ok(rt)
+    anist_client::blocking::runtime().map_err(|e| errors::generic(e.to_string(), e.code()))
 }
 
 /// The pid that built the current runtime, if any (for tests).
 pub fn runtime_pid() -> Option<u32> {
-    let slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
-    slot.as_ref().map(|(pid, _)| *pid)
+    anist_client::blocking::runtime_pid()
 }
 
 /// Runs `fut` to completion on the shared runtime with the GIL released,
