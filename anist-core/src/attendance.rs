@@ -474,3 +474,93 @@ pub fn compliance_outcome(check: &MinorCheck) -> ComplianceOutcome {
         },
     }
 }
+
+/// Where one pupil of a bulk check stands, from the answers collected so
+/// far ([`decide_row`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowDecision {
+    /// The verification says "not attending": ascertain both years.
+    pub need_ascertain: bool,
+    /// The outcome, once every needed answer is in.
+    pub outcome: Option<ComplianceOutcome>,
+    /// The record to show, and whether it is the previous year's.
+    pub shown: Option<(Frequenza, bool)>,
+    /// The checked year's record, when ascertained and found.
+    pub current: Option<Frequenza>,
+    /// The verification, when found.
+    pub verifica: Option<Verifica>,
+}
+
+/// Whether a record names a school (istituto or plesso).
+fn has_school(f: &Frequenza) -> bool {
+    [&f.codice_istituto_principale, &f.codice_meccanografico]
+        .into_iter()
+        .any(|c| c.as_deref().is_some_and(|c| !c.trim().is_empty()))
+}
+
+/// The record shown beside an outcome: the checked year's when it says
+/// the pupil attends or names a school (e.g. the school left, esito 4);
+/// otherwise (no record, or "not attending" with no school) the previous
+/// year's, when there is one, so that the clerk sees where the pupil was
+/// last; otherwise the checked year's. The bool says "previous year's".
+pub fn shown_record(
+    cur: Option<&Frequenza>,
+    prev: Option<&Frequenza>,
+) -> Option<(Frequenza, bool)> {
+    match (cur, prev) {
+        (Some(c), _) if c.is_attending() == Some(true) || has_school(c) => Some((c.clone(), false)),
+        (_, Some(p)) => Some((p.clone(), true)),
+        (Some(c), None) => Some((c.clone(), false)),
+        (None, None) => None,
+    }
+}
+
+/// The bulk check's rule for one pupil (`None`: not answered yet):
+/// verification first; the two ascertainments (checked year and previous
+/// year) only when it says "not attending"; the checked year's record
+/// decides with the verification ([`compliance_outcome`]); the record shown
+/// is [`shown_record`]'s. The outcome is `None` until every needed answer
+/// is in.
+pub fn decide_row(
+    verify: Option<Lookup<Verifica>>,
+    cur: Option<Lookup<Frequenza>>,
+    prev: Option<Lookup<Frequenza>>,
+) -> RowDecision {
+    let mut d = RowDecision {
+        need_ascertain: false,
+        outcome: None,
+        shown: None,
+        current: None,
+        verifica: None,
+    };
+    let Some(verification) = verify else {
+        return d;
+    };
+    if let Lookup::Found(v) = &verification {
+        d.verifica = Some(v.clone());
+        d.need_ascertain = !v
+            .esito_frequenza
+            .map_or(v.frequentante, EsitoFrequenza::is_attending);
+    }
+    let record = if d.need_ascertain {
+        let (Some(cur), Some(prev)) = (cur, prev) else {
+            return d;
+        };
+        let found = |l: Lookup<Frequenza>| match l {
+            Lookup::Found(f) => Some(f),
+            _ => None,
+        };
+        d.current = found(cur.clone());
+        d.shown = shown_record(d.current.as_ref(), found(prev).as_ref());
+        cur
+    } else {
+        Lookup::NotAsked
+    };
+    d.outcome = Some(compliance_outcome(&MinorCheck {
+        code_validity: Ok(()),
+        obligation: None,
+        verification,
+        record,
+    }));
+    d
+}

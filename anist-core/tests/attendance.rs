@@ -264,3 +264,83 @@ proptest! {
         }
     }
 }
+
+fn record_at(esito: i64, school: bool) -> Frequenza {
+    Frequenza {
+        frequentante: Some(EsitoFrequenza::from_code(esito).is_attending()),
+        esito_frequenza: Some(EsitoFrequenza::from_code(esito)),
+        codice_istituto_principale: school.then(|| "RMIC81500N".into()),
+        ..Frequenza::default()
+    }
+}
+
+fn any_record() -> impl Strategy<Value = Option<Frequenza>> {
+    proptest::option::of((1i64..=5, any::<bool>()).prop_map(|(e, s)| record_at(e, s)))
+}
+
+fn any_lookup<T: Clone + std::fmt::Debug>(
+    found: impl Strategy<Value = T>,
+) -> impl Strategy<Value = Option<Lookup<T>>> {
+    prop_oneof![
+        Just(None),
+        found.prop_map(|t| Some(Lookup::Found(t))),
+        Just(Some(Lookup::NotFound)),
+        Just(Some(Lookup::Failed {
+            code: "gateway_timeout".into(),
+            message: "timed out".into()
+        })),
+    ]
+}
+
+fn any_verifica() -> impl Strategy<Value = Verifica> {
+    (1i64..=5).prop_map(|e| Verifica {
+        frequentante: EsitoFrequenza::from_code(e).is_attending(),
+        esito_frequenza: Some(EsitoFrequenza::from_code(e)),
+    })
+}
+
+proptest! {
+    /// A record is shown whenever there is one; this year's when it says
+    /// attending or names a school, else last year's if any.
+    #[test]
+    fn the_record_shown(cur in any_record(), prev in any_record()) {
+        use anist_core::attendance::shown_record;
+        let shown = shown_record(cur.as_ref(), prev.as_ref());
+        prop_assert_eq!(shown.is_some(), cur.is_some() || prev.is_some());
+        if let Some(c) = &cur {
+            let school = c.codice_istituto_principale.is_some();
+            if c.is_attending() == Some(true) || school || prev.is_none() {
+                prop_assert_eq!(shown, Some((c.clone(), false)));
+            } else {
+                prop_assert_eq!(shown, prev.clone().map(|p| (p, true)));
+            }
+        }
+    }
+
+    /// The row rule: ascertain exactly when the verification found "not
+    /// attending"; an outcome exactly once every needed answer is in; a
+    /// verification that did not find the pupil never waits for the
+    /// ascertainments.
+    #[test]
+    fn a_row_is_decided_once_its_answers_are_in(
+        verify in any_lookup(any_verifica()),
+        cur in any_lookup(any_record().prop_filter_map("a record", |r| r)),
+        prev in any_lookup(any_record().prop_filter_map("a record", |r| r)),
+    ) {
+        use anist_core::attendance::decide_row;
+        let d = decide_row(verify.clone(), cur.clone(), prev.clone());
+        let not_attending = matches!(
+            &verify,
+            Some(Lookup::Found(v)) if !v.esito_frequenza.map_or(v.frequentante, EsitoFrequenza::is_attending)
+        );
+        prop_assert_eq!(d.need_ascertain, not_attending);
+        let complete = verify.is_some() && (!not_attending || (cur.is_some() && prev.is_some()));
+        prop_assert_eq!(d.outcome.is_some(), complete);
+        if !not_attending {
+            prop_assert!(d.shown.is_none() && d.current.is_none());
+        }
+        if let (true, Some(Lookup::Found(c))) = (complete && not_attending, &cur) {
+            prop_assert_eq!(d.current.as_ref(), Some(c));
+        }
+    }
+}

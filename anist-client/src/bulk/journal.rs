@@ -5,12 +5,11 @@
 
 use std::path::Path;
 
-use anist_core::attendance::{Frequenza, Lookup, Verifica};
+use anist_core::attendance::{decide_row, Frequenza, Lookup, RowDecision, Verifica};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
 use super::input::LocalRow;
-use super::output::decide;
 use super::{BulkError, OutcomeCounts};
 
 /// Bumped when the schema changes incompatibly.
@@ -110,6 +109,20 @@ pub(crate) enum Stored<T> {
     Found(T),
     NotFound,
     Failed { code: String, message: String },
+}
+
+/// [`decide_row`] of the journaled answers of a code (the rule itself is
+/// anist-core's, next to `compliance_outcome`).
+pub(crate) fn decide(
+    verify: Option<Stored<Verifica>>,
+    cur: Option<Stored<Frequenza>>,
+    prev: Option<Stored<Frequenza>>,
+) -> RowDecision {
+    decide_row(
+        verify.map(Stored::into_lookup),
+        cur.map(Stored::into_lookup),
+        prev.map(Stored::into_lookup),
+    )
 }
 
 impl<T> Stored<T> {

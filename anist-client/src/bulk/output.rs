@@ -5,14 +5,13 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anist_core::attendance::{
-    check_reason_label, compliance_outcome, outcome_label, si_no, ComplianceOutcome,
-    EsitoFrequenza, Frequenza, Lookup, MinorCheck, Verifica,
+    check_reason_label, outcome_label, si_no, ComplianceOutcome, RowDecision,
 };
 use anist_core::csvio::{CsvWriter, WriterOptions};
 use anist_core::school::{obligation_label, SchoolYear};
 use rusqlite::OptionalExtension;
 
-use super::journal::{decode, Journal, Stored};
+use super::journal::{decide, decode, Journal};
 use super::{BulkError, OutcomeCounts};
 
 /// The output's header (the second column is `id_anpr` instead when the
@@ -40,99 +39,6 @@ pub(crate) const COLUMNS: [&str; 16] = [
 /// (`codice_fiscale` or `id_anpr`), written at ingestion.
 pub(crate) const SUBJECT_META: &str = "subject_column";
 
-/// Where a code stands, from its answers.
-#[derive(Debug, Clone)]
-pub(crate) struct Decision {
-    /// The verification says "not attending": ascertain both years.
-    pub(crate) need_ascertain: bool,
-    /// The outcome, once every needed answer is in.
-    pub(crate) outcome: Option<ComplianceOutcome>,
-    /// The record to show, and whether it is the previous year's.
-    pub(crate) shown: Option<(Frequenza, bool)>,
-    /// The job's year's record, when ascertained and found.
-    pub(crate) current: Option<Frequenza>,
-    /// The verification, when found.
-    pub(crate) verifica: Option<Verifica>,
-}
-
-fn attending(v: &Verifica) -> bool {
-    v.esito_frequenza
-        .map_or(v.frequentante, EsitoFrequenza::is_attending)
-}
-
-/// Whether a record names a school (istituto or plesso).
-fn has_school(f: &Frequenza) -> bool {
-    [&f.codice_istituto_principale, &f.codice_meccanografico]
-        .into_iter()
-        .any(|c| c.as_deref().is_some_and(|c| !c.trim().is_empty()))
-}
-
-/// The record shown beside an outcome: the job's year's when it says the
-/// pupil attends or names a school (e.g. the school left, esito 4);
-/// otherwise — no record, or "not attending" with no school — the
-/// previous year's, when there is one, so that the clerk sees where the
-/// pupil was last; otherwise the job's year's.
-pub(crate) fn shown_record(
-    cur: Option<&Frequenza>,
-    prev: Option<&Frequenza>,
-) -> Option<(Frequenza, bool)> {
-    match (cur, prev) {
-        (Some(c), _) if c.is_attending() == Some(true) || has_school(c) => Some((c.clone(), false)),
-        (_, Some(p)) => Some((p.clone(), true)),
-        (Some(c), None) => Some((c.clone(), false)),
-        (None, None) => None,
-    }
-}
-
-/// Combines the journaled answers of a code: verification first; the two
-/// ascertainments only when it says "not attending"; the job's year's
-/// record decides with the verification (`compliance_outcome`), the
-/// record shown is [`shown_record`]'s.
-pub(crate) fn decide(
-    verify: Option<Stored<Verifica>>,
-    cur: Option<Stored<Frequenza>>,
-    prev: Option<Stored<Frequenza>>,
-) -> Decision {
-    let mut d = Decision {
-        need_ascertain: false,
-        outcome: None,
-        shown: None,
-        current: None,
-        verifica: None,
-    };
-    let Some(verify) = verify else {
-        return d;
-    };
-    let verification = verify.into_lookup();
-    if let Lookup::Found(v) = &verification {
-        d.verifica = Some(v.clone());
-        d.need_ascertain = !attending(v);
-    }
-    let record = if d.need_ascertain {
-        let (Some(cur), Some(prev)) = (cur, prev) else {
-            return d;
-        };
-        let prev = prev.into_lookup();
-        let cur = cur.into_lookup();
-        let found = |l: &Lookup<Frequenza>| match l {
-            Lookup::Found(f) => Some(f.clone()),
-            _ => None,
-        };
-        d.current = found(&cur);
-        d.shown = shown_record(d.current.as_ref(), found(&prev).as_ref());
-        cur
-    } else {
-        Lookup::NotAsked
-    };
-    d.outcome = Some(compliance_outcome(&MinorCheck {
-        code_validity: Ok(()),
-        obligation: None,
-        verification,
-        record,
-    }));
-    d
-}
-
 /// `motivo`: the Italian label of a check reason, or the stable code of
 /// an error or an invalid code.
 fn motivo(outcome: &ComplianceOutcome) -> String {
@@ -155,7 +61,7 @@ struct AskedFields {
     rest: [String; 10],
 }
 
-fn asked_fields(d: &Decision, year: SchoolYear) -> Result<AskedFields, BulkError> {
+fn asked_fields(d: &RowDecision, year: SchoolYear) -> Result<AskedFields, BulkError> {
     let outcome = d.outcome.as_ref().ok_or_else(|| BulkError::Journal {
         reason: String::from("a code has no outcome at the end of the job"),
     })?;
@@ -341,7 +247,9 @@ pub(crate) fn write_output(
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    use super::super::journal::Stored;
     use super::*;
+    use anist_core::attendance::{shown_record, EsitoFrequenza, Frequenza, Verifica};
 
     fn record(esito: i64, school: Option<&str>, year: u16) -> Frequenza {
         Frequenza {
@@ -351,31 +259,6 @@ mod tests {
             percorso_studi: school.map(|_| String::from("SCUOLA PRIMARIA")),
             anno_scolastico: SchoolYear::starting(year).ok(),
             ..Frequenza::default()
-        }
-    }
-
-    fn any_record() -> impl proptest::strategy::Strategy<Value = Option<Frequenza>> {
-        use proptest::prelude::*;
-        proptest::option::of(
-            (1i64..=5, any::<bool>())
-                .prop_map(|(e, school)| record(e, school.then_some("RMIC81500N"), 2025)),
-        )
-    }
-
-    proptest::proptest! {
-        /// A record is shown whenever there is one; this year's when it
-        /// says attending or names a school, else last year's if any.
-        #[test]
-        fn the_record_shown(cur in any_record(), prev in any_record()) {
-            let shown = shown_record(cur.as_ref(), prev.as_ref());
-            proptest::prop_assert_eq!(shown.is_some(), cur.is_some() || prev.is_some());
-            if let Some(c) = &cur {
-                if c.is_attending() == Some(true) || has_school(c) || prev.is_none() {
-                    proptest::prop_assert_eq!(shown, Some((c.clone(), false)));
-                } else {
-                    proptest::prop_assert_eq!(shown, prev.clone().map(|p| (p, true)));
-                }
-            }
         }
     }
 
