@@ -220,18 +220,8 @@ async fn run_async(
             (config.session(Arc::new(SystemClock))?, None)
         }
     };
-    spec.options.operator = session
-        .operator_context()
-        .map(|o| o.user_id().to_string())
-        .unwrap_or_default();
-    // Each e-service's own purpose goes into the audit trail.
-    spec.options.purposes = session
-        .service_names()
-        .filter_map(|name| {
-            let purpose = session.lookup(name).ok()?.purpose().as_str().to_string();
-            Some((name.to_string(), purpose))
-        })
-        .collect();
+    // The operator and each e-service's own purpose go into the audit trail.
+    spec.options.audit_identity(&session);
     let client = AnistClient::new(Arc::new(session));
     let outcome = BulkJob::new(spec)
         .run(&client, Some(&audit), progress)

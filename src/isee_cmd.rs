@@ -485,17 +485,7 @@ pub fn run_batch(
         let audit = open_audit(args.audit.as_deref(), &args.output)?;
         let (client, sandbox) = client(&args.target).await?;
         let session = client.session();
-        spec.options.operator = session
-            .operator_context()
-            .map(|o| o.user_id().to_string())
-            .unwrap_or_default();
-        spec.options.purposes = session
-            .service_names()
-            .filter_map(|name| {
-                let purpose = session.lookup(name).ok()?.purpose().as_str().to_string();
-                Some((name.to_string(), purpose))
-            })
-            .collect();
+        spec.options.audit_identity(session);
         let outcome = IseeBatch::new(spec)
             .run(&client, Some(&audit), progress)
             .await;

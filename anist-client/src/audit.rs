@@ -441,10 +441,7 @@ impl AuditLog {
         session: &crate::session::Session,
         call: &LookupCall<'_>,
     ) -> Result<i64, AuditError> {
-        let operator = session
-            .operator_context()
-            .map(|o| o.user_id().to_string())
-            .unwrap_or_default();
+        let operator = session.operator_id();
         let purpose = session
             .lookup(call.eservice)
             .map(|s| s.purpose().as_str().to_string())

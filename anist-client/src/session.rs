@@ -168,6 +168,24 @@ impl Session {
         self.operator.as_ref()
     }
 
+    /// The operator's user id, as the audit trail records it (empty when
+    /// no operator is set).
+    pub fn operator_id(&self) -> String {
+        self.operator
+            .as_ref()
+            .map(|o| o.user_id().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Each e-service's purpose id, by session name (what the audit trail
+    /// records beside each call).
+    pub fn purposes(&self) -> std::collections::BTreeMap<String, String> {
+        self.services
+            .iter()
+            .map(|(name, s)| (name.clone(), s.purpose().as_str().to_string()))
+            .collect()
+    }
+
     /// The caller (HTTP, ModI, voucher cache).
     pub fn caller(&self) -> &Caller<HttpTokenFetcher> {
         &self.caller

@@ -13,7 +13,6 @@ use anist_client::clock::SystemClock;
 use anist_client::config::Config;
 use anist_client::isee::IseeClient;
 use anist_client::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
-use anist_client::session::Session;
 use anist_core::anpr::IdAnpr;
 use anist_core::attendance::Frequenza;
 use anist_core::cf::CodiceFiscale;
@@ -124,23 +123,6 @@ fn new_runtime() -> Result<Runtime, Failure> {
         })
 }
 
-fn purposes_of(session: &Session) -> BTreeMap<String, String> {
-    session
-        .service_names()
-        .filter_map(|name| {
-            let purpose = session.lookup(name).ok()?.purpose().as_str().to_string();
-            Some((name.to_string(), purpose))
-        })
-        .collect()
-}
-
-fn operator_of(session: &Session) -> String {
-    session
-        .operator_context()
-        .map(|o| o.user_id().to_string())
-        .unwrap_or_default()
-}
-
 fn into_handle(inner: ClientInner, out: *mut *mut AnistClient) {
     let handle = Box::new(AnistClient {
         inner: Arc::new(inner),
@@ -184,8 +166,8 @@ pub extern "C" fn anist_client_from_config(
                 .concurrency
                 .map(|c| usize::try_from(c).unwrap_or(1).max(1)),
             poll_interval: None,
-            operator: operator_of(&session),
-            purposes: purposes_of(&session),
+            operator: session.operator_id(),
+            purposes: session.purposes(),
             anist: Arc::new(RustClient::new(session)),
             isee: Mutex::new(isee),
             audit: Mutex::new((Some(PathBuf::from(DEFAULT_AUDIT)), None)),
@@ -237,8 +219,8 @@ pub extern "C" fn anist_client_start_sandbox(
             concurrency: None,
             // The sandbox finishes a massive job in well under a second.
             poll_interval: Some(Duration::from_millis(100)),
-            operator: operator_of(&session),
-            purposes: purposes_of(&session),
+            operator: session.operator_id(),
+            purposes: session.purposes(),
             anist: Arc::new(RustClient::new(Arc::new(session))),
             sandbox: Mutex::new(Some(handle)),
             audit: Mutex::new((Some(PathBuf::from(DEFAULT_AUDIT)), None)),

@@ -1051,17 +1051,7 @@ impl PyClient {
         {
             options.concurrency = usize::try_from(c).unwrap_or(1).max(1);
         }
-        options.operator = session
-            .operator_context()
-            .map(|o| o.user_id().to_string())
-            .unwrap_or_default();
-        options.purposes = session
-            .service_names()
-            .filter_map(|name| {
-                let purpose = session.lookup(name).ok()?.purpose().as_str().to_string();
-                Some((name.to_string(), purpose))
-            })
-            .collect();
+        options.audit_identity(session);
     }
 }
 

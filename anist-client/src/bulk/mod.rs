@@ -174,6 +174,15 @@ pub struct JobOptions {
     pub keep_journal: bool,
 }
 
+impl JobOptions {
+    /// Takes the audit identity of the job's calls from `session`: its
+    /// operator and each e-service's purpose.
+    pub fn audit_identity(&mut self, session: &crate::session::Session) {
+        self.operator = session.operator_id();
+        self.purposes = session.purposes();
+    }
+}
+
 impl Default for JobOptions {
     fn default() -> Self {
         Self {
