@@ -93,16 +93,6 @@ impl AnistClient {
         self
     }
 
-    /// The same client without an audit trail (for a bulk job, which
-    /// records its own rows).
-    #[must_use]
-    pub fn without_audit(&self) -> Self {
-        Self {
-            audit: None,
-            ..self.clone()
-        }
-    }
-
     /// Records a single lookup's outcome when an audit trail is set.
     fn audited<T>(
         &self,

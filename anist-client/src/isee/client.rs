@@ -396,20 +396,11 @@ impl IseeClient {
     /// e-service, about whom (a keyed hash), with which outcome (`found`,
     /// `no_isee` or the error code), INPS's `IdRichiesta`. A lookup whose
     /// row cannot be written fails with [`IseeError::Audit`]. A batch
-    /// records its own rows: give it a client [`without_audit`](Self::without_audit).
+    /// records its own rows: give it a client without a trail.
     #[must_use]
     pub fn with_audit(mut self, audit: Arc<AuditLog>) -> Self {
         self.audit = Some(audit);
         self
-    }
-
-    /// The same client without an audit trail.
-    #[must_use]
-    pub fn without_audit(&self) -> Self {
-        Self {
-            audit: None,
-            ..self.clone()
-        }
     }
 
     /// Records a lookup's outcome when an audit trail is set.
@@ -718,29 +709,59 @@ fn missing(element: &str) -> IseeError {
     }
 }
 
+impl IseeClient {
+    async fn ask_indicatore(
+        &self,
+        service: IseeService,
+        query: &IseeQuery,
+    ) -> Result<IseeAnswer<Indicatore>, IseeError> {
+        match self.ask(service, query, false).await? {
+            Outcome::Found {
+                xml: Some(XmlEsito::Indicatore(text)),
+                id,
+            } => Ok(IseeAnswer::Found {
+                record: parse_indicatore_base64(&text)?,
+                id_richiesta: id,
+            }),
+            Outcome::Found { .. } => Err(missing("XmlEsitoIndicatore")),
+            Outcome::NoIsee { id, description } => Ok(IseeAnswer::NoIsee {
+                id_richiesta: id,
+                description,
+            }),
+        }
+    }
+
+    async fn ask_attestazione(
+        &self,
+        service: IseeService,
+        query: &IseeQuery,
+    ) -> Result<IseeAnswer<Attestazione>, IseeError> {
+        match self.ask(service, query, true).await? {
+            Outcome::Found {
+                xml: Some(XmlEsito::Attestazione(text)),
+                id,
+            } => Ok(IseeAnswer::Found {
+                record: parse_attestazione_base64(&text)?,
+                id_richiesta: id,
+            }),
+            Outcome::Found { .. } => Err(missing("XmlEsitoAttestazione")),
+            Outcome::NoIsee { id, description } => Ok(IseeAnswer::NoIsee {
+                id_richiesta: id,
+                description,
+            }),
+        }
+    }
+}
+
+/// Every lookup, answered or failed (an unreadable record too), goes to
+/// the audit trail when one is set.
 impl IseeLookup for IseeClient {
     async fn indicatore(
         &self,
         service: IseeService,
         query: &IseeQuery,
     ) -> Result<IseeAnswer<Indicatore>, IseeError> {
-        let result = match self.ask(service, query, false).await {
-            Err(e) => Err(e),
-            Ok(o) => match o {
-                Outcome::Found {
-                    xml: Some(XmlEsito::Indicatore(text)),
-                    id,
-                } => Ok(IseeAnswer::Found {
-                    record: parse_indicatore_base64(&text)?,
-                    id_richiesta: id,
-                }),
-                Outcome::Found { .. } => Err(missing("XmlEsitoIndicatore")),
-                Outcome::NoIsee { id, description } => Ok(IseeAnswer::NoIsee {
-                    id_richiesta: id,
-                    description,
-                }),
-            },
-        };
+        let result = self.ask_indicatore(service, query).await;
         self.audited(service, query, result)
     }
 
@@ -749,23 +770,7 @@ impl IseeLookup for IseeClient {
         service: IseeService,
         query: &IseeQuery,
     ) -> Result<IseeAnswer<Attestazione>, IseeError> {
-        let result = match self.ask(service, query, true).await {
-            Err(e) => Err(e),
-            Ok(o) => match o {
-                Outcome::Found {
-                    xml: Some(XmlEsito::Attestazione(text)),
-                    id,
-                } => Ok(IseeAnswer::Found {
-                    record: parse_attestazione_base64(&text)?,
-                    id_richiesta: id,
-                }),
-                Outcome::Found { .. } => Err(missing("XmlEsitoAttestazione")),
-                Outcome::NoIsee { id, description } => Ok(IseeAnswer::NoIsee {
-                    id_richiesta: id,
-                    description,
-                }),
-            },
-        };
+        let result = self.ask_attestazione(service, query).await;
         self.audited(service, query, result)
     }
 }
