@@ -176,6 +176,11 @@ impl fmt::Display for Tampering {
     }
 }
 
+/// The audit database's file name when none is given: in the working
+/// directory for single lookups, beside the output for jobs (its secret
+/// at `<file>.key`).
+pub const DEFAULT_FILE: &str = "anist-audit.sqlite";
+
 /// One call to record. `subject` is the code asked about (codice fiscale or
 /// ID ANPR); it is stored only as a keyed hash.
 #[derive(Debug, Clone, Copy, Default)]

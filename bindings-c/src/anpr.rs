@@ -117,7 +117,7 @@ pub extern "C" fn anist_anpr_cerca(
             Some(a) => Arc::new(open_audit(Path::new(a))?),
             None => match inner.trail()? {
                 Some(t) => t,
-                None => Arc::new(open_audit(Path::new("anist-audit.sqlite"))?),
+                None => Arc::new(open_audit(Path::new(anist_client::audit::DEFAULT_FILE))?),
             },
         };
         let anpr =

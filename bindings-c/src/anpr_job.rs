@@ -257,8 +257,7 @@ pub extern "C" fn anist_anpr_job_start(
                 "the motivo is mandatory: the reference of the file (e.g. \"prot. 123\")",
             ));
         }
-        spec.options.operator = inner.operator.clone();
-        spec.options.purposes = inner.purposes.clone();
+        spec.options.audit_identity(inner.anist.session());
         let audit = Arc::new(open_audit(&audit)?);
         let ids = Arc::new(OperationIds::open(&ids).map_err(|e| Failure::of(&e))?);
         let session = Arc::clone(inner.anist.session());

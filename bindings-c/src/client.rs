@@ -1,14 +1,15 @@
 //! The ANIST client: from a configuration file or from a sandbox the
 //! library starts, and the single calls (verify, ascertain, last status).
 
-use std::collections::BTreeMap;
 use std::ffi::c_char;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anist_client::anist::{
     AnistClient as RustClient, Answer, AttendanceService, Query, Subject, YearSelector,
 };
+use anist_client::audit::{AuditLog, DEFAULT_FILE};
 use anist_client::clock::SystemClock;
 use anist_client::config::Config;
 use anist_client::isee::IseeClient;
@@ -19,9 +20,6 @@ use anist_core::cf::CodiceFiscale;
 use anist_core::meccanografico::CodiceMeccanografico;
 use anist_core::school::SchoolYear;
 use tokio::runtime::Runtime;
-
-use anist_client::audit::AuditLog;
-use std::path::PathBuf;
 
 use crate::error::{guard, guard_void, Failure, ANIST_ERR_INVALID_ARGUMENT};
 use crate::ids::school_year_of;
@@ -49,15 +47,10 @@ pub(crate) struct ClientInner {
     pub(crate) concurrency: Option<usize>,
     /// Wait between two polls of a massive job, when not the default.
     pub(crate) poll_interval: Option<Duration>,
-    pub(crate) operator: String,
-    pub(crate) purposes: BTreeMap<String, String>,
     /// Where the single lookups are recorded (`None` once the caller
     /// opted out), and the trail once opened.
     audit: Mutex<(Option<PathBuf>, Option<Arc<AuditLog>>)>,
 }
-
-/// The audit trail of the single lookups until the caller names one.
-const DEFAULT_AUDIT: &str = "anist-audit.sqlite";
 
 impl ClientInner {
     /// The audit trail of the single lookups, opened at the first one;
@@ -166,15 +159,13 @@ pub extern "C" fn anist_client_from_config(
                 .concurrency
                 .map(|c| usize::try_from(c).unwrap_or(1).max(1)),
             poll_interval: None,
-            operator: session.operator_id(),
-            purposes: session.purposes(),
             anist: Arc::new(RustClient::new(session)),
             isee: Mutex::new(isee),
-            audit: Mutex::new((Some(PathBuf::from(DEFAULT_AUDIT)), None)),
+            audit: Mutex::new((Some(PathBuf::from(DEFAULT_FILE)), None)),
             sandbox: Mutex::new(None),
             runtime: Some(runtime),
         };
-        tracing::info!(target: "anist", services = inner.purposes.len(), "client created from a configuration file");
+        tracing::info!(target: "anist", services = inner.anist.session().service_names().count(), "client created from a configuration file");
         into_handle(inner, out_client);
         Ok(())
     })
@@ -219,11 +210,9 @@ pub extern "C" fn anist_client_start_sandbox(
             concurrency: None,
             // The sandbox finishes a massive job in well under a second.
             poll_interval: Some(Duration::from_millis(100)),
-            operator: session.operator_id(),
-            purposes: session.purposes(),
             anist: Arc::new(RustClient::new(Arc::new(session))),
             sandbox: Mutex::new(Some(handle)),
-            audit: Mutex::new((Some(PathBuf::from(DEFAULT_AUDIT)), None)),
+            audit: Mutex::new((Some(PathBuf::from(DEFAULT_FILE)), None)),
             runtime: Some(runtime),
         };
         tracing::info!(target: "anist", seed, "client created on a sandbox");

@@ -17,9 +17,9 @@ use crate::isee::service_of;
 use crate::job::{handle_ref, journal_beside, open_audit, Job, JobKind};
 use crate::strings::{arg_str, opt_str, out_ptr, take_box, write_out};
 
-/// The audit database of an ISEE batch when `audit` is NULL: this file
-/// beside the output (its secret `<audit>.key`), as `anist isee batch`.
-const DEFAULT_AUDIT: &str = "anist-audit.sqlite";
+// The audit database of an ISEE batch when `audit` is NULL: this file
+// beside the output (its secret `<audit>.key`), as `anist isee batch`.
+use anist_client::audit::DEFAULT_FILE as DEFAULT_AUDIT;
 
 /// What an ISEE batch works on. Every string is NUL-terminated UTF-8;
 /// NULL means "not given". Zero the struct (`memset`, `= {0}`) and set
@@ -217,8 +217,7 @@ fn spec_of(
     if let Some(c) = inner.concurrency {
         out.options.concurrency = c;
     }
-    out.options.operator = inner.operator.clone();
-    out.options.purposes = inner.purposes.clone();
+    out.options.audit_identity(inner.anist.session());
     Ok((out, (s.no_audit == 0).then_some(audit)))
 }
 

@@ -383,8 +383,7 @@ pub extern "C" fn anist_job_start(
         if let Some(p) = inner.poll_interval {
             spec.options.poll_interval = p;
         }
-        spec.options.operator = inner.operator.clone();
-        spec.options.purposes = inner.purposes.clone();
+        spec.options.audit_identity(inner.anist.session());
         // The audit trail is on unless opted out with "", explicitly.
         let audit = match audit {
             None => Some(

@@ -19,7 +19,7 @@ use anist_client::anist::{
 };
 use anist_client::anpr::massive::{MassiveClient, ServizioMassivo};
 use anist_client::anpr::{AnprClient, OperationIds, Richiesta, Servizio, Soggetto as AnprSoggetto};
-use anist_client::audit::AuditLog;
+use anist_client::audit::{AuditLog, DEFAULT_FILE};
 use anist_client::bulk::anpr_massiva::{MassivaCounts, MassivaJob, MassivaSpec};
 use anist_client::bulk::isee::{IseeBatch, IseeBatchSpec};
 use anist_client::bulk::{
@@ -326,17 +326,23 @@ impl Inner {
 /// The audit trail of a client's single lookups: `audit`, or
 /// `anist-audit.sqlite` in the working directory; none with `no_audit`.
 fn audit_choice(audit: Option<PathBuf>, no_audit: bool) -> PyResult<Option<PathBuf>> {
+    audit_choice_or(audit, no_audit, || PathBuf::from(DEFAULT_FILE))
+}
+
+/// `audit`, or `default()`; none with `no_audit` (both at once is refused
+/// with `bulk_audit_choice`).
+fn audit_choice_or(
+    audit: Option<PathBuf>,
+    no_audit: bool,
+    default: impl FnOnce() -> PathBuf,
+) -> PyResult<Option<PathBuf>> {
     match (audit, no_audit) {
         (Some(_), true) => Err(bad_argument(
             "audit and no_audit=True contradict each other: give one".into(),
             "bulk_audit_choice",
         )),
         (_, true) => Ok(None),
-        (a, false) => {
-            Ok(Some(a.unwrap_or_else(|| {
-                PathBuf::from(crate::isee_batch::DEFAULT_AUDIT)
-            })))
-        }
+        (a, false) => Ok(Some(a.unwrap_or_else(default))),
     }
 }
 
@@ -904,7 +910,7 @@ impl PyClient {
                 Some(a) => open(&a)?,
                 None => match self.inner.trail()? {
                     Some(t) => t,
-                    None => open(Path::new(crate::isee_batch::DEFAULT_AUDIT))?,
+                    None => open(Path::new(DEFAULT_FILE))?,
                 },
             };
             let client = AnprClient::new(Arc::clone(self.inner.anist.session()), Arc::new(ids))
@@ -1081,18 +1087,12 @@ fn job_audit(
     audit: Option<PathBuf>,
     no_audit: bool,
 ) -> PyResult<(Option<PathBuf>, Option<AuditLog>)> {
-    if no_audit && audit.is_some() {
-        return Err(errors::raise(
-            "InvalidInput",
-            "audit and no_audit=True contradict each other: give one".into(),
-            "bulk_audit_choice",
-            Vec::new(),
-        ));
-    }
-    if no_audit {
+    let Some(db) = audit_choice_or(audit, no_audit, || {
+        crate::isee_batch::audit_path(None, output)
+    })?
+    else {
         return Ok((None, None));
-    }
-    let db = crate::isee_batch::audit_path(audit, output);
+    };
     let log = AuditLog::open_beside(&db)
         .map_err(|e| errors::raise("BulkError", e.to_string(), e.code(), Vec::new()))?;
     Ok((Some(db), Some(log)))

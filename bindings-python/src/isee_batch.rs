@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 /// The audit database of an ISEE batch when `audit` is not given: this
 /// file beside the output (its secret `<audit>.key`), as `anist isee
 /// batch`.
-pub const DEFAULT_AUDIT: &str = "anist-audit.sqlite";
+pub use anist_client::audit::DEFAULT_FILE as DEFAULT_AUDIT;
 
 /// The audit database of `output`'s batch: `audit`, or [`DEFAULT_AUDIT`]
 /// beside the output.
