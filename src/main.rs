@@ -698,7 +698,8 @@ fn run_audit(cmd: AuditCommand) -> ExitCode {
 }
 
 fn run_sandbox(port: u16, dir: &std::path::Path, seed: u64) -> ExitCode {
-    use anist::sandbox_cmd::{config_text, sandbox_config, write_config, write_isee_files};
+    use anist::client::sandbox::config_file::{config_text, write_config, write_support_files};
+    use anist::sandbox_cmd::sandbox_config;
     let runtime = match anist_client::blocking::runtime() {
         Ok(r) => r,
         Err(e) => {
@@ -708,8 +709,8 @@ fn run_sandbox(port: u16, dir: &std::path::Path, seed: u64) -> ExitCode {
     };
     let result: Result<(), anist::sandbox_cmd::SandboxCmdError> = runtime.block_on(async {
         let handle = anist::client::sandbox::Sandbox::start(sandbox_config(dir, seed, port)?).await?;
-        write_isee_files(dir, &handle)?;
-        let text = config_text(&handle)?;
+        write_support_files(dir, &handle)?;
+        let text = config_text(&handle, "`anist sandbox`")?;
         let path = write_config(dir, &text)?;
         // The path, not the text: the file holds the operator's codice
         // fiscale (synthetic, but nothing here prints a full code).

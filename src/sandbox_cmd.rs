@@ -6,8 +6,8 @@
 //! `anist.toml` stays valid across restarts on the same port.
 //!
 //! For the INPS ISEE services the directory also gets, at every start
-//! ([`write_isee_files`]): the sandbox CA (`sandbox-ca.pem`, trusted with
-//! `ca_bundle`), the client certificate issued for the client key
+//! (`anist_client::sandbox::config_file::write_support_files`): the
+//! sandbox CA (`sandbox-ca.pem`, trusted with `ca_bundle`), the client certificate issued for the client key
 //! (`client-mtls.pem`; with `sandbox-client.pem` it is the `mtls_cert` /
 //! `mtls_key` of the services that want the client certificate) and the
 //! synthetic operator's placeholder SPID assertion
@@ -17,10 +17,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anist_client::config::ConfigError;
 use anist_client::keys::{KeyError, PrivateKey};
-use anist_client::sandbox::config_file::{self, ConfigFileError};
-use anist_client::sandbox::{SandboxConfig, SandboxError, SandboxHandle};
+use anist_client::sandbox::config_file::ConfigFileError;
+use anist_client::sandbox::{SandboxConfig, SandboxError};
 use anist_core::ErrorCode;
 
 use crate::keys::{generate_key_file, KeyJobError};
@@ -50,9 +49,9 @@ pub enum SandboxCmdError {
     /// The sandbox could not start.
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
-    /// The configuration could not be written.
+    /// The configuration or a file it names could not be written.
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    ConfigFile(#[from] ConfigFileError),
 }
 
 impl ErrorCode for SandboxCmdError {
@@ -62,7 +61,7 @@ impl ErrorCode for SandboxCmdError {
             SandboxCmdError::KeyFile(e) => e.code(),
             SandboxCmdError::Key(e) => e.code(),
             SandboxCmdError::Sandbox(e) => e.code(),
-            SandboxCmdError::Config(e) => e.code(),
+            SandboxCmdError::ConfigFile(e) => e.code(),
         }
     }
 }
@@ -89,44 +88,4 @@ pub fn client_key(dir: &Path) -> Result<Arc<PrivateKey>, SandboxCmdError> {
 /// As [`client_key`].
 pub fn sandbox_config(dir: &Path, seed: u64, port: u16) -> Result<SandboxConfig, SandboxCmdError> {
     Ok(SandboxConfig::with_client_key(seed, client_key(dir)?)?.port(port))
-}
-
-/// The `anist.toml` text that calls the running sandbox's e-services with
-/// the files of `dir` ([`anist_client::sandbox::config_file::config_text`]).
-///
-/// # Errors
-/// [`SandboxCmdError::Config`] if the result does not parse back (a bug).
-pub fn config_text(handle: &SandboxHandle) -> Result<String, SandboxCmdError> {
-    Ok(config_file::config_text(handle, "`anist sandbox`")?)
-}
-
-/// Writes the files the configuration names, other than the client key
-/// ([`config_file::write_support_files`]).
-///
-/// # Errors
-/// [`SandboxCmdError::Dir`] if a file cannot be written.
-pub fn write_isee_files(dir: &Path, handle: &SandboxHandle) -> Result<(), SandboxCmdError> {
-    Ok(config_file::write_support_files(dir, handle)?)
-}
-
-/// Writes [`config_text`] to `dir/anist.toml` (mode 0600) and returns its
-/// path.
-///
-/// # Errors
-/// [`SandboxCmdError`] if it cannot be written.
-pub fn write_config(dir: &Path, text: &str) -> Result<PathBuf, SandboxCmdError> {
-    Ok(config_file::write_config(dir, text)?)
-}
-
-impl From<ConfigFileError> for SandboxCmdError {
-    fn from(e: ConfigFileError) -> Self {
-        match e {
-            ConfigFileError::Config(c) => SandboxCmdError::Config(c),
-            ConfigFileError::Write { path, reason } => SandboxCmdError::Dir { path, reason },
-            other => SandboxCmdError::Dir {
-                path: PathBuf::new(),
-                reason: other.to_string(),
-            },
-        }
-    }
 }
