@@ -210,8 +210,8 @@ fn runtime() -> Result<std::sync::Arc<tokio::runtime::Runtime>, FrequenzaError> 
     anist_client::blocking::runtime().map_err(|e| FrequenzaError::Runtime(e.to_string()))
 }
 
-/// The client of `target` (and the sandbox behind it, to shut down), its
-/// operator and the purpose of each e-service, for the audit trail.
+/// The audited client of `target`, and the sandbox behind it (to shut
+/// down).
 struct Connected {
     client: AnistClient,
     sandbox: Option<SandboxHandle>,

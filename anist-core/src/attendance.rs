@@ -546,12 +546,12 @@ pub fn decide_row(
         let (Some(cur), Some(prev)) = (cur, prev) else {
             return d;
         };
-        let found = |l: Lookup<Frequenza>| match l {
-            Lookup::Found(f) => Some(f),
+        let found = |l: &Lookup<Frequenza>| match l {
+            Lookup::Found(f) => Some(f.clone()),
             _ => None,
         };
-        d.current = found(cur.clone());
-        d.shown = shown_record(d.current.as_ref(), found(prev).as_ref());
+        d.current = found(&cur);
+        d.shown = shown_record(d.current.as_ref(), found(&prev).as_ref());
         cur
     } else {
         Lookup::NotAsked
