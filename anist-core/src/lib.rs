@@ -19,4 +19,4 @@ pub mod sidi;
 pub mod synthetic;
 mod text;
 
-pub use error::ErrorCode;
+pub use error::{CodeSamples, ErrorCode, ErrorKind, Sent};
