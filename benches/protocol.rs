@@ -16,7 +16,7 @@ use anist_client::ids::{ClientId, PurposeId};
 use anist_client::keys::{PrivateKey, RsaBits};
 use anist_client::modi::{AuditContext, IntegrityRequest, ModiSigner};
 use anist_client::voucher::cache::{FetchedVoucher, TokenFetcher, VoucherCache, VoucherKey};
-use anist_client::voucher::token::{parse_token_response, TokenError};
+use anist_client::voucher::token::{parse_token_response, FetchError};
 use divan::{black_box, Bencher};
 
 const NOW: i64 = 1_764_000_000;
@@ -32,8 +32,8 @@ fn main() {
 struct Fixed;
 
 impl TokenFetcher for Fixed {
-    type Error = TokenError;
-    async fn fetch(&self, _key: &VoucherKey) -> Result<FetchedVoucher, TokenError> {
+    type Error = FetchError;
+    async fn fetch(&self, _key: &VoucherKey) -> Result<FetchedVoucher, FetchError> {
         let r = parse_token_response(
             200,
             [],

@@ -16,7 +16,7 @@ use anist_client::modi::{AuditContext, ModiSigner};
 use anist_client::voucher::cache::{
     CachePolicy, FetchedVoucher, TokenFetcher, VoucherCache, VoucherKey,
 };
-use anist_client::voucher::token::{parse_token_response, TokenError};
+use anist_client::voucher::token::{parse_token_response, FetchError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use tokio::sync::Semaphore;
@@ -75,9 +75,9 @@ impl Fake {
 }
 
 impl TokenFetcher for Fake {
-    type Error = TokenError;
+    type Error = FetchError;
 
-    async fn fetch(&self, key: &VoucherKey) -> Result<FetchedVoucher, TokenError> {
+    async fn fetch(&self, key: &VoucherKey) -> Result<FetchedVoucher, FetchError> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some(gate) = &self.gate {
             let _permit = gate.acquire().await.unwrap();

@@ -9,7 +9,7 @@ use anist_client::ids::{ClientId, PurposeId};
 use anist_client::keys::{PrivateKey, RsaBits};
 use anist_client::voucher::assertion::AssertionBuilder;
 use anist_client::voucher::token::{
-    parse_token_form, parse_token_response, Problem, RateLimit, TokenError, TokenRequest,
+    parse_token_form, parse_token_response, FetchError, Problem, RateLimit, TokenRequest,
     TokenType, CLIENT_ASSERTION_TYPE,
 };
 use anist_core::ErrorCode;
@@ -147,7 +147,7 @@ fn malformed_success_bodies() {
         let e = parse_token_response(200, [], body).unwrap_err();
         assert_eq!(
             e.code(),
-            "voucher_malformed_response",
+            "voucher_unparseable",
             "{}",
             String::from_utf8_lossy(body)
         );
@@ -164,7 +164,7 @@ fn refused_015_0008_is_an_authentication_error_with_correlation_id() {
         "correlationId": CORR
     });
     let e = parse_token_response(400, [], body.to_string().as_bytes()).unwrap_err();
-    assert!(matches!(e, TokenError::Refused { .. }));
+    assert!(matches!(e, FetchError::Refused { .. }));
     assert_eq!(e.code(), "voucher_refused");
     assert_eq!(e.correlation_id(), Some(CORR));
     assert!(!e.is_retryable());
@@ -201,13 +201,16 @@ fn rate_limited() {
         ("X-Rate-Limit-Interval", "2500"),
     ];
     let e = parse_token_response(429, headers, body.to_string().as_bytes()).unwrap_err();
-    assert_eq!(e.code(), "voucher_rate_limited");
+    assert_eq!(e.code(), "voucher_throttled");
     assert!(e.is_retryable());
-    assert_eq!(e.retry_after_ms(), Some(2500));
+    assert_eq!(
+        e.retry_after(),
+        Some(std::time::Duration::from_millis(2500))
+    );
     assert_eq!(e.correlation_id(), Some(CORR));
     // Without headers: one second.
     let e = parse_token_response(429, [], b"").unwrap_err();
-    assert_eq!(e.retry_after_ms(), Some(1000));
+    assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(1)));
 }
 
 #[test]

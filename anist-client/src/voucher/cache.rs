@@ -13,12 +13,12 @@
 //! use anist_client::ids::{ClientId, PurposeId};
 //! use anist_client::keys::{PrivateKey, RsaBits};
 //! use anist_client::voucher::cache::{FetchedVoucher, TokenFetcher, VoucherCache, VoucherKey};
-//! use anist_client::voucher::token::{parse_token_response, TokenError};
+//! use anist_client::voucher::token::{parse_token_response, FetchError};
 //!
 //! struct Fixed;
 //! impl TokenFetcher for Fixed {
-//!     type Error = TokenError;
-//!     async fn fetch(&self, _key: &VoucherKey) -> Result<FetchedVoucher, TokenError> {
+//!     type Error = FetchError;
+//!     async fn fetch(&self, _key: &VoucherKey) -> Result<FetchedVoucher, FetchError> {
 //!         let r = parse_token_response(200, [], br#"{"access_token":"a.b.c","token_type":"Bearer","expires_in":600}"#)?;
 //!         Ok(FetchedVoucher::new(r.voucher))
 //!     }

@@ -44,6 +44,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anist_core::ErrorCode;
+pub use anist_core::Sent;
+
+pub use crate::voucher::error::FetchError;
 
 use crate::clock::Clock;
 use crate::dpop::{DpopProof, DPOP_HEADER};
@@ -53,9 +56,7 @@ use crate::modi::{ModiSigner, TrackingEvidence};
 use crate::rng::SplitMix64;
 use crate::voucher::assertion::{AssertionBuilder, DEFAULT_ASSERTION_LIFETIME};
 use crate::voucher::cache::{FetchedVoucher, TokenFetcher, VoucherKey};
-use crate::voucher::token::{
-    parse_token_response, Problem, RateLimit, TokenError, TokenRequest, TokenResponse, TokenType,
-};
+use crate::voucher::token::{parse_token_response, TokenRequest, TokenResponse, TokenType};
 
 /// Default connect timeout (§5).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -64,191 +65,7 @@ pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(15);
 /// Largest token response read, bytes (a voucher is about 1.5 KB).
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
-/// Whether a failed request reached the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Sent {
-    /// Certainly not sent (bad input, connection refused, DNS failure).
-    No,
-    /// Perhaps sent, perhaps processed (timeout or connection lost after
-    /// sending began).
-    Maybe,
-    /// Sent and answered.
-    Yes,
-}
-
-/// What happened to a token request that gave no voucher. Every variant
-/// has a stable [`ErrorCode::code`]; messages never contain the assertion
-/// or a voucher.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum FetchError {
-    /// The request was not sent: the assertion or the HTTP client could not
-    /// be made, or the configuration is unusable.
-    #[error("the token request was not sent: {reason}")]
-    NotSent {
-        /// Why.
-        reason: String,
-    },
-    /// PDND refused the request (400 `015-0008`): claims, key, signature,
-    /// expiry or platform state. Not retried.
-    #[error("PDND refused the voucher request (015-0008; correlationId {}): run the pre-flight diagnosis on the assertion, and check that purpose and agreement are active", .problem.correlation_id.as_deref().unwrap_or("absent"))]
-    Refused {
-        /// PDND's error body; quote `correlation_id` to PDND's support.
-        problem: Box<Problem>,
-    },
-    /// PDND's request validator refused the form (400, not `015-0008`).
-    #[error("PDND refused the token request form (correlationId {})", .problem.correlation_id.as_deref().unwrap_or("absent"))]
-    FormRejected {
-        /// PDND's error body.
-        problem: Box<Problem>,
-    },
-    /// 429: the organization's rate limit; retryable after `wait`.
-    #[error("PDND throttled the token request: retry after {} ms", .wait.as_millis())]
-    Throttled {
-        /// How long the server asked to wait.
-        wait: Duration,
-        /// The rate-limit headers.
-        rate: RateLimit,
-        /// The error body.
-        problem: Box<Problem>,
-    },
-    /// 429 `LimitExceeded` from a gateway in the path (PDND's own token
-    /// endpoint has no quota): not retryable until the window resets.
-    #[error("a quota was exhausted on the token path{}", .reset.map(|r| format!("; it resets in {} s", r.as_secs())).unwrap_or_default())]
-    QuotaExceeded {
-        /// When the quota resets, if said.
-        reset: Option<Duration>,
-        /// The error body.
-        problem: Box<Problem>,
-    },
-    /// No answer in time.
-    #[error("the token request timed out ({})", match .sent { Sent::No => "while connecting: not sent", _ => "it may have been processed" })]
-    TimedOut {
-        /// Whether it may have reached PDND.
-        sent: Sent,
-    },
-    /// The connection failed.
-    #[error("the token request failed on the network ({}): {reason}", match .sent { Sent::No => "not sent", Sent::Maybe => "maybe sent", Sent::Yes => "sent" })]
-    Network {
-        /// Whether it may have reached PDND.
-        sent: Sent,
-        /// The transport's reason.
-        reason: String,
-    },
-    /// 5xx: PDND failed.
-    #[error("PDND answered {status} (correlationId {})", .problem.correlation_id.as_deref().unwrap_or("absent"))]
-    Server {
-        /// The status.
-        status: u16,
-        /// The error body.
-        problem: Box<Problem>,
-    },
-    /// A status the protocol does not foresee (3xx, 401, 404…).
-    #[error("PDND answered the token request with an unexpected status {status}")]
-    UnexpectedStatus {
-        /// The status.
-        status: u16,
-        /// The error body, if readable.
-        problem: Box<Problem>,
-    },
-    /// 200 with a body that is not a voucher response, or a body too large.
-    #[error("PDND's token response could not be read: {reason}")]
-    Unparseable {
-        /// What is wrong.
-        reason: String,
-    },
-}
-
-impl ErrorCode for FetchError {
-    fn code(&self) -> &'static str {
-        match self {
-            FetchError::NotSent { .. } => "voucher_not_sent",
-            FetchError::Refused { .. } => "voucher_refused",
-            FetchError::FormRejected { .. } => "voucher_bad_request",
-            FetchError::Throttled { .. } => "voucher_throttled",
-            FetchError::QuotaExceeded { .. } => "voucher_quota_exceeded",
-            FetchError::TimedOut { .. } => "voucher_timeout",
-            FetchError::Network { .. } => "voucher_network",
-            FetchError::Server { .. } => "voucher_server_error",
-            FetchError::UnexpectedStatus { .. } => "voucher_unexpected_status",
-            FetchError::Unparseable { .. } => "voucher_unparseable",
-        }
-    }
-}
-
 impl FetchError {
-    /// Whether the request reached PDND.
-    pub fn sent(&self) -> Sent {
-        match self {
-            FetchError::NotSent { .. } => Sent::No,
-            FetchError::TimedOut { sent } | FetchError::Network { sent, .. } => *sent,
-            _ => Sent::Yes,
-        }
-    }
-
-    /// PDND's `correlationId`, when it sent one.
-    pub fn correlation_id(&self) -> Option<&str> {
-        match self {
-            FetchError::Refused { problem }
-            | FetchError::FormRejected { problem }
-            | FetchError::Throttled { problem, .. }
-            | FetchError::QuotaExceeded { problem, .. }
-            | FetchError::Server { problem, .. }
-            | FetchError::UnexpectedStatus { problem, .. } => problem.correlation_id.as_deref(),
-            _ => None,
-        }
-    }
-
-    /// Whether trying again may succeed (§5): throttling, server errors,
-    /// timeouts and network failures. Refusals, quota and local errors are
-    /// final.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            FetchError::Throttled { .. }
-                | FetchError::Server { .. }
-                | FetchError::TimedOut { .. }
-                | FetchError::Network { .. }
-        )
-    }
-
-    /// The wait the server asked for, when it asked.
-    pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            FetchError::Throttled { wait, .. } => Some(*wait),
-            _ => None,
-        }
-    }
-
-    fn from_token_error(e: TokenError, retry_after: Option<Duration>) -> Self {
-        match e {
-            TokenError::Refused { problem } => FetchError::Refused { problem },
-            TokenError::BadRequest { problem } => FetchError::FormRejected { problem },
-            TokenError::RateLimited { rate, problem } => {
-                if problem.title.as_deref() == Some("LimitExceeded") {
-                    FetchError::QuotaExceeded {
-                        reset: retry_after,
-                        problem,
-                    }
-                } else {
-                    let wait = retry_after
-                        .or_else(|| rate.interval_ms.map(Duration::from_millis))
-                        .unwrap_or(Duration::from_secs(1));
-                    FetchError::Throttled {
-                        wait,
-                        rate,
-                        problem,
-                    }
-                }
-            }
-            TokenError::Server { status, problem } => FetchError::Server { status, problem },
-            TokenError::UnexpectedStatus { status, problem } => {
-                FetchError::UnexpectedStatus { status, problem }
-            }
-            TokenError::MalformedResponse { reason } => FetchError::Unparseable { reason },
-        }
-    }
-
     fn from_reqwest(e: &reqwest::Error) -> Self {
         let sent = if e.is_connect() {
             Sent::No
@@ -784,17 +601,11 @@ impl HttpTokenFetcher {
                 }
             }
         }
-        let retry_after = headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case("retry-after"))
-            .and_then(|(_, v)| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
         let response = parse_token_response(
             status,
             headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
             &body,
-        )
-        .map_err(|e| FetchError::from_token_error(e, retry_after))?;
+        )?;
         if key.is_dpop() && response.voucher.token_type() != TokenType::DPoP {
             return Err(FetchError::Unparseable {
                 reason: "a DPoP voucher was asked for and PDND answered token_type Bearer: check that the e-service uses DPoP vouchers".into(),
@@ -848,6 +659,7 @@ impl TokenFetcher for HttpTokenFetcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::voucher::token::{Problem, RateLimit};
 
     #[test]
     fn only_https_or_loopback_http() {
@@ -925,39 +737,20 @@ mod tests {
 
     #[test]
     fn quota_is_not_throttling() {
-        let e = FetchError::from_token_error(
-            TokenError::RateLimited {
-                rate: RateLimit::default(),
-                problem: Box::new(Problem {
-                    title: Some("LimitExceeded".into()),
-                    ..Problem::default()
-                }),
-            },
-            Some(Duration::from_secs(30)),
-        );
+        let limit = br#"{"title":"LimitExceeded","status":429}"#;
+        let e = parse_token_response(429, [("Retry-After", "30")], limit).unwrap_err();
         assert_eq!(e.code(), "voucher_quota_exceeded");
+        assert_eq!(e.kind(), anist_core::ErrorKind::QuotaExhausted);
         assert!(!e.is_retryable());
-        let e = FetchError::from_token_error(
-            TokenError::RateLimited {
-                rate: RateLimit {
-                    interval_ms: Some(250),
-                    ..RateLimit::default()
-                },
-                problem: Box::default(),
-            },
-            None,
-        );
+        let e = parse_token_response(429, [("X-Rate-Limit-Interval", "250")], b"").unwrap_err();
         assert_eq!(e.retry_after(), Some(Duration::from_millis(250)));
-        let e = FetchError::from_token_error(
-            TokenError::RateLimited {
-                rate: RateLimit {
-                    interval_ms: Some(250),
-                    ..RateLimit::default()
-                },
-                problem: Box::default(),
-            },
-            Some(Duration::from_secs(2)),
-        );
+        let e = parse_token_response(
+            429,
+            [("X-Rate-Limit-Interval", "250"), ("retry-after", "2")],
+            b"",
+        )
+        .unwrap_err();
         assert_eq!(e.retry_after(), Some(Duration::from_secs(2)));
+        assert_eq!(e.kind(), anist_core::ErrorKind::Throttled);
     }
 }

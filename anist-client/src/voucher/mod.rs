@@ -4,5 +4,6 @@
 
 pub mod assertion;
 pub mod cache;
+pub mod error;
 pub mod http;
 pub mod token;

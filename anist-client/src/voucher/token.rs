@@ -2,7 +2,7 @@
 //! as pure build and parse functions: the transport only moves bytes.
 //!
 //! ```
-//! use anist_client::voucher::token::{parse_token_response, TokenError};
+//! use anist_client::voucher::token::parse_token_response;
 //! use anist_core::ErrorCode;
 //!
 //! let body = br#"{"title":"The request contains bad syntax or cannot be fulfilled.",
@@ -17,12 +17,14 @@
 
 use std::fmt;
 
-use anist_core::ErrorCode;
+use std::time::Duration;
+
 use serde_json::Value;
 
 use crate::ids::ClientId;
 use crate::jws::{decode_unverified, CompactJws};
 use crate::voucher::assertion::ClientAssertion;
+pub use crate::voucher::error::FetchError;
 
 /// The only `client_assertion_type` PDND accepts.
 pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -349,104 +351,6 @@ impl Problem {
     }
 }
 
-/// A token request that did not produce a voucher.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TokenError {
-    /// 400 `015-0008`: PDND refused the assertion or the platform state
-    /// (wrong claim, unknown kid, bad signature, expired assertion, purpose
-    /// or agreement not active…). PDND does not say which: run
-    /// [`crate::preflight::diagnose`] on the assertion.
-    #[error("PDND refused the voucher request (015-0008; correlationId {}): check the assertion with the pre-flight diagnosis, and that purpose and agreement are active", .problem.correlation_id.as_deref().unwrap_or("absent"))]
-    Refused {
-        /// The error body.
-        problem: Box<Problem>,
-    },
-    /// Another 400: the form itself was refused (missing field, wrong
-    /// `grant_type`, non-UUID `client_id`).
-    #[error("PDND refused the token request form (correlationId {}): {}", .problem.correlation_id.as_deref().unwrap_or("absent"), .problem.errors.first().map_or("no detail", |e| e.detail.as_str()))]
-    BadRequest {
-        /// The error body (empty if unreadable).
-        problem: Box<Problem>,
-    },
-    /// 429: the organization's rate limit at PDND.
-    #[error("PDND's rate limit for this organization was reached; retry after {} ms", .rate.interval_ms.unwrap_or(1000))]
-    RateLimited {
-        /// The rate-limit headers.
-        rate: RateLimit,
-        /// The error body (empty if unreadable).
-        problem: Box<Problem>,
-    },
-    /// 5xx: PDND failed.
-    #[error("PDND answered {status} (correlationId {})", .problem.correlation_id.as_deref().unwrap_or("absent"))]
-    Server {
-        /// The HTTP status.
-        status: u16,
-        /// The error body (empty if unreadable).
-        problem: Box<Problem>,
-    },
-    /// Any other status.
-    #[error("PDND answered the token request with an unexpected status {status}")]
-    UnexpectedStatus {
-        /// The HTTP status.
-        status: u16,
-        /// The error body (empty if unreadable).
-        problem: Box<Problem>,
-    },
-    /// 200 with a body that is not a voucher response.
-    #[error("PDND's token response is malformed: {reason}")]
-    MalformedResponse {
-        /// What is wrong.
-        reason: String,
-    },
-}
-
-impl ErrorCode for TokenError {
-    fn code(&self) -> &'static str {
-        match self {
-            TokenError::Refused { .. } => "voucher_refused",
-            TokenError::BadRequest { .. } => "voucher_bad_request",
-            TokenError::RateLimited { .. } => "voucher_rate_limited",
-            TokenError::Server { .. } => "voucher_server_error",
-            TokenError::UnexpectedStatus { .. } => "voucher_unexpected_status",
-            TokenError::MalformedResponse { .. } => "voucher_malformed_response",
-        }
-    }
-}
-
-impl TokenError {
-    /// PDND's `correlationId`, when it sent one.
-    pub fn correlation_id(&self) -> Option<&str> {
-        match self {
-            TokenError::Refused { problem }
-            | TokenError::BadRequest { problem }
-            | TokenError::RateLimited { problem, .. }
-            | TokenError::Server { problem, .. }
-            | TokenError::UnexpectedStatus { problem, .. } => problem.correlation_id.as_deref(),
-            TokenError::MalformedResponse { .. } => None,
-        }
-    }
-
-    /// Whether asking again (later) may succeed: rate limits and server
-    /// errors. Refusals are never retried.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            TokenError::RateLimited { .. } | TokenError::Server { .. }
-        )
-    }
-
-    /// How long to wait before retrying a rate-limited request, in
-    /// milliseconds (PDND sends no `Retry-After`; its interval header is the
-    /// hint).
-    pub fn retry_after_ms(&self) -> Option<u64> {
-        match self {
-            TokenError::RateLimited { rate, .. } => Some(rate.interval_ms.unwrap_or(1000)),
-            _ => None,
-        }
-    }
-}
-
 /// A successful token response.
 #[derive(Debug, Clone)]
 pub struct TokenResponse {
@@ -460,26 +364,50 @@ pub struct TokenResponse {
 /// rate-limit values) and body.
 ///
 /// # Errors
-/// [`TokenError`], by status: 400 with `015-0008` → `Refused`, other 400 →
-/// `BadRequest`, 429 → `RateLimited`, 5xx → `Server`, other non-200 →
-/// `UnexpectedStatus`; a 200 without a usable voucher → `MalformedResponse`.
+/// [`FetchError`], by status: 400 with `015-0008` → `Refused`, other 400 →
+/// `FormRejected`, 429 → `Throttled` (the wait from `Retry-After`, else
+/// the rate-limit interval, else one second) or `QuotaExceeded` (a
+/// gateway's `LimitExceeded`), 5xx → `Server`, other non-200 →
+/// `UnexpectedStatus`; a 200 without a usable voucher → `Unparseable`.
 pub fn parse_token_response<'a>(
     status: u16,
     headers: impl IntoIterator<Item = (&'a str, &'a str)>,
     body: &[u8],
-) -> Result<TokenResponse, TokenError> {
-    let rate = RateLimit::from_headers(headers);
+) -> Result<TokenResponse, FetchError> {
+    let headers: Vec<(&str, &str)> = headers.into_iter().collect();
+    let rate = RateLimit::from_headers(headers.iter().copied());
     if status != 200 {
         let problem = Box::new(Problem::parse(body).unwrap_or_default());
         return Err(match status {
-            400 if problem.has_code(REFUSED_ERROR_CODE) => TokenError::Refused { problem },
-            400 => TokenError::BadRequest { problem },
-            429 => TokenError::RateLimited { rate, problem },
-            500..=599 => TokenError::Server { status, problem },
-            _ => TokenError::UnexpectedStatus { status, problem },
+            400 if problem.has_code(REFUSED_ERROR_CODE) => FetchError::Refused { problem },
+            400 => FetchError::FormRejected { problem },
+            429 => {
+                let retry_after = headers
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case("retry-after"))
+                    .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
+                if problem.title.as_deref() == Some("LimitExceeded") {
+                    FetchError::QuotaExceeded {
+                        reset: retry_after,
+                        problem,
+                    }
+                } else {
+                    let wait = retry_after
+                        .or_else(|| rate.interval_ms.map(Duration::from_millis))
+                        .unwrap_or(Duration::from_secs(1));
+                    FetchError::Throttled {
+                        wait,
+                        rate,
+                        problem,
+                    }
+                }
+            }
+            500..=599 => FetchError::Server { status, problem },
+            _ => FetchError::UnexpectedStatus { status, problem },
         });
     }
-    let malformed = |reason: &str| TokenError::MalformedResponse {
+    let malformed = |reason: &str| FetchError::Unparseable {
         reason: reason.to_string(),
     };
     let Ok(Value::Object(o)) = serde_json::from_slice::<Value>(body) else {
