@@ -48,7 +48,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use anist_core::csvio::{CsvError, CsvWriter, WriterOptions};
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use aws_lc_rs::{digest, hmac};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -105,6 +105,30 @@ impl ErrorCode for AuditError {
             AuditError::Range { .. } => "audit_range",
             AuditError::Export(_) => "audit_export",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Audit
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for AuditError {
+    fn samples() -> Vec<Self> {
+        vec![
+            AuditError::Storage {
+                reason: "database is locked".into(),
+            },
+            AuditError::Secret {
+                path: PathBuf::from("audit.secret"),
+                reason: "not 32 bytes".into(),
+            },
+            AuditError::Tampered(Tampering::Head),
+            AuditError::Range {
+                bound: "ieri".into(),
+            },
+            AuditError::Export(CsvError::Io(io::Error::other("disk full"))),
+        ]
     }
 }
 

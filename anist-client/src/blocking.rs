@@ -31,6 +31,17 @@ impl anist_core::ErrorCode for RuntimeError {
     fn code(&self) -> &'static str {
         "runtime_start"
     }
+
+    fn kind(&self) -> anist_core::ErrorKind {
+        anist_core::ErrorKind::Local
+    }
+}
+
+#[doc(hidden)]
+impl anist_core::CodeSamples for RuntimeError {
+    fn samples() -> Vec<Self> {
+        vec![RuntimeError("the system refused the threads".into())]
+    }
 }
 
 static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);

@@ -49,7 +49,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use serde_json::Value;
 
 use crate::clock::Clock;
@@ -433,6 +433,86 @@ impl ErrorCode for CallError {
             CallError::Network { .. } => "gateway_network",
             CallError::Unparseable { .. } => "gateway_unparseable",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            CallError::NotSent { .. } => ErrorKind::NotSent,
+            CallError::Voucher(e) => e.kind(),
+            CallError::Refused { .. } => ErrorKind::Refused,
+            CallError::QuotaExceeded { .. } => ErrorKind::QuotaExhausted,
+            CallError::Throttled { .. } => ErrorKind::Throttled,
+            CallError::Server { .. } => ErrorKind::ServerError,
+            CallError::TimedOut { .. } => ErrorKind::TimedOut,
+            CallError::Network { .. } => ErrorKind::Network,
+            CallError::Unparseable { .. } => ErrorKind::UnexpectedAnswer,
+        }
+    }
+
+    /// Always `Some`: whether the e-service call was sent ([`CallError::sent`];
+    /// a call whose voucher could not be had was not).
+    fn request_sent(&self) -> Option<anist_core::Sent> {
+        // TRANSITION: goes when voucher::http::Sent is anist_core::Sent.
+        Some(match self.sent() {
+            Sent::No => anist_core::Sent::No,
+            Sent::Maybe => anist_core::Sent::Maybe,
+            Sent::Yes => anist_core::Sent::Yes,
+        })
+    }
+
+    /// The gateway's wait ([`CallError::retry_after`]), or PDND's when the
+    /// voucher request was throttled.
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            CallError::Voucher(e) => e.retry_after(),
+            _ => CallError::retry_after(self),
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for CallError {
+    fn samples() -> Vec<Self> {
+        let problem = |status: u16, title: &str| {
+            Box::new(GatewayProblem {
+                status,
+                title: Some(title.to_string()),
+                govway_id: Some("00000000-0000-0000-0000-000000000000".into()),
+                ..GatewayProblem::default()
+            })
+        };
+        vec![
+            CallError::NotSent {
+                reason: "the URL is not https".into(),
+            },
+            // FetchError's own samples are in voucher::http.
+            CallError::Voucher(FetchError::NotSent {
+                reason: "the assertion could not be signed".into(),
+            }),
+            CallError::Refused {
+                problem: problem(403, "AuthorizationDeny"),
+            },
+            CallError::QuotaExceeded {
+                reset: Some(Duration::from_secs(3600)),
+                problem: problem(429, "LimitExceeded"),
+            },
+            CallError::Throttled {
+                wait: Duration::from_secs(2),
+                problem: problem(429, "TooManyRequests"),
+            },
+            CallError::Server {
+                problem: problem(503, "APIUnavailable"),
+            },
+            CallError::TimedOut { sent: Sent::Maybe },
+            CallError::Network {
+                sent: Sent::No,
+                reason: "connection refused".into(),
+            },
+            CallError::Unparseable {
+                status: 200,
+                reason: "not JSON".into(),
+            },
+        ]
     }
 }
 

@@ -27,7 +27,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use serde_json::{json, Map, Value};
 
 use crate::clock::Clock;
@@ -70,6 +70,29 @@ impl ErrorCode for DpopError {
             DpopError::Random => "dpop_random",
             DpopError::Key(k) => k.code(),
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            DpopError::BadTarget { .. } => ErrorKind::InvalidArgument,
+            DpopError::Random => ErrorKind::Local,
+            DpopError::Key(k) => k.kind(),
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for DpopError {
+    fn samples() -> Vec<Self> {
+        let mut v = vec![
+            DpopError::BadTarget {
+                what: "htm",
+                why: "the HTTP method must be letters only, e.g. POST",
+            },
+            DpopError::Random,
+        ];
+        v.extend(KeyError::samples().into_iter().map(DpopError::Key));
+        v
     }
 }
 

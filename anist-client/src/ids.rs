@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 
 use crate::encoding::{random_fill, RandomError};
 
@@ -35,6 +35,17 @@ impl ErrorCode for IdError {
             IdError::ClientId { .. } => "client_id_format",
             IdError::PurposeId { .. } => "purpose_id_format",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::InvalidArgument
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for IdError {
+    fn samples() -> Vec<Self> {
+        vec![IdError::ClientId { len: 3 }, IdError::PurposeId { len: 3 }]
     }
 }
 

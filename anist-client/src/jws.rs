@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -118,6 +118,25 @@ impl ErrorCode for JwsFormatError {
             JwsFormatError::Base64 { .. } => "jws_base64",
             JwsFormatError::Json { .. } => "jws_json",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::UnexpectedAnswer
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for JwsFormatError {
+    fn samples() -> Vec<Self> {
+        vec![
+            JwsFormatError::Parts { parts: 2 },
+            JwsFormatError::Base64 {
+                part: JwsPart::Signature,
+            },
+            JwsFormatError::Json {
+                part: JwsPart::Header,
+            },
+        ]
     }
 }
 

@@ -37,7 +37,7 @@
 use std::fmt;
 use std::path::Path;
 
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeyPairComponents, KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256};
@@ -142,6 +142,39 @@ impl ErrorCode for KeyError {
             KeyError::Io { .. } => "key_io",
             KeyError::Crypto { .. } => "key_crypto",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Config
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for KeyError {
+    fn samples() -> Vec<Self> {
+        vec![
+            KeyError::Unreadable {
+                reason: "neither PEM nor DER".into(),
+            },
+            KeyError::Format {
+                reason: "not a private key".into(),
+            },
+            KeyError::NotRsa {
+                found: "an EC key".into(),
+            },
+            KeyError::PasswordMissing,
+            KeyError::Password,
+            KeyError::TooSmall { bits: 1024 },
+            KeyError::TooLarge { bits: 32768 },
+            KeyError::Invalid {
+                reason: "inconsistent".into(),
+            },
+            KeyError::UnsupportedSize { bits: 1024 },
+            KeyError::Io {
+                kind: std::io::ErrorKind::NotFound,
+            },
+            KeyError::Crypto { during: "signing" },
+        ]
     }
 }
 

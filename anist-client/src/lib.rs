@@ -49,6 +49,7 @@ pub mod config;
 pub mod dpop;
 pub(crate) mod encoding;
 pub mod env;
+pub mod errors;
 pub mod files;
 pub mod ids;
 pub mod infanzia;

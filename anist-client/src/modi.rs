@@ -37,7 +37,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use serde::Serialize;
 
 use crate::clock::Clock;
@@ -109,6 +109,34 @@ impl ErrorCode for ModiError {
             ModiError::Key(k) => k.code(),
             ModiError::Random => "random_failure",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ModiError::Audience | ModiError::Lifetime { .. } => ErrorKind::Config,
+            ModiError::HeaderValue { .. } | ModiError::EmptyAuditField { .. } => {
+                ErrorKind::InvalidArgument
+            }
+            ModiError::Key(k) => k.kind(),
+            ModiError::Random => ErrorKind::Local,
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for ModiError {
+    fn samples() -> Vec<Self> {
+        let mut v = vec![
+            ModiError::Audience,
+            ModiError::HeaderValue {
+                name: SIGNATURE_HEADER,
+            },
+            ModiError::EmptyAuditField { field: "userID" },
+            ModiError::Lifetime { seconds: 0 },
+            ModiError::Random,
+        ];
+        v.extend(KeyError::samples().into_iter().map(ModiError::Key));
+        v
     }
 }
 

@@ -30,7 +30,7 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use tokio::time::Instant;
 
 /// A limiter that cannot be made.
@@ -54,6 +54,20 @@ impl ErrorCode for RateLimiterError {
             RateLimiterError::BadRate { .. } => "rate_limit_bad_rate",
             RateLimiterError::ZeroBurst => "rate_limit_zero_burst",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Config
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for RateLimiterError {
+    fn samples() -> Vec<Self> {
+        vec![
+            RateLimiterError::BadRate { per_second: 0.0 },
+            RateLimiterError::ZeroBurst,
+        ]
     }
 }
 

@@ -18,7 +18,7 @@ use anist_core::attendance::{Frequenza, Verifica};
 use anist_core::cf::CodiceFiscale;
 use anist_core::meccanografico::CodiceMeccanografico;
 use anist_core::school::SchoolYear;
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 
 use crate::call::CallError;
 
@@ -195,6 +195,69 @@ impl ErrorCode for AnistError {
             AnistError::RowFailed { .. } => "anist_row_failed",
             AnistError::Audit { code, .. } => code,
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            AnistError::Call(e) => e.kind(),
+            AnistError::Rejected { .. } => ErrorKind::Refused,
+            AnistError::Unexpected { .. } => ErrorKind::UnexpectedAnswer,
+            AnistError::JobFailed { .. }
+            | AnistError::InvalidJob { .. }
+            | AnistError::RowFailed { .. } => ErrorKind::Job,
+            AnistError::JobNotReady => ErrorKind::JobNotReady,
+            AnistError::Audit { .. } => ErrorKind::Audit,
+        }
+    }
+
+    fn request_sent(&self) -> Option<anist_core::Sent> {
+        match self {
+            AnistError::Call(e) => e.request_sent(),
+            _ => None,
+        }
+    }
+
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            AnistError::Call(e) => ErrorCode::retry_after(e),
+            _ => None,
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for AnistError {
+    fn samples() -> Vec<Self> {
+        let mut v: Vec<AnistError> = CallError::samples()
+            .into_iter()
+            .map(AnistError::Call)
+            .collect();
+        v.extend([
+            AnistError::Rejected {
+                reason: "codiceMeccanografico non censito".into(),
+                govway_id: None,
+            },
+            AnistError::Unexpected {
+                status: 200,
+                reason: "not JSON".into(),
+            },
+            AnistError::JobFailed {
+                reason: "expired".into(),
+            },
+            AnistError::JobNotReady,
+            AnistError::InvalidJob {
+                reason: "not a job id of this client".into(),
+            },
+            AnistError::RowFailed {
+                reason: "codice fiscale non valido".into(),
+            },
+        ]);
+        v.extend(
+            crate::audit::AuditError::samples()
+                .into_iter()
+                .map(AnistError::from),
+        );
+        v
     }
 }
 

@@ -25,7 +25,7 @@ use anist_core::anpr::massive::{
     leggi_download, ElementoMassivo, MassiveError, RichiestaMassiva, RispostaRichiestaMassiva,
     TipoRicerca,
 };
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use chrono::NaiveDate;
 
 use super::{AnprClientError, OperationIds, Servizio};
@@ -146,6 +146,49 @@ impl ErrorCode for MassivaError {
             MassivaError::Massive(e) => e.code(),
             MassivaError::Client(e) => e.code(),
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            MassivaError::Pending => ErrorKind::JobNotReady,
+            MassivaError::Failed { .. } => ErrorKind::Job,
+            MassivaError::NoId => ErrorKind::UnexpectedAnswer,
+            MassivaError::Massive(e) => e.kind(),
+            MassivaError::Client(e) => e.kind(),
+        }
+    }
+
+    fn request_sent(&self) -> Option<anist_core::Sent> {
+        match self {
+            MassivaError::Client(e) => e.request_sent(),
+            _ => None,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            MassivaError::Client(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for MassivaError {
+    fn samples() -> Vec<Self> {
+        let mut v = vec![
+            MassivaError::Pending,
+            MassivaError::Failed { id: "42".into() },
+            MassivaError::NoId,
+            // MassiveError's own samples are in anist-core.
+            MassivaError::Massive(MassiveError::Empty),
+        ];
+        v.extend(
+            AnprClientError::samples()
+                .into_iter()
+                .map(MassivaError::Client),
+        );
+        v
     }
 }
 

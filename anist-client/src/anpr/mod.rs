@@ -24,7 +24,7 @@ use anist_core::anpr::e002::{CasoUso, ErroreAnomalia};
 use anist_core::anpr::esito::{E002Error, Esito};
 use anist_core::anpr::IdAnpr;
 use anist_core::cf::CodiceFiscale;
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 
 use crate::call::CallError;
 
@@ -193,5 +193,49 @@ impl ErrorCode for AnprClientError {
             AnprClientError::OperationIds { .. } => "anpr_operation_ids",
             AnprClientError::Audit(e) => e.code(),
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            AnprClientError::Call(e) => e.kind(),
+            AnprClientError::Anpr(e) => e.kind(),
+            AnprClientError::OperationIds { .. } => ErrorKind::Local,
+            AnprClientError::Audit(e) => e.kind(),
+        }
+    }
+
+    fn request_sent(&self) -> Option<anist_core::Sent> {
+        match self {
+            AnprClientError::Call(e) => e.request_sent(),
+            _ => None,
+        }
+    }
+
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            AnprClientError::Call(e) => ErrorCode::retry_after(e),
+            _ => None,
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for AnprClientError {
+    fn samples() -> Vec<Self> {
+        let mut v: Vec<AnprClientError> = CallError::samples()
+            .into_iter()
+            .map(AnprClientError::Call)
+            .collect();
+        // E002Error's own samples are in anist-core.
+        v.push(AnprClientError::Anpr(E002Error::MotivoMissing));
+        v.push(AnprClientError::OperationIds {
+            reason: "permission denied".into(),
+        });
+        v.extend(
+            crate::audit::AuditError::samples()
+                .into_iter()
+                .map(AnprClientError::Audit),
+        );
+        v
     }
 }

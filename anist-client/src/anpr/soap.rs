@@ -17,7 +17,7 @@ use anist_core::anpr::e002::{ErroreAnomalia, IdOperazioneClient};
 use anist_core::anpr::soap3002::{
     envelope, parse_risposta, Documento, Esito3002, Richiesta3002, Soap3002Error, Testata3002,
 };
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use chrono::NaiveDateTime;
 
 use crate::audit::{AuditEntry, AuditLog};
@@ -121,6 +121,57 @@ impl ErrorCode for AnprSoapError {
             AnprSoapError::Ids(e) => e.code(),
             AnprSoapError::Audit(e) => e.code(),
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            AnprSoapError::Anpr(e) => e.kind(),
+            AnprSoapError::Http { .. } => ErrorKind::Network,
+            AnprSoapError::Config { .. } => ErrorKind::Config,
+            AnprSoapError::Ids(e) => e.kind(),
+            AnprSoapError::Audit(e) => e.kind(),
+        }
+    }
+
+    fn request_sent(&self) -> Option<anist_core::Sent> {
+        match self {
+            AnprSoapError::Ids(e) => e.request_sent(),
+            _ => None,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            AnprSoapError::Ids(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for AnprSoapError {
+    fn samples() -> Vec<Self> {
+        // Soap3002Error's own samples are in anist-core.
+        let mut v = vec![
+            AnprSoapError::Anpr(Soap3002Error::Ehr41),
+            AnprSoapError::Http {
+                reason: "the TLS handshake failed".into(),
+            },
+            AnprSoapError::Config {
+                reason: "endpoint is not https".into(),
+            },
+        ];
+        v.extend(
+            super::AnprClientError::samples()
+                .into_iter()
+                .map(AnprSoapError::Ids),
+        );
+        v.extend(
+            crate::audit::AuditError::samples()
+                .into_iter()
+                .map(AnprSoapError::Audit),
+        );
+        v
     }
 }
 

@@ -81,7 +81,7 @@ use std::time::Duration;
 
 use anist_core::csvio::CsvError;
 use anist_core::school::SchoolYear;
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use serde::Serialize;
 
 use crate::audit::AuditError;
@@ -378,6 +378,40 @@ impl ErrorCode for BulkError {
             BulkError::Output { .. } => "bulk_output",
             BulkError::Audit(_) => "bulk_audit",
         }
+    }
+
+    /// Always [`ErrorKind::Job`]: every variant has its own `bulk_*` code,
+    /// whatever it wraps.
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Job
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for BulkError {
+    fn samples() -> Vec<Self> {
+        vec![
+            BulkError::Input {
+                path: PathBuf::from("alunni.csv"),
+                reason: "not found".into(),
+            },
+            BulkError::Csv(CsvError::Empty),
+            BulkError::no_cf_column(),
+            BulkError::Journal {
+                reason: "database is locked".into(),
+            },
+            BulkError::JournalMismatch {
+                what: "file di input",
+            },
+            BulkError::OutputDir(PathBuf::from("esiti")),
+            BulkError::Output {
+                path: PathBuf::from("esiti.csv"),
+                reason: "permission denied".into(),
+            },
+            BulkError::Audit(AuditError::Storage {
+                reason: "database is locked".into(),
+            }),
+        ]
     }
 }
 

@@ -87,7 +87,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::call::ServiceProfile;
@@ -196,6 +196,50 @@ impl ErrorCode for ConfigError {
             ConfigError::Http { .. } => "config_http",
             ConfigError::Serialize { .. } => "config_serialize",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Config
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for ConfigError {
+    fn samples() -> Vec<Self> {
+        let file = || DEFAULT_CONFIG_FILE.to_string();
+        vec![
+            ConfigError::Read {
+                file: file(),
+                kind: std::io::ErrorKind::NotFound,
+            },
+            ConfigError::Parse {
+                file: file(),
+                location: Some("line 1, column 1".into()),
+                message: "expected a table".into(),
+            },
+            ConfigError::Invalid {
+                file: file(),
+                field: "client_id".into(),
+                reason: "is not a UUID".into(),
+            },
+            ConfigError::Env {
+                var: "ANIST_CLIENT_ID".into(),
+                reason: "is not a UUID".into(),
+            },
+            ConfigError::Key {
+                file: file(),
+                field: "key".into(),
+                path: "client.pem".into(),
+                source: KeyError::PasswordMissing,
+            },
+            ConfigError::Http {
+                file: file(),
+                reason: "ca_bundle is not PEM".into(),
+            },
+            ConfigError::Serialize {
+                reason: "unsupported value".into(),
+            },
+        ]
     }
 }
 

@@ -35,7 +35,7 @@ mod store;
 use std::path::PathBuf;
 
 use anist_core::infanzia::InfanziaError;
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 
 pub use export::{form_from_json, form_json, form_to_json, summary_text, write_form_csv};
 pub use read::{read_registers, read_registry, RegisterRead, RegistryRead, RowProblem};
@@ -101,6 +101,46 @@ impl ErrorCode for InfanziaFileError {
             InfanziaFileError::Write { .. } => "infanzia_write",
             InfanziaFileError::Form(e) => e.code(),
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            InfanziaFileError::Store { .. }
+            | InfanziaFileError::NoForm { .. }
+            | InfanziaFileError::Csv { .. }
+            | InfanziaFileError::MissingColumn { .. }
+            | InfanziaFileError::Json { .. }
+            | InfanziaFileError::Write { .. } => ErrorKind::Infanzia,
+            InfanziaFileError::Form(e) => e.kind(),
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for InfanziaFileError {
+    fn samples() -> Vec<Self> {
+        vec![
+            InfanziaFileError::Store {
+                path: PathBuf::from("servizi03.db"),
+                reason: "database is locked".into(),
+            },
+            InfanziaFileError::NoForm {
+                path: PathBuf::from("servizi03.db"),
+            },
+            InfanziaFileError::Csv {
+                code: "csv_empty",
+                reason: "the file has no header line".into(),
+            },
+            InfanziaFileError::MissingColumn { wanted: "Codice" },
+            InfanziaFileError::Json {
+                reason: "expected an object".into(),
+            },
+            InfanziaFileError::Write {
+                reason: "permission denied".into(),
+            },
+            // InfanziaError's own samples are in anist-core.
+            InfanziaFileError::Form(InfanziaError::ReasonMissing),
+        ]
     }
 }
 

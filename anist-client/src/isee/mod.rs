@@ -75,7 +75,7 @@ use anist_core::isee::{
     Attestazione, Esito, Indicatore, IseeKind, IseeService, IseeXmlError, NotEligible,
     PrestazioneDaErogare, StatoDomanda,
 };
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use chrono::NaiveDate;
 
 use crate::call::CallError;
@@ -438,6 +438,96 @@ impl ErrorCode for IseeError {
             IseeError::OperatorInvalid { .. } => "isee_operator_invalid",
             IseeError::Audit { code, .. } => code,
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            IseeError::NotEligible(e) => e.kind(),
+            IseeError::InvalidRequest { .. }
+            | IseeError::OperatorRequired
+            | IseeError::OperatorInvalid { .. } => ErrorKind::IseeInvalidRequest,
+            IseeError::Refused { .. } => ErrorKind::IseeRefused,
+            IseeError::Unavailable { .. } => ErrorKind::IseeUnavailable,
+            IseeError::UnknownEsito { .. } | IseeError::Unexpected { .. } => {
+                ErrorKind::UnexpectedAnswer
+            }
+            IseeError::Call(e) => e.kind(),
+            IseeError::Record(e) => e.kind(),
+            IseeError::Audit { .. } => ErrorKind::Audit,
+        }
+    }
+
+    fn request_sent(&self) -> Option<anist_core::Sent> {
+        match self {
+            IseeError::Call(e) => e.request_sent(),
+            _ => None,
+        }
+    }
+
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            IseeError::Call(e) => ErrorCode::retry_after(e),
+            _ => None,
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for IseeError {
+    fn samples() -> Vec<Self> {
+        let mut v = vec![
+            IseeError::NotEligible(NotEligible {
+                category: anist_core::isee::IpaCategory::Comune,
+                service: IseeService::Indicatore,
+                rule: anist_core::isee::EligibilityRule::PlainOnlyCapoluoghi,
+                alternatives: vec![IseeService::IndicatoreResidenti],
+            }),
+            IseeError::InvalidRequest {
+                reason: "the DSU protocol is missing".into(),
+            },
+            IseeError::Refused {
+                esito: Esito::RichiestaInvalida,
+                description: None,
+                id_richiesta: None,
+            },
+            IseeError::Refused {
+                esito: Esito::RiscontroNonValido,
+                description: None,
+                id_richiesta: None,
+            },
+            IseeError::Unavailable {
+                esito: Esito::DatabaseOffline,
+                description: None,
+                attempts: 3,
+            },
+            IseeError::Unavailable {
+                esito: Esito::ErroreInterno,
+                description: None,
+                attempts: 3,
+            },
+            IseeError::UnknownEsito {
+                esito: "FORSE".into(),
+            },
+            IseeError::Unexpected {
+                status: 200,
+                reason: "no Esito".into(),
+            },
+            IseeError::Record(IseeXmlError::TooLarge {
+                size: usize::MAX,
+                limit: anist_core::isee::MAX_XML_BYTES,
+            }),
+            IseeError::OperatorRequired,
+            IseeError::OperatorInvalid {
+                reason: "operator.user_id is not a codice fiscale".into(),
+            },
+        ];
+        v.extend(CallError::samples().into_iter().map(IseeError::Call));
+        v.extend(
+            crate::audit::AuditError::samples()
+                .into_iter()
+                .map(IseeError::from),
+        );
+        v
     }
 }
 

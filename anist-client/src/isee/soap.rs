@@ -21,7 +21,7 @@ use std::fmt;
 use anist_core::cf::AnyCodiceFiscale;
 use anist_core::dsu::DsuProtocol;
 use anist_core::isee::{Esito, PrestazioneDaErogare, StatoDomanda};
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use chrono::NaiveDate;
 use quick_xml::escape::escape;
 use quick_xml::events::Event;
@@ -99,6 +99,38 @@ impl ErrorCode for SoapError {
             SoapError::BadValue { .. } => "isee_soap_bad_value",
             SoapError::Fault(_) => "isee_soap_fault",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::UnexpectedAnswer
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for SoapError {
+    fn samples() -> Vec<Self> {
+        vec![
+            SoapError::TooLarge {
+                size: MAX_SOAP_BYTES + 1,
+                limit: MAX_SOAP_BYTES,
+            },
+            SoapError::Limit { pos: 1 },
+            SoapError::Malformed {
+                pos: 1,
+                reason: "unexpected end of input",
+            },
+            SoapError::Missing {
+                element: "Envelope",
+            },
+            SoapError::BadValue {
+                element: "Esito",
+                reason: "empty".into(),
+            },
+            SoapError::Fault(Box::new(SoapFault {
+                code: Some("SOAP-ENV:Server.APIUnavailable".into()),
+                ..SoapFault::default()
+            })),
+        ]
     }
 }
 

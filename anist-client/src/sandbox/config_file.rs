@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 
 use super::anist::SANDBOX_OPERATOR_LOCATION;
 use super::anpr_soap::{SANDBOX_ISTAT, SANDBOX_OPERATOR};
@@ -66,6 +66,32 @@ impl ErrorCode for ConfigFileError {
             ConfigFileError::NoClientKey => "sandbox_no_client_key",
             ConfigFileError::Config(e) => e.code(),
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ConfigFileError::Write { .. } | ConfigFileError::NoClientKey => ErrorKind::Sandbox,
+            ConfigFileError::Config(e) => e.kind(),
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for ConfigFileError {
+    fn samples() -> Vec<Self> {
+        let mut v = vec![
+            ConfigFileError::Write {
+                path: PathBuf::from("sandbox"),
+                reason: "permission denied".into(),
+            },
+            ConfigFileError::NoClientKey,
+        ];
+        v.extend(
+            ConfigError::samples()
+                .into_iter()
+                .map(ConfigFileError::Config),
+        );
+        v
     }
 }
 

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -115,6 +115,23 @@ impl ErrorCode for FaultRatesError {
             FaultRatesError::OutOfRange { .. } => "fault_rate_out_of_range",
             FaultRatesError::SumAboveOne { .. } => "fault_rates_above_one",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Sandbox
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for FaultRatesError {
+    fn samples() -> Vec<Self> {
+        vec![
+            FaultRatesError::OutOfRange {
+                name: "status_503",
+                value: 1.5,
+            },
+            FaultRatesError::SumAboveOne { sum: 1.2 },
+        ]
     }
 }
 

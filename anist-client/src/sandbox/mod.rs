@@ -54,7 +54,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -309,6 +309,30 @@ impl ErrorCode for SandboxError {
             SandboxError::Key(k) => k.code(),
             SandboxError::Tls { .. } => "sandbox_tls",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            SandboxError::Bind { .. } | SandboxError::Tls { .. } => ErrorKind::Sandbox,
+            SandboxError::Key(k) => k.kind(),
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for SandboxError {
+    fn samples() -> Vec<Self> {
+        let mut v = vec![
+            SandboxError::Bind {
+                port: 8443,
+                kind: std::io::ErrorKind::AddrInUse,
+            },
+            SandboxError::Tls {
+                reason: "the certificate could not be made".into(),
+            },
+        ];
+        v.extend(KeyError::samples().into_iter().map(SandboxError::Key));
+        v
     }
 }
 

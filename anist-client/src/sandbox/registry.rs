@@ -36,7 +36,7 @@
 
 use std::collections::HashMap;
 
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 
 use crate::ids::{is_uuid, ClientId, PurposeId};
 use crate::keys::{PublicKey, MIN_RSA_BITS};
@@ -648,6 +648,47 @@ impl ErrorCode for RegistryError {
             RegistryError::PurposeOfAnotherTenant { .. } => "sandbox_registry_purpose_tenant",
             RegistryError::FrontPath { .. } => "sandbox_registry_front_path",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Sandbox
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for RegistryError {
+    fn samples() -> Vec<Self> {
+        vec![
+            RegistryError::NotUuid {
+                what: "client",
+                id: "client-1".into(),
+            },
+            RegistryError::Duplicate {
+                what: "tenant",
+                id: "6a1c4a0e-0d0b-4c38-9a47-3c4a1f0c2b11".into(),
+            },
+            RegistryError::Dangling {
+                from: "purpose e0c0f0f0-3c4d-4e5f-8a6b-7c8d9e0f1a2b".into(),
+                what: "e-service",
+                id: "ffe23164-4b19-4ac4-8ee3-2a259dc2b81e".into(),
+            },
+            RegistryError::Lifespan { seconds: 10 },
+            RegistryError::Audience {
+                id: "ffe23164-4b19-4ac4-8ee3-2a259dc2b81e".into(),
+            },
+            RegistryError::KeyTooSmall {
+                client: "c9b73ff4-e203-4580-911b-689514d350c2".into(),
+                bits: 1024,
+            },
+            RegistryError::FrontPath {
+                eservice: "ffe23164-4b19-4ac4-8ee3-2a259dc2b81e".into(),
+                path: "a/b/c".into(),
+            },
+            RegistryError::PurposeOfAnotherTenant {
+                client: "c9b73ff4-e203-4580-911b-689514d350c2".into(),
+                purpose: "e0c0f0f0-3c4d-4e5f-8a6b-7c8d9e0f1a2b".into(),
+            },
+        ]
     }
 }
 

@@ -47,7 +47,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -102,6 +102,42 @@ impl ErrorCode for RegistryFileError {
             RegistryFileError::Field { .. } => "sandbox_registry_file_field",
             RegistryFileError::Invalid(e) => e.code(),
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            RegistryFileError::Read { .. }
+            | RegistryFileError::Syntax { .. }
+            | RegistryFileError::Field { .. } => ErrorKind::Sandbox,
+            RegistryFileError::Invalid(e) => e.kind(),
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for RegistryFileError {
+    fn samples() -> Vec<Self> {
+        let mut v = vec![
+            RegistryFileError::Read {
+                path: "registry.toml".into(),
+                kind: std::io::ErrorKind::NotFound,
+            },
+            RegistryFileError::Syntax {
+                line: Some(1),
+                message: "unknown field `tenants`".into(),
+            },
+            RegistryFileError::Field {
+                line: 3,
+                field: "client[0].keys[0]".into(),
+                message: "not a PEM public key".into(),
+            },
+        ];
+        v.extend(
+            RegistryError::samples()
+                .into_iter()
+                .map(RegistryFileError::Invalid),
+        );
+        v
     }
 }
 

@@ -51,7 +51,7 @@ use anist_core::csvio::{
 use anist_core::sidi::{
     class_key, SidiAlunno, SidiClasse, SidiSede, SidiSnapshot, StatoFrequenza, TableKind,
 };
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use serde::Serialize;
 
 /// Why an interchange file cannot be read.
@@ -95,6 +95,37 @@ impl ErrorCode for InterchangeError {
             InterchangeError::CodiceFiscale { .. } => "sidi_interchange_cf",
             InterchangeError::Missing { .. } => "sidi_interchange_missing",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            InterchangeError::Json { .. }
+            | InterchangeError::CodiceFiscale { .. }
+            | InterchangeError::Missing { .. } => ErrorKind::Sidi,
+            InterchangeError::Csv(e) => e.kind(),
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for InterchangeError {
+    fn samples() -> Vec<Self> {
+        vec![
+            InterchangeError::Json {
+                line: 1,
+                column: 1,
+                reason: "expected value".into(),
+            },
+            // CsvError's own samples are in anist-core.
+            InterchangeError::Csv(CsvError::Empty),
+            InterchangeError::CodiceFiscale {
+                index: 1,
+                code: "cf_length",
+            },
+            InterchangeError::Missing {
+                what: "l'anno scolastico",
+            },
+        ]
     }
 }
 

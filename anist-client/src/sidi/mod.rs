@@ -41,7 +41,7 @@ pub use store::{apply_plan, full_changeset, LocalStore, SqliteStore, StoreError}
 use std::path::{Path, PathBuf};
 
 use anist_core::sidi::{self as core_sidi, ApplyReport, Plan};
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 
 /// Why a file-level SIDI operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +86,40 @@ impl ErrorCode for SyncError {
             SyncError::Plan { .. } => "sidi_plan",
             SyncError::NoDatabase { .. } => "sidi_no_database",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            SyncError::Interchange(e) => e.kind(),
+            SyncError::Store(e) => e.kind(),
+            SyncError::Io { .. } | SyncError::Plan { .. } | SyncError::NoDatabase { .. } => {
+                ErrorKind::Sidi
+            }
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for SyncError {
+    fn samples() -> Vec<Self> {
+        let mut v: Vec<SyncError> = InterchangeError::samples()
+            .into_iter()
+            .map(SyncError::Interchange)
+            .collect();
+        v.extend(StoreError::samples().into_iter().map(SyncError::Store));
+        v.extend([
+            SyncError::Io {
+                path: PathBuf::from("sidi.json"),
+                reason: "not found".into(),
+            },
+            SyncError::Plan {
+                reason: "expected an object".into(),
+            },
+            SyncError::NoDatabase {
+                path: PathBuf::from("scuola.db"),
+            },
+        ]);
+        v
     }
 }
 

@@ -8,7 +8,7 @@ use anist_core::sidi::{
     self, ApplyReport, Change, ChangeSet, Entity, LocalRecord, LocalSchool, Plan, Provenance,
     SidiError, SidiMark, SyncField, TableKind, Tracked,
 };
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use rusqlite::{params, Connection};
 
 /// Why the local store failed.
@@ -49,6 +49,35 @@ impl ErrorCode for StoreError {
             StoreError::Corrupt { .. } => "sidi_store_corrupt",
             StoreError::Interrupted => "sidi_store_interrupted",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            StoreError::Sidi(e) => e.kind(),
+            StoreError::Database(_)
+            | StoreError::Create { .. }
+            | StoreError::Corrupt { .. }
+            | StoreError::Interrupted => ErrorKind::Sidi,
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for StoreError {
+    fn samples() -> Vec<Self> {
+        vec![
+            // SidiError's own samples are in anist-core.
+            StoreError::Sidi(SidiError::NoSuchAction { id: 1 }),
+            StoreError::Database(rusqlite::Error::InvalidQuery),
+            StoreError::Create {
+                path: PathBuf::from("scuola.db"),
+                reason: "permission denied".into(),
+            },
+            StoreError::Corrupt {
+                what: "stato_frequenza".into(),
+            },
+            StoreError::Interrupted,
+        ]
     }
 }
 

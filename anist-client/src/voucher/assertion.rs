@@ -31,7 +31,7 @@
 
 use std::fmt;
 
-use anist_core::ErrorCode;
+use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use serde::Serialize;
 
 use crate::clock::Clock;
@@ -122,6 +122,32 @@ impl ErrorCode for AssertionError {
             AssertionError::Key(k) => k.code(),
             AssertionError::Random => "random_failure",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            AssertionError::Audience { .. }
+            | AssertionError::Lifetime { .. }
+            | AssertionError::Digest => ErrorKind::Config,
+            AssertionError::Key(k) => k.kind(),
+            AssertionError::Random => ErrorKind::Local,
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for AssertionError {
+    fn samples() -> Vec<Self> {
+        let mut v = vec![
+            AssertionError::Audience {
+                found: "https://auth.uat.interop.pagopa.it".into(),
+            },
+            AssertionError::Lifetime { seconds: 0 },
+            AssertionError::Digest,
+            AssertionError::Random,
+        ];
+        v.extend(KeyError::samples().into_iter().map(AssertionError::Key));
+        v
     }
 }
 
