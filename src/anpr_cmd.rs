@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anist_client::anpr::{
     AnprClient, AnprClientError, OperationIds, Richiesta, Risposta, Servizio, Soggetto,
@@ -27,7 +28,7 @@ use anist_core::anpr::esito::{Esito, Soggetto as SoggettoAnpr};
 use anist_core::anpr::IdAnpr;
 use anist_core::cf::CodiceFiscale;
 use anist_core::csvio::parse_date_it;
-use anist_core::ErrorCode;
+use anist_core::{ErrorCode, ErrorKind, Sent};
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
@@ -151,6 +152,40 @@ impl ErrorCode for AnprCmdError {
             AnprCmdError::Audit(e) => e.code(),
             AnprCmdError::Anpr(e) => e.code(),
             AnprCmdError::Runtime(_) => "anpr_runtime",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            AnprCmdError::Usage(_) => ErrorKind::InvalidArgument,
+            AnprCmdError::Config(e) => e.kind(),
+            AnprCmdError::Sandbox(e) => e.kind(),
+            AnprCmdError::Session(e) => e.kind(),
+            AnprCmdError::Audit(e) => e.kind(),
+            AnprCmdError::Anpr(e) => e.kind(),
+            AnprCmdError::Runtime(_) => ErrorKind::Local,
+        }
+    }
+
+    fn request_sent(&self) -> Option<Sent> {
+        self.wrapped().and_then(ErrorCode::request_sent)
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        self.wrapped().and_then(ErrorCode::retry_after)
+    }
+}
+
+impl AnprCmdError {
+    /// The error this one shows the code of, when it wraps one.
+    fn wrapped(&self) -> Option<&dyn ErrorCode> {
+        match self {
+            AnprCmdError::Config(e) => Some(e),
+            AnprCmdError::Sandbox(e) => Some(e),
+            AnprCmdError::Session(e) => Some(e),
+            AnprCmdError::Audit(e) => Some(e),
+            AnprCmdError::Anpr(e) => Some(e),
+            AnprCmdError::Usage(_) | AnprCmdError::Runtime(_) => None,
         }
     }
 }
@@ -492,4 +527,21 @@ pub fn render_json(richiesta: &Richiesta, risposta: &Risposta, show: bool) -> Va
         "avvisi": risposta.avvisi.iter().map(|a| json!({"codice": a.codice(), "tipo": a.tipo_errore_anomalia, "testo": a.testo()})).collect::<Vec<_>>(),
         "soggetti": soggetti,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds() {
+        let usage = AnprCmdError::Usage("x".into());
+        assert_eq!(usage.kind(), ErrorKind::InvalidArgument);
+        assert_eq!(AnprCmdError::Runtime("x".into()).kind(), ErrorKind::Local);
+        // A wrapped error says its own kind.
+        let inner = AnprClientError::Anpr(anist_core::anpr::esito::E002Error::MotivoMissing);
+        let expected = (inner.kind(), inner.request_sent());
+        let e = AnprCmdError::Anpr(inner);
+        assert_eq!((e.kind(), e.request_sent()), expected);
+    }
 }

@@ -17,6 +17,7 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anist_client::anpr::soap::{
     AnprSoapClient, AnprSoapError, AnprSoapSettings, RicercaDocumento, RispostaDocumento,
@@ -28,7 +29,7 @@ use anist_client::sandbox::anpr_soap::{SANDBOX_ISTAT, SANDBOX_OPERATOR};
 use anist_client::sandbox::{Sandbox, SandboxConfig, SandboxError};
 use anist_core::anpr::soap3002::{Documento, Esito3002, Soap3002Error, Soggetto3002};
 use anist_core::csvio::parse_date_it;
-use anist_core::ErrorCode;
+use anist_core::{ErrorCode, ErrorKind, Sent};
 use serde_json::{json, Value};
 
 use crate::anpr_cmd::{date_it, line, mask, AnprTarget};
@@ -112,6 +113,38 @@ impl ErrorCode for AnprDocCmdError {
             AnprDocCmdError::Audit(e) => e.code(),
             AnprDocCmdError::Soap(e) => e.code(),
             AnprDocCmdError::Runtime(_) => "anpr_runtime",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            AnprDocCmdError::Usage(_) => ErrorKind::InvalidArgument,
+            AnprDocCmdError::Config(e) => e.kind(),
+            AnprDocCmdError::Sandbox(e) => e.kind(),
+            AnprDocCmdError::Audit(e) => e.kind(),
+            AnprDocCmdError::Soap(e) => e.kind(),
+            AnprDocCmdError::Runtime(_) => ErrorKind::Local,
+        }
+    }
+
+    fn request_sent(&self) -> Option<Sent> {
+        self.wrapped().and_then(ErrorCode::request_sent)
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        self.wrapped().and_then(ErrorCode::retry_after)
+    }
+}
+
+impl AnprDocCmdError {
+    /// The error this one shows the code of, when it wraps one.
+    fn wrapped(&self) -> Option<&dyn ErrorCode> {
+        match self {
+            AnprDocCmdError::Config(e) => Some(e),
+            AnprDocCmdError::Sandbox(e) => Some(e),
+            AnprDocCmdError::Audit(e) => Some(e),
+            AnprDocCmdError::Soap(e) => Some(e),
+            AnprDocCmdError::Usage(_) | AnprDocCmdError::Runtime(_) => None,
         }
     }
 }
@@ -383,4 +416,24 @@ pub fn render_json(r: &RicercaDocumento, risposta: &RispostaDocumento, show: boo
             "comuneResidenza": s.residenze.first().and_then(|x| x.comune_istat.clone()),
         })).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds() {
+        let usage = AnprDocCmdError::Usage("x".into());
+        assert_eq!(usage.kind(), ErrorKind::InvalidArgument);
+        assert_eq!(
+            AnprDocCmdError::Runtime("x".into()).kind(),
+            ErrorKind::Local
+        );
+        // A wrapped error says its own kind.
+        let inner = AnprSoapError::Anpr(Soap3002Error::Ehr41);
+        let expected = (inner.kind(), inner.request_sent());
+        let e = AnprDocCmdError::Soap(inner);
+        assert_eq!((e.kind(), e.request_sent()), expected);
+    }
 }

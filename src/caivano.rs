@@ -25,7 +25,7 @@ use anist_client::clock::SystemClock;
 use anist_client::config::{Config, ConfigError};
 use anist_client::sandbox::{Sandbox, SandboxConfig, SandboxError};
 use anist_core::school::SchoolYear;
-use anist_core::ErrorCode;
+use anist_core::{ErrorCode, ErrorKind, Sent};
 
 /// The bundled synthetic sample `anist demo` runs on (`examples/data/anagrafe.csv`:
 /// Windows-1252, `;`, CRLF; invented people only).
@@ -162,6 +162,42 @@ impl ErrorCode for CaivanoError {
             CaivanoError::Runtime(_) => "caivano_runtime",
         }
     }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            CaivanoError::JournalExists(_) | CaivanoError::NothingToResume(_) => ErrorKind::Job,
+            CaivanoError::Config(e) => e.kind(),
+            CaivanoError::Sandbox(e) => e.kind(),
+            CaivanoError::Session(e) => e.kind(),
+            CaivanoError::Audit(e) => e.kind(),
+            CaivanoError::Bulk(e) => e.kind(),
+            CaivanoError::Runtime(_) => ErrorKind::Local,
+        }
+    }
+
+    fn request_sent(&self) -> Option<Sent> {
+        self.wrapped().and_then(ErrorCode::request_sent)
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        self.wrapped().and_then(ErrorCode::retry_after)
+    }
+}
+
+impl CaivanoError {
+    /// The error this one shows the code of, when it wraps one.
+    fn wrapped(&self) -> Option<&dyn ErrorCode> {
+        match self {
+            CaivanoError::Config(e) => Some(e),
+            CaivanoError::Sandbox(e) => Some(e),
+            CaivanoError::Session(e) => Some(e),
+            CaivanoError::Audit(e) => Some(e),
+            CaivanoError::Bulk(e) => Some(e),
+            CaivanoError::JournalExists(_)
+            | CaivanoError::NothingToResume(_)
+            | CaivanoError::Runtime(_) => None,
+        }
+    }
 }
 
 /// Runs (or resumes) the job, blocking, calling `progress` as it goes.
@@ -230,4 +266,22 @@ async fn run_async(
         handle.shutdown().await;
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds() {
+        let cases = [
+            (CaivanoError::JournalExists("j".into()), ErrorKind::Job),
+            (CaivanoError::NothingToResume("j".into()), ErrorKind::Job),
+            (CaivanoError::Runtime("x".into()), ErrorKind::Local),
+        ];
+        for (e, kind) in cases {
+            assert_eq!(e.kind(), kind, "{}", e.code());
+            assert_eq!((e.request_sent(), e.retry_after()), (None, None));
+        }
+    }
 }

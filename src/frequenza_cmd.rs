@@ -18,6 +18,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anist_client::anist::{
     AnistClient, AnistError, Answer, AttendanceService, Query, Subject, YearSelector, ACCERTAMENTO,
@@ -37,7 +38,7 @@ use anist_core::csvio::{
 };
 use anist_core::meccanografico::CodiceMeccanografico;
 use anist_core::school::SchoolYear;
-use anist_core::ErrorCode;
+use anist_core::{ErrorCode, ErrorKind, Sent};
 use serde::Serialize;
 
 use crate::caivano::{open_audit, Target};
@@ -141,6 +142,48 @@ impl ErrorCode for FrequenzaError {
             FrequenzaError::Column(_) => "frequenza_column",
             FrequenzaError::Output { .. } => "frequenza_output",
             FrequenzaError::Runtime(_) => "frequenza_runtime",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            FrequenzaError::Usage(_)
+            | FrequenzaError::Input { .. }
+            | FrequenzaError::Csv(_)
+            | FrequenzaError::Column(_) => ErrorKind::InvalidArgument,
+            FrequenzaError::Config(e) => e.kind(),
+            FrequenzaError::Sandbox(e) => e.kind(),
+            FrequenzaError::Session(e) => e.kind(),
+            FrequenzaError::Audit(e) => e.kind(),
+            FrequenzaError::Anist(e) => e.kind(),
+            FrequenzaError::Output { .. } | FrequenzaError::Runtime(_) => ErrorKind::Local,
+        }
+    }
+
+    fn request_sent(&self) -> Option<Sent> {
+        self.wrapped().and_then(ErrorCode::request_sent)
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        self.wrapped().and_then(ErrorCode::retry_after)
+    }
+}
+
+impl FrequenzaError {
+    /// The error this one shows the code of, when it wraps one.
+    fn wrapped(&self) -> Option<&dyn ErrorCode> {
+        match self {
+            FrequenzaError::Config(e) => Some(e),
+            FrequenzaError::Sandbox(e) => Some(e),
+            FrequenzaError::Session(e) => Some(e),
+            FrequenzaError::Audit(e) => Some(e),
+            FrequenzaError::Anist(e) => Some(e),
+            FrequenzaError::Usage(_)
+            | FrequenzaError::Input { .. }
+            | FrequenzaError::Csv(_)
+            | FrequenzaError::Column(_)
+            | FrequenzaError::Output { .. }
+            | FrequenzaError::Runtime(_) => None,
         }
     }
 }
@@ -764,6 +807,33 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    #[test]
+    fn kinds() {
+        let io = CsvError::Io(std::io::Error::other("x"));
+        let cases = [
+            (
+                FrequenzaError::Usage("x".into()),
+                ErrorKind::InvalidArgument,
+            ),
+            (FrequenzaError::Csv(io), ErrorKind::InvalidArgument),
+            (
+                FrequenzaError::Column("x".into()),
+                ErrorKind::InvalidArgument,
+            ),
+            (
+                FrequenzaError::Output {
+                    path: "o.csv".into(),
+                    reason: "full".into(),
+                },
+                ErrorKind::Local,
+            ),
+            (FrequenzaError::Runtime("x".into()), ErrorKind::Local),
+        ];
+        for (e, kind) in cases {
+            assert_eq!(e.kind(), kind, "{}", e.code());
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anist_client::audit::{AuditError, AuditLog};
 use anist_client::bulk::isee::{IseeBatch, IseeBatchSpec, IseeCounts, IseeSummary};
@@ -20,7 +21,7 @@ use anist_core::csvio::format_date_it;
 use anist_core::isee::{
     Attestazione, ComponenteNucleo, Indicatore, IseeKind, IseeService, PrestazioneDaErogare,
 };
-use anist_core::ErrorCode;
+use anist_core::{ErrorCode, ErrorKind, Sent};
 use chrono::NaiveDate;
 
 use crate::caivano::{open_audit, Target};
@@ -175,6 +176,47 @@ impl ErrorCode for IseeCmdError {
             IseeCmdError::Isee(e) => e.code(),
             IseeCmdError::Bulk(e) => e.code(),
             IseeCmdError::Runtime(_) => "isee_runtime",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            IseeCmdError::NoSuchService | IseeCmdError::Usage(_) => ErrorKind::InvalidArgument,
+            IseeCmdError::JournalExists(_) | IseeCmdError::NothingToResume(_) => ErrorKind::Job,
+            IseeCmdError::Config(e) => e.kind(),
+            IseeCmdError::Sandbox(e) => e.kind(),
+            IseeCmdError::Session(e) => e.kind(),
+            IseeCmdError::Audit(e) => e.kind(),
+            IseeCmdError::Isee(e) => e.kind(),
+            IseeCmdError::Bulk(e) => e.kind(),
+            IseeCmdError::Runtime(_) => ErrorKind::Local,
+        }
+    }
+
+    fn request_sent(&self) -> Option<Sent> {
+        self.wrapped().and_then(ErrorCode::request_sent)
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        self.wrapped().and_then(ErrorCode::retry_after)
+    }
+}
+
+impl IseeCmdError {
+    /// The error this one shows the code of, when it wraps one.
+    fn wrapped(&self) -> Option<&dyn ErrorCode> {
+        match self {
+            IseeCmdError::Config(e) => Some(e),
+            IseeCmdError::Sandbox(e) => Some(e),
+            IseeCmdError::Session(e) => Some(e),
+            IseeCmdError::Audit(e) => Some(e),
+            IseeCmdError::Isee(e) => Some(e),
+            IseeCmdError::Bulk(e) => Some(e),
+            IseeCmdError::NoSuchService
+            | IseeCmdError::Usage(_)
+            | IseeCmdError::JournalExists(_)
+            | IseeCmdError::NothingToResume(_)
+            | IseeCmdError::Runtime(_) => None,
         }
     }
 }
@@ -508,4 +550,24 @@ pub fn parse_cf(s: &str) -> Result<AnyCodiceFiscale, IseeCmdError> {
             e.messaggio()
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds() {
+        let cases = [
+            (IseeCmdError::NoSuchService, ErrorKind::InvalidArgument),
+            (IseeCmdError::Usage("x".into()), ErrorKind::InvalidArgument),
+            (IseeCmdError::JournalExists("j".into()), ErrorKind::Job),
+            (IseeCmdError::NothingToResume("j".into()), ErrorKind::Job),
+            (IseeCmdError::Runtime("x".into()), ErrorKind::Local),
+        ];
+        for (e, kind) in cases {
+            assert_eq!(e.kind(), kind, "{}", e.code());
+            assert_eq!(e.request_sent(), None);
+        }
+    }
 }

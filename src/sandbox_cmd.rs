@@ -20,7 +20,7 @@ use std::sync::Arc;
 use anist_client::keys::{KeyError, PrivateKey};
 use anist_client::sandbox::config_file::ConfigFileError;
 use anist_client::sandbox::{SandboxConfig, SandboxError};
-use anist_core::ErrorCode;
+use anist_core::{ErrorCode, ErrorKind};
 
 use crate::keys::{generate_key_file, KeyJobError};
 
@@ -64,6 +64,18 @@ impl ErrorCode for SandboxCmdError {
             SandboxCmdError::ConfigFile(e) => e.code(),
         }
     }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            SandboxCmdError::Dir { .. } => ErrorKind::Sandbox,
+            SandboxCmdError::KeyFile(KeyJobError::Key(e)) | SandboxCmdError::Key(e) => e.kind(),
+            SandboxCmdError::KeyFile(KeyJobError::Exists { .. } | KeyJobError::Write { .. }) => {
+                ErrorKind::Config
+            }
+            SandboxCmdError::Sandbox(e) => e.kind(),
+            SandboxCmdError::ConfigFile(e) => e.kind(),
+        }
+    }
 }
 
 /// The sandbox client's key in `dir`, created on first use.
@@ -88,4 +100,32 @@ pub fn client_key(dir: &Path) -> Result<Arc<PrivateKey>, SandboxCmdError> {
 /// As [`client_key`].
 pub fn sandbox_config(dir: &Path, seed: u64, port: u16) -> Result<SandboxConfig, SandboxCmdError> {
     Ok(SandboxConfig::with_client_key(seed, client_key(dir)?)?.port(port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds() {
+        let dir = SandboxCmdError::Dir {
+            path: PathBuf::from("x"),
+            reason: "denied".into(),
+        };
+        assert_eq!(dir.kind(), ErrorKind::Sandbox);
+        let exists = SandboxCmdError::KeyFile(KeyJobError::Exists {
+            path: "k.pem".into(),
+        });
+        assert_eq!(
+            (exists.code(), exists.kind()),
+            ("key_exists", ErrorKind::Config)
+        );
+        let write = SandboxCmdError::KeyFile(KeyJobError::Write {
+            path: "k.pem".into(),
+            source: std::io::Error::other("full"),
+        });
+        assert_eq!(write.kind(), ErrorKind::Config);
+        let key = SandboxCmdError::Key(KeyError::Password);
+        assert_eq!(key.kind(), KeyError::Password.kind());
+    }
 }

@@ -19,7 +19,7 @@ use anist_core::sidi::{
     self, action_text_it, plan_text_it, write_plan_csv, Action, ActionKind, Decision, Entity, Plan,
     SidiError, SyncField,
 };
-use anist_core::ErrorCode;
+use anist_core::{ErrorCode, ErrorKind};
 use clap::Subcommand;
 use serde::Deserialize;
 
@@ -168,6 +168,17 @@ impl ErrorCode for SidiCmdError {
             SidiCmdError::Store(e) => e.code(),
             SidiCmdError::Sidi(e) => e.code(),
             SidiCmdError::PlanFile { .. } => "sidi_plan_file",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            SidiCmdError::Usage(_) => ErrorKind::InvalidArgument,
+            SidiCmdError::Io { .. } => ErrorKind::Local,
+            SidiCmdError::Sync(e) => e.kind(),
+            SidiCmdError::Store(e) => e.kind(),
+            SidiCmdError::Sidi(e) => e.kind(),
+            SidiCmdError::PlanFile { .. } => ErrorKind::Sidi,
         }
     }
 }
@@ -482,6 +493,38 @@ pub fn run(cmd: SidiCommand) -> ExitCode {
                 SidiCmdError::Usage(_) | SidiCmdError::Io { .. } => ExitCode::from(EXIT_USAGE),
                 _ => ExitCode::FAILURE,
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds() {
+        let cases = [
+            (SidiCmdError::Usage("x".into()), ErrorKind::InvalidArgument),
+            (
+                io_err(Path::new("x"))(io::Error::other("full")),
+                ErrorKind::Local,
+            ),
+            (
+                SidiCmdError::PlanFile {
+                    path: "p.json".into(),
+                    reason: "not JSON".into(),
+                },
+                ErrorKind::Sidi,
+            ),
+            (
+                SidiCmdError::Sidi(SidiError::Locked {
+                    field: SyncField::Cognome,
+                }),
+                ErrorKind::SidiLocked,
+            ),
+        ];
+        for (e, kind) in cases {
+            assert_eq!(e.kind(), kind, "{}", e.code());
         }
     }
 }

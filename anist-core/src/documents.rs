@@ -30,7 +30,7 @@
 
 use std::fmt;
 
-use crate::error::ErrorCode;
+use crate::error::{CodeSamples, ErrorCode, ErrorKind};
 
 /// Maximum length of a stored document number (the permesso di soggiorno
 /// limit of the ANPR XSD).
@@ -284,11 +284,33 @@ impl ErrorCode for DocError {
         }
     }
 
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::InvalidArgument
+    }
+
     fn position(&self) -> Option<usize> {
         match self {
             DocError::Format { pos, .. } => Some(*pos),
             DocError::Empty(_) | DocError::Length { .. } => None,
         }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for DocError {
+    fn samples() -> Vec<Self> {
+        vec![
+            DocError::Empty(DocumentKind::Cie3),
+            DocError::Length {
+                kind: DocumentKind::Cie3,
+                found: 8,
+            },
+            DocError::Format {
+                kind: DocumentKind::Cie3,
+                pos: 1,
+                ch: '1',
+            },
+        ]
     }
 }
 

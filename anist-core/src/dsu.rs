@@ -20,7 +20,7 @@
 
 use std::fmt;
 
-use crate::error::ErrorCode;
+use crate::error::{CodeSamples, ErrorCode, ErrorKind};
 
 /// Number of characters of a DSU protocol.
 pub const DSU_LEN: usize = 27;
@@ -127,6 +127,10 @@ impl ErrorCode for DsuError {
         }
     }
 
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::InvalidArgument
+    }
+
     fn position(&self) -> Option<usize> {
         match self {
             DsuError::Format { pos, .. } => Some(*pos),
@@ -134,6 +138,22 @@ impl ErrorCode for DsuError {
             // (the message says where to look).
             DsuError::Empty | DsuError::Truncated { .. } | DsuError::Year { .. } => None,
         }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for DsuError {
+    fn samples() -> Vec<Self> {
+        vec![
+            DsuError::Empty,
+            DsuError::Format {
+                pos: 1,
+                ch: 'X',
+                expected: "I",
+            },
+            DsuError::Truncated { found: 20 },
+            DsuError::Year { year: 2014 },
+        ]
     }
 }
 

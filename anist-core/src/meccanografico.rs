@@ -37,7 +37,7 @@
 
 use std::fmt;
 
-use crate::error::ErrorCode;
+use crate::error::{CodeSamples, ErrorCode, ErrorKind};
 
 /// Number of characters of a codice meccanografico, check character included.
 pub const MECCANOGRAFICO_LEN: usize = 10;
@@ -95,11 +95,26 @@ impl ErrorCode for MeccError {
         }
     }
 
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::InvalidMeccanografico
+    }
+
     fn position(&self) -> Option<usize> {
         match self {
             MeccError::Char { pos, .. } => Some(*pos),
             MeccError::Empty | MeccError::Length(_) => None,
         }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for MeccError {
+    fn samples() -> Vec<Self> {
+        vec![
+            MeccError::Empty,
+            MeccError::Length(9),
+            MeccError::Char { pos: 1, ch: '1' },
+        ]
     }
 }
 

@@ -24,7 +24,7 @@ use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::error::ErrorCode;
+use crate::error::{CodeSamples, ErrorCode, ErrorKind};
 use crate::meccanografico::{CodiceMeccanografico, SchoolKind};
 
 /// An anno scolastico, e.g. 2025/2026 (1 September 2025 – 31 August 2026).
@@ -68,6 +68,24 @@ impl ErrorCode for SchoolYearError {
             SchoolYearError::NotConsecutive { .. } => "school_year_not_consecutive",
             SchoolYearError::OutOfRange { .. } => "school_year_range",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::InvalidSchoolYear
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for SchoolYearError {
+    fn samples() -> Vec<Self> {
+        vec![
+            SchoolYearError::Format,
+            SchoolYearError::NotConsecutive {
+                start: 2025,
+                start_plus_one: 2026,
+            },
+            SchoolYearError::OutOfRange { start: 1800 },
+        ]
     }
 }
 

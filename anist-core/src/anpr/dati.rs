@@ -263,6 +263,17 @@ impl crate::ErrorCode for DatoRichiestoError {
     fn code(&self) -> &'static str {
         "anpr_dato_richiesto"
     }
+
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::InvalidArgument
+    }
+}
+
+#[doc(hidden)]
+impl crate::CodeSamples for DatoRichiestoError {
+    fn samples() -> Vec<Self> {
+        vec![DatoRichiestoError]
+    }
 }
 
 impl FromStr for DatoRichiesto {

@@ -27,7 +27,7 @@
 
 use super::e002::{DatiSoggetto, ErroreAnomalia, RispostaE002Ok, RispostaKo};
 use super::IdAnpr;
-use crate::error::ErrorCode;
+use crate::error::{CodeSamples, ErrorCode, ErrorKind};
 
 /// ANPR codes that mean "no subject" (an outcome).
 pub const NOT_FOUND_CODES: [&str; 3] = ["EN122", "EN130", "EN133"];
@@ -106,6 +106,41 @@ impl ErrorCode for E002Error {
             E002Error::Refused { .. } => "anpr_refused",
             E002Error::Unexpected { .. } => "anpr_unexpected_answer",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            E002Error::MotivoMissing | E002Error::OperationId => ErrorKind::InvalidArgument,
+            E002Error::Ambiguous { .. } => ErrorKind::AnprAmbiguous,
+            E002Error::NotCompetent { .. } => ErrorKind::AnprNotCompetent,
+            E002Error::Refused { .. } => ErrorKind::AnprRefused,
+            E002Error::Unexpected { .. } => ErrorKind::UnexpectedAnswer,
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for E002Error {
+    fn samples() -> Vec<Self> {
+        vec![
+            E002Error::MotivoMissing,
+            E002Error::OperationId,
+            E002Error::Ambiguous {
+                codice: AMBIGUOUS_CODES[0].to_owned(),
+                avvisi: Vec::new(),
+            },
+            E002Error::NotCompetent { avvisi: Vec::new() },
+            E002Error::Refused {
+                status: 400,
+                codice: "EN003".to_owned(),
+                testo: "dati richiesta non validi".to_owned(),
+                avvisi: Vec::new(),
+            },
+            E002Error::Unexpected {
+                status: 200,
+                reason: "not JSON".to_owned(),
+            },
+        ]
     }
 }
 

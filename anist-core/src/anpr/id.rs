@@ -27,7 +27,7 @@
 
 use std::fmt;
 
-use crate::error::ErrorCode;
+use crate::error::{CodeSamples, ErrorCode, ErrorKind};
 
 /// Number of characters of an ID ANPR, check character included.
 pub const ID_ANPR_LEN: usize = 9;
@@ -77,11 +77,26 @@ impl ErrorCode for AnprError {
         }
     }
 
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::InvalidIdAnpr
+    }
+
     fn position(&self) -> Option<usize> {
         match self {
             AnprError::Char { pos, .. } => Some(*pos),
             AnprError::Empty | AnprError::Length(_) => None,
         }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for AnprError {
+    fn samples() -> Vec<Self> {
+        vec![
+            AnprError::Empty,
+            AnprError::Length(8),
+            AnprError::Char { pos: 3, ch: '-' },
+        ]
     }
 }
 

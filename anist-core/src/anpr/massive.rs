@@ -26,7 +26,7 @@ use super::e002::{
     DatiRichiesta, DatiSoggetto, ErroreAnomalia, IdOperazioneClient, RispostaE002Ok,
 };
 use super::esito::NOT_FOUND_CODES;
-use crate::ErrorCode;
+use crate::{CodeSamples, ErrorCode, ErrorKind};
 
 /// Largest download accepted once decompressed (256 MiB): a gzip bomb is
 /// refused instead of filling the memory.
@@ -111,6 +111,32 @@ impl ErrorCode for MassiveError {
             MassiveError::Gzip { .. } => "anpr_massive_gzip",
             MassiveError::Json { .. } => "anpr_massive_json",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            MassiveError::Empty | MassiveError::BadIdentifier => ErrorKind::InvalidArgument,
+            MassiveError::Base64 | MassiveError::Gzip { .. } | MassiveError::Json { .. } => {
+                ErrorKind::UnexpectedAnswer
+            }
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for MassiveError {
+    fn samples() -> Vec<Self> {
+        vec![
+            MassiveError::Empty,
+            MassiveError::BadIdentifier,
+            MassiveError::Base64,
+            MassiveError::Gzip {
+                reason: "invalid gzip header".to_owned(),
+            },
+            MassiveError::Json {
+                reason: "expected risposteMassive".to_owned(),
+            },
+        ]
     }
 }
 

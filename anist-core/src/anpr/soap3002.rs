@@ -44,7 +44,7 @@ use quick_xml::Reader;
 use super::dati::DatoRichiesto;
 use super::e002::{ErroreAnomalia, IdOperazioneClient};
 use super::mask;
-use crate::error::ErrorCode;
+use crate::error::{CodeSamples, ErrorCode, ErrorKind};
 
 /// The largest answer accepted, in bytes.
 pub const MAX_XML_BYTES: usize = 4 * 1024 * 1024;
@@ -302,11 +302,42 @@ impl ErrorCode for Soap3002Error {
         }
     }
 
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Soap3002Error::Ehr41
+            | Soap3002Error::Ehr67
+            | Soap3002Error::Ehr68
+            | Soap3002Error::InvalidField { .. } => ErrorKind::InvalidArgument,
+            Soap3002Error::Anpr { .. } => ErrorKind::AnprRefused,
+            Soap3002Error::Xml { .. } => ErrorKind::UnexpectedAnswer,
+        }
+    }
+
     fn position(&self) -> Option<usize> {
         match self {
             Soap3002Error::Xml { pos, .. } if *pos > 0 => Some(*pos),
             _ => None,
         }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for Soap3002Error {
+    fn samples() -> Vec<Self> {
+        vec![
+            Soap3002Error::Ehr41,
+            Soap3002Error::Ehr67,
+            Soap3002Error::Ehr68,
+            Soap3002Error::InvalidField {
+                field: "numero",
+                expected: "da 1 a 20 lettere o cifre",
+            },
+            Soap3002Error::Anpr {
+                codice: "EN003".to_owned(),
+                testo: "dati richiesta non validi".to_owned(),
+            },
+            Soap3002Error::xml("elemento non chiuso", 12),
+        ]
     }
 }
 

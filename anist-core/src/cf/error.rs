@@ -1,6 +1,6 @@
 //! The codice fiscale error vocabulary.
 
-use crate::error::ErrorCode;
+use crate::error::{CodeSamples, ErrorCode, ErrorKind};
 use crate::place::PlaceError;
 
 /// Why a string is not a valid codice fiscale (or why one could not be encoded).
@@ -188,6 +188,24 @@ impl ErrorCode for CfError {
         }
     }
 
+    fn kind(&self) -> ErrorKind {
+        match self {
+            CfError::Empty
+            | CfError::Length { .. }
+            | CfError::Char { .. }
+            | CfError::Month { .. }
+            | CfError::Day { .. }
+            | CfError::CheckChar { .. }
+            | CfError::PlaceUnknown { .. }
+            | CfError::NumericCheckDigit { .. }
+            | CfError::NumericProgressive { .. }
+            | CfError::NumericOffice { .. }
+            | CfError::EncodeNoLetters { .. }
+            | CfError::EncodeYear { .. } => ErrorKind::InvalidCodiceFiscale,
+            CfError::EncodePlace(inner) => inner.kind(),
+        }
+    }
+
     fn position(&self) -> Option<usize> {
         match self {
             CfError::Char { pos, .. } => Some(usize::from(*pos)),
@@ -200,5 +218,40 @@ impl ErrorCode for CfError {
             CfError::NumericOffice { .. } => Some(8),
             _ => None,
         }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for CfError {
+    fn samples() -> Vec<Self> {
+        let mut out = vec![
+            CfError::Empty,
+            CfError::Length { found: 15 },
+            CfError::Char {
+                pos: 7,
+                ch: 'X',
+                expected: "a digit",
+            },
+            CfError::Month { ch: 'F' },
+            CfError::Day { raw: 32, month: 1 },
+            CfError::CheckChar {
+                expected: 'U',
+                found: 'V',
+            },
+            CfError::PlaceUnknown {
+                code: "Z999".to_owned(),
+            },
+            CfError::NumericCheckDigit {
+                expected: '3',
+                found: '4',
+            },
+            CfError::NumericProgressive { office: 1 },
+            CfError::NumericOffice { office: 999 },
+            CfError::EncodeNoLetters { field: "surname" },
+            CfError::EncodeYear { year: 1700 },
+        ];
+        // Every code of the place of birth that could not be resolved.
+        out.extend(PlaceError::samples().into_iter().map(CfError::EncodePlace));
+        out
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io;
 
-use crate::error::ErrorCode;
+use crate::error::{CodeSamples, ErrorCode, ErrorKind};
 
 use super::Encoding;
 
@@ -177,6 +177,59 @@ impl ErrorCode for CsvError {
             CsvError::Unencodable { .. } => "csv_unencodable",
         }
     }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            CsvError::Io(_) => ErrorKind::Local,
+            CsvError::Empty
+            | CsvError::Utf16
+            | CsvError::Encoding { .. }
+            | CsvError::FieldCount { .. }
+            | CsvError::Quote { .. }
+            | CsvError::RecordTooLong { .. }
+            | CsvError::MissingColumn { .. }
+            | CsvError::Unencodable { .. } => ErrorKind::InvalidArgument,
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for CsvError {
+    fn samples() -> Vec<Self> {
+        vec![
+            CsvError::Io(io::Error::other("disk unplugged")),
+            CsvError::Empty,
+            CsvError::Utf16,
+            CsvError::Encoding {
+                line: 2,
+                column: 1,
+                encoding: Encoding::Utf8,
+            },
+            CsvError::FieldCount {
+                line: 2,
+                expected: 3,
+                found: 2,
+            },
+            CsvError::Quote {
+                line: 2,
+                column: 1,
+                problem: QuoteProblem::TextAfterClosingQuote,
+            },
+            CsvError::RecordTooLong {
+                line: 2,
+                limit: 1024,
+            },
+            CsvError::MissingColumn {
+                wanted: "codice_fiscale".to_owned(),
+            },
+            CsvError::Unencodable {
+                row: 2,
+                column: 1,
+                ch: 'ł',
+                encoding: Encoding::Windows1252,
+            },
+        ]
+    }
 }
 
 /// Why a string is not a date in one of the accepted forms (see
@@ -199,5 +252,16 @@ impl ErrorCode for DateError {
             DateError::Format => "csv_date",
             DateError::Nonexistent => "csv_date_nonexistent",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::InvalidArgument
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for DateError {
+    fn samples() -> Vec<Self> {
+        vec![DateError::Format, DateError::Nonexistent]
     }
 }

@@ -67,7 +67,7 @@
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Weekday};
 
-use crate::error::ErrorCode;
+use crate::error::{CodeSamples, ErrorCode, ErrorKind};
 
 mod average;
 mod form;
@@ -276,6 +276,87 @@ impl ErrorCode for InfanziaError {
             InfanziaError::ActReferenceMissing => "infanzia_act_reference_missing",
             InfanziaError::ActOlder { .. } => "infanzia_act_older",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            InfanziaError::ServiceType { .. }
+            | InfanziaError::DeclarationKind { .. }
+            | InfanziaError::ReasonMissing
+            | InfanziaError::CessationActMissing
+            | InfanziaError::NotesMissing
+            | InfanziaError::CountUnit { .. }
+            | InfanziaError::Config { .. }
+            | InfanziaError::ActReferenceMissing => ErrorKind::InfanziaInvalid,
+            InfanziaError::WindowNotOpen { .. } | InfanziaError::WindowClosed { .. } => {
+                ErrorKind::InfanziaWindow
+            }
+            InfanziaError::CheckFailed { .. } => ErrorKind::InfanziaCheck,
+            InfanziaError::NotActive { .. }
+            | InfanziaError::NotEditable { .. }
+            | InfanziaError::InvalidTransition { .. }
+            | InfanziaError::UnknownService { .. }
+            | InfanziaError::DuplicateService { .. }
+            | InfanziaError::ActOlder { .. } => ErrorKind::Infanzia,
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for InfanziaError {
+    fn samples() -> Vec<Self> {
+        let day = NaiveDate::default();
+        let time = NaiveDateTime::default();
+        vec![
+            InfanziaError::ServiceType {
+                found: "ludoteca".to_owned(),
+            },
+            InfanziaError::DeclarationKind {
+                found: "CHIUSO".to_owned(),
+            },
+            InfanziaError::ReasonMissing,
+            InfanziaError::CessationActMissing,
+            InfanziaError::NotesMissing,
+            InfanziaError::CountUnit {
+                found: "2026".to_owned(),
+            },
+            InfanziaError::Config {
+                detail: "the window closes before it opens".to_owned(),
+            },
+            InfanziaError::WindowNotOpen {
+                opens: time,
+                now_rome: time,
+            },
+            InfanziaError::WindowClosed {
+                closed: time,
+                now_rome: time,
+            },
+            InfanziaError::NotActive {
+                service: "S1".to_owned(),
+                since: day,
+                survey_start: day,
+            },
+            InfanziaError::NotEditable { state: "INVIATO" },
+            InfanziaError::InvalidTransition {
+                from: "BOZZA",
+                to: "VALIDATO",
+            },
+            InfanziaError::CheckFailed {
+                problems: vec![Problem {
+                    code: "no_services".to_owned(),
+                    service: None,
+                    message: "il modulo non ha servizi".to_owned(),
+                }],
+            },
+            InfanziaError::UnknownService {
+                service: "S9".to_owned(),
+            },
+            InfanziaError::DuplicateService {
+                service: "S1".to_owned(),
+            },
+            InfanziaError::ActReferenceMissing,
+            InfanziaError::ActOlder { recorded: day },
+        ]
     }
 }
 

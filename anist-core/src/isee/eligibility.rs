@@ -38,7 +38,7 @@
 
 use std::fmt;
 
-use crate::error::ErrorCode;
+use crate::error::{CodeSamples, ErrorCode, ErrorKind};
 
 /// A category of the IPA catalogue (Indice dei domicili digitali della PA),
 /// as grouped by INPS message 3269/2025.
@@ -492,6 +492,22 @@ impl NotEligible {
 impl ErrorCode for NotEligible {
     fn code(&self) -> &'static str {
         "isee_not_eligible"
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::IseeNotEligible
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for NotEligible {
+    fn samples() -> Vec<Self> {
+        vec![NotEligible {
+            category: IpaCategory::Comune,
+            service: IseeService::Indicatore,
+            rule: EligibilityRule::PlainOnlyCapoluoghi,
+            alternatives: vec![IseeService::IndicatoreResidenti],
+        }]
     }
 }
 

@@ -29,7 +29,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::ErrorCode;
+use crate::error::{CodeSamples, ErrorCode, ErrorKind};
 
 /// Why a string is not an amount of money.
 ///
@@ -77,11 +77,30 @@ impl ErrorCode for EuroError {
         }
     }
 
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::InvalidArgument
+    }
+
     fn position(&self) -> Option<usize> {
         match self {
             EuroError::Format { pos, .. } => Some(*pos),
             _ => None,
         }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for EuroError {
+    fn samples() -> Vec<Self> {
+        vec![
+            EuroError::Empty,
+            EuroError::Format {
+                pos: 1,
+                expected: "a digit",
+            },
+            EuroError::Precision,
+            EuroError::Overflow,
+        ]
     }
 }
 
@@ -525,11 +544,27 @@ impl ErrorCode for ScalaError {
         }
     }
 
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::InvalidArgument
+    }
+
     fn position(&self) -> Option<usize> {
         match self {
             ScalaError::Format { pos } => Some(*pos),
             _ => None,
         }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for ScalaError {
+    fn samples() -> Vec<Self> {
+        vec![
+            ScalaError::Empty,
+            ScalaError::Format { pos: 2 },
+            ScalaError::Precision,
+            ScalaError::Range,
+        ]
     }
 }
 

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::ErrorCode;
+use crate::error::{CodeSamples, ErrorCode, ErrorKind};
 
 /// What a position of the code must hold: a description and a test.
 type Slot = (&'static str, fn(u8) -> bool);
@@ -118,11 +118,30 @@ impl ErrorCode for PrestazioneError {
         }
     }
 
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::InvalidArgument
+    }
+
     fn position(&self) -> Option<usize> {
         match self {
             PrestazioneError::Format { pos, .. } => Some(*pos),
             PrestazioneError::Unknown { .. } => None,
         }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for PrestazioneError {
+    fn samples() -> Vec<Self> {
+        vec![
+            PrestazioneError::Format {
+                pos: 3,
+                expected: "a dot",
+            },
+            PrestazioneError::Unknown {
+                code: "A1.21".to_owned(),
+            },
+        ]
     }
 }
 

@@ -43,7 +43,7 @@ use super::record::{
 };
 use crate::cf::{AnyCodiceFiscale, CodiceFiscale};
 use crate::dsu::DsuProtocol;
-use crate::error::ErrorCode;
+use crate::error::{CodeSamples, ErrorCode, ErrorKind};
 
 /// The largest document accepted, in bytes (4 MiB; real attestazioni are a
 /// few kilobytes).
@@ -230,6 +230,10 @@ impl ErrorCode for IseeXmlError {
         }
     }
 
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::UnexpectedAnswer
+    }
+
     fn position(&self) -> Option<usize> {
         match self {
             IseeXmlError::TooLarge { .. } | IseeXmlError::UnsupportedEncoding { .. } => None,
@@ -244,6 +248,68 @@ impl ErrorCode for IseeXmlError {
             | IseeXmlError::Duplicate { pos, .. }
             | IseeXmlError::Base64 { pos, .. } => Some(*pos),
         }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for IseeXmlError {
+    fn samples() -> Vec<Self> {
+        vec![
+            IseeXmlError::TooLarge {
+                size: MAX_XML_BYTES + 1,
+                limit: MAX_XML_BYTES,
+            },
+            IseeXmlError::TooDeep {
+                pos: 100,
+                limit: MAX_DEPTH,
+            },
+            IseeXmlError::TooManyElements {
+                pos: 100,
+                limit: MAX_ELEMENTS,
+            },
+            IseeXmlError::UnsupportedEncoding {
+                declared: "EBCDIC".to_owned(),
+            },
+            IseeXmlError::Encoding {
+                pos: Some(3),
+                reason: "invalid UTF-8",
+            },
+            IseeXmlError::Malformed {
+                pos: 1,
+                reason: "unexpected end of input",
+            },
+            IseeXmlError::WrongRoot {
+                expected: "Attestazione",
+                found: "Html".to_owned(),
+                pos: 1,
+            },
+            IseeXmlError::MissingElement {
+                element: "Indicatore",
+                parent: "Attestazione".to_owned(),
+                pos: 1,
+            },
+            IseeXmlError::MissingAttribute {
+                element: "Attestazione".to_owned(),
+                attribute: "ProtocolloDSU",
+                pos: 1,
+            },
+            IseeXmlError::BadValue {
+                element: "Attestazione".to_owned(),
+                attribute: "ISEE",
+                expected: "an amount",
+                cause: Some("euro_format"),
+                pos: 1,
+            },
+            IseeXmlError::Duplicate {
+                element: "Indicatore".to_owned(),
+                parent: "Attestazione".to_owned(),
+                pos: 40,
+            },
+            IseeXmlError::Base64 {
+                pos: 2,
+                reason: "invalid character",
+            },
+        ]
     }
 }
 

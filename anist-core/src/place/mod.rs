@@ -40,7 +40,7 @@ use std::sync::OnceLock;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::error::ErrorCode;
+use crate::error::{CodeSamples, ErrorCode, ErrorKind};
 
 /// What a Belfiore code designates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -442,6 +442,31 @@ impl ErrorCode for PlaceError {
             PlaceError::Ambiguous { .. } => "place_ambiguous",
             PlaceError::NotAtDate { .. } => "place_not_at_date",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Place
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for PlaceError {
+    fn samples() -> Vec<Self> {
+        vec![
+            PlaceError::Unknown {
+                query: "Nessunluogo".to_owned(),
+                province: Some("RM".to_owned()),
+            },
+            PlaceError::Ambiguous {
+                query: "Castro".to_owned(),
+                candidates: Vec::new(),
+            },
+            PlaceError::NotAtDate {
+                query: "Roma".to_owned(),
+                date: NaiveDate::default(),
+                eras: Vec::new(),
+            },
+        ]
     }
 }
 

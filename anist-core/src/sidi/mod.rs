@@ -72,7 +72,7 @@ pub use plan::{
 };
 pub use render::{action_text_it, plan_text_it, write_plan_csv};
 
-use crate::error::ErrorCode;
+use crate::error::{CodeSamples, ErrorCode, ErrorKind};
 
 /// Why a SIDI operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -123,5 +123,34 @@ impl ErrorCode for SidiError {
             SidiError::NoSuchAction { .. } => "sidi_no_such_action",
             SidiError::DecisionNotAllowed { .. } => "sidi_decision_not_allowed",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            SidiError::Locked { .. } => ErrorKind::SidiLocked,
+            SidiError::NoSuchRecord { .. }
+            | SidiError::NoSuchAction { .. }
+            | SidiError::DecisionNotAllowed { .. } => ErrorKind::Sidi,
+        }
+    }
+}
+
+#[doc(hidden)]
+impl CodeSamples for SidiError {
+    fn samples() -> Vec<Self> {
+        vec![
+            SidiError::Locked {
+                field: SyncField::Denominazione,
+            },
+            SidiError::NoSuchRecord {
+                entity: Entity::Alunno,
+            },
+            SidiError::NoSuchAction { id: 7 },
+            SidiError::DecisionNotAllowed {
+                id: 7,
+                decision: "accept_sidi",
+                kind: "import",
+            },
+        ]
     }
 }
