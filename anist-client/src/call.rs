@@ -452,12 +452,7 @@ impl ErrorCode for CallError {
     /// Always `Some`: whether the e-service call was sent ([`CallError::sent`];
     /// a call whose voucher could not be had was not).
     fn request_sent(&self) -> Option<anist_core::Sent> {
-        // TRANSITION: goes when voucher::http::Sent is anist_core::Sent.
-        Some(match self.sent() {
-            Sent::No => anist_core::Sent::No,
-            Sent::Maybe => anist_core::Sent::Maybe,
-            Sent::Yes => anist_core::Sent::Yes,
-        })
+        Some(self.sent())
     }
 
     /// The gateway's wait ([`CallError::retry_after`]), or PDND's when the

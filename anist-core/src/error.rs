@@ -19,10 +19,7 @@ pub trait ErrorCode: std::error::Error {
 
     /// What kind of failure this is: the bindings derive the Python
     /// exception class and the C status from it.
-    fn kind(&self) -> ErrorKind {
-        // TRANSITION: removed once every error type says its kind.
-        ErrorKind::Local
-    }
+    fn kind(&self) -> ErrorKind;
 
     /// The 1-based position (in the normalised input) the error applies to,
     /// if it applies to one character.

@@ -108,7 +108,7 @@
 #define ANIST_ERR_QUOTA_EXCEEDED 33
 
 // Throttled: retry later (codes `gateway_throttled`,
-// `voucher_throttled`, `voucher_rate_limited`).
+// `voucher_throttled`).
 #define ANIST_ERR_THROTTLED 34
 
 // No answer in time (codes `gateway_timeout`, `voucher_timeout`).
@@ -123,7 +123,7 @@
 
 // An answer that cannot be read (codes `gateway_unparseable`,
 // `anist_unexpected_answer`, `voucher_unparseable`,
-// `voucher_malformed_response`, `voucher_unexpected_status`, and the
+// `voucher_unexpected_status`, and the
 // other `isee_*` codes: `isee_unexpected_answer`, `isee_unknown_esito`,
 // `isee_xml_*`, `isee_soap_*`).
 #define ANIST_ERR_UNEXPECTED_ANSWER 38

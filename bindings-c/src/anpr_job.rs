@@ -252,7 +252,7 @@ pub extern "C" fn anist_anpr_job_start(
         let (mut spec, audit, ids) = spec_of(spec, sandbox)?;
         if spec.motivo.trim().is_empty() {
             return Err(Failure::new(
-                crate::ANIST_ERR_INVALID_ARGUMENT,
+                anist_core::ErrorKind::InvalidArgument,
                 "anpr_motivo_missing",
                 "the motivo is mandatory: the reference of the file (e.g. \"prot. 123\")",
             ));

@@ -21,7 +21,7 @@ use anist_core::meccanografico::CodiceMeccanografico;
 use anist_core::school::SchoolYear;
 use tokio::runtime::Runtime;
 
-use crate::error::{guard, guard_void, Failure, ANIST_ERR_INVALID_ARGUMENT};
+use crate::error::{guard, guard_void, Failure};
 use crate::ids::school_year_of;
 use crate::strings::{arg_str, c_string, clear_strings, opt_str, out_ptr, take_box, write_out};
 
@@ -109,7 +109,7 @@ fn new_runtime() -> Result<Runtime, Failure> {
         .build()
         .map_err(|e| {
             Failure::new(
-                crate::ANIST_ERR_OTHER,
+                anist_core::ErrorKind::Local,
                 "runtime",
                 format!("the library's threads could not start: {e}"),
             )
@@ -341,7 +341,7 @@ fn query_of(subject: *const c_char, school: *const c_char, year: i32) -> Result<
         y if y >= 1900 => YearSelector::Explicit(school_year_of(y)?),
         _ => {
             return Err(Failure::new(
-                ANIST_ERR_INVALID_ARGUMENT,
+                anist_core::ErrorKind::InvalidArgument,
                 "invalid_argument",
                 "the argument `year` is ANIST_YEAR_CURRENT, ANIST_YEAR_PREVIOUS or the first calendar year of a school year (e.g. 2025)",
             ))

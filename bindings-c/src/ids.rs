@@ -11,7 +11,7 @@ use anist_core::meccanografico::{CheckStatus, CodiceMeccanografico, SchoolRole};
 use anist_core::school::{obligation_status, ObligationStatus, SchoolYear};
 use chrono::{Datelike, NaiveDate};
 
-use crate::error::{guard, Failure, ANIST_ERR_INVALID_ARGUMENT};
+use crate::error::{guard, Failure};
 use crate::strings::{arg_bytes, arg_str, c_string, fixed, opt_str, out_ptr, write_out};
 
 /// Parses `YYYY-MM-DD`.
@@ -452,7 +452,7 @@ pub extern "C" fn anist_synthetic_codes(
             .filter(|n| *n <= buf_len)
             .ok_or_else(|| {
                 Failure::new(
-                    ANIST_ERR_INVALID_ARGUMENT,
+                    anist_core::ErrorKind::InvalidArgument,
                     "invalid_argument",
                     "the buffer is too small: give count * ANIST_SYNTHETIC_STRIDE bytes",
                 )

@@ -205,7 +205,7 @@ pub extern "C" fn anist_infanzia_average(
         }
         let a = average_attendance(&period, &list, method).ok_or_else(|| {
             Failure::new(
-                crate::error::ANIST_ERR_INFANZIA,
+                anist_core::ErrorKind::Infanzia,
                 "infanzia_no_counts",
                 "no count of the method's unit falls in the period: import the registers or declare the service",
             )

@@ -18,9 +18,7 @@ use anist_core::isee::{
 use chrono::{Datelike, NaiveDate};
 
 use crate::client::{client_ref, AnistClient};
-use crate::error::{
-    guard, guard_void, Failure, ANIST_ERR_INVALID_ARGUMENT, ANIST_ERR_ISEE_INVALID_REQUEST,
-};
+use crate::error::{guard, guard_void, Failure};
 use crate::ids::parse_date;
 use crate::strings::{c_string, clear_strings, opt_str, out_ptr, write_out};
 
@@ -59,7 +57,7 @@ pub(crate) fn service_of(service: i32) -> Result<IseeService, Failure> {
         ANIST_ISEE_SERVICE_ATTESTAZIONE => IseeService::Attestazione,
         _ => {
             return Err(Failure::new(
-                ANIST_ERR_INVALID_ARGUMENT,
+                anist_core::ErrorKind::InvalidArgument,
                 "invalid_argument",
                 "the argument `service` is one of the ANIST_ISEE_SERVICE_* values (1-8)",
             ))
@@ -257,7 +255,7 @@ fn check_riscontro(
         && check_eligibility(isee.ente().category, service).is_ok()
     {
         return Err(Failure::new(
-            ANIST_ERR_ISEE_INVALID_REQUEST,
+                anist_core::ErrorKind::IseeInvalidRequest,
             "isee_invalid_request",
             format!(
                 "the ISEE request is not valid: {} checks the DSU protocol: set `protocollo_dsu` in the query (with the beneficiary's codice fiscale)",
@@ -490,7 +488,7 @@ mod tests {
     use super::*;
     use crate::{
         anist_client_free, anist_client_start_sandbox, anist_last_error_code, anist_string_free,
-        ANIST_ERR_ISEE_REFUSED, ANIST_ERR_NOT_ELIGIBLE, ANIST_OK,
+        ANIST_ERR_INVALID_ARGUMENT, ANIST_ERR_ISEE_REFUSED, ANIST_ERR_NOT_ELIGIBLE, ANIST_OK,
     };
 
     fn text(p: *const c_char) -> Option<String> {

@@ -14,7 +14,7 @@ use anist_core::school::SchoolYear;
 use tokio::task::JoinHandle;
 
 use crate::client::{client_ref, AnistClient, ClientInner};
-use crate::error::{guard, guard_void, Failure, ANIST_ERR_CANCELLED, ANIST_ERR_JOB_NOT_READY};
+use crate::error::{guard, guard_void, Failure, ANIST_ERR_CANCELLED};
 use crate::strings::{arg_str, opt_str, out_ptr, take_box, write_out};
 
 /// Job state: running.
@@ -230,11 +230,11 @@ impl<K: JobKind> Job<K> {
         let s = lock(&self.shared);
         match &s.finish {
             None => Err(Failure::new(
-                ANIST_ERR_JOB_NOT_READY,
+                anist_core::ErrorKind::JobNotReady,
                 "job_not_ready",
                 "the job is still running: poll it until its state is final",
             )),
-            Some(Finish::Cancelled) => Err(Failure::new(
+            Some(Finish::Cancelled) => Err(Failure::c_only(
                 ANIST_ERR_CANCELLED,
                 "job_cancelled",
                 "the job was cancelled: start it again on the same journal to resume it",

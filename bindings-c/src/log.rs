@@ -170,7 +170,7 @@ pub extern "C" fn anist_set_log_callback(
             Ok(())
         } else {
             Err(Failure::new(
-                crate::ANIST_ERR_OTHER,
+                anist_core::ErrorKind::Local,
                 "log_dispatcher_taken",
                 "another tracing dispatcher is already installed in this process: the log callback receives nothing",
             ))

@@ -38,13 +38,13 @@ use anist_core::dsu::DsuProtocol;
 use anist_core::isee::{IseeKind, IseeService, PrestazioneDaErogare};
 use anist_core::meccanografico::CodiceMeccanografico;
 use anist_core::school::SchoolYear;
-use anist_core::ErrorCode;
+use anist_core::ErrorKind;
 use chrono::NaiveDate;
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 
 use crate::core::{today, PyCodiceFiscale, PyCodiceMeccanografico, PyIdAnpr, PySchoolYear};
-use crate::errors::{self, guard, Attr};
+use crate::errors::{self, guard};
 use crate::isee::{parse_cf_any, PyAttestazione, PyIndicatore};
 use crate::runtime::{block_on, block_on_with};
 
@@ -52,13 +52,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn bad_argument(message: String, code: &str) -> PyErr {
-    errors::raise(
-        "InvalidInput",
-        message,
-        code,
-        vec![("position", Attr::OptInt(None))],
-    )
+fn bad_argument(message: String, code: &'static str) -> PyErr {
+    errors::new(ErrorKind::InvalidArgument, message, code)
 }
 
 /// The answer of the verification service.
@@ -306,10 +301,7 @@ impl Inner {
         if let Some(t) = trail.as_ref() {
             return Ok(Some(Arc::clone(t)));
         }
-        let opened = Arc::new(
-            AuditLog::open_beside(path)
-                .map_err(|e| errors::raise("ServiceError", e.to_string(), e.code(), Vec::new()))?,
-        );
+        let opened = Arc::new(AuditLog::open_beside(path).map_err(|e| errors::error(&e))?);
         *trail = Some(Arc::clone(&opened));
         Ok(Some(opened))
     }
@@ -408,7 +400,8 @@ impl PyClient {
             protocollo_domanda,
         } = *a;
         let Some(mut client) = self.inner.isee.clone() else {
-            return Err(errors::generic(
+            return Err(errors::new(
+                ErrorKind::Config,
                 String::from("this client has no INPS ISEE ente: add an [inps] section (ipa_category, user_id) to the configuration"),
                 "isee_not_configured",
             ));
@@ -424,16 +417,14 @@ impl PyClient {
         })?;
         let cf = parse_cf_any(codice_fiscale)?;
         let mut q = match dsu {
-            Some(d) => {
-                IseeQuery::by_dsu(DsuProtocol::parse(d).map_err(|e| errors::invalid(&e))?, cf)
-            }
+            Some(d) => IseeQuery::by_dsu(DsuProtocol::parse(d).map_err(|e| errors::error(&e))?, cf),
             None => IseeQuery::by_cf(cf).valid_on(date.unwrap_or_else(today)),
         };
         if let Some(k) = kind {
             q = q.kind(IseeKind::parse(k));
         }
         if let Some(p) = prestazione {
-            q = q.prestazione(PrestazioneDaErogare::parse(p).map_err(|e| errors::invalid(&e))?);
+            q = q.prestazione(PrestazioneDaErogare::parse(p).map_err(|e| errors::error(&e))?);
         }
         if let Some(p) = protocollo_domanda {
             q = q.protocollo_domanda(p);
@@ -467,7 +458,7 @@ fn subject(value: &Bound<'_, PyAny>) -> PyResult<Subject> {
     let s = s.to_cow()?;
     CodiceFiscale::parse(&s)
         .map(Subject::CodiceFiscale)
-        .map_err(|e| errors::invalid_cf(&e))
+        .map_err(|e| errors::error(&e))
 }
 
 fn year(value: Option<&Bound<'_, PyAny>>) -> PyResult<YearSelector> {
@@ -486,7 +477,7 @@ fn year(value: Option<&Bound<'_, PyAny>>) -> PyResult<YearSelector> {
         "previous" => Ok(YearSelector::Previous),
         other => SchoolYear::parse(other)
             .map(YearSelector::Explicit)
-            .map_err(|e| errors::invalid(&e)),
+            .map_err(|e| errors::error(&e)),
     }
 }
 
@@ -503,7 +494,7 @@ fn school(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<CodiceMeccanograf
     let s: String = value.extract()?;
     CodiceMeccanografico::parse(&s)
         .map(Some)
-        .map_err(|e| errors::invalid(&e))
+        .map_err(|e| errors::error(&e))
 }
 
 fn query(
@@ -523,7 +514,7 @@ fn school_year_arg(value: &Bound<'_, PyAny>) -> PyResult<SchoolYear> {
         return Ok(y.0);
     }
     let s: String = value.extract()?;
-    SchoolYear::parse(&s).map_err(|e| errors::invalid(&e))
+    SchoolYear::parse(&s).map_err(|e| errors::error(&e))
 }
 
 #[pymethods]
@@ -538,16 +529,16 @@ impl PyClient {
     fn from_config(path: PathBuf, audit: Option<PathBuf>, no_audit: bool) -> PyResult<Self> {
         guard(|| {
             let audit = audit_choice(audit, no_audit)?;
-            let config = Config::load(&path).map_err(|e| errors::config(&e))?;
+            let config = Config::load(&path).map_err(|e| errors::error(&e))?;
             let session = config
                 .session(Arc::new(SystemClock))
-                .map_err(|e| errors::config(&e))?;
+                .map_err(|e| errors::error(&e))?;
             let session = Arc::new(session);
             let isee = match config.inps {
                 Some(_) => Some(
                     config
                         .isee_client(Arc::clone(&session))
-                        .map_err(|e| errors::config(&e))?,
+                        .map_err(|e| errors::error(&e))?,
                 ),
                 None => None,
             };
@@ -729,7 +720,7 @@ impl PyClient {
             let outcome = run_job(py, progress, outcome_map, move |report| async move {
                 job.run(&inner.anist, audit.as_ref(), report).await
             })?;
-            match outcome.map_err(|e| errors::bulk(&e))? {
+            match outcome.map_err(|e| errors::error(&e))? {
                 JobOutcome::Completed(s) => Ok(summary(s, None)),
                 JobOutcome::Paused {
                     reason,
@@ -772,7 +763,8 @@ impl PyClient {
     ) -> PyResult<crate::isee_batch::PyIseeSummary> {
         guard(|| {
             let Some(client) = self.inner.isee.clone() else {
-                return Err(errors::generic(
+                return Err(errors::new(
+                    ErrorKind::Config,
                     String::from("this client has no INPS ISEE ente: add an [inps] section (ipa_category, user_id) to the configuration"),
                     "isee_not_configured",
                 ));
@@ -795,7 +787,7 @@ impl PyClient {
             );
             if let Some(p) = prestazione {
                 spec.prestazione =
-                    Some(PrestazioneDaErogare::parse(p).map_err(|e| errors::invalid(&e))?);
+                    Some(PrestazioneDaErogare::parse(p).map_err(|e| errors::error(&e))?);
             }
             if let Some(k) = kind {
                 spec.kind = IseeKind::parse(k);
@@ -810,7 +802,7 @@ impl PyClient {
                 crate::isee_batch::outcome_map,
                 move |report| async move { batch.run(&client, audit.as_ref(), report).await },
             )?;
-            match outcome.map_err(|e| errors::bulk(&e))? {
+            match outcome.map_err(|e| errors::error(&e))? {
                 JobOutcome::Completed(s) => Ok(crate::isee_batch::summary(s, None, audit_path)),
                 JobOutcome::Paused {
                     reason,
@@ -857,10 +849,10 @@ impl PyClient {
         guard(|| {
             let soggetto = match (codice_fiscale, id_anpr) {
                 (Some(cf), None) => AnprSoggetto::CodiceFiscale(
-                    CodiceFiscale::parse(cf).map_err(|e| errors::invalid(&e))?,
+                    CodiceFiscale::parse(cf).map_err(|e| errors::error(&e))?,
                 ),
                 (None, Some(id)) => {
-                    AnprSoggetto::IdAnpr(IdAnpr::parse(id).map_err(|e| errors::invalid(&e))?)
+                    AnprSoggetto::IdAnpr(IdAnpr::parse(id).map_err(|e| errors::error(&e))?)
                 }
                 _ => {
                     return Err(bad_argument(
@@ -904,7 +896,7 @@ impl PyClient {
             let open = |path: &Path| {
                 AuditLog::open_beside(path)
                     .map(Arc::new)
-                    .map_err(|e| errors::raise("ServiceError", e.to_string(), e.code(), Vec::new()))
+                    .map_err(|e| errors::error(&e))
             };
             let trail = match audit {
                 Some(a) => open(&a)?,
@@ -1011,7 +1003,7 @@ impl PyClient {
             let outcome = run_job(py, progress, massiva_outcomes, move |report| async move {
                 job.run(&massive, &single, audit.as_deref(), report).await
             })?;
-            let (summary, pause) = match outcome.map_err(|e| errors::bulk(&e))? {
+            let (summary, pause) = match outcome.map_err(|e| errors::error(&e))? {
                 JobOutcome::Completed(s) => (s, None),
                 JobOutcome::Paused {
                     reason,
@@ -1020,7 +1012,7 @@ impl PyClient {
                 } => (summary, Some((code, reason))),
             };
             let mut value = serde_json::to_value(&summary)
-                .map_err(|e| errors::generic(e.to_string(), "anpr_summary"))?;
+                .map_err(|e| errors::new(ErrorKind::Local, e.to_string(), "anpr_summary"))?;
             if let serde_json::Value::Object(map) = &mut value {
                 map.insert("paused".into(), pause.is_some().into());
                 map.insert("pause_code".into(), pause.as_ref().map(|p| p.0).into());
@@ -1093,8 +1085,7 @@ fn job_audit(
     else {
         return Ok((None, None));
     };
-    let log = AuditLog::open_beside(&db)
-        .map_err(|e| errors::raise("BulkError", e.to_string(), e.code(), Vec::new()))?;
+    let log = AuditLog::open_beside(&db).map_err(|e| errors::error(&e))?;
     Ok((Some(db), Some(log)))
 }
 
@@ -1168,7 +1159,8 @@ impl PySandbox {
         let guard = lock(&self.handle);
         match guard.as_ref() {
             Some(h) => f(h),
-            None => Err(errors::generic(
+            None => Err(errors::new(
+                ErrorKind::Sandbox,
                 "the sandbox is not running: call start() or use it in a `with` block".into(),
                 "sandbox_not_running",
             )),
@@ -1240,13 +1232,12 @@ impl PySandbox {
                 return Ok(c.clone_ref(py));
             }
             let mut config = SandboxConfig::with_default_client(self.seed)
-                .map_err(|e| errors::generic(e.to_string(), e.code()))?
+                .map_err(|e| errors::error(&e))?
                 .current_school_year(self.school_year);
             if let Some(n) = self.population {
                 config = config.population_size(n);
             }
-            let handle = block_on(py, Sandbox::start(config))?
-                .map_err(|e| errors::generic(e.to_string(), e.code()))?;
+            let handle = block_on(py, Sandbox::start(config))?.map_err(|e| errors::error(&e))?;
             let isee = handle.isee_client().map_err(|e| errors::call(&e, None))?;
             let session = Arc::clone(isee.session());
             let client = Py::new(
@@ -1352,7 +1343,7 @@ impl PySandbox {
         codice_fiscale: &str,
         year: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Option<i64>> {
-        let cf = CodiceFiscale::parse(codice_fiscale).map_err(|e| errors::invalid_cf(&e))?;
+        let cf = CodiceFiscale::parse(codice_fiscale).map_err(|e| errors::error(&e))?;
         let year = match year {
             Some(y) if !y.is_none() => school_year_arg(y)?,
             _ => self.school_year,
@@ -1432,5 +1423,5 @@ impl PySandbox {
 
 fn write_config(h: &SandboxHandle, dir: &Path) -> PyResult<PathBuf> {
     anist_client::sandbox::config_file::write_all(dir, h, "anist.Sandbox.write_config")
-        .map_err(|e| errors::generic(e.to_string(), e.code()))
+        .map_err(|e| errors::error(&e))
 }

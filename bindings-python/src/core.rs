@@ -30,11 +30,10 @@ fn text<'a>(s: &'a Bound<'_, PyString>) -> PyResult<std::borrow::Cow<'a, str>> {
 
 fn parse_sex(s: &str) -> PyResult<Sex> {
     s.parse::<Sex>().map_err(|_| {
-        errors::raise(
-            "InvalidInput",
+        errors::new(
+            anist_core::ErrorKind::InvalidArgument,
             "sex must be \"M\" or \"F\"".to_string(),
             "sex_invalid",
-            vec![("position", errors::Attr::OptInt(None))],
         )
     })
 }
@@ -58,7 +57,7 @@ impl PyCodiceFiscale {
         guard(|| {
             CodiceFiscale::parse(&text(s)?)
                 .map(Self)
-                .map_err(|e| errors::invalid_cf(&e))
+                .map_err(|e| errors::error(&e))
         })
     }
 
@@ -69,7 +68,7 @@ impl PyCodiceFiscale {
         guard(|| {
             CodiceFiscale::parse_formal(&text(s)?)
                 .map(Self)
-                .map_err(|e| errors::invalid_cf(&e))
+                .map_err(|e| errors::error(&e))
         })
     }
 
@@ -98,7 +97,7 @@ impl PyCodiceFiscale {
                 omocodia_level,
             })
             .map(Self)
-            .map_err(|e| errors::invalid_cf(&e))
+            .map_err(|e| errors::error(&e))
         })
     }
 
@@ -345,7 +344,7 @@ impl PyIdAnpr {
     /// Parses an ID ANPR (blanks removed, upper-cased).
     #[staticmethod]
     fn parse(s: &str) -> PyResult<Self> {
-        guard(|| IdAnpr::parse(s).map(Self).map_err(|e| errors::invalid(&e)))
+        guard(|| IdAnpr::parse(s).map(Self).map_err(|e| errors::error(&e)))
     }
 
     /// The 9 characters.
@@ -408,7 +407,7 @@ impl PyCodiceMeccanografico {
         guard(|| {
             CodiceMeccanografico::parse(s)
                 .map(Self)
-                .map_err(|e| errors::invalid(&e))
+                .map_err(|e| errors::error(&e))
         })
     }
 
@@ -505,7 +504,7 @@ impl PySchoolYear {
         guard(|| {
             SchoolYear::parse(s)
                 .map(Self)
-                .map_err(|e| errors::invalid(&e))
+                .map_err(|e| errors::error(&e))
         })
     }
 
@@ -515,7 +514,7 @@ impl PySchoolYear {
         guard(|| {
             SchoolYear::starting(start_year)
                 .map(Self)
-                .map_err(|e| errors::invalid(&e))
+                .map_err(|e| errors::error(&e))
         })
     }
 
@@ -670,4 +669,15 @@ pub fn _panic_for_test(message: &str) -> PyResult<()> {
 #[pyfunction]
 pub fn _runtime_pid() -> Option<u32> {
     crate::runtime::runtime_pid()
+}
+
+/// For the agreement test of the bindings: one exception per sample of
+/// the workspace's error catalogue, raised through the same functions as
+/// every call (`tests/test_errors.py` checks each class against ERRORS.md).
+#[pyfunction]
+pub fn _error_samples(py: Python<'_>) -> Vec<Py<PyAny>> {
+    errors::samples()
+        .into_iter()
+        .map(|e| e.into_value(py).into_any())
+        .collect()
 }

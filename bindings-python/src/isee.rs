@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use crate::errors::{self, guard, Attr};
+use crate::errors::{self, guard};
 
 fn decimal_scaled<'py>(py: Python<'py>, units: i64, scale: i32) -> PyResult<Bound<'py, PyAny>> {
     py.import("decimal")?
@@ -50,7 +50,7 @@ fn document(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 }
 
 pub(crate) fn parse_cf_any(s: &str) -> PyResult<AnyCodiceFiscale> {
-    AnyCodiceFiscale::parse(s).map_err(|e| errors::invalid_cf(&e))
+    AnyCodiceFiscale::parse(s).map_err(|e| errors::error(&e))
 }
 
 /// A member of the household (nucleo familiare).
@@ -330,7 +330,7 @@ impl PyAttestazione {
 }
 
 fn xml_err(e: &isee::IseeXmlError) -> PyErr {
-    errors::invalid(e)
+    errors::error(e)
 }
 
 /// Parses the inner XML of an Indicatore answer (`bytes` or `str`).
@@ -437,15 +437,14 @@ impl PyEligibility {
     }
 }
 
-fn unknown(what: &str, code: &str, value: &str, known: Vec<&'static str>) -> PyErr {
-    errors::raise(
-        "InvalidInput",
+fn unknown(what: &str, code: &'static str, value: &str, known: Vec<&'static str>) -> PyErr {
+    errors::new(
+        anist_core::ErrorKind::InvalidArgument,
         format!(
             "{value:?} is not an {what}: use one of {}",
             known.join(", ")
         ),
         code,
-        vec![("position", Attr::OptInt(None))],
     )
 }
 

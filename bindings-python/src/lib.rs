@@ -33,6 +33,7 @@ fn _anist(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(core::synthetic_people, m)?)?;
     m.add_function(wrap_pyfunction!(core::_panic_for_test, m)?)?;
     m.add_function(wrap_pyfunction!(core::_runtime_pid, m)?)?;
+    m.add_function(wrap_pyfunction!(core::_error_samples, m)?)?;
     m.add_class::<isee::PyIndicatore>()?;
     m.add_class::<isee::PyAttestazione>()?;
     m.add_class::<isee::PyEntry>()?;

@@ -10,7 +10,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anist_core::ErrorCode;
 use pyo3::prelude::*;
 use tokio::runtime::Runtime;
 
@@ -22,7 +21,7 @@ pub const TICK: Duration = Duration::from_millis(100);
 /// The runtime of this process ([`anist_client::blocking::runtime`]):
 /// built on first use and after a fork.
 pub fn runtime() -> PyResult<Arc<Runtime>> {
-    anist_client::blocking::runtime().map_err(|e| errors::generic(e.to_string(), e.code()))
+    anist_client::blocking::runtime().map_err(|e| errors::error(&e))
 }
 
 /// The pid that built the current runtime, if any (for tests).

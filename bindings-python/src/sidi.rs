@@ -6,15 +6,15 @@ use std::path::PathBuf;
 
 use anist_client::sidi::{self as client_sidi, LocalStore};
 use anist_core::sidi::{self, Decision, Entity, SyncField};
-use anist_core::ErrorCode;
+use anist_core::{ErrorCode, ErrorKind};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::errors::{guard, raise};
+use crate::errors::{self, guard};
 
-/// `SidiError` (a `sidi_*`, `csv_*` or interchange code).
+/// The exception of a SIDI error (`SidiError` for the `sidi_*` codes).
 fn sidi_err<E: ErrorCode>(e: &E) -> PyErr {
-    raise("SidiError", e.to_string(), e.code(), Vec::new())
+    errors::error(e)
 }
 
 fn plan_from(json: &str) -> PyResult<sidi::Plan> {
@@ -65,13 +65,12 @@ pub fn sidi_decide(
             ("keep_local_only", _) => Decision::KeepLocalOnly,
             ("mark_not_for_sidi", _) => Decision::MarkNotForSidi,
             _ => {
-                return Err(raise(
-                    "InvalidInput",
+                return Err(errors::new(
+                    ErrorKind::InvalidArgument,
                     format!(
                         "decision {decision:?}: one of accept_sidi, keep_and_flag, merge (with keep=), keep_local_only, mark_not_for_sidi"
                     ),
                     "invalid_argument",
-                    Vec::new(),
                 ))
             }
         };
@@ -129,11 +128,10 @@ pub fn sidi_locks(db: PathBuf) -> PyResult<Vec<(String, String, String, String)>
 pub fn sidi_edit(db: PathBuf, entity: &str, id: &str, field: &str, value: &str) -> PyResult<()> {
     guard(|| {
         let bad = |what: &str| {
-            raise(
-                "InvalidInput",
+            errors::new(
+                ErrorKind::InvalidArgument,
                 format!("{what} is not known"),
                 "invalid_argument",
-                Vec::new(),
             )
         };
         let entity = Entity::parse(entity).ok_or_else(|| bad("entity"))?;

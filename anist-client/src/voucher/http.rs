@@ -659,7 +659,7 @@ impl TokenFetcher for HttpTokenFetcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::voucher::token::{Problem, RateLimit};
+    use crate::voucher::token::RateLimit;
 
     #[test]
     fn only_https_or_loopback_http() {

@@ -53,6 +53,7 @@ from ._anist import (
 )
 from ._errors import (
     AnistError,
+    AuditError,
     AuthError,
     BulkError,
     ConfigError,
@@ -71,6 +72,7 @@ __all__ = [
     "__version__",
     "AnistError",
     "Attestazione",
+    "AuditError",
     "AuthError",
     "BulkError",
     "BulkSummary",

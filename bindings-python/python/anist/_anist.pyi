@@ -4,6 +4,7 @@ import datetime
 import os
 from decimal import Decimal
 from typing import Any, Callable, Iterable, final
+from anist._errors import AnistError
 
 __version__: str
 
@@ -566,3 +567,4 @@ def sidi_sandbox(
 
 def _panic_for_test(message: str) -> None: ...
 def _runtime_pid() -> int | None: ...
+def _error_samples() -> list[AnistError]: ...

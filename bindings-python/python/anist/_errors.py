@@ -2,8 +2,11 @@
 
 Every exception carries ``.code``, the stable snake-case code of the Rust
 error (``cf_check_char``, ``gateway_quota_exceeded``, ``voucher_refused``…),
-and ``.message``, the text of the error (which never contains a full codice
-fiscale, a name, a key or a token).
+``.kind``, the kind of failure the class is derived from (``throttled``,
+``invalid_codice_fiscale``…; the C library derives its status from the
+same kind), and ``.message``, the text of the error (which never contains a
+full codice fiscale, a name, a key or a token). ERRORS.md lists every code
+with its kind, its class and its C status.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ class AnistError(Exception):
     """Base of every error raised by anist."""
 
     code: str
+    kind: str
     message: str
 
     def __init__(self, message: str, code: str = "anist_error") -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.kind = "local"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
@@ -134,8 +139,10 @@ class GatewayError(AnistError):
 
 
 class NetworkError(AnistError):
-    """No answer: a timeout or a broken connection. ``.sent`` is ``"no"``,
-    ``"maybe"`` or ``"yes"`` (whether the request may have been processed)."""
+    """No answer: a timeout, a broken connection, or a request that could not
+    be sent at all (``call_not_sent``, ``voucher_not_sent``). ``.sent`` is
+    ``"no"``, ``"maybe"`` or ``"yes"`` (whether the request may have been
+    processed)."""
 
     sent: str
 
@@ -152,10 +159,15 @@ class BulkError(AnistError):
     """A bulk job could not run (codes ``bulk_*``): input, journal, output."""
 
 
+class AuditError(AnistError):
+    """The audit trail cannot be opened, written or exported, or was
+    tampered with (codes ``audit_*``): a lookup it cannot record is not made."""
+
+
 class SidiError(AnistError):
-    """A SIDI synchronisation refused or failed (codes ``sidi_*``, and the
-    ``csv_*`` codes of an unreadable interchange file). ``sidi_locked``: the
-    field is synchronised from SIDI; change it on SIDI and synchronise again.
+    """A SIDI synchronisation refused or failed (codes ``sidi_*``, including
+    an unreadable interchange file). ``sidi_locked``: the field is
+    synchronised from SIDI; change it on SIDI and synchronise again.
     """
 class InfanziaError(AnistError):
     """The 0-3 survey form refused an operation (codes ``infanzia_*``): the
@@ -187,6 +199,7 @@ __all__ = [
     "NetworkError",
     "ServiceError",
     "BulkError",
+    "AuditError",
     "SidiError",
     "InfanziaError",
 ]
