@@ -249,6 +249,17 @@ pub fn error<E: ErrorCode + ?Sized>(e: &E) -> PyErr {
     error_with(e, Extra::default())
 }
 
+/// An error of the vocabulary rendered as another kind, where the binding
+/// knows better: a record the caller gave to a parser is the caller's
+/// input, not an unexpected answer. The code stays the error's.
+pub fn error_as<E: ErrorCode + ?Sized>(kind: ErrorKind, e: &E) -> PyErr {
+    error(&BindingError {
+        kind,
+        code: e.code(),
+        message: e.to_string(),
+    })
+}
+
 /// An error that only the binding knows (a bad argument of a Python
 /// call, the sandbox not started), of `kind` with `code`.
 pub fn new(kind: ErrorKind, message: String, code: &'static str) -> PyErr {

@@ -329,8 +329,11 @@ impl PyAttestazione {
     }
 }
 
+/// A document the caller gave that is not a valid ISEE record: the same
+/// `isee_xml_*` code as an unreadable INPS answer, but the caller's input
+/// (`InvalidInput`), as ERRORS.md says.
 fn xml_err(e: &isee::IseeXmlError) -> PyErr {
-    errors::error(e)
+    errors::error_as(anist_core::ErrorKind::InvalidArgument, e)
 }
 
 /// Parses the inner XML of an Indicatore answer (`bytes` or `str`).
