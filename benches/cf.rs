@@ -3,7 +3,7 @@
 //!
 //! Run: `cargo bench --bench cf`. Figures are in `benches/README.md`.
 
-use anist::check::{check_lines, CheckOptions};
+use anist::cli::cf::{check_lines, CheckOptions};
 use anist_core::cf::{CodiceFiscale, MostRecentNotFuture};
 use anist_core::synthetic::mixed_corpus;
 use chrono::NaiveDate;

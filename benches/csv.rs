@@ -10,7 +10,7 @@
 
 use std::sync::OnceLock;
 
-use anist::inspect::{inspect, InspectOptions};
+use anist::cli::csv::{inspect, InspectOptions};
 use anist_core::cf::CodiceFiscale;
 use anist_core::csvio::synthetic::write_people;
 use anist_core::csvio::{

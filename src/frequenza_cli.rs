@@ -1,11 +1,11 @@
 //! The `anist frequenza` subcommands (the Portale Enti lookups of ANIST):
-//! arguments and printing. The work is in `anist::frequenza_cmd`.
+//! arguments and printing. The work is in `anist::cli::frequenza`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anist::caivano::{Target, DEFAULT_SANDBOX_SEED};
-use anist::frequenza_cmd::{self, FrequenzaArgs, FrequenzaError, Service};
+use anist::cli::caivano::{Target, DEFAULT_SANDBOX_SEED};
+use anist::cli::frequenza::{self, FrequenzaArgs, FrequenzaError, Service};
 use anist_core::meccanografico::CodiceMeccanografico;
 use anist_core::school::SchoolYear;
 use anist_core::ErrorCode;
@@ -132,7 +132,7 @@ pub(crate) fn run(cmd: FrequenzaCommand) -> ExitCode {
         audit: who.audit.clone(),
     };
     if let (Some(input), Some(out)) = (&who.input, &who.out) {
-        return match frequenza_cmd::massive(&args, input, out, who.column.as_deref()) {
+        return match frequenza::massive(&args, input, out, who.column.as_deref()) {
             Ok(s) => {
                 if who.json {
                     print_json(&s);
@@ -153,18 +153,18 @@ pub(crate) fn run(cmd: FrequenzaCommand) -> ExitCode {
         };
     }
     let subject = match (&who.cf, &who.id_anpr) {
-        (Some(cf), _) => frequenza_cmd::parse_subject(cf, false),
-        (None, Some(id)) => frequenza_cmd::parse_subject(id, true),
+        (Some(cf), _) => frequenza::parse_subject(cf, false),
+        (None, Some(id)) => frequenza::parse_subject(id, true),
         (None, None) => Err(FrequenzaError::Usage(String::from(
             "give --cf, --id-anpr, or --input with --out",
         ))),
     };
-    match subject.and_then(|s| frequenza_cmd::single(&args, s)) {
+    match subject.and_then(|s| frequenza::single(&args, s)) {
         Ok(outcome) => {
             if who.json {
-                print_json(&frequenza_cmd::json(service, &outcome));
+                print_json(&frequenza::json(service, &outcome));
             } else {
-                print!("{}", frequenza_cmd::render(service, &outcome));
+                print!("{}", frequenza::render(service, &outcome));
             }
             ExitCode::SUCCESS
         }

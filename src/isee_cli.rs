@@ -1,14 +1,14 @@
 //! The `anist isee` subcommands: arguments and printing. The work is in
-//! `anist::isee_cmd`.
+//! `anist::cli::isee`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anist::caivano::{Target, DEFAULT_SANDBOX_SEED};
+use anist::cli::caivano::{Target, DEFAULT_SANDBOX_SEED};
+use anist::cli::isee::{self, BatchArgs, IseeCmdError, LookupArgs};
 use anist::client::bulk::isee::{esito_it, IseeSummary};
 use anist::client::bulk::JobOutcome;
 use anist::client::isee::IseeQuery;
-use anist::isee_cmd::{self, BatchArgs, IseeCmdError, LookupArgs};
 use anist_core::csvio::parse_date_it;
 use anist_core::dsu::DsuProtocol;
 use anist_core::isee::{IseeKind, IseeService, PrestazioneDaErogare, ServiceFamily, StatoDomanda};
@@ -66,9 +66,9 @@ impl Where {
         }
     }
 
-    /// The e-service `--service` names (see [`isee_cmd::parse_service`]).
+    /// The e-service `--service` names (see [`isee::parse_service`]).
     fn service(&self, attestazione: bool, kind_fixed: bool) -> Result<IseeService, IseeCmdError> {
-        isee_cmd::parse_service(&self.service, attestazione, kind_fixed)
+        isee::parse_service(&self.service, attestazione, kind_fixed)
     }
 
     fn prestazione(&self) -> Result<Option<PrestazioneDaErogare>, IseeCmdError> {
@@ -175,7 +175,7 @@ fn lookup_args(cli: &LookupCli, attestazione: bool) -> Result<LookupArgs, IseeCm
             "the Riscontro services check the DSU protocol: add --dsu INPS-ISEE-YYYY-NNNNNNNNL-NN",
         )));
     }
-    let cf = isee_cmd::parse_cf(&cli.cf)?;
+    let cf = isee::parse_cf(&cli.cf)?;
     let mut query = match &cli.dsu {
         Some(dsu) => {
             let dsu = DsuProtocol::parse(dsu)
@@ -223,7 +223,7 @@ pub(crate) fn run(cmd: IseeCommand) -> ExitCode {
 }
 
 fn run_lookup(cli: &LookupCli, attestazione: bool) -> ExitCode {
-    match lookup_args(cli, attestazione).and_then(|a| isee_cmd::lookup(&a)) {
+    match lookup_args(cli, attestazione).and_then(|a| isee::lookup(&a)) {
         Ok(text) => {
             print!("{text}");
             ExitCode::SUCCESS
@@ -261,7 +261,7 @@ fn run_batch(cli: BatchCli) -> ExitCode {
         cli.progress
     };
     let bar = progress_bar(mode);
-    let outcome = isee_cmd::run_batch(&args, |p| {
+    let outcome = isee::run_batch(&args, |p| {
         if let Some(b) = &bar {
             b.set_length(p.rows_total);
             b.set_position(p.rows_done);

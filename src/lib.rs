@@ -17,18 +17,5 @@ pub struct ReadmeDoctests;
 pub use anist_client as client;
 pub use anist_core as core;
 
-pub mod anpr_cmd;
-pub mod anpr_doc_cmd;
-pub mod anpr_massive_cmd;
-pub mod caivano;
-pub mod check;
-pub mod config_cmd;
-pub mod frequenza_cmd;
-pub mod infanzia_cmd;
-pub mod inspect;
-pub mod isee_cmd;
-pub mod keys;
-pub mod logging;
-pub mod paths;
-pub mod sandbox_cmd;
-pub mod sidi_cmd;
+#[doc(hidden)]
+pub mod cli;

@@ -6,12 +6,12 @@ use std::io::{self, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anist::caivano::{CaivanoArgs, Target};
-use anist::check::{check_csv_column, check_lines, CheckOptions};
+use anist::cli::caivano::{CaivanoArgs, Target};
+use anist::cli::cf::{check_csv_column, check_lines, CheckOptions};
+use anist::cli::csv::{inspect, InspectOptions};
+use anist::cli::paths::Platform;
 use anist::client::bulk::{JobOutcome, Summary};
 use anist::client::config::process_env;
-use anist::inspect::{inspect, InspectOptions};
-use anist::paths::Platform;
 use anist_core::cf::{
     AnyCodiceFiscale, CodiceFiscale, MostRecentNotFuture, PersonData, PlaceFinding, PlacePart, Sex,
 };
@@ -98,12 +98,12 @@ enum Command {
     /// sandbox unless --config names a configuration file; every lookup is
     /// audited.
     #[command(subcommand)]
-    Anpr(anist::anpr_cmd::AnprCommand),
+    Anpr(anist::cli::anpr::AnprCommand),
     /// SIDI synchronisation of a school's local database: compare (diff),
     /// align automatically or guided (sync), list the locked fields (locks);
     /// `anist sidi demo` writes a sandbox school to try it.
     #[command(subcommand)]
-    Sidi(anist::sidi_cmd::SidiCommand),
+    Sidi(anist::cli::sidi::SidiCommand),
     /// ANIST Portale Enti lookups: verifica, accertamento, stato (last
     /// status, current or previous school year), by codice fiscale or ID
     /// ANPR, single (--cf / --id-anpr) or massive (--input FILE --out
@@ -116,7 +116,7 @@ enum Command {
     /// the attendance registers, declare, compute, check, send inside the
     /// window, follow the state, export; `demo` shows the whole life cycle.
     #[command(subcommand)]
-    Infanzia(anist::infanzia_cmd::InfanziaCommand),
+    Infanzia(anist::cli::infanzia::InfanziaCommand),
     /// The audit trail of the calls made: verify the hash chain, export.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -131,7 +131,7 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
         /// Seed of the synthetic population and the ids.
-        #[arg(long, default_value_t = anist::caivano::DEFAULT_SANDBOX_SEED)]
+        #[arg(long, default_value_t = anist::cli::caivano::DEFAULT_SANDBOX_SEED)]
         seed: u64,
     },
 }
@@ -349,7 +349,7 @@ fn today() -> NaiveDate {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    anist::logging::init(cli.verbose);
+    anist::cli::logging::init(cli.verbose);
     match cli.command {
         Command::Cf(cmd) => run_cf(cmd),
         Command::Csv(cmd) => run_csv(cmd),
@@ -362,20 +362,20 @@ fn main() -> ExitCode {
             json,
             quiet,
         } => run_demo(
-            &dir.unwrap_or_else(|| anist::paths::demo_dir(Platform::CURRENT, &process_env)),
+            &dir.unwrap_or_else(|| anist::cli::paths::demo_dir(Platform::CURRENT, &process_env)),
             school_year,
             json,
             quiet,
         ),
         Command::Isee(cmd) => isee_cli::run(cmd),
-        Command::Anpr(cmd) => anist::anpr_cmd::run(cmd),
-        Command::Sidi(cmd) => anist::sidi_cmd::run(cmd),
+        Command::Anpr(cmd) => anist::cli::anpr::run(cmd),
+        Command::Sidi(cmd) => anist::cli::sidi::run(cmd),
         Command::Frequenza(cmd) => frequenza_cli::run(cmd),
-        Command::Infanzia(cmd) => anist::infanzia_cmd::run(cmd),
+        Command::Infanzia(cmd) => anist::cli::infanzia::run(cmd),
         Command::Audit(cmd) => run_audit(cmd),
         Command::Sandbox { port, dir, seed } => run_sandbox(
             port,
-            &dir.unwrap_or_else(|| anist::paths::sandbox_dir(Platform::CURRENT, &process_env)),
+            &dir.unwrap_or_else(|| anist::cli::paths::sandbox_dir(Platform::CURRENT, &process_env)),
             seed,
         ),
     }
@@ -414,7 +414,9 @@ fn run_caivano(cmd: CaivanoCli) -> ExitCode {
     let target = match cmd.config {
         Some(path) => Target::Config(path),
         None => Target::Sandbox {
-            seed: cmd.seed.unwrap_or(anist::caivano::DEFAULT_SANDBOX_SEED),
+            seed: cmd
+                .seed
+                .unwrap_or(anist::cli::caivano::DEFAULT_SANDBOX_SEED),
         },
     };
     let args = CaivanoArgs {
@@ -456,7 +458,7 @@ fn run_demo(
         audit: Some(dir.join("anist-audit.sqlite")),
         resume: false,
         target: Target::Sandbox {
-            seed: anist::caivano::DEFAULT_SANDBOX_SEED,
+            seed: anist::cli::caivano::DEFAULT_SANDBOX_SEED,
         },
         concurrency: None,
         no_massive: false,
@@ -465,7 +467,7 @@ fn run_demo(
     // A demo starts afresh every time: no journal (nor its SQLite side files).
     let journal = args.journal_path().into_os_string();
     let prepared = std::fs::create_dir_all(dir)
-        .and_then(|()| std::fs::write(&args.input, anist::caivano::DEMO_SAMPLE))
+        .and_then(|()| std::fs::write(&args.input, anist::cli::caivano::DEMO_SAMPLE))
         .and_then(|()| {
             for suffix in ["", "-wal", "-shm"] {
                 let mut stale = journal.clone();
@@ -487,7 +489,7 @@ fn run_demo(
     if !quiet {
         eprintln!(
             "anist demo: sandbox on 127.0.0.1, {} synthetic residents, school year {year}",
-            anist::caivano::DEMO_ROWS
+            anist::cli::caivano::DEMO_ROWS
         );
     }
     let mode = if quiet {
@@ -501,7 +503,7 @@ fn run_demo(
 fn job(args: &CaivanoArgs, mode: ProgressMode, json: bool, quiet: bool) -> ExitCode {
     let bar = progress_bar(mode);
     let lines = mode == ProgressMode::Lines;
-    let outcome = anist::caivano::run(args, |p| {
+    let outcome = anist::cli::caivano::run(args, |p| {
         if let Some(b) = &bar {
             b.set_length(p.rows_total);
             b.set_position(p.rows_done);
@@ -698,8 +700,8 @@ fn run_audit(cmd: AuditCommand) -> ExitCode {
 }
 
 fn run_sandbox(port: u16, dir: &std::path::Path, seed: u64) -> ExitCode {
+    use anist::cli::sandbox::sandbox_config;
     use anist::client::sandbox::config_file::{config_text, write_config, write_support_files};
-    use anist::sandbox_cmd::sandbox_config;
     let runtime = match anist_client::blocking::runtime() {
         Ok(r) => r,
         Err(e) => {
@@ -707,7 +709,7 @@ fn run_sandbox(port: u16, dir: &std::path::Path, seed: u64) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result: Result<(), anist::sandbox_cmd::SandboxCmdError> = runtime.block_on(async {
+    let result: Result<(), anist::cli::sandbox::SandboxCmdError> = runtime.block_on(async {
         let handle = anist::client::sandbox::Sandbox::start(sandbox_config(dir, seed, port)?).await?;
         write_support_files(dir, &handle)?;
         let text = config_text(&handle, "`anist sandbox`")?;
@@ -736,8 +738,8 @@ fn run_sandbox(port: u16, dir: &std::path::Path, seed: u64) -> ExitCode {
 }
 
 fn config_check(config: Option<PathBuf>) -> ExitCode {
+    use anist::cli::config::{check_file, config_path, exit_code, render};
     use anist::client::clock::{Clock, SystemClock};
-    use anist::config_cmd::{check_file, config_path, exit_code, render};
     let path = config_path(config, &process_env);
     match check_file(&path, &process_env, SystemClock.now()) {
         Ok(report) => {
@@ -754,13 +756,13 @@ fn config_check(config: Option<PathBuf>) -> ExitCode {
 fn run_keys(cmd: KeysCommand) -> ExitCode {
     let result = match cmd {
         KeysCommand::New { bits, out } => {
-            anist::keys::generate_key_file(&out, bits).inspect(|_| {
+            anist::cli::keys::generate_key_file(&out, bits).inspect(|_| {
                 eprintln!("private key written to {} (keep it secret)", out.display());
             })
         }
         KeysCommand::Show { file } => {
             let password = std::env::var_os(KEY_PASSWORD_ENV).map(|p| p.into_encoded_bytes());
-            anist::keys::describe_key_file(&file, password.as_deref())
+            anist::cli::keys::describe_key_file(&file, password.as_deref())
         }
     };
     match result {

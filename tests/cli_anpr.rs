@@ -13,11 +13,11 @@ fn tempdir(name: &str) -> std::path::PathBuf {
 
 use std::path::Path;
 
-use anist::caivano::DEFAULT_SANDBOX_SEED;
+use anist::cli::caivano::DEFAULT_SANDBOX_SEED;
+use anist::cli::sandbox::CONFIG_FILE;
 use anist::client::sandbox::anpr::{anpr_case, AnprCase};
 use anist::core::cf::CodiceFiscale;
 use anist::core::synthetic::SyntheticPeople;
-use anist::sandbox_cmd::CONFIG_FILE;
 use chrono::NaiveDate;
 use common::{anist, text};
 

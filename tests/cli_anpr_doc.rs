@@ -11,11 +11,11 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use anist::caivano::DEFAULT_SANDBOX_SEED;
+use anist::cli::caivano::DEFAULT_SANDBOX_SEED;
+use anist::cli::sandbox::CONFIG_FILE;
 use anist::client::sandbox::anpr_soap::{DocumentiSandbox, SANDBOX_ISTAT};
 use anist::client::sandbox::{Sandbox, SandboxConfig};
 use anist::core::cf::CodiceFiscale;
-use anist::sandbox_cmd::CONFIG_FILE;
 use common::{anist, text};
 
 fn tempdir(name: &str) -> PathBuf {

@@ -20,7 +20,7 @@ fn temp_dir(name: &str) -> PathBuf {
 
 /// The first `rows` data rows of the demo sample (Windows-1252, `;`).
 fn sample(dir: &Path, rows: usize) -> PathBuf {
-    let bytes = anist::caivano::DEMO_SAMPLE;
+    let bytes = anist::cli::caivano::DEMO_SAMPLE;
     let mut end = 0;
     for _ in 0..=rows {
         match bytes[end..].iter().position(|&b| b == b'\n') {

@@ -20,7 +20,7 @@ use common::{anist, s, text};
 /// The first `rows` data rows of the demo sample (synthetic people), and
 /// their codici fiscali.
 fn sample(dir: &Path, rows: usize) -> (PathBuf, Vec<String>) {
-    let bytes = anist::caivano::DEMO_SAMPLE;
+    let bytes = anist::cli::caivano::DEMO_SAMPLE;
     let text = encoding_rs::WINDOWS_1252.decode(bytes).0;
     let lines: Vec<&str> = text.lines().take(rows + 1).collect();
     let codes = lines[1..]

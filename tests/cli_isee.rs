@@ -16,10 +16,10 @@ fn tempdir(name: &str) -> std::path::PathBuf {
 
 use std::path::Path;
 
-use anist::caivano::DEFAULT_SANDBOX_SEED;
+use anist::cli::caivano::DEFAULT_SANDBOX_SEED;
+use anist::cli::sandbox::{ASSERTION_FILE, CA_FILE, CONFIG_FILE, MTLS_CERT_FILE};
 use anist::client::sandbox::inps::{IseeExpected, IseePopulation, CALLING_COMUNE};
 use anist::core::cf::AnyCodiceFiscale;
-use anist::sandbox_cmd::{ASSERTION_FILE, CA_FILE, CONFIG_FILE, MTLS_CERT_FILE};
 use chrono::NaiveDate;
 use common::{anist, text};
 
@@ -343,14 +343,14 @@ fn the_batch_on_the_default_sandbox() {
 fn screen_output_of_a_corrente_agrees_on_its_expiry() {
     let xml = r#"<EsitoAttestazione xmlns="http://inps.it/ISEERiforma"><Attestazione NumeroProtocolloDSU="INPS-ISEE-2026-00000042K-01" DataPresentazione="2026-01-10" CodiceFiscaleDichiarante="RSSMRA80A01H501U"><Ordinario Corrente="true" DataPresentazioneModuloSostitutivo="2026-01-15"><NucleoFamiliare><ComponenteNucleo RapportoConDichiarante="D" Cognome="X" Nome="Y" CodiceFiscale="RSSMRA80A01H501U"/></NucleoFamiliare><ISEEOrdinario><Valori ISEE="8000.00"/></ISEEOrdinario></Ordinario></Attestazione></EsitoAttestazione>"#;
     let att = anist::core::isee::parse_attestazione(xml.as_bytes()).unwrap();
-    let out = anist::isee_cmd::render_attestazione(&att, false);
+    let out = anist::cli::isee::render_attestazione(&att, false);
     assert!(out.contains("15/07/2026"), "{out}");
     assert!(!out.contains("31/12/2026"), "{out}");
     let ind = anist::core::isee::parse_indicatore(
         br#"<Indicatore xmlns="http://inps.it/ISEERiforma" TipoIndicatore="Corrente" ISEE="8000.00" DataPresentazione="2026-01-15"/>"#,
     )
     .unwrap();
-    let out = anist::isee_cmd::render_indicatore(&ind, false);
+    let out = anist::cli::isee::render_indicatore(&ind, false);
     assert!(out.contains("15/07/2026"), "{out}");
     assert!(!out.contains("31/12/2026"), "{out}");
 }

@@ -37,6 +37,23 @@
 //!
 //! Nothing here prints, and nothing shows a key, a token or a codice fiscale
 //! in `Debug` output.
+//!
+//! # Start here
+//!
+//! A program needs a handful of types, re-exported at the root: a
+//! [`Config`] read from `anist.toml` gives a [`Session`] (`Config::session`),
+//! and the session the clients of the registries: [`AnistClient`],
+//! [`IseeClient`], [`AnprClient`]; [`AuditLog`] is the trail every lookup
+//! is recorded in; [`blocking`] runs them from synchronous code. Every error
+//! implements [`ErrorCode`]: a stable code and an [`ErrorKind`] (ERRORS.md
+//! lists them all).
+//!
+//! ```
+//! use anist_client::{ErrorCode, ErrorKind};
+//!
+//! let e = anist_client::voucher::token::parse_token_response(503, [], b"").unwrap_err();
+//! assert_eq!((e.code(), e.kind()), ("voucher_server_error", ErrorKind::ServerError));
+//! ```
 
 pub mod anist;
 pub mod anpr;
@@ -66,3 +83,11 @@ pub mod sandbox;
 pub mod session;
 pub mod sidi;
 pub mod voucher;
+
+pub use anist::AnistClient;
+pub use anist_core::{ErrorCode, ErrorKind, Sent};
+pub use anpr::AnprClient;
+pub use audit::AuditLog;
+pub use config::Config;
+pub use isee::IseeClient;
+pub use session::Session;

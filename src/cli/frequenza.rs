@@ -12,7 +12,7 @@
 //! input row, like the Portale's CSV). Calls go to an in-process sandbox
 //! by default, or to the e-services of a configuration file, like
 //! `anist caivano`; every lookup is recorded in the audit trail
-//! ([`crate::caivano::open_audit`]).
+//! ([`crate::cli::caivano::open_audit`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, Write};
@@ -41,7 +41,7 @@ use anist_core::school::SchoolYear;
 use anist_core::{ErrorCode, ErrorKind, Sent};
 use serde::Serialize;
 
-use crate::caivano::{open_audit, Target};
+use crate::cli::caivano::{open_audit, Target};
 
 /// Which Portale Enti service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

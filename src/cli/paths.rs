@@ -15,7 +15,7 @@
 //! ([`anist_client::config::process_env`]).
 //!
 //! ```
-//! use anist::paths::{demo_dir, Platform};
+//! use anist::cli::paths::{demo_dir, Platform};
 //! use std::path::PathBuf;
 //!
 //! let env = |name: &str| (name == "APPDATA").then(|| String::from(r"C:\Users\ada\AppData\Roaming"));

@@ -7,7 +7,7 @@
 //! without header line, whose first row is data) is masked.
 //!
 //! ```
-//! use anist::inspect::{inspect, InspectOptions};
+//! use anist::cli::csv::{inspect, InspectOptions};
 //!
 //! let data = "Cognome;Nome;Codice Fiscale;Data di nascita\r\n\
 //!             Rossi;Maria;RSSMRA80A41H501Y;01/01/1980\r\n\

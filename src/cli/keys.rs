@@ -2,7 +2,7 @@
 //! show the public key and `kid` of an existing one.
 //!
 //! ```no_run
-//! use anist::keys::{generate_key_file, describe_key_file};
+//! use anist::cli::keys::{generate_key_file, describe_key_file};
 //! let created = generate_key_file("client-key.pem".as_ref(), 2048).unwrap();
 //! let again = describe_key_file("client-key.pem".as_ref(), None).unwrap();
 //! assert_eq!(created.kid, again.kid);

@@ -32,7 +32,7 @@ use anist_core::{ErrorCode, ErrorKind, Sent};
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
-use crate::caivano::{Target, DEFAULT_SANDBOX_SEED};
+use crate::cli::caivano::{Target, DEFAULT_SANDBOX_SEED};
 
 const EXIT_USAGE: u8 = 2;
 
@@ -45,10 +45,10 @@ pub enum AnprCommand {
     /// Search by identity document (carta d'identità, permesso di
     /// soggiorno, passaporto) through the Comune's ANPR SOAP channel
     /// (service 3002, not PDND).
-    Documento(crate::anpr_doc_cmd::DocumentoArgs),
+    Documento(crate::cli::anpr_documento::DocumentoArgs),
     /// A CSV of codici fiscali or ID ANPR through the massive e-services
     /// (C030 / C020 massivo), omitted subjects asked again singly.
-    Massiva(crate::anpr_massive_cmd::MassivaArgs),
+    Massiva(crate::cli::anpr_massiva::MassivaArgs),
 }
 
 /// `anist anpr cerca`.
@@ -209,8 +209,8 @@ pub fn run(cmd: AnprCommand) -> ExitCode {
                 }
             }
         },
-        AnprCommand::Documento(args) => crate::anpr_doc_cmd::run(&args),
-        AnprCommand::Massiva(args) => crate::anpr_massive_cmd::run(&args),
+        AnprCommand::Documento(args) => crate::cli::anpr_documento::run(&args),
+        AnprCommand::Massiva(args) => crate::cli::anpr_massiva::run(&args),
     }
 }
 

@@ -32,8 +32,8 @@ use anist_core::csvio::parse_date_it;
 use anist_core::{ErrorCode, ErrorKind, Sent};
 use serde_json::{json, Value};
 
-use crate::anpr_cmd::{date_it, line, mask, AnprTarget};
-use crate::caivano::DEFAULT_SANDBOX_SEED;
+use crate::cli::anpr::{date_it, line, mask, AnprTarget};
+use crate::cli::caivano::DEFAULT_SANDBOX_SEED;
 
 const EXIT_USAGE: u8 = 2;
 

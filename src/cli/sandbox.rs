@@ -22,7 +22,7 @@ use anist_client::sandbox::config_file::ConfigFileError;
 use anist_client::sandbox::{SandboxConfig, SandboxError};
 use anist_core::{ErrorCode, ErrorKind};
 
-use crate::keys::{generate_key_file, KeyJobError};
+use crate::cli::keys::{generate_key_file, KeyJobError};
 
 pub use anist_client::sandbox::config_file::{
     ASSERTION_FILE, CA_FILE, CONFIG_FILE, KEY_FILE, MTLS_CERT_FILE, SANDBOX_IPA_CATEGORY,

@@ -29,7 +29,7 @@ use anist_core::{ErrorCode, ErrorKind, Sent};
 
 /// The bundled synthetic sample `anist demo` runs on (`examples/data/anagrafe.csv`:
 /// Windows-1252, `;`, CRLF; invented people only).
-pub const DEMO_SAMPLE: &[u8] = include_bytes!("../examples/data/anagrafe.csv");
+pub const DEMO_SAMPLE: &[u8] = include_bytes!("../../examples/data/anagrafe.csv");
 /// Data rows of [`DEMO_SAMPLE`].
 pub const DEMO_ROWS: usize = 5000;
 

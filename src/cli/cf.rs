@@ -10,7 +10,7 @@
 //! UTF-8 byte-order mark, `;`, dates `dd/mm/yyyy`.
 //!
 //! ```
-//! use anist::check::{check_lines, CheckOptions};
+//! use anist::cli::cf::{check_lines, CheckOptions};
 //! use chrono::NaiveDate;
 //!
 //! let input = b"RSSMRA80A01H501U\nnot a code\n";

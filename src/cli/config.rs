@@ -3,7 +3,7 @@
 //! prints.
 //!
 //! ```no_run
-//! use anist::config_cmd::{check_file, config_path, exit_code, render};
+//! use anist::cli::config::{check_file, config_path, exit_code, render};
 //! use anist::client::config::process_env;
 //!
 //! let path = config_path(None, &process_env);
@@ -21,7 +21,7 @@ pub const CONFIG_ENV: &str = "ANIST_CONFIG";
 
 /// The configuration file: `--config`, else `ANIST_CONFIG`, else
 /// `./anist.toml` (on Windows, when the working directory has none,
-/// `%APPDATA%\anist\anist.toml`: [`crate::paths::default_config_file`]).
+/// `%APPDATA%\anist\anist.toml`: [`crate::cli::paths::default_config_file`]).
 pub fn config_path(arg: Option<PathBuf>, lookup: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     arg.or_else(|| {
         lookup(CONFIG_ENV)
@@ -29,7 +29,9 @@ pub fn config_path(arg: Option<PathBuf>, lookup: &dyn Fn(&str) -> Option<String>
             .map(PathBuf::from)
     })
     .unwrap_or_else(|| {
-        crate::paths::default_config_file(crate::paths::Platform::CURRENT, lookup, &|p| p.exists())
+        crate::cli::paths::default_config_file(crate::cli::paths::Platform::CURRENT, lookup, &|p| {
+            p.exists()
+        })
     })
 }
 

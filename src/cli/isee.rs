@@ -24,7 +24,7 @@ use anist_core::isee::{
 use anist_core::{ErrorCode, ErrorKind, Sent};
 use chrono::NaiveDate;
 
-use crate::caivano::{open_audit, Target};
+use crate::cli::caivano::{open_audit, Target};
 
 /// The flavour asked on the command line (`--service`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -489,7 +489,7 @@ pub struct BatchArgs {
 impl BatchArgs {
     /// The journal path.
     pub fn journal_path(&self) -> PathBuf {
-        crate::caivano::default_journal(self.journal.as_deref(), &self.output)
+        crate::cli::caivano::default_journal(self.journal.as_deref(), &self.output)
     }
 }
 

@@ -25,9 +25,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use clap::Subcommand;
 
 /// The demo's registry (synthetic services of a synthetic Comune).
-pub const DEMO_REGISTRY: &str = include_str!("../examples/data/infanzia/servizi.csv");
+pub const DEMO_REGISTRY: &str = include_str!("../../examples/data/infanzia/servizi.csv");
 /// The demo's attendance registers (synthetic monthly counts).
-pub const DEMO_REGISTERS: &str = include_str!("../examples/data/infanzia/registri.csv");
+pub const DEMO_REGISTERS: &str = include_str!("../../examples/data/infanzia/registri.csv");
 /// The demo's Comune.
 pub const DEMO_COMUNE: &str = "Comune di Borgo Esempio (dati sintetici)";
 

@@ -31,8 +31,8 @@ use anist_core::csvio::parse_date_it;
 use anist_core::ErrorCode;
 use chrono::NaiveDate;
 
-use crate::anpr_cmd::AnprTarget;
-use crate::caivano::DEFAULT_SANDBOX_SEED;
+use crate::cli::anpr::AnprTarget;
+use crate::cli::caivano::DEFAULT_SANDBOX_SEED;
 
 const EXIT_USAGE: u8 = 2;
 const EXIT_PAUSED: u8 = 3;
