@@ -11,7 +11,7 @@
 //!
 //! A 401 from the gateway drops the voucher and retries once with a new
 //! one; `429 TooManyRequests` is retried after its `Retry-After` (at most
-//! [`ThrottlePolicy::max_retries`] times); nothing else is retried here.
+//! [`Backoff::gateway_throttling`]); nothing else is retried here.
 //! Gateway errors keep `govway_id` and the problem title ([`CallError`]).
 //!
 //! ```no_run
@@ -58,8 +58,11 @@ use crate::keys::PrivateKey;
 use crate::modi::{IntegrityRequest, ModiSigner, TRACKING_EVIDENCE_HEADER};
 use crate::ratelimit::RateLimiter;
 use crate::rng::SplitMix64;
+use crate::transport::Backoff;
+use crate::transport::{transport_allowed, HttpOptions};
 use crate::voucher::cache::{CachedVoucher, TokenFetcher, VoucherCache, VoucherKey};
-use crate::voucher::http::{transport_allowed, FetchError, HttpOptions, Sent};
+use crate::voucher::error::FetchError;
+use anist_core::Sent;
 
 /// Default timeout of one e-service call (§5: REST e-service 30 s).
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -655,28 +658,6 @@ impl CallResponse {
     }
 }
 
-/// How `429 TooManyRequests` is retried by [`Caller::post_json`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ThrottlePolicy {
-    /// Retries after throttling, at most (default 3, §5).
-    pub max_retries: u32,
-    /// Longest `Retry-After` honoured (default 60 s, §5); a longer one is
-    /// returned as [`CallError::Throttled`].
-    pub max_wait: Duration,
-    /// Seed of the jitter (`None`: from the system).
-    pub seed: Option<u64>,
-}
-
-impl Default for ThrottlePolicy {
-    fn default() -> Self {
-        Self {
-            max_retries: 3,
-            max_wait: Duration::from_secs(60),
-            seed: None,
-        }
-    }
-}
-
 /// Sends e-service calls with vouchers from a shared cache and ModI
 /// headers signed by one [`ModiSigner`].
 pub struct Caller<F: TokenFetcher<Error = FetchError>> {
@@ -684,7 +665,7 @@ pub struct Caller<F: TokenFetcher<Error = FetchError>> {
     cache: Arc<VoucherCache<F>>,
     signer: ModiSigner,
     clock: Arc<dyn Clock>,
-    throttle: ThrottlePolicy,
+    throttle: Backoff,
     rng: Mutex<SplitMix64>,
     limiter: Option<Arc<RateLimiter>>,
     dpop_key: Option<Arc<PrivateKey>>,
@@ -725,7 +706,7 @@ fn from_reqwest(e: &reqwest::Error, body_started: bool) -> CallError {
 
 impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
     /// A caller with the default HTTP options (timeout
-    /// [`DEFAULT_CALL_TIMEOUT`]) and [`ThrottlePolicy`].
+    /// [`DEFAULT_CALL_TIMEOUT`]) and [`Backoff::gateway_throttling`].
     ///
     /// # Errors
     /// [`CallError::NotSent`] if the HTTP client cannot be built.
@@ -760,7 +741,7 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
             cache,
             signer,
             clock,
-            throttle: ThrottlePolicy::default(),
+            throttle: Backoff::gateway_throttling(),
             rng: Mutex::new(SplitMix64::from_entropy()),
             limiter: None,
             dpop_key: None,
@@ -786,14 +767,20 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
         self
     }
 
-    /// Sets how throttling is retried.
+    /// Sets how throttling is retried (attempts in all, the longest
+    /// `Retry-After` honoured, the seed of the jitter).
     #[must_use]
-    pub fn throttle_policy(mut self, policy: ThrottlePolicy) -> Self {
+    pub fn throttle_policy(mut self, policy: Backoff) -> Self {
         if let Some(seed) = policy.seed {
             self.rng = Mutex::new(SplitMix64::new(seed));
         }
         self.throttle = policy;
         self
+    }
+
+    /// The clock the calls are signed and their retries waited by.
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
     }
 
     /// The voucher cache.
@@ -948,18 +935,19 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
                     if let (Some(limiter), Some(asked)) = (&self.limiter, problem.retry_after) {
                         limiter.pause_for(asked);
                     }
-                    if throttled >= self.throttle.max_retries || wait > self.throttle.max_wait {
-                        return Err(CallError::Throttled { wait, problem });
-                    }
                     throttled += 1;
-                    let extra = {
+                    let delay = {
                         let mut rng = self
                             .rng
                             .lock()
                             .unwrap_or_else(std::sync::PoisonError::into_inner);
-                        rng.up_to(u64::try_from(wait.as_millis() / 4).unwrap_or(u64::MAX))
+                        self.throttle
+                            .delay(throttled, Some(wait), &mut |max| rng.up_to(max))
                     };
-                    tokio::time::sleep(wait + Duration::from_millis(extra)).await;
+                    let Some(delay) = delay else {
+                        return Err(CallError::Throttled { wait, problem });
+                    };
+                    self.clock.sleep(delay).await;
                 }
                 Err(e) => return Err(e),
             }

@@ -4,13 +4,27 @@
 //! reuse, pre-flight expiry checks) reads a [`Clock`], so tests and the
 //! sandbox can run at any instant. [`SystemClock`] is the default.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// A source of the current time as Unix seconds (NumericDate of RFC 7519).
+/// A wait, as [`Clock::sleep`] returns it.
+pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A source of the current time as Unix seconds (NumericDate of RFC 7519),
+/// and of the waits between retries.
 pub trait Clock: Send + Sync {
     /// Seconds since 1970-01-01T00:00:00Z.
     fn now(&self) -> i64;
+
+    /// Waits `d`: every retry loop of the crate sleeps through its clock
+    /// (the backoff of [`crate::transport::Backoff`]). Tokio's timer by
+    /// default (so tests can run it paused); a test clock can record the
+    /// waits or advance itself instead.
+    fn sleep(&self, d: Duration) -> Sleep {
+        Box::pin(tokio::time::sleep(d))
+    }
 }
 
 /// The operating system's clock.
@@ -66,11 +80,19 @@ impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
     fn now(&self) -> i64 {
         (**self).now()
     }
+
+    fn sleep(&self, d: Duration) -> Sleep {
+        (**self).sleep(d)
+    }
 }
 
 impl<C: Clock + ?Sized> Clock for &C {
     fn now(&self) -> i64 {
         (**self).now()
+    }
+
+    fn sleep(&self, d: Duration) -> Sleep {
+        (**self).sleep(d)
     }
 }
 

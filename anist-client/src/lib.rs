@@ -24,8 +24,8 @@
 //!   readers, exports);
 //! - [`call`]: one JSON `POST` to an e-service through its gateway, with
 //!   its ModI headers, the voucher cache and typed gateway errors;
-//! - [`ratelimit`]: a client-side token bucket shared by the tasks of one
-//!   budget;
+//! - [`transport`]: the HTTP client options, the client-side rate limiter
+//!   ([`ratelimit`]) and the one backoff, with who retries what;
 //! - [`dpop`]: DPoP proofs (RFC 9449) for "voucher DPoP" e-services;
 //! - [`jws`]: compact JWS signing and unverified decoding;
 //! - [`clock`]: injected time;
@@ -75,14 +75,17 @@ pub mod jws;
 pub mod keys;
 pub mod modi;
 pub mod preflight;
-pub mod ratelimit;
 pub mod redact;
 pub(crate) mod rng;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod session;
 pub mod sidi;
+pub mod transport;
 pub mod voucher;
+
+/// The rate limiter (now in [`transport`]), at its old path.
+pub use transport::ratelimit;
 
 pub use anist::AnistClient;
 pub use anist_core::{ErrorCode, ErrorKind, Sent};

@@ -186,6 +186,12 @@ impl Session {
             .collect()
     }
 
+    /// The clock of the session's calls (signatures, voucher reuse, the
+    /// waits between retries).
+    pub fn clock(&self) -> &dyn crate::clock::Clock {
+        self.caller.clock()
+    }
+
     /// The caller (HTTP, ModI, voucher cache).
     pub fn caller(&self) -> &Caller<HttpTokenFetcher> {
         &self.caller

@@ -23,8 +23,9 @@ use anist_client::sandbox::registry::{
     Agreement, Client, Descriptor, EService, Purpose, Registry, RegistryBuilder, State, Tenant,
 };
 use anist_client::sandbox::{Fault, Sandbox, SandboxConfig, SandboxHandle, REASON_HEADER};
+use anist_client::transport::Backoff;
 use anist_client::voucher::cache::{TokenFetcher, VoucherCache, VoucherKey};
-use anist_client::voucher::http::{FetchError, HttpTokenFetcher, RetryPolicy};
+use anist_client::voucher::http::{FetchError, HttpTokenFetcher};
 use anist_core::ErrorCode;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -1021,9 +1022,9 @@ fn voucher_key() -> VoucherKey {
 fn fetcher(w: &World) -> HttpTokenFetcher {
     HttpTokenFetcher::new(w.sandbox.endpoints().clone(), client_key(), w.clock.clone())
         .unwrap()
-        .retry_policy(RetryPolicy {
+        .retry_policy(Backoff {
             seed: Some(1),
-            ..RetryPolicy::default()
+            ..Backoff::token_request()
         })
 }
 
@@ -1102,6 +1103,53 @@ async fn throttled_token_request_is_retried_after_the_wait() {
     assert_eq!(w.sandbox.vouchers_issued(), 1);
 }
 
+/// A clock at the world's instant that records the waits it is asked for
+/// and returns at once.
+struct RecordingClock {
+    at: Arc<ManualClock>,
+    waits: std::sync::Mutex<Vec<Duration>>,
+}
+
+impl anist_client::clock::Clock for RecordingClock {
+    fn now(&self) -> i64 {
+        self.at.now()
+    }
+
+    fn sleep(&self, d: Duration) -> anist_client::clock::Sleep {
+        self.waits.lock().unwrap().push(d);
+        Box::pin(std::future::ready(()))
+    }
+}
+
+#[tokio::test]
+async fn retries_wait_through_the_injected_clock() {
+    let w = start(registry().client(client()).build().unwrap(), |c| {
+        c.rate_limit(10, 4_000)
+    })
+    .await;
+    let clock = Arc::new(RecordingClock {
+        at: w.clock.clone(),
+        waits: std::sync::Mutex::new(Vec::new()),
+    });
+    let f = HttpTokenFetcher::new(w.sandbox.endpoints().clone(), client_key(), clock.clone())
+        .unwrap()
+        .retry_policy(Backoff {
+            seed: Some(1),
+            ..Backoff::token_request()
+        });
+    w.sandbox.inject(Fault::RateLimited);
+    let started = Instant::now();
+    f.fetch(&voucher_key()).await.unwrap();
+    let elapsed = started.elapsed();
+    let waits = clock.waits.lock().unwrap().clone();
+    assert_eq!(w.sandbox.token_requests(), 2);
+    // The 4 s the sandbox asked for were asked of the clock, not slept.
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    assert!(waits[0] >= Duration::from_secs(4), "{waits:?}");
+    assert!(waits[0] <= Duration::from_secs(5), "{waits:?}");
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+}
+
 #[tokio::test]
 async fn throttling_beyond_the_attempts_is_reported_with_the_wait() {
     let w = start(registry().client(client()).build().unwrap(), |c| {
@@ -1122,10 +1170,10 @@ async fn throttling_beyond_the_attempts_is_reported_with_the_wait() {
 async fn server_errors_are_retried_refusals_are_not() {
     let w = world().await;
     w.sandbox.inject(Fault::InternalError);
-    let f = fetcher(&w).retry_policy(RetryPolicy {
+    let f = fetcher(&w).retry_policy(Backoff {
         base: Duration::from_millis(20),
         seed: Some(3),
-        ..RetryPolicy::default()
+        ..Backoff::token_request()
     });
     f.fetch(&voucher_key()).await.unwrap();
     assert_eq!(w.sandbox.token_requests(), 2);
@@ -1167,7 +1215,7 @@ async fn unreachable_endpoint_is_not_sent() {
         anist_client::env::PdndEndpoints::sandbox_at(&format!("http://127.0.0.1:{port}"));
     let f = HttpTokenFetcher::new(endpoints, client_key(), Arc::new(ManualClock::new(NOW)))
         .unwrap()
-        .retry_policy(RetryPolicy::never());
+        .retry_policy(Backoff::never());
     let err = f.fetch(&voucher_key()).await.unwrap_err();
     assert_eq!(err.code(), "voucher_network");
     assert_eq!(err.sent(), anist_client::voucher::http::Sent::No);
@@ -1193,7 +1241,7 @@ async fn slow_sandbox_times_out_maybe_sent() {
         &opts,
     )
     .unwrap()
-    .retry_policy(RetryPolicy::never());
+    .retry_policy(Backoff::never());
     let err = f.fetch(&voucher_key()).await.unwrap_err();
     assert_eq!(err.code(), "voucher_timeout");
     assert_eq!(err.sent(), anist_client::voucher::http::Sent::Maybe);

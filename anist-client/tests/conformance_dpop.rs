@@ -27,9 +27,10 @@ use anist_client::sandbox::registry::{
     ECHO_ESERVICE, ECHO_PURPOSE, ECHO_SERVICE,
 };
 use anist_client::sandbox::{Sandbox, SandboxConfig, SandboxHandle, REASON_HEADER};
+use anist_client::transport::Backoff;
 use anist_client::voucher::assertion::AssertionBuilder;
 use anist_client::voucher::cache::{VoucherCache, VoucherKey};
-use anist_client::voucher::http::{HttpTokenFetcher, RetryPolicy};
+use anist_client::voucher::http::HttpTokenFetcher;
 use anist_client::voucher::token::TokenRequest;
 use anist_core::ErrorCode;
 use aws_lc_rs::digest;
@@ -573,7 +574,7 @@ async fn the_client_calls_a_dpop_service() {
     let clock = w.clock.clone();
     let fetcher = HttpTokenFetcher::new(w.sandbox.endpoints().clone(), client_key(), clock.clone())
         .unwrap()
-        .retry_policy(RetryPolicy::never())
+        .retry_policy(Backoff::never())
         .dpop_key(dpop_key());
     let cache = Arc::new(VoucherCache::new(fetcher, clock.clone()));
     let client = ClientId::parse(DEFAULT_CLIENT).unwrap();
@@ -634,7 +635,7 @@ async fn the_client_calls_a_dpop_service() {
     // A fetcher without a DPoP key does not ask.
     let bare = HttpTokenFetcher::new(w.sandbox.endpoints().clone(), client_key(), w.clock.clone())
         .unwrap()
-        .retry_policy(RetryPolicy::never());
+        .retry_policy(Backoff::never());
     let e = VoucherCache::new(bare, w.clock.clone())
         .get(&dpop_key_)
         .await

@@ -16,7 +16,7 @@ use common::{client_key, other_client_key, sandbox_key, stranger_key};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anist_client::call::{CallError, Caller, ServiceProfile, ThrottlePolicy};
+use anist_client::call::{CallError, Caller, ServiceProfile};
 use anist_client::clock::ManualClock;
 use anist_client::env::{Environment, SANDBOX_VOUCHER_ISSUER};
 use anist_client::ids::{ClientId, PurposeId};
@@ -30,8 +30,9 @@ use anist_client::sandbox::registry::{
 use anist_client::sandbox::{
     Fault, GatewayConfig, Route, Sandbox, SandboxConfig, SandboxHandle, REASON_HEADER,
 };
+use anist_client::transport::Backoff;
 use anist_client::voucher::cache::{CachePolicy, VoucherCache, VoucherKey};
-use anist_client::voucher::http::{HttpTokenFetcher, RetryPolicy};
+use anist_client::voucher::http::HttpTokenFetcher;
 use anist_core::ErrorCode;
 use aws_lc_rs::digest;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -846,14 +847,14 @@ fn real_client(w: &World, policy: CachePolicy) -> Client2 {
     let clock: Arc<ManualClock> = w.clock.clone();
     let fetcher = HttpTokenFetcher::new(w.sandbox.endpoints().clone(), client_key(), clock.clone())
         .unwrap()
-        .retry_policy(RetryPolicy::never());
+        .retry_policy(Backoff::never());
     let cache = Arc::new(VoucherCache::with_policy(fetcher, clock.clone(), policy));
     let client = ClientId::parse(DEFAULT_CLIENT).unwrap();
     let caller = Caller::new(cache, ModiSigner::new(client.clone(), client_key()), clock)
         .unwrap()
-        .throttle_policy(ThrottlePolicy {
+        .throttle_policy(Backoff {
             seed: Some(3),
-            ..ThrottlePolicy::default()
+            ..Backoff::gateway_throttling()
         });
     let context = AuditContext::new("operatore-1", "c_h501")
         .unwrap()
@@ -1012,10 +1013,10 @@ async fn too_many_requests_is_retried_after_retry_after() {
 async fn throttling_beyond_the_retries_or_the_wait_is_reported() {
     let w = world().await;
     let mut c = real_client(&w, CachePolicy::default());
-    c.caller = c.caller.throttle_policy(ThrottlePolicy {
-        max_retries: 0,
+    c.caller = c.caller.throttle_policy(Backoff {
+        max_attempts: 1,
         seed: Some(1),
-        ..ThrottlePolicy::default()
+        ..Backoff::gateway_throttling()
     });
     let route = Route::Front(format!("{ECHO_EROGATORE}/{ECHO_SERVICE}/v1"));
     w.sandbox.inject_at(

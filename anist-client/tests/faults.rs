@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anist_client::call::{CallError, Caller, ServiceProfile, ThrottlePolicy};
+use anist_client::call::{CallError, Caller, ServiceProfile};
 use anist_client::clock::ManualClock;
 use anist_client::env::Environment;
 use anist_client::ids::{ClientId, PurposeId};
@@ -26,8 +26,9 @@ use anist_client::sandbox::registry::{
     ECHO_ESERVICE, ECHO_PURPOSE, ECHO_SERVICE,
 };
 use anist_client::sandbox::{Fault, Route, Sandbox, SandboxConfig, SandboxHandle};
+use anist_client::transport::Backoff;
 use anist_client::voucher::cache::{VoucherCache, VoucherKey};
-use anist_client::voucher::http::{HttpOptions, HttpTokenFetcher, RetryPolicy};
+use anist_client::voucher::http::{HttpOptions, HttpTokenFetcher};
 use anist_core::ErrorCode;
 
 const NOW: i64 = 1_764_000_000;
@@ -87,7 +88,7 @@ async fn world(seed: u64, timeout: Duration, modi: bool) -> World {
     .unwrap();
     let fetcher = HttpTokenFetcher::new(sandbox.endpoints().clone(), client_key(), clock.clone())
         .unwrap()
-        .retry_policy(RetryPolicy::never());
+        .retry_policy(Backoff::never());
     let cache = Arc::new(VoucherCache::new(fetcher, clock.clone()));
     let client = ClientId::parse(DEFAULT_CLIENT).unwrap();
     let caller = Caller::with_options(
@@ -97,10 +98,10 @@ async fn world(seed: u64, timeout: Duration, modi: bool) -> World {
         &HttpOptions::default().timeout(timeout),
     )
     .unwrap()
-    .throttle_policy(ThrottlePolicy {
-        max_retries: 0,
+    .throttle_policy(Backoff {
+        max_attempts: 1,
         seed: Some(1),
-        ..ThrottlePolicy::default()
+        ..Backoff::gateway_throttling()
     });
     let mut key = VoucherKey::new(
         Environment::Sandbox,

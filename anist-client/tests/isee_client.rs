@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anist_client::call::{CallError, ServiceProfile};
 use anist_client::isee::client::{
-    IseeClient, IseeEnte, Loa, OperatorIdentity, RetryPolicy, SecretAssertion, SoapHeaderCarrier,
+    IseeClient, IseeEnte, Loa, OperatorIdentity, SecretAssertion, SoapHeaderCarrier,
     DEFAULT_ASSERTION_HEADER,
 };
 use anist_client::isee::soap::{self, Answer, SoapFault, XmlEsito};
@@ -22,6 +22,7 @@ use anist_client::isee::{session_name, IseeAnswer, IseeError, IseeLookup, IseeQu
 use anist_client::sandbox::anist::ECHO;
 use anist_client::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use anist_client::session::{Service, Session};
+use anist_client::transport::Backoff;
 use anist_core::cf::{AnyCodiceFiscale, CodiceFiscale};
 use anist_core::dsu::DsuProtocol;
 use anist_core::isee::{
@@ -166,12 +167,13 @@ async fn fixture() -> Fixture {
     fixture_with(|_, p| p).await
 }
 
-fn fast() -> RetryPolicy {
-    RetryPolicy {
-        attempts: 3,
-        base_delay: Duration::from_millis(2),
-        max_delay: Duration::from_millis(5),
+fn fast() -> Backoff {
+    Backoff {
+        max_attempts: 3,
+        base: Duration::from_millis(2),
+        cap: Duration::from_millis(5),
         seed: Some(1),
+        ..Backoff::inps_outage()
     }
 }
 
@@ -303,7 +305,7 @@ async fn residenti_request_is_exactly_what_inps_expects() {
 async fn attestazione_residenti_and_every_esito() {
     let f = fixture().await;
     let op = "ConsultazioneAttestazioneResidenti";
-    let isee = client(&f, IpaCategory::Comune).retry_policy(RetryPolicy::none());
+    let isee = client(&f, IpaCategory::Comune).retry_policy(Backoff::never());
     let svc = IseeService::AttestazioneResidenti;
     let q = IseeQuery::by_cf(any(2));
 

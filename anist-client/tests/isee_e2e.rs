@@ -19,7 +19,7 @@ use anist_client::clock::{Clock, SystemClock};
 use anist_client::env::Environment;
 use anist_client::isee::{
     session_name, IseeAnswer, IseeClient, IseeEnte, IseeError, IseeLookup, IseeQuery, NoCarrier,
-    RetryPolicy, LEGACY_V1,
+    LEGACY_V1,
 };
 use anist_client::keys::{PrivateKey, RsaBits};
 use anist_client::modi::ModiSigner;
@@ -30,6 +30,7 @@ use anist_client::sandbox::inps::{
 use anist_client::sandbox::registry::{Client, Registry, Tenant, DEFAULT_CLIENT, DEFAULT_CONSUMER};
 use anist_client::sandbox::{Fault, Route, Sandbox, SandboxConfig, SandboxHandle};
 use anist_client::session::Session;
+use anist_client::transport::Backoff;
 use anist_client::voucher::cache::VoucherCache;
 use anist_client::voucher::http::{HttpOptions, HttpTokenFetcher};
 use anist_core::cf::AnyCodiceFiscale;
@@ -45,12 +46,13 @@ fn date() -> NaiveDate {
 }
 
 /// Tiny waits between the client's retries.
-fn fast_retry(attempts: u32) -> RetryPolicy {
-    RetryPolicy {
-        attempts,
-        base_delay: Duration::from_millis(2),
-        max_delay: Duration::from_millis(10),
+fn fast_retry(attempts: u32) -> Backoff {
+    Backoff {
+        max_attempts: attempts,
+        base: Duration::from_millis(2),
+        cap: Duration::from_millis(10),
         seed: Some(7),
+        ..Backoff::inps_outage()
     }
 }
 
@@ -229,7 +231,7 @@ async fn the_mtls_services_refuse_a_client_without_certificate() {
         Arc::new(session_without_identity(&handle, key)),
         IseeEnte::new(IpaCategory::ComuneCapoluogo, SANDBOX_INPS_USER_ID),
     )
-    .retry_policy(RetryPolicy::none());
+    .retry_policy(Backoff::never());
     let before = handle.front_requests();
     let err = bare
         .indicatore(IseeService::Indicatore, &query)

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anist_client::call::{Caller, ServiceProfile, ThrottlePolicy};
+use anist_client::call::{Caller, ServiceProfile};
 use anist_client::clock::ManualClock;
 use anist_client::env::Environment;
 use anist_client::ids::{ClientId, PurposeId};
@@ -24,8 +24,9 @@ use anist_client::sandbox::registry::{
     ECHO_ESERVICE, ECHO_PURPOSE, ECHO_SERVICE,
 };
 use anist_client::sandbox::{Fault, Route, Sandbox, SandboxConfig, SandboxHandle};
+use anist_client::transport::Backoff;
 use anist_client::voucher::cache::{VoucherCache, VoucherKey};
-use anist_client::voucher::http::{HttpTokenFetcher, RetryPolicy};
+use anist_client::voucher::http::HttpTokenFetcher;
 use anist_core::ErrorCode;
 
 const NOW: i64 = 1_764_000_000;
@@ -77,15 +78,15 @@ async fn world(limiter: Option<Arc<RateLimiter>>) -> World {
         .unwrap();
     let fetcher = HttpTokenFetcher::new(sandbox.endpoints().clone(), key.clone(), clock.clone())
         .unwrap()
-        .retry_policy(RetryPolicy::never());
+        .retry_policy(Backoff::never());
     let cache = Arc::new(VoucherCache::new(fetcher, clock.clone()));
     let client = ClientId::parse(DEFAULT_CLIENT).unwrap();
     let mut caller = Caller::new(cache, ModiSigner::new(client.clone(), key.clone()), clock)
         .unwrap()
-        .throttle_policy(ThrottlePolicy {
-            max_retries: 0,
+        .throttle_policy(Backoff {
+            max_attempts: 1,
             seed: Some(1),
-            ..ThrottlePolicy::default()
+            ..Backoff::gateway_throttling()
         });
     if let Some(l) = limiter {
         caller = caller.rate_limiter(l);

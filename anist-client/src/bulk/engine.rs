@@ -20,6 +20,7 @@ use crate::audit::{AuditEntry, AuditError, AuditLog};
 use crate::call::CallError;
 use crate::isee::IseeError;
 use crate::rng::SplitMix64;
+use crate::transport::Backoff;
 
 /// The error of one call, as a bulk job sees it.
 pub(crate) trait CallFailure: ErrorCode + fmt::Display {
@@ -126,27 +127,26 @@ impl<'a> Retrier<'a> {
         }
     }
 
-    /// Full jitter: a random wait up to `min(cap, base × 2^(attempt-1))`,
-    /// or the gateway's `Retry-After` when longer.
+    /// The wait before asking again after `attempt` failed attempts: the
+    /// one backoff ([`Backoff`]) with the job's base and cap; a gateway's
+    /// `Retry-After` is always honoured (the job has no longer wait to
+    /// give up on: it pauses on quota instead).
     fn backoff<E: CallFailure>(&self, attempt: u32, err: &E) -> Duration {
-        let factor = 1u32
-            .checked_shl(attempt.saturating_sub(1))
-            .unwrap_or(u32::MAX);
-        let ceiling = self
-            .opts
-            .backoff_base
-            .saturating_mul(factor)
-            .min(self.opts.backoff_cap);
-        let r = self
-            .rng
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .next_u64();
-        let jitter = ceiling.mul_f64((r >> 11) as f64 / (1u64 << 53) as f64);
-        match err.call().and_then(CallError::retry_after) {
-            Some(w) => w.max(jitter),
-            None => jitter,
-        }
+        let backoff = Backoff {
+            max_attempts: u32::MAX,
+            base: self.opts.backoff_base,
+            cap: self.opts.backoff_cap,
+            max_wait: Duration::MAX,
+            seed: None,
+        };
+        let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+        backoff
+            .delay(
+                attempt,
+                err.call().and_then(CallError::retry_after),
+                &mut |max| rng.up_to(max),
+            )
+            .unwrap_or_default()
     }
 
     /// Runs `op` until it succeeds, fails for good, or the attempts run

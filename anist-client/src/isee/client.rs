@@ -10,7 +10,6 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use anist_core::cf::CodiceFiscale;
 use anist_core::isee::{
@@ -30,6 +29,7 @@ use crate::call::Body;
 use crate::modi::AuditContext;
 use crate::rng::SplitMix64;
 use crate::session::Session;
+use crate::transport::Backoff;
 use anist_core::ErrorCode;
 
 /// The HTTP header of [`HttpHeaderCarrier::default`] (a placeholder,
@@ -268,51 +268,6 @@ pub struct NoCarrier;
 
 impl AssertionCarrier for NoCarrier {}
 
-/// How `DATABASE_OFFLINE` and `ERRORE_INTERNO` are asked again: the
-/// `n`-th retry waits `base × 2ⁿ⁻¹` (at most `max_delay`) plus up to a
-/// quarter of that at random.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Questions sent in all, at least 1 (default 3).
-    pub attempts: u32,
-    /// The first wait (default 500 ms: then 1 s).
-    pub base_delay: Duration,
-    /// The longest wait (default 10 s).
-    pub max_delay: Duration,
-    /// Seed of the jitter (`None`: from the system).
-    pub seed: Option<u64>,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            attempts: 3,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(10),
-            seed: None,
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// No retry: one question.
-    pub fn none() -> Self {
-        Self {
-            attempts: 1,
-            ..Self::default()
-        }
-    }
-
-    /// The wait before retry `n` (1-based), without jitter.
-    pub fn delay(&self, n: u32) -> Duration {
-        let factor = 1u32.checked_shl(n.saturating_sub(1)).unwrap_or(u32::MAX);
-        self.base_delay
-            .checked_mul(factor)
-            .unwrap_or(self.max_delay)
-            .min(self.max_delay)
-    }
-}
-
 /// The INPS ISEE services through a [`Session`] whose e-services are named
 /// by [`session_name`] (and [`LEGACY_V1`]). Cheap to clone.
 ///
@@ -342,7 +297,7 @@ pub struct IseeClient {
     /// other services are unaffected).
     operator_problem: Option<String>,
     carrier: Arc<dyn AssertionCarrier>,
-    retry: RetryPolicy,
+    retry: Backoff,
     legacy_v1: bool,
     rng: Arc<Mutex<SplitMix64>>,
     /// Where each lookup is recorded, when set.
@@ -376,7 +331,7 @@ enum Outcome {
 
 impl IseeClient {
     /// A client for `ente` over `session`: no operator, the assertion (if
-    /// any) in [`HttpHeaderCarrier::default`], [`RetryPolicy::default`],
+    /// any) in [`HttpHeaderCarrier::default`], [`Backoff::inps_outage`],
     /// the v2 endpoints.
     pub fn new(session: Arc<Session>, ente: IseeEnte) -> Self {
         Self {
@@ -385,7 +340,7 @@ impl IseeClient {
             operator: None,
             operator_problem: None,
             carrier: Arc::new(HttpHeaderCarrier::default()),
-            retry: RetryPolicy::default(),
+            retry: Backoff::inps_outage(),
             legacy_v1: false,
             rng: Arc::new(Mutex::new(SplitMix64::from_entropy())),
             audit: None,
@@ -466,7 +421,7 @@ impl IseeClient {
 
     /// Asks `DATABASE_OFFLINE` / `ERRORE_INTERNO` again by `policy`.
     #[must_use]
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+    pub fn retry_policy(mut self, policy: Backoff) -> Self {
         if let Some(seed) = policy.seed {
             self.rng = Arc::new(Mutex::new(SplitMix64::new(seed)));
         }
@@ -642,7 +597,6 @@ impl IseeClient {
             None => None,
         };
         let body = Body::new(&envelope, CONTENT_TYPE).accept("text/xml");
-        let attempts = self.retry.attempts.max(1);
         let mut n = 0;
         loop {
             n += 1;
@@ -675,22 +629,21 @@ impl IseeClient {
                     })
                 }
                 Esito::DatabaseOffline | Esito::ErroreInterno => {
-                    if n >= attempts {
+                    let delay = {
+                        let mut rng = self
+                            .rng
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        self.retry.delay(n, None, &mut |max| rng.up_to(max))
+                    };
+                    let Some(delay) = delay else {
                         return Err(IseeError::Unavailable {
                             esito: answer.esito,
                             description: answer.descrizione,
                             attempts: n,
                         });
-                    }
-                    let wait = self.retry.delay(n);
-                    let extra = {
-                        let mut rng = self
-                            .rng
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner);
-                        rng.up_to(u64::try_from(wait.as_millis() / 4).unwrap_or(u64::MAX))
                     };
-                    tokio::time::sleep(wait + Duration::from_millis(extra)).await;
+                    self.session.clock().sleep(delay).await;
                 }
                 other => {
                     return Err(IseeError::UnknownEsito {
@@ -778,15 +731,19 @@ impl IseeLookup for IseeClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
-    fn retry_delays_double_up_to_the_cap() {
-        let p = RetryPolicy::default();
-        assert_eq!(p.delay(1), Duration::from_millis(500));
-        assert_eq!(p.delay(2), Duration::from_secs(1));
-        assert_eq!(p.delay(3), Duration::from_secs(2));
-        assert_eq!(p.delay(40), Duration::from_secs(10));
-        assert_eq!(RetryPolicy::none().attempts, 1);
+    fn inps_outages_are_asked_again_three_times_up_to_ten_seconds_apart() {
+        let p = Backoff::inps_outage();
+        let mut top = |max: u64| max;
+        assert_eq!(p.delay(1, None, &mut top), Some(Duration::from_millis(500)));
+        assert_eq!(p.delay(2, None, &mut top), Some(Duration::from_secs(1)));
+        assert_eq!(p.delay(3, None, &mut top), None);
+        assert_eq!(
+            p.attempts(40).delay(39, None, &mut top),
+            Some(Duration::from_secs(10))
+        );
     }
 
     #[test]

@@ -34,7 +34,7 @@
 //! - `Esito`: `OK` → [`IseeAnswer::Found`]; `DATI_NON_TROVATI` →
 //!   [`IseeAnswer::NoIsee`]; `RICHIESTA_INVALIDA`, `RISCONTRO_NON_VALIDO`
 //!   → [`IseeError::Refused`]; `DATABASE_OFFLINE`, `ERRORE_INTERNO` →
-//!   asked again ([`client::RetryPolicy`]), then
+//!   asked again ([`crate::transport::Backoff::inps_outage`]), then
 //!   [`IseeError::Unavailable`]. SOAP faults become [`CallError`]s with
 //!   GovWay's `govway_id` and title; a bare 429 is a quota.
 //! - mTLS: only the plain services (d) want the INPS client certificate
@@ -85,7 +85,7 @@ pub mod soap;
 
 pub use client::{
     AssertionCarrier, HttpHeaderCarrier, IseeClient, IseeEnte, Loa, NoCarrier, OperatorIdentity,
-    RetryPolicy, SecretAssertion, SoapHeaderCarrier,
+    SecretAssertion, SoapHeaderCarrier,
 };
 
 /// The namespace of the SOAP messages (`con:` in the reference).

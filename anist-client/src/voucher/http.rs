@@ -9,7 +9,7 @@
 //!   only for loopback addresses (the sandbox).
 //! - Timeouts default to §5's: connect 10 s, whole request 15 s.
 //! - Redirects are not followed: the form carries a credential.
-//! - Retries ([`RetryPolicy`]): 429 after the wait PDND asks for
+//! - Retries ([`Backoff::token_request`]): 429 after the wait PDND asks for
 //!   (`Retry-After` or `X-Rate-Limit-Interval`), 5xx, timeouts and network
 //!   failures with exponential backoff and full jitter; never a refusal
 //!   (400). Each attempt signs a fresh assertion.
@@ -41,11 +41,14 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use anist_core::ErrorCode;
 pub use anist_core::Sent;
 
+pub(crate) use crate::transport::http::{error_chain, transport_allowed};
+pub use crate::transport::http::{
+    HttpOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT as DEFAULT_TOKEN_TIMEOUT,
+};
 pub use crate::voucher::error::FetchError;
 
 use crate::clock::Clock;
@@ -54,14 +57,11 @@ use crate::env::PdndEndpoints;
 use crate::keys::PrivateKey;
 use crate::modi::{ModiSigner, TrackingEvidence};
 use crate::rng::SplitMix64;
+use crate::transport::Backoff;
 use crate::voucher::assertion::{AssertionBuilder, DEFAULT_ASSERTION_LIFETIME};
 use crate::voucher::cache::{FetchedVoucher, TokenFetcher, VoucherKey};
 use crate::voucher::token::{parse_token_response, TokenRequest, TokenResponse, TokenType};
 
-/// Default connect timeout (§5).
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default timeout of a whole token request (§5).
-pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(15);
 /// Largest token response read, bytes (a voucher is about 1.5 KB).
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
@@ -89,239 +89,6 @@ impl FetchError {
 
 /// The error and its sources, joined (reqwest's top-level message is
 /// often just "error sending request").
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
-/// How the HTTP client is built.
-///
-/// One set of options makes one client, so one TLS client identity: an
-/// e-service that wants its own certificate (mTLS) gets its own
-/// [`crate::call::Caller`] built with these options, sharing the voucher
-/// cache with the others.
-#[derive(Clone)]
-pub struct HttpOptions {
-    connect_timeout: Duration,
-    timeout: Duration,
-    ca_bundle: Option<Vec<u8>>,
-    ca_bundle_only: bool,
-    /// The client certificate chain and its key, PEM (key material: wiped
-    /// on drop, never shown).
-    identity: Option<zeroize::Zeroizing<Vec<u8>>>,
-}
-
-impl fmt::Debug for HttpOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HttpOptions")
-            .field("connect_timeout", &self.connect_timeout)
-            .field("timeout", &self.timeout)
-            .field("ca_bundle", &self.ca_bundle.as_ref().map(Vec::len))
-            .field("ca_bundle_only", &self.ca_bundle_only)
-            .field("client_identity", &self.identity.is_some())
-            .finish()
-    }
-}
-
-impl Default for HttpOptions {
-    fn default() -> Self {
-        Self {
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            timeout: DEFAULT_TOKEN_TIMEOUT,
-            ca_bundle: None,
-            ca_bundle_only: false,
-            identity: None,
-        }
-    }
-}
-
-impl HttpOptions {
-    /// Sets the connect timeout.
-    #[must_use]
-    pub fn connect_timeout(mut self, t: Duration) -> Self {
-        self.connect_timeout = t;
-        self
-    }
-
-    /// Sets the timeout of a whole request (connect, send, answer).
-    #[must_use]
-    pub fn timeout(mut self, t: Duration) -> Self {
-        self.timeout = t;
-        self
-    }
-
-    /// Trusts the CA certificates of this PEM bundle too (e.g. a private
-    /// CA such as the "Sogei Certification Authority Test" of ANPR's
-    /// collaudo), besides the platform's.
-    #[must_use]
-    pub fn ca_bundle_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.ca_bundle = Some(pem.into());
-        self
-    }
-
-    /// Trusts only the CA bundle, not the platform's store.
-    #[must_use]
-    pub fn ca_bundle_only(mut self, only: bool) -> Self {
-        self.ca_bundle_only = only;
-        self
-    }
-
-    /// Presents this TLS client certificate (mTLS): `cert_chain_pem` holds
-    /// the certificate first, then any intermediate CA certificates;
-    /// `key_pem` its private key, unencrypted PEM (PKCS#8 `PRIVATE KEY`,
-    /// PKCS#1 `RSA PRIVATE KEY` or SEC1 `EC PRIVATE KEY`). Read when the
-    /// client is built ([`Self::build_client`]).
-    #[must_use]
-    pub fn client_identity_pem(
-        mut self,
-        cert_chain_pem: impl AsRef<[u8]>,
-        key_pem: impl AsRef<[u8]>,
-    ) -> Self {
-        let (cert, key) = (cert_chain_pem.as_ref(), key_pem.as_ref());
-        let mut pem = zeroize::Zeroizing::new(Vec::with_capacity(cert.len() + key.len() + 1));
-        pem.extend_from_slice(key);
-        pem.push(b'\n');
-        pem.extend_from_slice(cert);
-        self.identity = Some(pem);
-        self
-    }
-
-    /// Whether a TLS client certificate is set.
-    pub fn has_client_identity(&self) -> bool {
-        self.identity.is_some()
-    }
-
-    /// Builds the HTTP client.
-    ///
-    /// # Errors
-    /// [`FetchError::NotSent`] if the CA bundle holds no readable
-    /// certificate, the client certificate or its key cannot be read, or
-    /// the TLS stack cannot start.
-    pub fn build_client(&self) -> Result<reqwest::Client, FetchError> {
-        let mut b = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("anist/", env!("CARGO_PKG_VERSION")));
-        if let Some(pem) = &self.ca_bundle {
-            let certs =
-                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| FetchError::NotSent {
-                    reason: format!("the CA bundle is not readable PEM: {e}"),
-                })?;
-            if certs.is_empty() {
-                return Err(FetchError::NotSent {
-                    reason: "the CA bundle holds no certificate".into(),
-                });
-            }
-            b = if self.ca_bundle_only {
-                b.tls_certs_only(certs)
-            } else {
-                b.tls_certs_merge(certs)
-            };
-        }
-        if let Some(pem) = &self.identity {
-            let has = |label: &str| pem.windows(label.len()).any(|w| w == label.as_bytes());
-            if !has("-----BEGIN CERTIFICATE-----") {
-                return Err(FetchError::NotSent {
-                    reason: "the client certificate chain holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
-                });
-            }
-            if has("ENCRYPTED PRIVATE KEY") || has("Proc-Type: 4,ENCRYPTED") {
-                return Err(FetchError::NotSent {
-                    reason: "the client certificate's key is encrypted: give it decrypted (e.g. openssl pkcs8 -in key.pem -out plain.pem) and keep the file readable only by the service".into(),
-                });
-            }
-            // reqwest's message names the problem, never the key.
-            let identity = reqwest::Identity::from_pem(pem).map_err(|e| FetchError::NotSent {
-                reason: format!(
-                    "the client certificate or its private key is not usable PEM: {}",
-                    error_chain(&e)
-                ),
-            })?;
-            b = b.identity(identity);
-        }
-        b.build().map_err(|e| FetchError::NotSent {
-            reason: format!("the HTTP client could not be built: {}", error_chain(&e)),
-        })
-    }
-}
-
-/// When and how often to retry (§5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included (default 3).
-    pub max_attempts: u32,
-    /// First backoff step for 5xx and network failures (default 500 ms;
-    /// doubled each retry).
-    pub base: Duration,
-    /// Largest backoff step (default 2 s: 0.5, 1, 2 s as §5 says).
-    pub max_backoff: Duration,
-    /// Largest server-requested wait that is honoured; a longer one is
-    /// returned to the caller as [`FetchError::Throttled`] (default 60 s).
-    pub max_wait: Duration,
-    /// Seed of the jitter (`None`: from the system).
-    pub seed: Option<u64>,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 3,
-            base: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(2),
-            max_wait: Duration::from_secs(60),
-            seed: None,
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// No retry at all.
-    pub fn never() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
-    }
-
-    /// The wait before retry number `retry` (1-based) after `error`, or
-    /// `None` when it must not be retried. `random` draws in `0..=max`.
-    ///
-    /// - throttled: the server's wait plus a full-jitter share of at most
-    ///   the same wait (never less than asked, spread over `[w, 2w]`);
-    /// - other retryable errors: full jitter, `random(0..=min(max_backoff,
-    ///   base * 2^(retry-1)))`.
-    pub fn delay(
-        &self,
-        error: &FetchError,
-        retry: u32,
-        random: &mut dyn FnMut(u64) -> u64,
-    ) -> Option<Duration> {
-        if retry >= self.max_attempts || !error.is_retryable() {
-            return None;
-        }
-        if let Some(wait) = error.retry_after() {
-            if wait > self.max_wait {
-                return None;
-            }
-            let extra = random(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
-            return Some(wait + Duration::from_millis(extra));
-        }
-        let factor = 1u32
-            .checked_shl(retry.saturating_sub(1))
-            .unwrap_or(u32::MAX);
-        let step = self.base.saturating_mul(factor).min(self.max_backoff);
-        let ms = random(u64::try_from(step.as_millis()).unwrap_or(u64::MAX));
-        Some(Duration::from_millis(ms))
-    }
-}
-
 /// Asks PDND (or the sandbox) for vouchers over HTTPS.
 pub struct HttpTokenFetcher {
     http: reqwest::Client,
@@ -329,7 +96,7 @@ pub struct HttpTokenFetcher {
     key: Arc<PrivateKey>,
     clock: Arc<dyn Clock>,
     assertion_lifetime: i64,
-    retry: RetryPolicy,
+    retry: Backoff,
     rng: Mutex<SplitMix64>,
     modi_key: Option<Arc<PrivateKey>>,
     evidence_lifetime: Option<i64>,
@@ -346,28 +113,9 @@ impl fmt::Debug for HttpTokenFetcher {
     }
 }
 
-/// True for `https://…`, and for `http://` to a loopback host.
-pub(crate) fn transport_allowed(url: &str) -> bool {
-    if url.starts_with("https://") {
-        return true;
-    }
-    let Some(rest) = url.strip_prefix("http://") else {
-        return false;
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
-    };
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 impl HttpTokenFetcher {
     /// A fetcher for `endpoints`, signing assertions with `key`, with the
-    /// default [`HttpOptions`] and [`RetryPolicy`].
+    /// default [`HttpOptions`] and [`Backoff::token_request`].
     ///
     /// # Errors
     /// [`FetchError::NotSent`] if the token URL is not `https://` (plain
@@ -404,7 +152,7 @@ impl HttpTokenFetcher {
             key,
             clock,
             assertion_lifetime: DEFAULT_ASSERTION_LIFETIME,
-            retry: RetryPolicy::default(),
+            retry: Backoff::token_request(),
             rng: Mutex::new(SplitMix64::from_entropy()),
             modi_key: None,
             evidence_lifetime: None,
@@ -442,7 +190,7 @@ impl HttpTokenFetcher {
 
     /// Sets the retry policy.
     #[must_use]
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+    pub fn retry_policy(mut self, policy: Backoff) -> Self {
         if let Some(seed) = policy.seed {
             self.rng = Mutex::new(SplitMix64::new(seed));
         }
@@ -645,10 +393,15 @@ impl TokenFetcher for HttpTokenFetcher {
                     .rng
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                self.retry.delay(&error, attempt, &mut |max| rng.up_to(max))
+                if error.is_retryable() {
+                    self.retry
+                        .delay(attempt, error.retry_after(), &mut |max| rng.up_to(max))
+                } else {
+                    None
+                }
             };
             match delay {
-                Some(d) => tokio::time::sleep(d).await,
+                Some(d) => self.clock.sleep(d).await,
                 None => return Err(error),
             }
             attempt += 1;
@@ -660,6 +413,7 @@ impl TokenFetcher for HttpTokenFetcher {
 mod tests {
     use super::*;
     use crate::voucher::token::RateLimit;
+    use std::time::Duration;
 
     #[test]
     fn only_https_or_loopback_http() {
@@ -676,63 +430,31 @@ mod tests {
         assert!(!transport_allowed("ftp://127.0.0.1/"));
     }
 
-    fn throttled(ms: u64) -> FetchError {
-        FetchError::Throttled {
-            wait: Duration::from_millis(ms),
+    #[test]
+    fn what_the_fetcher_asks_again() {
+        let throttled = FetchError::Throttled {
+            wait: Duration::from_millis(1000),
             rate: RateLimit::default(),
             problem: Box::default(),
-        }
-    }
-
-    #[test]
-    fn delays() {
-        let p = RetryPolicy::default();
-        let mut max = |m: u64| m;
-        let mut zero = |_: u64| 0;
-        // Throttled: at least the wait, at most twice.
-        assert_eq!(
-            p.delay(&throttled(1000), 1, &mut zero),
-            Some(Duration::from_millis(1000))
-        );
-        assert_eq!(
-            p.delay(&throttled(1000), 1, &mut max),
-            Some(Duration::from_millis(2000))
-        );
-        assert_eq!(p.delay(&throttled(61_000), 1, &mut max), None);
-        // Exponential, capped, full jitter.
+        };
+        assert!(throttled.is_retryable());
+        assert_eq!(throttled.retry_after(), Some(Duration::from_millis(1000)));
         let server = FetchError::Server {
             status: 503,
             problem: Box::default(),
         };
-        assert_eq!(
-            p.delay(&server, 1, &mut max),
-            Some(Duration::from_millis(500))
-        );
-        assert_eq!(
-            p.delay(&server, 2, &mut max),
-            Some(Duration::from_millis(1000))
-        );
-        assert_eq!(p.delay(&server, 2, &mut zero), Some(Duration::ZERO));
-        assert_eq!(p.delay(&server, 3, &mut max), None);
-        let long = RetryPolicy {
-            max_attempts: 40,
-            ..p
-        };
-        assert_eq!(
-            long.delay(&server, 35, &mut max),
-            Some(Duration::from_secs(2))
-        );
+        assert!(server.is_retryable());
+        assert_eq!(server.retry_after(), None);
         // Never: refusals, local errors.
         let refused = FetchError::Refused {
             problem: Box::default(),
         };
-        assert_eq!(p.delay(&refused, 1, &mut max), None);
+        assert!(!refused.is_retryable());
         assert_eq!(refused.code(), "voucher_refused");
         assert_eq!(refused.sent(), Sent::Yes);
         let not_sent = FetchError::NotSent { reason: "x".into() };
         assert_eq!(not_sent.sent(), Sent::No);
         assert!(!not_sent.is_retryable());
-        assert_eq!(RetryPolicy::never().delay(&server, 1, &mut max), None);
     }
 
     #[test]
