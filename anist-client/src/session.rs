@@ -10,18 +10,22 @@
 //! [`crate::anist::VERIFICA`]; nothing else of the protocol leaks to them.
 //!
 //! A session comes from a configuration file, or from the sandbox, which
-//! builds one that works against it.
+//! builds one that works against it; both assemble it with the one
+//! [`SessionBuilder`].
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use crate::call::{Body, CallError, CallResponse, Caller, ServiceProfile};
-use crate::env::Environment;
+use crate::clock::Clock;
+use crate::env::{Environment, PdndEndpoints};
 use crate::ids::{ClientId, PurposeId};
-use crate::keys::Kid;
-use crate::modi::AuditContext;
-use crate::voucher::cache::VoucherKey;
+use crate::keys::{Kid, PrivateKey};
+use crate::modi::{AuditContext, ModiSigner};
+use crate::transport::ratelimit::RateLimiter;
+use crate::transport::HttpOptions;
+use crate::voucher::cache::{VoucherCache, VoucherKey};
 use crate::voucher::http::HttpTokenFetcher;
 
 /// One e-service the session may call: how to reach it and on which purpose.
@@ -322,5 +326,239 @@ impl Session {
         let key = self.voucher_key(service)?;
         let caller = service.caller.as_deref().unwrap_or(&self.caller);
         caller.get(&service.profile, &key, path).await
+    }
+}
+
+/// The one way a [`Session`] is assembled: the configuration file
+/// ([`crate::config::Config::session`]) and the sandbox both describe
+/// their session with it, so that the token fetcher, the voucher cache,
+/// the ModI signer, the callers (one per TLS client identity, sharing the
+/// cache and the rate budget), the operator and the e-services are put
+/// together in one place.
+pub struct SessionBuilder {
+    environment: Environment,
+    endpoints: PdndEndpoints,
+    client_id: ClientId,
+    key: Arc<PrivateKey>,
+    clock: Arc<dyn Clock>,
+    modi_key: Option<Arc<PrivateKey>>,
+    dpop: bool,
+    token_options: HttpOptions,
+    call_options: HttpOptions,
+    limiter: Option<Arc<RateLimiter>>,
+    operator: Option<AuditContext>,
+    school_year: Option<anist_core::school::SchoolYear>,
+    services: Vec<(String, Service, Option<HttpOptions>)>,
+    adjust: Option<AdjustCaller>,
+}
+
+/// A last change to the session's main caller (see
+/// [`SessionBuilder::adjust_caller`]).
+type AdjustCaller = Box<dyn FnOnce(Caller<HttpTokenFetcher>) -> Caller<HttpTokenFetcher>>;
+
+impl fmt::Debug for SessionBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionBuilder")
+            .field("environment", &self.environment)
+            .field("client_id", &self.client_id)
+            .field("kid", self.key.kid())
+            .field("dpop", &self.dpop)
+            .field(
+                "services",
+                &self.services.iter().map(|s| &s.0).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionBuilder {
+    /// A session of `client_id` in `environment`, asking `endpoints` for
+    /// vouchers with assertions signed by `key`, timed by `clock`; default
+    /// HTTP options (the token request's and the calls' timeouts of §5).
+    pub fn new(
+        environment: Environment,
+        endpoints: PdndEndpoints,
+        client_id: ClientId,
+        key: Arc<PrivateKey>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            environment,
+            endpoints,
+            client_id,
+            key,
+            clock,
+            modi_key: None,
+            dpop: false,
+            token_options: HttpOptions::default(),
+            call_options: HttpOptions::default().timeout(crate::call::DEFAULT_CALL_TIMEOUT),
+            limiter: None,
+            operator: None,
+            school_year: None,
+            services: Vec::new(),
+            adjust: None,
+        }
+    }
+
+    /// Signs the ModI headers (and the TrackingEvidence) with this key
+    /// instead of the client assertion's.
+    #[must_use]
+    pub fn modi_key(mut self, key: Arc<PrivateKey>) -> Self {
+        self.modi_key = Some(key);
+        self
+    }
+
+    /// Asks for DPoP vouchers and proves them with the client key.
+    #[must_use]
+    pub fn dpop(mut self, on: bool) -> Self {
+        self.dpop = on;
+        self
+    }
+
+    /// The HTTP options of the token request.
+    #[must_use]
+    pub fn token_options(mut self, options: HttpOptions) -> Self {
+        self.token_options = options;
+        self
+    }
+
+    /// The HTTP options of the e-service calls.
+    #[must_use]
+    pub fn call_options(mut self, options: HttpOptions) -> Self {
+        self.call_options = options;
+        self
+    }
+
+    /// The client-side rate budget every call of the session takes from
+    /// (retries and every caller included).
+    #[must_use]
+    pub fn rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+
+    /// The operator on whose behalf calls are made.
+    #[must_use]
+    pub fn operator(mut self, operator: AuditContext) -> Self {
+        self.operator = Some(operator);
+        self
+    }
+
+    /// The school year the e-services treat as current
+    /// ([`Session::current_school_year`]).
+    #[must_use]
+    pub fn current_school_year(mut self, year: anist_core::school::SchoolYear) -> Self {
+        self.school_year = Some(year);
+        self
+    }
+
+    /// Adds the e-service called `name`, reached with the session's caller.
+    #[must_use]
+    pub fn service(mut self, name: &str, service: Service) -> Self {
+        self.services.push((name.to_string(), service, None));
+        self
+    }
+
+    /// Adds the e-service called `name`, reached with a caller of its own
+    /// built with `options` (e.g. presenting a client certificate that
+    /// other e-services must not see), sharing the voucher cache and the
+    /// rate budget.
+    #[must_use]
+    pub fn service_with_options(
+        mut self,
+        name: &str,
+        service: Service,
+        options: HttpOptions,
+    ) -> Self {
+        self.services
+            .push((name.to_string(), service, Some(options)));
+        self
+    }
+
+    /// Changes the session's main caller once built (e.g. a test's
+    /// throttling policy).
+    #[must_use]
+    pub fn adjust_caller(
+        mut self,
+        adjust: impl FnOnce(Caller<HttpTokenFetcher>) -> Caller<HttpTokenFetcher> + 'static,
+    ) -> Self {
+        self.adjust = Some(Box::new(adjust));
+        self
+    }
+
+    /// The session.
+    ///
+    /// # Errors
+    /// [`CallError::NotSent`] or [`CallError::Voucher`] when an HTTP
+    /// client cannot be built (a CA bundle or a client certificate that is
+    /// not usable, a token URL that is not `https://`).
+    pub fn build(self) -> Result<Session, CallError> {
+        let Self {
+            environment,
+            endpoints,
+            client_id,
+            key,
+            clock,
+            modi_key,
+            dpop,
+            token_options,
+            call_options,
+            limiter,
+            operator,
+            school_year,
+            services,
+            adjust,
+        } = self;
+        let mut fetcher = HttpTokenFetcher::with_options(
+            endpoints,
+            Arc::clone(&key),
+            Arc::clone(&clock),
+            &token_options,
+        )?;
+        if let Some(m) = &modi_key {
+            fetcher = fetcher.modi_key(Arc::clone(m));
+        }
+        if dpop {
+            fetcher = fetcher.dpop_key(Arc::clone(&key));
+        }
+        let cache = Arc::new(VoucherCache::new(fetcher, Arc::clone(&clock)));
+        let signer = ModiSigner::new(
+            client_id.clone(),
+            Arc::clone(modi_key.as_ref().unwrap_or(&key)),
+        );
+        let make_caller = |options: &HttpOptions| -> Result<Caller<HttpTokenFetcher>, CallError> {
+            let mut caller = Caller::with_options(
+                Arc::clone(&cache),
+                signer.clone(),
+                Arc::clone(&clock),
+                options,
+            )?;
+            if let Some(l) = &limiter {
+                caller = caller.rate_limiter(Arc::clone(l));
+            }
+            if dpop {
+                caller = caller.dpop_key(Arc::clone(&key));
+            }
+            Ok(caller)
+        };
+        let mut caller = make_caller(&call_options)?;
+        if let Some(adjust) = adjust {
+            caller = adjust(caller);
+        }
+        let mut session = Session::new(caller, environment, client_id, key.kid().clone());
+        for (name, service, own) in services {
+            let service = match own {
+                Some(options) => service.with_caller(Arc::new(make_caller(&options)?)),
+                None => service,
+            };
+            session = session.service(&name, service);
+        }
+        if let Some(op) = operator {
+            session = session.operator(op);
+        }
+        if let Some(year) = school_year {
+            session = session.current_school_year(year);
+        }
+        Ok(session)
     }
 }

@@ -10,15 +10,13 @@ use anist_core::cf::CodiceFiscale;
 use anist_core::isee::{IpaCategory, IseeService, ServiceFamily};
 use anist_core::ErrorCode;
 
-use crate::call::{Caller, DEFAULT_CALL_TIMEOUT};
+use crate::call::DEFAULT_CALL_TIMEOUT;
 use crate::clock::Clock;
 use crate::ids::PurposeId;
 use crate::isee::client::{IseeClient, IseeEnte, Loa, OperatorIdentity, SecretAssertion};
 use crate::keys::PrivateKey;
-use crate::modi::ModiSigner;
-use crate::session::{Service, Session};
-use crate::voucher::cache::VoucherCache;
-use crate::voucher::http::{HttpOptions, HttpTokenFetcher};
+use crate::session::{Service, Session, SessionBuilder};
+use crate::transport::HttpOptions;
 
 use super::{
     process_env, validate, Config, ConfigError, Lookup, VoucherKind, DEFAULT_KEY_PASSWORD_ENV,
@@ -153,94 +151,62 @@ impl Config {
             file: self.file(),
             reason,
         };
-        let mut fetcher = HttpTokenFetcher::with_options(
-            endpoints,
-            Arc::clone(&key),
-            Arc::clone(&clock),
-            &self.http_options(None)?,
-        )
-        .map_err(|e| http_error(e.to_string()))?;
-        if let Some(m) = &modi_key {
-            fetcher = fetcher.modi_key(Arc::clone(m));
-        }
-        if dpop {
-            fetcher = fetcher.dpop_key(Arc::clone(&key));
-        }
-        let cache = Arc::new(VoucherCache::new(fetcher, Arc::clone(&clock)));
-        let signer = ModiSigner::new(
-            client_id.clone(),
-            Arc::clone(modi_key.as_ref().unwrap_or(&key)),
-        );
         let timeout = self
             .services
             .values()
             .filter_map(|s| s.timeout_ms)
             .max()
             .map_or(DEFAULT_CALL_TIMEOUT, Duration::from_millis);
+        let options = self.http_options(Some(timeout))?;
+        let mut builder = SessionBuilder::new(self.environment, endpoints, client_id, key, clock)
+            .token_options(self.http_options(None)?)
+            .call_options(options.clone())
+            .dpop(dpop);
+        if let Some(m) = modi_key {
+            builder = builder.modi_key(m);
+        }
         // The client-side budget: every call of the session (retries too,
         // every caller) takes a token, so that the erogatore's rate policy
         // is not hit.
-        let limiter = match self.limits.rate_per_second.filter(|r| *r > 0) {
-            Some(rate) => Some(Arc::new(
+        if let Some(rate) = self.limits.rate_per_second.filter(|r| *r > 0) {
+            builder = builder.rate_limiter(Arc::new(
                 crate::ratelimit::RateLimiter::new(f64::from(rate), 1)
                     .map_err(|e| http_error(e.to_string()))?,
-            )),
-            None => None,
-        };
-        let make_caller = |options: &HttpOptions| -> Result<Caller<HttpTokenFetcher>, ConfigError> {
-            let mut caller = Caller::with_options(
-                Arc::clone(&cache),
-                signer.clone(),
-                Arc::clone(&clock),
-                options,
-            )
-            .map_err(|e| http_error(e.to_string()))?;
-            if let Some(l) = &limiter {
-                caller = caller.rate_limiter(Arc::clone(l));
-            }
-            if dpop {
-                caller = caller.dpop_key(Arc::clone(&key));
-            }
-            Ok(caller)
-        };
-        let options = self.http_options(Some(timeout))?;
-        let caller = make_caller(&options)?;
+            ));
+        }
         // A service with a client certificate gets its own caller (mTLS
         // identity), sharing the voucher cache and the budget.
-        let mut services = services;
-        for (name, service) in &mut services {
+        for (name, service) in services {
             let Some(s) = self.services.get(name.as_str()) else {
                 continue;
             };
-            if let (Some(cert), Some(key_path)) = (&s.mtls_cert, &s.mtls_key) {
-                let read = |f: &str, p: &std::path::Path| {
-                    let resolved = self.resolve_path(p);
-                    std::fs::read(&resolved).map_err(|e| {
-                        self.invalid(
-                            format!("services.{name}.{f}"),
-                            format!(
-                                "names {}, which cannot be read ({}): fix the path",
-                                resolved.display(),
-                                e.kind()
-                            ),
-                        )
-                    })
-                };
-                let with_identity = options
-                    .clone()
-                    .client_identity_pem(read("mtls_cert", cert)?, read("mtls_key", key_path)?);
-                *service = service
-                    .clone()
-                    .with_caller(Arc::new(make_caller(&with_identity)?));
-            }
-        }
-        let mut session = Session::new(caller, self.environment, client_id, key.kid().clone());
-        for (name, service) in services {
-            session = session.service(&name, service);
+            builder = match (&s.mtls_cert, &s.mtls_key) {
+                (Some(cert), Some(key_path)) => {
+                    let read = |f: &str, p: &std::path::Path| {
+                        let resolved = self.resolve_path(p);
+                        std::fs::read(&resolved).map_err(|e| {
+                            self.invalid(
+                                format!("services.{name}.{f}"),
+                                format!(
+                                    "names {}, which cannot be read ({}): fix the path",
+                                    resolved.display(),
+                                    e.kind()
+                                ),
+                            )
+                        })
+                    };
+                    let with_identity = options
+                        .clone()
+                        .client_identity_pem(read("mtls_cert", cert)?, read("mtls_key", key_path)?);
+                    builder.service_with_options(&name, service, with_identity)
+                }
+                _ => builder.service(&name, service),
+            };
         }
         if let Some(op) = operator {
-            session = session.operator(op);
+            builder = builder.operator(op);
         }
+        let session = builder.build().map_err(|e| http_error(e.to_string()))?;
         Ok(session)
     }
 }
