@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 
 use super::anist::SANDBOX_OPERATOR_LOCATION;
-use super::anpr_soap::{SANDBOX_ISTAT, SANDBOX_OPERATOR};
+use super::anpr::soap::{SANDBOX_ISTAT, SANDBOX_OPERATOR};
 use super::inps::{INPS_ESERVICES, SANDBOX_INPS_USER_ID};
 use super::SandboxHandle;
 use crate::config::{Config, ConfigError};

@@ -540,7 +540,7 @@ async fn handle_call(
         return answer.finish(status, content_type, text);
     }
     if let Backend::AnprMassive(kind) = front.backend_kind() {
-        let (status, content_type, bytes) = super::anpr_massive::serve(
+        let (status, content_type, bytes) = super::anpr::massive::serve(
             &inner,
             kind,
             caller.client.id(),

@@ -116,7 +116,7 @@ pub(crate) fn operation_known(front: &Front, method: &str, operation: &str) -> b
             crate::sandbox::anpr::operation_known(kind, method, operation)
         }
         crate::sandbox::registry::Backend::AnprMassive(kind) => {
-            crate::sandbox::anpr_massive::operation_known(kind, method, operation)
+            crate::sandbox::anpr::massive::operation_known(kind, method, operation)
         }
         // The method and SOAPAction are checked by sandbox::inps::transport.
         crate::sandbox::registry::Backend::Inps(kind) => {

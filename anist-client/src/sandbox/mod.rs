@@ -34,8 +34,6 @@
 
 pub mod anist;
 pub mod anpr;
-pub mod anpr_massive;
-pub mod anpr_soap;
 mod auth;
 pub mod config_file;
 mod dpop;
@@ -46,6 +44,12 @@ pub mod inps;
 pub mod registry;
 pub mod registry_file;
 mod tls;
+
+// The ANPR backends live in `anpr/` (E002 in `anpr`, the massive services in
+// `anpr::massive`, the SOAP 3002 endpoint in `anpr::soap`); their old paths
+// `sandbox::anpr_massive` and `sandbox::anpr_soap` keep working.
+pub use self::anpr::massive as anpr_massive;
+pub use self::anpr::soap as anpr_soap;
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -423,7 +427,7 @@ impl Sandbox {
             anist,
             inps,
             anpr: anpr::AnprState::default(),
-            anpr_massive: anpr_massive::MassiveState::default(),
+            anpr_massive: anpr::massive::MassiveState::default(),
             rated,
             token_url,
             dpop_jtis: dpop::JtiCache::default(),
@@ -441,7 +445,7 @@ impl Sandbox {
             .route("/.well-known/jwks.json", get(jwks))
             .route("/keys/{kid}", get(client_key))
             .route("/status", get(status))
-            .route(anpr_soap::ANPR_SOAP_PATH, post(anpr_soap::handle))
+            .route(anpr::soap::ANPR_SOAP_PATH, post(anpr::soap::handle))
             .with_state(Arc::clone(&inner));
         let (tx, rx) = oneshot::channel::<()>();
         let (tls_stop, tls_rx) = oneshot::channel::<()>();
@@ -683,7 +687,7 @@ struct Inner {
     anist: anist::AnistState,
     inps: inps::InpsState,
     anpr: anpr::AnprState,
-    anpr_massive: anpr_massive::MassiveState,
+    anpr_massive: anpr::massive::MassiveState,
     rated: faults::RateFaults,
     /// This sandbox's token URL: the `htu` of DPoP proofs.
     token_url: String,

@@ -212,8 +212,8 @@ pub enum Backend {
     Inps(crate::sandbox::inps::InpsBackend),
     /// An ANPR E002 e-service ([`crate::sandbox::anpr`]).
     Anpr(crate::sandbox::anpr::AnprBackend),
-    /// An ANPR massive e-service ([`crate::sandbox::anpr_massive`]).
-    AnprMassive(crate::sandbox::anpr_massive::MassiveBackend),
+    /// An ANPR massive e-service ([`crate::sandbox::anpr::massive`]).
+    AnprMassive(crate::sandbox::anpr::massive::MassiveBackend),
 }
 
 impl Backend {
@@ -1057,11 +1057,11 @@ impl Registry {
         for s in crate::sandbox::anpr::ANPR_ESERVICES {
             client = client.purpose(s.purpose);
         }
-        for s in crate::sandbox::anpr_massive::ANPR_MASSIVE_ESERVICES {
+        for s in crate::sandbox::anpr::massive::ANPR_MASSIVE_ESERVICES {
             client = client.purpose(s.purpose);
         }
         let builder = crate::sandbox::anpr::register(crate::sandbox::inps::register(builder));
-        let builder = crate::sandbox::anpr_massive::register(builder);
+        let builder = crate::sandbox::anpr::massive::register(builder);
         crate::sandbox::anist::register(builder).client(client)
     }
 }

@@ -235,10 +235,10 @@ impl From<BackendSpec> for Backend {
             BackendSpec::AnprC020 => Backend::Anpr(AnprBackend::C020),
             BackendSpec::AnprC021 => Backend::Anpr(AnprBackend::C021),
             BackendSpec::AnprC030Massivo => {
-                Backend::AnprMassive(crate::sandbox::anpr_massive::MassiveBackend::C030)
+                Backend::AnprMassive(crate::sandbox::anpr::massive::MassiveBackend::C030)
             }
             BackendSpec::AnprC020Massivo => {
-                Backend::AnprMassive(crate::sandbox::anpr_massive::MassiveBackend::C020)
+                Backend::AnprMassive(crate::sandbox::anpr::massive::MassiveBackend::C020)
             }
         }
     }

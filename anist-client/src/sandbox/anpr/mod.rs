@@ -15,6 +15,9 @@
 //! `EN148` warning. A reused `idOperazioneClient` gets the earlier answer,
 //! a lower one `400`.
 
+pub mod massive;
+pub mod soap;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 

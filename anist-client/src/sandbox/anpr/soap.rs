@@ -2,7 +2,7 @@
 //! [`ANPR_SOAP_PATH`] on the TLS port only (mTLS: a client certificate
 //! issued by the sandbox CA; on the plain port it answers `403`).
 //!
-//! Same population as the E002 backends ([`super::anpr`]): the people are
+//! Same population as the E002 backends ([`super`]): the people are
 //! the first [`SOAP_POPULATION`] codes of the sandbox sample
 //! ([`SandboxHandle::anpr_soap_people`]); each has documents derived from
 //! (seed, codice fiscale) ([`SandboxHandle::anpr_documenti`]): Italians a
@@ -10,7 +10,7 @@
 //! issued by their comune of residence (one in ten by a consulate),
 //! foreigners (born abroad, or one in five) a permesso di soggiorno with its
 //! questura and a passport. People ANPR does not know
-//! ([`super::anpr::AnprCase::NotFound`]) have no documents.
+//! ([`super::AnprCase::NotFound`]) have no documents.
 //!
 //! Answers: `EHR41` / `EHR67` / `EHR68` for incomplete criteria, `EN122`
 //! when nobody matches, the subjects otherwise; `ricercaNazionale` 0
@@ -33,9 +33,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use chrono::NaiveDate;
 
-use super::anpr::{anpr_case, AnprCase};
-use super::tls::ViaTls;
-use super::{Inner, SandboxHandle};
+use super::{anpr_case, AnprCase};
+use crate::sandbox::tls::ViaTls;
+use crate::sandbox::{Inner, SandboxHandle};
 
 /// The path of the 3000 services (as ANPR's `AnprService3000`).
 pub const ANPR_SOAP_PATH: &str = "/ANPR3000ServiziConsultazione/AnprService3000";
@@ -97,7 +97,7 @@ fn documenti(inner: &Inner, cf: &CodiceFiscale, date: NaiveDate) -> Option<Docum
     if anpr_case(seed, cf) == AnprCase::NotFound {
         return None;
     }
-    let belfiore = super::anpr::residence_belfiore(inner, cf, date);
+    let belfiore = super::residence_belfiore(inner, cf, date);
     let residenza_istat = istat_of(inner, &belfiore);
     let mut r = rng(seed, cf, 0x0D0C_3002);
     let foreigner = cf.belfiore_code().as_str().starts_with('Z') || r.below(5) == 0;
@@ -190,14 +190,14 @@ fn soggetto(
     d: &DocumentiSandbox,
     date: NaiveDate,
 ) -> Soggetto3002 {
-    let s = super::anpr::subject_of(inner, cf, date);
-    let res = super::anpr::residence_of(inner, cf, date);
+    let s = super::subject_of(inner, cf, date);
+    let res = super::residence_of(inner, cf, date);
     let g = s.generalita.unwrap_or_default();
     let ind = res.indirizzo.unwrap_or_default();
     let com = ind.comune.unwrap_or_default();
     let top = ind.toponimo.unwrap_or_default();
     Soggetto3002 {
-        id_anpr: super::anpr::ids_of(inner, cf)
+        id_anpr: super::ids_of(inner, cf)
             .first()
             .map(|i| i.as_str().to_string()),
         codice_fiscale: Some(cf.as_str().to_string()),
@@ -265,7 +265,7 @@ fn fault(status: StatusCode, code: &str, text: &str) -> Response {
 }
 
 /// `POST` [`ANPR_SOAP_PATH`].
-pub(super) async fn handle(
+pub(in crate::sandbox) async fn handle(
     State(inner): State<Arc<Inner>>,
     tls: Option<Extension<ViaTls>>,
     body: Bytes,

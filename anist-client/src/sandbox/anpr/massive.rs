@@ -2,7 +2,7 @@
 //! massivo (`E002AccertamentoIdAnprMassivo`) and C020 massivo
 //! (`E002AccertamentoResidenzaMassivo`, an assumed path) behind the same
 //! GovWay-like front, over the same population as the single E002
-//! services ([`super::anpr`]).
+//! services ([`super`]).
 //!
 //! - `POST anpr-massivo-e002-richiesta`: `{"idOperazioneANPR","stato":"0"}`;
 //!   `tipoRicerca` other than `1` / `2` → `400 Tipo ricerca non ammissibile`;
@@ -16,7 +16,7 @@
 //!   [`DROPPED_PERCENT`] of the found ones too (ANPR's incomplete sets).
 //!
 //! Every identifier is answered as the single service would
-//! ([`super::anpr`]'s answer): one element per found identifier.
+//! ([`super`]'s answer): one element per found identifier.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -31,11 +31,11 @@ use anist_core::anpr::massive::{
 use anist_core::synthetic::SplitMix64;
 use axum::http::StatusCode;
 
-use super::anpr::{AnprBackend, ANPR_DAILY_CALLS, ANPR_EROGATORE, ANPR_PRODUCER};
-use super::registry::DEFAULT_CONSUMER;
-use super::registry::{Agreement, Descriptor, EService, Front, Purpose, RegistryBuilder};
-use super::{lock, Inner};
+use super::{AnprBackend, ANPR_DAILY_CALLS, ANPR_EROGATORE, ANPR_PRODUCER};
 use crate::anpr::massive::{C020_MASSIVO, C030_MASSIVO, DOWNLOAD_PATH, SUBMIT_PATH};
+use crate::sandbox::registry::DEFAULT_CONSUMER;
+use crate::sandbox::registry::{Agreement, Descriptor, EService, Front, Purpose, RegistryBuilder};
+use crate::sandbox::{lock, Inner};
 
 /// Polls answered `404` (not ready) before the download is ready.
 pub const POLLS_BEFORE_READY: u32 = 2;
@@ -102,7 +102,7 @@ pub const ANPR_MASSIVE_ESERVICES: [AnprMassiveEService; 2] = [
 ];
 
 /// Adds the massive e-services (producer [`ANPR_PRODUCER`], registered by
-/// [`super::anpr::register`]) and the default consumer's agreements and
+/// [`super::register`]) and the default consumer's agreements and
 /// purposes on them.
 pub fn register(mut builder: RegistryBuilder) -> RegistryBuilder {
     for s in ANPR_MASSIVE_ESERVICES {
@@ -118,7 +118,7 @@ pub fn register(mut builder: RegistryBuilder) -> RegistryBuilder {
                             .integrity(true)
                             .audit(true)
                             .max_concurrency(32)
-                            .backend(super::registry::Backend::AnprMassive(s.backend)),
+                            .backend(crate::sandbox::registry::Backend::AnprMassive(s.backend)),
                     ),
             ))
             .agreement(Agreement::new(s.eservice, DEFAULT_CONSUMER))
@@ -128,7 +128,11 @@ pub fn register(mut builder: RegistryBuilder) -> RegistryBuilder {
 }
 
 /// Whether the backend offers `method` `operation`.
-pub(super) fn operation_known(_kind: MassiveBackend, method: &str, operation: &str) -> bool {
+pub(in crate::sandbox) fn operation_known(
+    _kind: MassiveBackend,
+    method: &str,
+    operation: &str,
+) -> bool {
     match method {
         "POST" => operation == SUBMIT_PATH,
         "GET" | "HEAD" => resource(operation).is_some(),
@@ -153,7 +157,7 @@ struct Job {
 
 /// The massive requests of the sandbox.
 #[derive(Default)]
-pub(super) struct MassiveState {
+pub(in crate::sandbox) struct MassiveState {
     jobs: Mutex<HashMap<String, Job>>,
 }
 
@@ -191,7 +195,7 @@ fn dropped(seed: u64, id: &str) -> bool {
 }
 
 /// Answers a call of `kind` by `client_id`.
-pub(super) fn serve(
+pub(in crate::sandbox) fn serve(
     inner: &Inner,
     kind: MassiveBackend,
     client_id: &str,
@@ -270,8 +274,7 @@ fn submit(
             criteri_ricerca: criteri,
             dati_richiesta: req.dati_richiesta.clone(),
         };
-        let (status, text) =
-            super::anpr::answer(inner, kind.single(), &single, &format!("{op}{n}"));
+        let (status, text) = super::answer(inner, kind.single(), &single, &format!("{op}{n}"));
         if status != 200 {
             if status == 400 && n == 0 && text.contains("\"codiceErroreAnomalia\":\"400\"") {
                 // A request-level problem (motivo, casoUso, date): the whole request is refused.

@@ -1243,7 +1243,7 @@ impl SandboxHandle {
                     .map(|s| (s.session_name, s.eservice, s.audience, s.purpose)),
             )
             .chain(
-                crate::sandbox::anpr_massive::ANPR_MASSIVE_ESERVICES
+                crate::sandbox::anpr::massive::ANPR_MASSIVE_ESERVICES
                     .iter()
                     .map(|s| (s.session_name, s.eservice, s.audience, s.purpose)),
             );
