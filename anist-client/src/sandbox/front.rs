@@ -4,6 +4,10 @@
 //! per client, calls in flight, `jti` replay filter), injects faults and
 //! answers with the backend or with GovWay's RFC 7807 problem (§4).
 //!
+//! The front names no backend: it asks the e-service's
+//! [`super::registry::Backend`] what it offers and hands it the call
+//! through [`ServiceBackend`](super::backend::ServiceBackend).
+//!
 //! Every response carries `GovWay-Transaction-ID`; errors add
 //! `GovWay-Transaction-ErrorType` (= the title), and `Retry-After` when a
 //! retry is allowed. The quota adds `X-RateLimit-Limit`,
@@ -22,6 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde_json::{json, Value};
 
+use super::backend::{Admission, BackendCall, BackendContext, Reply};
 use super::gateway::{self, Caller, GwRefusal, Request, Rules, Windows};
 use super::registry::{Backend, EService};
 use super::tls::ViaTls;
@@ -65,14 +70,22 @@ impl Drop for Slot<'_> {
 struct Answer {
     transaction: String,
     headers: Vec<(&'static str, String)>,
-    /// A SOAP e-service: errors are SOAP faults (§4.2).
-    soap: bool,
+    /// The e-service's backend, once known: it may answer refusals its
+    /// own way (a SOAP e-service: SOAP faults, §4.2).
+    backend: Backend,
 }
 
 impl Answer {
     fn problem(mut self, r: &GwRefusal) -> Response {
-        if self.soap {
-            return self.fault(r);
+        if let Backend::Service(b) = &self.backend {
+            if let Some(reply) = b.refusal_reply(r, &self.transaction) {
+                self.headers
+                    .push(("govway-transaction-errortype", r.title.to_string()));
+                if !r.reason.is_empty() {
+                    self.headers.push(("x-sandbox-reason", r.reason.clone()));
+                }
+                return self.reply(reply);
+            }
         }
         let body = json!({
             "type": format!("https://govway.org/handling-errors/{}/{}.html", r.status, r.title),
@@ -90,21 +103,10 @@ impl Answer {
         self.finish(status, "application/problem+json", body.to_string())
     }
 
-    /// GovWay's SOAP 1.1 fault with the problem in `detail`; the daily
-    /// quota (`LimitExceeded`) is a bare `429` with an empty `text/xml`
-    /// body, as INPS answers (U15).
-    fn fault(mut self, r: &GwRefusal) -> Response {
-        self.headers
-            .push(("govway-transaction-errortype", r.title.to_string()));
-        if !r.reason.is_empty() {
-            self.headers.push(("x-sandbox-reason", r.reason.clone()));
-        }
-        let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if r.status == 429 && r.title == "LimitExceeded" {
-            return self.finish(status, "text/xml", String::new());
-        }
-        let body = super::inps::fault(r.status, r.title, r.detail, &self.transaction);
-        self.finish(status, "text/xml; charset=utf-8", body)
+    /// The backend's reply, with the front's headers.
+    fn reply(mut self, reply: Reply) -> Response {
+        self.headers.extend(reply.headers);
+        self.finish(reply.status, reply.content_type, reply.body)
     }
 
     fn finish(
@@ -228,7 +230,7 @@ async fn handle_call(
     let mut answer = Answer {
         transaction: inner.uuid(),
         headers: Vec::new(),
-        soap: false,
+        backend: Backend::Echo,
     };
     let path = format!("{erogatore}/{service}/{version}");
     let Some(eservice) = inner.registry.eservice_by_front_path(&path) else {
@@ -247,7 +249,8 @@ async fn handle_call(
             "",
         ));
     };
-    answer.soap = front.backend_kind().is_soap();
+    let backend = front.backend_kind();
+    answer.backend = backend.clone();
     if !gateway::operation_known(front, method.as_str(), &operation) {
         return answer.problem(&refusal(
             404,
@@ -256,31 +259,28 @@ async fn handle_call(
             "the backend has no such method and operation",
         ));
     }
-    // SOAP (INPS): the client certificate, then POST, Content-Type and
-    // SOAPAction, before the voucher.
-    let soap_operation = match front.backend_kind() {
-        Backend::Inps(kind) => {
-            if inner.inps.requires_mtls(kind, front) && !via_tls {
-                return answer.problem(&refusal(
-                    403,
-                    "Authorization",
-                    "Authorization failed: this API requires a TLS client certificate (mutual authentication)",
-                    "the e-service requires mTLS: call the sandbox's TLS port with the client certificate",
-                ));
-            }
-            let header = |name: &str| {
-                headers
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string)
-            };
-            match super::inps::transport(kind, method.as_str(), header) {
-                Ok(op) => Some((kind, op)),
-                Err(r) => return answer.problem(&r),
-            }
-        }
-        _ => None,
+    let header_of = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     };
+    let now = inner.clock.now();
+    // The backend's checks before the voucher (SOAP: the client
+    // certificate, then POST, Content-Type and SOAPAction).
+    if let Backend::Service(b) = &backend {
+        let ctx = BackendContext::new(&inner.backends, &inner.rng, now);
+        let admission = Admission {
+            method: method.as_str(),
+            operation: &operation,
+            header: &header_of,
+            via_tls,
+            front_requires_mtls: front.requires_mtls(),
+        };
+        if let Err(r) = b.admit(&ctx, &admission) {
+            return answer.problem(&r);
+        }
+    }
     let fault = inner.next_fault(&Route::Front(path.clone()));
     let received: Vec<(String, String)> = headers
         .iter()
@@ -295,7 +295,6 @@ async fn handle_call(
         headers: &received,
         body: &body,
     };
-    let now = inner.clock.now();
     let rules = Rules {
         registry: &inner.registry,
         voucher_key: inner.key.public_key(),
@@ -421,18 +420,20 @@ async fn handle_call(
         None
     };
 
-    // ModI. ANPR's GET /status must carry no Agid-JWT-Signature (GovWay
-    // refuses it, reference §1.2).
-    let anpr_status = matches!(front.backend_kind(), Backend::Anpr(_))
-        && method == axum::http::Method::GET
-        && operation == super::anpr::STATUS_OPERATION;
-    let signature = if anpr_status {
+    // ModI. An operation published without INTEGRITY_REST_02 (ANPR's GET
+    // /status) must carry no Agid-JWT-Signature (GovWay refuses it,
+    // reference §1.2).
+    let unsigned = match &backend {
+        Backend::Service(b) => b.unsigned_operation(method.as_str(), &operation),
+        Backend::Echo => None,
+    };
+    let signature = if let Some(why) = unsigned {
         if req.header("agid-jwt-signature").is_some() {
             return answer.problem(&refusal(
                 400,
                 "InteroperabilityInvalidRequest",
                 "Invalid request",
-                "ANPR's GET /status takes no Agid-JWT-Signature",
+                why,
             ));
         }
         None
@@ -447,7 +448,7 @@ async fn handle_call(
     // AUDIT_REST_02: required when the front applies it; on a SOAP front
     // verified when sent (the INPS Operatori services read its claims).
     let evidence = if front.has_audit()
-        || (answer.soap && req.header("agid-jwt-trackingevidence").is_some())
+        || (backend.is_soap() && req.header("agid-jwt-trackingevidence").is_some())
     {
         match gateway::audit(&rules, eservice, front, &caller, &req) {
             Ok(claims) => Some(claims),
@@ -498,95 +499,44 @@ async fn handle_call(
         None => {}
     }
     st.backend_calls.fetch_add(1, Ordering::SeqCst);
-    if let Some((kind, op)) = soap_operation {
-        let header = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let call = super::inps::InpsCall {
-            backend: kind,
-            operation: op,
-            header: &header,
-            body: &body,
-            evidence: evidence.as_ref(),
-            now,
-        };
-        return match super::inps::serve(&inner, &call) {
-            Ok(xml) => answer.finish(StatusCode::OK, "text/xml; charset=utf-8", xml),
-            Err(r) => answer.problem(&r),
-        };
+    let Backend::Service(service) = &backend else {
+        return echo(answer, eservice, &caller, &body);
+    };
+    let ctx = BackendContext::new(&inner.backends, &inner.rng, now);
+    let front_path = front.path();
+    let call = BackendCall {
+        client_id: caller.client.id(),
+        method: method.as_str(),
+        operation: &operation,
+        host: headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+        front_path: &front_path,
+        header: &header_of,
+        body: &body,
+        evidence: evidence.as_ref(),
+    };
+    match service.serve(&ctx, &call) {
+        Ok(reply) => answer.reply(reply),
+        Err(r) => answer.problem(&r),
     }
-    if let Backend::Anist(kind) = front.backend_kind() {
-        let call = super::anist::BackendCall {
-            client_id: caller.client.id(),
-            method: method.as_str(),
-            operation: &operation,
-            host: headers.get(header::HOST).and_then(|v| v.to_str().ok()),
-            front_path: front.path(),
-            body: &body,
-        };
-        let reply = super::anist::serve(&inner, kind, &call);
-        answer.headers.extend(reply.headers);
-        return answer.finish(reply.status, reply.content_type, reply.body);
-    }
-    if let Backend::Anpr(kind) = front.backend_kind() {
-        let (status, content_type, text) = if anpr_status {
-            super::anpr::status()
-        } else {
-            super::anpr::serve(&inner, kind, caller.client.id(), &body)
-        };
-        return answer.finish(status, content_type, text);
-    }
-    if let Backend::AnprMassive(kind) = front.backend_kind() {
-        let (status, content_type, bytes) = super::anpr::massive::serve(
-            &inner,
-            kind,
-            caller.client.id(),
-            method.as_str(),
-            &operation,
-            &body,
-        );
-        return answer.finish(status, content_type, bytes);
-    }
-    backend(answer, front.backend_kind(), eservice, &caller, &body)
 }
 
-fn backend(
-    answer: Answer,
-    kind: Backend,
-    eservice: &EService,
-    caller: &Caller<'_>,
-    body: &[u8],
-) -> Response {
-    match kind {
-        Backend::Echo => {
-            let Ok(received) = serde_json::from_slice::<Value>(body) else {
-                return answer.problem(&refusal(
-                    400,
-                    "InvalidRequestContent",
-                    "Request content not conform to API specification: the body is not JSON",
-                    "the echo operation takes a JSON body",
-                ));
-            };
-            let out = json!({
-                "received": received,
-                "caller": {
-                    "clientId": caller.client.id(),
-                    "purposeId": caller.purpose_id,
-                    "eserviceId": eservice.id(),
-                },
-            });
-            answer.finish(StatusCode::OK, "application/json", out.to_string())
-        }
-        // Served by sandbox::anist / sandbox::inps before reaching here.
-        Backend::Anist(_) | Backend::Inps(_) | Backend::Anpr(_) | Backend::AnprMassive(_) => answer
-            .problem(&refusal(
-                500,
-                "InternalResponseError",
-                "An internal error occurred while processing the response",
-                "the ANIST backend is served elsewhere",
-            )),
-    }
+/// The built-in echo backend.
+fn echo(answer: Answer, eservice: &EService, caller: &Caller<'_>, body: &[u8]) -> Response {
+    let Ok(received) = serde_json::from_slice::<Value>(body) else {
+        return answer.problem(&refusal(
+            400,
+            "InvalidRequestContent",
+            "Request content not conform to API specification: the body is not JSON",
+            "the echo operation takes a JSON body",
+        ));
+    };
+    let out = json!({
+        "received": received,
+        "caller": {
+            "clientId": caller.client.id(),
+            "purposeId": caller.purpose_id,
+            "eserviceId": eservice.id(),
+        },
+    });
+    answer.finish(StatusCode::OK, "application/json", out.to_string())
 }

@@ -15,15 +15,8 @@ use crate::jws::{decode_unverified, DecodedJws};
 use crate::keys::PublicKey;
 use crate::sandbox::registry::{Client, EService, Front, Registry};
 
-/// A refusal: GovWay's status, title (error code) and generic detail, and
-/// the sandbox's own reason (sent in `X-Sandbox-Reason`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct GwRefusal {
-    pub(crate) status: u16,
-    pub(crate) title: &'static str,
-    pub(crate) detail: &'static str,
-    pub(crate) reason: String,
-}
+/// A refusal of the front: the one a backend may give too.
+pub(crate) use super::backend::Refusal as GwRefusal;
 
 const INTEROP_DETAIL: &str =
     "Received request is not conform to the required interoperability profile";
@@ -105,25 +98,10 @@ pub(crate) struct Caller<'r> {
     pub(crate) digest: Option<Value>,
 }
 
-/// The operations each backend offers: `(method, operation)`.
+/// The operations each backend offers: `(method, operation)`
+/// ([`super::registry::Backend::operation_known`]).
 pub(crate) fn operation_known(front: &Front, method: &str, operation: &str) -> bool {
-    match front.backend_kind() {
-        crate::sandbox::registry::Backend::Echo => method == "POST" && operation == "echo",
-        crate::sandbox::registry::Backend::Anist(kind) => {
-            crate::sandbox::anist::operation_known(kind, method, operation)
-        }
-        crate::sandbox::registry::Backend::Anpr(kind) => {
-            crate::sandbox::anpr::operation_known(kind, method, operation)
-        }
-        crate::sandbox::registry::Backend::AnprMassive(kind) => {
-            crate::sandbox::anpr::massive::operation_known(kind, method, operation)
-        }
-        // The method and SOAPAction are checked by sandbox::inps::transport.
-        crate::sandbox::registry::Backend::Inps(kind) => {
-            let _ = method;
-            kind.path_operation_ok(operation)
-        }
-    }
+    front.backend_kind().operation_known(method, operation)
 }
 
 fn number(m: &Map<String, Value>, name: &str) -> Option<i64> {

@@ -32,9 +32,21 @@
 //! # }).unwrap();
 //! ```
 
+// The layers, each importing only the ones above it:
+// - `backend` (the front/backend interface), `registry` (PDND's state; it
+//   holds backends as `dyn ServiceBackend`), `gateway` and `front` (the
+//   GovWay-like front), `auth`, `dpop`: they name no backend;
+// - the backends, each in its folder (`anist`, `inps`, `anpr`): they
+//   implement `ServiceBackend` and publish their e-services themselves,
+//   importing only the layer above (and the backends whose data they
+//   answer from: ANPR reads the ANIST and ISEE populations);
+// - the composition root, `services` (which backends the sandbox has, the
+//   default registry, their states and knobs) and `session` (the default
+//   client), with `config_file` and `registry_file`.
 pub mod anist;
 pub mod anpr;
 mod auth;
+pub mod backend;
 pub mod config_file;
 mod dpop;
 pub mod faults;
@@ -43,6 +55,8 @@ mod gateway;
 pub mod inps;
 pub mod registry;
 pub mod registry_file;
+mod services;
+mod session;
 mod tls;
 
 // The ANPR backends live in `anpr/` (E002 in `anpr`, the massive services in
@@ -55,7 +69,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anist_core::{CodeSamples, ErrorCode, ErrorKind};
@@ -76,6 +90,7 @@ use crate::keys::{KeyError, PrivateKey, PublicKey, RsaBits};
 use crate::rng::SplitMix64;
 
 use self::auth::{Accepted, Reason, Refusal, Rules};
+use self::backend::{lock, BackendStates};
 use self::registry::Registry;
 
 /// The response header carrying the internal reason of a refusal
@@ -193,8 +208,9 @@ pub struct SandboxConfig {
     rate_limit: RateLimitConfig,
     strict: bool,
     gateway: GatewayConfig,
-    anist: anist::AnistConfig,
-    inps: inps::InpsConfig,
+    tls: bool,
+    client_key: Option<Arc<PrivateKey>>,
+    backends: services::BackendConfig,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -205,8 +221,9 @@ impl fmt::Debug for SandboxConfig {
             .field("rate_limit", &self.rate_limit)
             .field("strict", &self.strict)
             .field("gateway", &self.gateway)
-            .field("anist", &self.anist)
-            .field("inps", &self.inps)
+            .field("tls", &self.tls)
+            .field("client_key", &self.client_key.as_ref().map(|k| k.kid()))
+            .field("backends", &self.backends)
             .finish_non_exhaustive()
     }
 }
@@ -224,9 +241,18 @@ impl SandboxConfig {
             rate_limit: DEFAULT_RATE_LIMIT,
             strict: true,
             gateway: GatewayConfig::default(),
-            anist: anist::AnistConfig::default(),
-            inps: inps::InpsConfig::default(),
+            tls: true,
+            client_key: None,
+            backends: services::BackendConfig::default(),
         }
+    }
+
+    /// Whether to open the TLS port (default on): the sandbox CA, server
+    /// and client certificates are generated at start.
+    #[must_use]
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
     }
 
     /// Sets the front's time windows and throttling answer.
@@ -371,8 +397,8 @@ impl Sandbox {
         })?;
         let base_url = format!("http://{local}");
         let endpoints = PdndEndpoints::sandbox_at(&base_url);
-        let tls_material = if config.inps.tls {
-            Some(tls::generate(config.anist.client_key.as_deref())?)
+        let tls_material = if config.tls {
+            Some(tls::generate(config.client_key.as_deref())?)
         } else {
             None
         };
@@ -404,8 +430,8 @@ impl Sandbox {
                 .unwrap_or_default();
             format!("https://localhost:{port}")
         });
-        let inps = inps::InpsState::new(config.inps, config.seed);
-        let anist = anist::AnistState::new(config.anist, config.seed, config.clock.as_ref());
+        let (backends, services) =
+            services::start(config.backends, config.seed, config.clock.as_ref());
         let rated = faults::RateFaults::new(config.seed);
         let token_url = endpoints.token_url().to_string();
         let inner = Arc::new(Inner {
@@ -424,10 +450,9 @@ impl Sandbox {
             vouchers_issued: AtomicU64::new(0),
             gateway: config.gateway,
             front: front::FrontState::default(),
-            anist,
-            inps,
-            anpr: anpr::AnprState::default(),
-            anpr_massive: anpr::massive::MassiveState::default(),
+            backends,
+            services,
+            client_key: config.client_key,
             rated,
             token_url,
             dpop_jtis: dpop::JtiCache::default(),
@@ -445,7 +470,7 @@ impl Sandbox {
             .route("/.well-known/jwks.json", get(jwks))
             .route("/keys/{kid}", get(client_key))
             .route("/status", get(status))
-            .route(anpr::soap::ANPR_SOAP_PATH, post(anpr::soap::handle))
+            .merge(services::routes())
             .with_state(Arc::clone(&inner));
         let (tx, rx) = oneshot::channel::<()>();
         let (tls_stop, tls_rx) = oneshot::channel::<()>();
@@ -684,10 +709,12 @@ struct Inner {
     vouchers_issued: AtomicU64,
     gateway: GatewayConfig,
     front: front::FrontState,
-    anist: anist::AnistState,
-    inps: inps::InpsState,
-    anpr: anpr::AnprState,
-    anpr_massive: anpr::massive::MassiveState,
+    /// The backends' states, by type, for the front to hand them.
+    backends: BackendStates,
+    /// The same states, typed, for the handle's methods.
+    services: services::Started,
+    /// The default client's key ([`SandboxConfig::with_client_registry`]).
+    client_key: Option<Arc<PrivateKey>>,
     rated: faults::RateFaults,
     /// This sandbox's token URL: the `htu` of DPoP proofs.
     token_url: String,
@@ -700,12 +727,6 @@ struct Inner {
 struct Window {
     start: Instant,
     count: u32,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every critical section is a single update: a panic cannot leave the
-    // data half-written.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Inner {

@@ -35,8 +35,11 @@
 //! ```
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use anist_core::{CodeSamples, ErrorCode, ErrorKind};
+
+pub use super::backend::ServiceBackend;
 
 use crate::ids::{is_uuid, ClientId, PurposeId};
 use crate::keys::{PublicKey, MIN_RSA_BITS};
@@ -198,30 +201,63 @@ impl Descriptor {
 }
 
 /// What answers behind the front once the gateway has let a call through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+///
+/// The registry knows no backend: besides the built-in echo, a backend is
+/// any [`ServiceBackend`], which publishes its e-services itself (the
+/// sandbox's own: ANIST, INPS ISEE, ANPR).
+/// Two backends are equal when they have the same
+/// [`ServiceBackend::name`].
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub enum Backend {
     /// `POST …/echo`: answers `{"received": <the JSON body>, "caller":
     /// {"clientId", "purposeId", "eserviceId"}}` (no personal data).
     #[default]
     Echo,
-    /// An ANIST e-service ([`crate::sandbox::anist`]).
-    Anist(crate::sandbox::anist::AnistBackend),
-    /// An INPS ISEE SOAP endpoint ([`crate::sandbox::inps`]): errors are
-    /// SOAP faults, the daily quota a bare `429`.
-    Inps(crate::sandbox::inps::InpsBackend),
-    /// An ANPR E002 e-service ([`crate::sandbox::anpr`]).
-    Anpr(crate::sandbox::anpr::AnprBackend),
-    /// An ANPR massive e-service ([`crate::sandbox::anpr::massive`]).
-    AnprMassive(crate::sandbox::anpr::massive::MassiveBackend),
+    /// An e-service backend.
+    Service(Arc<dyn ServiceBackend>),
 }
 
 impl Backend {
-    /// Whether the front answers SOAP faults (an INPS backend).
+    /// `backend` behind the front.
+    pub fn service(backend: impl ServiceBackend + 'static) -> Self {
+        Backend::Service(Arc::new(backend))
+    }
+
+    /// The backend's name: `echo`, or [`ServiceBackend::name`].
+    pub fn name(&self) -> &str {
+        match self {
+            Backend::Echo => "echo",
+            Backend::Service(b) => b.name(),
+        }
+    }
+
+    /// Whether the front answers SOAP faults (a SOAP backend, e.g. INPS's;
+    /// [`ServiceBackend::is_soap`]).
     pub fn is_soap(&self) -> bool {
-        matches!(self, Backend::Inps(_))
+        match self {
+            Backend::Echo => false,
+            Backend::Service(b) => b.is_soap(),
+        }
+    }
+
+    /// Whether the backend offers `method` on `operation`
+    /// ([`ServiceBackend::operation_known`]; the echo backend: `POST echo`).
+    pub fn operation_known(&self, method: &str, operation: &str) -> bool {
+        match self {
+            Backend::Echo => method == "POST" && operation == "echo",
+            Backend::Service(b) => b.operation_known(method, operation),
+        }
     }
 }
+
+impl PartialEq for Backend {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for Backend {}
 
 /// How the GovWay-like front publishes an e-service (protocol reference
 /// §3, §4, §10.2): its path, the ModI patterns it enforces, its
@@ -370,7 +406,7 @@ impl Front {
 
     /// The backend.
     pub fn backend_kind(&self) -> Backend {
-        self.backend
+        self.backend.clone()
     }
 }
 
@@ -1002,69 +1038,6 @@ pub const ECHO_SERVICE: &str = "echo";
 /// The echo e-service's audience: the voucher `aud` and the `aud` of its
 /// ModI tokens (assumption U5), shaped like ANPR's.
 pub const ECHO_AUDIENCE: &str = "https://sandbox.anist.invalid/govway/rest/in/AnistSandbox/echo/v1";
-
-impl Registry {
-    /// The sandbox's default population, to extend or build as is: the
-    /// tenants [`DEFAULT_CONSUMER`] and [`DEFAULT_PRODUCER`], the client
-    /// [`DEFAULT_CLIENT`] with `client_key` uploaded, and the echo
-    /// e-service ([`ECHO_ESERVICE`], front path `AnistSandbox/echo/v1`,
-    /// INTEGRITY_REST_02 and AUDIT_REST_02, 1,000 calls a day per client,
-    /// 10 in flight, vouchers of 600 s) with an active agreement and the
-    /// purpose [`ECHO_PURPOSE`], and the four ANIST e-services of
-    /// [`crate::sandbox::anist::ANIST_ESERVICES`] with theirs, and the
-    /// nine INPS ISEE e-services of [`crate::sandbox::inps::INPS_ESERVICES`]
-    /// (producer [`crate::sandbox::inps::INPS_PRODUCER`]) with theirs.
-    ///
-    /// ```
-    /// use anist_client::keys::{PrivateKey, RsaBits};
-    /// use anist_client::sandbox::registry::{Registry, ECHO_ESERVICE};
-    /// let key = PrivateKey::generate(RsaBits::Rsa2048)?;
-    /// let r = Registry::default_builder(key.public_key().clone()).build()?;
-    /// assert!(r.eservice(ECHO_ESERVICE).unwrap().descriptor().front_profile().unwrap().has_audit());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn default_builder(client_key: PublicKey) -> RegistryBuilder {
-        let builder = Registry::builder()
-            .tenant(Tenant::new(DEFAULT_CONSUMER, "Comune di Prova (sandbox)"))
-            .tenant(Tenant::new(
-                DEFAULT_PRODUCER,
-                "Erogatore di Prova (sandbox)",
-            ))
-            .eservice(EService::new(
-                ECHO_ESERVICE,
-                DEFAULT_PRODUCER,
-                Descriptor::new(ECHO_DESCRIPTOR, ECHO_AUDIENCE)
-                    .voucher_lifespan(600)
-                    .daily_calls(1000)
-                    .front(
-                        Front::new(ECHO_EROGATORE, ECHO_SERVICE)
-                            .integrity(true)
-                            .audit(true),
-                    ),
-            ))
-            .agreement(Agreement::new(ECHO_ESERVICE, DEFAULT_CONSUMER))
-            .purpose(Purpose::new(ECHO_PURPOSE, ECHO_ESERVICE, DEFAULT_CONSUMER));
-        // The ANIST e-services (sandbox::anist), with the client's purposes.
-        let mut client = Client::new(DEFAULT_CLIENT, DEFAULT_CONSUMER)
-            .key(client_key)
-            .purpose(ECHO_PURPOSE);
-        for s in crate::sandbox::anist::ANIST_ESERVICES {
-            client = client.purpose(s.purpose);
-        }
-        for s in crate::sandbox::inps::INPS_ESERVICES {
-            client = client.purpose(s.purpose);
-        }
-        for s in crate::sandbox::anpr::ANPR_ESERVICES {
-            client = client.purpose(s.purpose);
-        }
-        for s in crate::sandbox::anpr::massive::ANPR_MASSIVE_ESERVICES {
-            client = client.purpose(s.purpose);
-        }
-        let builder = crate::sandbox::anpr::register(crate::sandbox::inps::register(builder));
-        let builder = crate::sandbox::anpr::massive::register(builder);
-        crate::sandbox::anist::register(builder).client(client)
-    }
-}
 
 #[cfg(test)]
 mod tests {

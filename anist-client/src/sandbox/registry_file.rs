@@ -179,68 +179,16 @@ impl From<StateSpec> for State {
     }
 }
 
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "kebab-case")]
-enum BackendSpec {
-    Echo,
-    AnistVerifica,
-    AnistAccertamento,
-    AnistVerificaMassiva,
-    AnistAccertamentoMassivo,
-    InpsIndicatoreOperatori,
-    InpsAttestazioneOperatori,
-    InpsIndicatoreResidenti,
-    InpsAttestazioneResidenti,
-    InpsIndicatoreRiscontro,
-    InpsIndicatoreNucleoRiscontro,
-    InpsIndicatore,
-    InpsAttestazione,
-    InpsV1,
-    AnprC030,
-    AnprC015,
-    AnprC020,
-    AnprC021,
-    AnprC030Massivo,
-    AnprC020Massivo,
-}
+/// A backend by its name (`echo`, `anist-verifica`, …: the sandbox's
+/// catalogue, [`super::services`]).
+struct BackendSpec(Backend);
 
-impl From<BackendSpec> for Backend {
-    fn from(b: BackendSpec) -> Self {
-        use crate::sandbox::anist::AnistBackend;
-        use crate::sandbox::anpr::AnprBackend;
-        use crate::sandbox::inps::InpsBackend;
-        use anist_core::isee::IseeService;
-        let inps = |s: IseeService| Backend::Inps(InpsBackend::Service(s));
-        match b {
-            BackendSpec::Echo => Backend::Echo,
-            BackendSpec::AnistVerifica => Backend::Anist(AnistBackend::Verifica),
-            BackendSpec::AnistAccertamento => Backend::Anist(AnistBackend::Accertamento),
-            BackendSpec::AnistVerificaMassiva => Backend::Anist(AnistBackend::VerificaMassiva),
-            BackendSpec::AnistAccertamentoMassivo => {
-                Backend::Anist(AnistBackend::AccertamentoMassivo)
-            }
-            BackendSpec::InpsIndicatoreOperatori => inps(IseeService::IndicatoreOperatori),
-            BackendSpec::InpsAttestazioneOperatori => inps(IseeService::AttestazioneOperatori),
-            BackendSpec::InpsIndicatoreResidenti => inps(IseeService::IndicatoreResidenti),
-            BackendSpec::InpsAttestazioneResidenti => inps(IseeService::AttestazioneResidenti),
-            BackendSpec::InpsIndicatoreRiscontro => inps(IseeService::IndicatoreRiscontro),
-            BackendSpec::InpsIndicatoreNucleoRiscontro => {
-                inps(IseeService::IndicatoreNucleoRiscontro)
-            }
-            BackendSpec::InpsIndicatore => inps(IseeService::Indicatore),
-            BackendSpec::InpsAttestazione => inps(IseeService::Attestazione),
-            BackendSpec::InpsV1 => Backend::Inps(InpsBackend::LegacyV1),
-            BackendSpec::AnprC030 => Backend::Anpr(AnprBackend::C030),
-            BackendSpec::AnprC015 => Backend::Anpr(AnprBackend::C015),
-            BackendSpec::AnprC020 => Backend::Anpr(AnprBackend::C020),
-            BackendSpec::AnprC021 => Backend::Anpr(AnprBackend::C021),
-            BackendSpec::AnprC030Massivo => {
-                Backend::AnprMassive(crate::sandbox::anpr::massive::MassiveBackend::C030)
-            }
-            BackendSpec::AnprC020Massivo => {
-                Backend::AnprMassive(crate::sandbox::anpr::massive::MassiveBackend::C020)
-            }
-        }
+impl<'de> Deserialize<'de> for BackendSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        super::services::backend_named(&name)
+            .map(BackendSpec)
+            .ok_or_else(|| serde::de::Error::unknown_variant(&name, super::services::BACKEND_NAMES))
     }
 }
 
@@ -403,8 +351,8 @@ fn from_toml(text: &str, base: Option<&Path>) -> Result<Registry, RegistryFileEr
                 let claims: Vec<&str> = claims.iter().map(String::as_str).collect();
                 front = front.audit_claims(&claims);
             }
-            if let Some(b) = f.backend {
-                front = front.backend(b.into());
+            if let Some(BackendSpec(b)) = &f.backend {
+                front = front.backend(b.clone());
             }
             desc = desc.front(front);
         }

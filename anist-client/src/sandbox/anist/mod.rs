@@ -1,7 +1,8 @@
 //! The ANIST e-services of the sandbox (protocol reference §8, §10, U7–U10):
 //! their registry entries, a seeded synthetic population, the verifica /
-//! accertamento backends and the massive jobs (ModI NONBLOCK_PULL), and a
-//! ready [`Session`] for the sandbox's default client.
+//! accertamento backends and the massive jobs (ModI NONBLOCK_PULL). The
+//! sandbox's default client gets a ready session on them
+//! ([`SandboxHandle::session`](super::SandboxHandle::session)).
 //!
 //! The four e-services are published by the front as erogatore
 //! [`ANIST_EROGATORE`] (`MIM-INTRA-PDND`) with the services
@@ -34,7 +35,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anist_core::anpr::{luhn36_check_char, IdAnpr};
@@ -47,21 +48,14 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Datelike, NaiveDate};
 use serde_json::{json, Map, Value};
 
-use super::registry::{Agreement, Descriptor, EService, Front, Purpose, RegistryBuilder};
-use super::registry::{DEFAULT_CLIENT, DEFAULT_CONSUMER, DEFAULT_PRODUCER, ECHO_AUDIENCE};
-use super::registry::{ECHO_ESERVICE, ECHO_PURPOSE};
-use super::{lock, Inner, SandboxConfig, SandboxError, SandboxHandle};
+use super::backend::{
+    lock, missing_state, BackendCall, BackendContext, Refusal, Reply, ServiceBackend,
+};
+use super::registry::{Agreement, Backend, Descriptor, EService, Front, Purpose, RegistryBuilder};
+use super::registry::{DEFAULT_CLIENT, DEFAULT_CONSUMER, DEFAULT_PRODUCER};
 use crate::anist::codec::{accertamento, massiva, verifica};
 use crate::anist::{ACCERTAMENTO, ACCERTAMENTO_MASSIVO, VERIFICA, VERIFICA_MASSIVA};
-use crate::call::{CallError, Caller, ServiceProfile};
 use crate::clock::Clock;
-use crate::env::Environment;
-use crate::ids::{ClientId, PurposeId};
-use crate::keys::{PrivateKey, RsaBits};
-use crate::modi::{AuditContext, ModiSigner};
-use crate::session::{Service, Session};
-use crate::voucher::cache::VoucherCache;
-use crate::voucher::http::HttpTokenFetcher;
 
 /// The erogatore segment of the ANIST e-services on the front (U7).
 pub const ANIST_EROGATORE: &str = "MIM-INTRA-PDND";
@@ -69,9 +63,11 @@ pub const ANIST_EROGATORE: &str = "MIM-INTRA-PDND";
 pub const ANIST_DAILY_CALLS: u64 = 1_000_000;
 /// Calls in flight on each ANIST e-service of the default registry.
 pub const ANIST_MAX_CONCURRENCY: u32 = 64;
-/// The session service name of the echo e-service in [`SandboxHandle::session`].
+/// The session service name of the echo e-service in
+/// [`SandboxHandle::session`](super::SandboxHandle::session).
 pub const ECHO: &str = "echo";
-/// The operator of [`SandboxHandle::session`] (`userID` of the TrackingEvidence).
+/// The operator of [`SandboxHandle::session`](super::SandboxHandle::session)
+/// (`userID` of the TrackingEvidence).
 pub const SANDBOX_OPERATOR: &str = "operatore-sandbox";
 /// The operator's location (`userLocation`).
 pub const SANDBOX_OPERATOR_LOCATION: &str = "c_h501";
@@ -223,7 +219,7 @@ pub fn register_with_limits(
                             .audit(true)
                             .max_concurrency(ANIST_MAX_CONCURRENCY)
                             .max_rate(max_rate)
-                            .backend(super::registry::Backend::Anist(s.backend)),
+                            .backend(Backend::service(s.backend)),
                     ),
             ))
             .agreement(Agreement::new(s.eservice, DEFAULT_CONSUMER))
@@ -235,7 +231,7 @@ pub fn register_with_limits(
 /// A registry of only the four ANIST e-services (quota and rate policy as
 /// [`register_with_limits`]), with the default consumer, producer and
 /// client, the client holding `client_key` and the ANIST purposes: for
-/// [`SandboxConfig::with_client_registry`].
+/// [`SandboxConfig::with_client_registry`](super::SandboxConfig::with_client_registry).
 ///
 /// # Errors
 /// [`super::registry::RegistryError`] (never with these ids).
@@ -263,8 +259,40 @@ pub fn registry_with_limits(
         .build()
 }
 
+impl ServiceBackend for AnistBackend {
+    fn name(&self) -> &str {
+        match self {
+            AnistBackend::Verifica => "anist-verifica",
+            AnistBackend::Accertamento => "anist-accertamento",
+            AnistBackend::VerificaMassiva => "anist-verifica-massiva",
+            AnistBackend::AccertamentoMassivo => "anist-accertamento-massivo",
+        }
+    }
+
+    fn operation_known(&self, method: &str, operation: &str) -> bool {
+        operation_known(*self, method, operation)
+    }
+
+    fn serve(&self, ctx: &BackendContext<'_>, call: &BackendCall<'_>) -> Result<Reply, Refusal> {
+        let state = ctx
+            .state::<AnistState>()
+            .ok_or_else(|| missing_state("ANIST"))?;
+        Ok(serve(ctx, state, *self, call))
+    }
+}
+
+impl AnistBackend {
+    /// Every ANIST backend.
+    pub const ALL: [AnistBackend; 4] = [
+        AnistBackend::Verifica,
+        AnistBackend::Accertamento,
+        AnistBackend::VerificaMassiva,
+        AnistBackend::AccertamentoMassivo,
+    ];
+}
+
 /// Whether the backend offers `method` `operation`.
-pub(super) fn operation_known(kind: AnistBackend, method: &str, operation: &str) -> bool {
+fn operation_known(kind: AnistBackend, method: &str, operation: &str) -> bool {
     match kind {
         AnistBackend::Verifica => method == "POST" && operation == verifica::PATH,
         AnistBackend::Accertamento => method == "POST" && operation == accertamento::PATH,
@@ -293,15 +321,20 @@ fn massive_target(operation: &str) -> Option<(&str, bool)> {
 
 // ---- Configuration and state -------------------------------------------
 
-/// The ANIST part of a [`SandboxConfig`].
+/// The ANIST part of a sandbox's configuration (set through the sandbox's
+/// `SandboxConfig`).
 #[derive(Clone)]
-pub(super) struct AnistConfig {
-    legacy_not_found_500: bool,
-    massive_base: Duration,
-    massive_per_row: Duration,
-    population_size: usize,
-    pub(super) client_key: Option<Arc<PrivateKey>>,
-    current_year: Option<SchoolYear>,
+pub(in crate::sandbox) struct AnistConfig {
+    /// "No data" is the legacy `500` (U9).
+    pub(in crate::sandbox) legacy_not_found_500: bool,
+    /// A massive job takes this…
+    pub(in crate::sandbox) massive_base: Duration,
+    /// …plus this per question.
+    pub(in crate::sandbox) massive_per_row: Duration,
+    /// How many pupils [`Population::pupils`] lists.
+    pub(in crate::sandbox) population_size: usize,
+    /// The school year treated as current (default: the sandbox's date's).
+    pub(in crate::sandbox) current_year: Option<SchoolYear>,
 }
 
 impl Default for AnistConfig {
@@ -311,7 +344,6 @@ impl Default for AnistConfig {
             massive_base: Duration::from_millis(200),
             massive_per_row: Duration::from_millis(1),
             population_size: 500,
-            client_key: None,
             current_year: None,
         }
     }
@@ -324,88 +356,8 @@ impl fmt::Debug for AnistConfig {
             .field("massive_base", &self.massive_base)
             .field("massive_per_row", &self.massive_per_row)
             .field("population_size", &self.population_size)
-            .field("client_key", &self.client_key.as_ref().map(|k| k.kid()))
             .field("current_year", &self.current_year)
             .finish()
-    }
-}
-
-impl SandboxConfig {
-    /// The default registry ([`super::registry::Registry::default_builder`]:
-    /// echo and the four ANIST e-services) for a freshly generated RSA
-    /// 2048 client key, seed `seed` (ids and the ANIST population). Start
-    /// it, then take [`SandboxHandle::session`].
-    ///
-    /// # Errors
-    /// [`SandboxError::Key`] if the key cannot be generated, or a
-    /// registry that does not build (never with the defaults).
-    pub fn with_default_client(seed: u64) -> Result<Self, SandboxError> {
-        let key = Arc::new(PrivateKey::generate(RsaBits::Rsa2048)?);
-        Self::with_client_key(seed, key)
-    }
-
-    /// As [`Self::with_default_client`], with this client key (e.g. one
-    /// kept in a file, to reuse a configuration).
-    ///
-    /// # Errors
-    /// As [`Self::with_default_client`].
-    pub fn with_client_key(seed: u64, key: Arc<PrivateKey>) -> Result<Self, SandboxError> {
-        let registry = super::registry::Registry::default_builder(key.public_key().clone())
-            .build()
-            .map_err(|e| {
-                SandboxError::Key(crate::keys::KeyError::Invalid {
-                    reason: format!("the default registry does not build: {e}"),
-                })
-            })?;
-        Ok(Self::with_client_registry(seed, key, registry))
-    }
-
-    /// A sandbox on `registry`, whose client [`DEFAULT_CLIENT`] has `key`
-    /// (registered in `registry` by the caller): [`SandboxHandle::session`]
-    /// then works as with [`Self::with_default_client`].
-    pub fn with_client_registry(
-        seed: u64,
-        key: Arc<PrivateKey>,
-        registry: super::registry::Registry,
-    ) -> Self {
-        let mut config = SandboxConfig::new(registry).seed(seed);
-        config.anist.client_key = Some(key);
-        config
-    }
-
-    /// ANIST answers "no data" with the legacy `500` "La richiesta
-    /// effettuata non produce alcun risultato" instead of `404` (U9).
-    #[must_use]
-    pub fn legacy_not_found_500(mut self, on: bool) -> Self {
-        self.anist.legacy_not_found_500 = on;
-        self
-    }
-
-    /// How long a massive job takes: `base` plus `per_row` per question
-    /// (default 200 ms + 1 ms), on the monotonic clock.
-    #[must_use]
-    pub fn massive_delay(mut self, base: Duration, per_row: Duration) -> Self {
-        self.anist.massive_base = base;
-        self.anist.massive_per_row = per_row;
-        self
-    }
-
-    /// The school year ANIST treats as current (default: the one containing
-    /// the sandbox's date at start). Set it to the year a job checks to
-    /// see the whole mix of outcomes for that year (the year before it
-    /// then has data too; other years have none).
-    #[must_use]
-    pub fn current_school_year(mut self, year: SchoolYear) -> Self {
-        self.anist.current_year = Some(year);
-        self
-    }
-
-    /// How many pupils [`Population::pupils`] lists (default 500). Any
-    /// valid codice fiscale gets an answer anyway.
-    #[must_use]
-    pub fn population_size(mut self, pupils: usize) -> Self {
-        self.anist.population_size = pupils;
-        self
     }
 }
 
@@ -417,8 +369,9 @@ struct Job {
     result: String,
 }
 
-/// The ANIST part of the sandbox's state.
-pub(super) struct AnistState {
+/// The ANIST part of a running sandbox's state (one of its
+/// [`super::backend::BackendStates`]).
+pub(in crate::sandbox) struct AnistState {
     config: AnistConfig,
     population: Population,
     jobs: Mutex<HashMap<String, Job>>,
@@ -426,11 +379,16 @@ pub(super) struct AnistState {
 
 impl AnistState {
     /// The population (also the ANPR backend's).
-    pub(super) fn population(&self) -> &Population {
+    pub(in crate::sandbox) fn population(&self) -> &Population {
         &self.population
     }
 
-    pub(super) fn new(config: AnistConfig, seed: u64, clock: &dyn Clock) -> Self {
+    /// How many massive jobs were submitted.
+    pub(in crate::sandbox) fn jobs(&self) -> usize {
+        lock(&self.jobs).len()
+    }
+
+    pub(in crate::sandbox) fn new(config: AnistConfig, seed: u64, clock: &dyn Clock) -> Self {
         let today = DateTime::from_timestamp(clock.now(), 0)
             .map(|d| d.date_naive())
             .unwrap_or_default();
@@ -929,31 +887,8 @@ impl Population {
 
 // ---- The backends -----------------------------------------------------
 
-/// A call the front let through to an ANIST backend.
-pub(super) struct BackendCall<'a> {
-    pub(super) client_id: &'a str,
-    pub(super) method: &'a str,
-    pub(super) operation: &'a str,
-    pub(super) host: Option<&'a str>,
-    pub(super) front_path: String,
-    pub(super) body: &'a [u8],
-}
-
-/// What a backend answers (the front adds its own headers).
-pub(super) struct Reply {
-    pub(super) status: StatusCode,
-    pub(super) content_type: &'static str,
-    pub(super) headers: Vec<(&'static str, String)>,
-    pub(super) body: String,
-}
-
 fn reply(status: StatusCode, body: &Value) -> Reply {
-    Reply {
-        status,
-        content_type: "application/json",
-        headers: Vec::new(),
-        body: body.to_string(),
-    }
+    Reply::new(status, "application/json", body.to_string())
 }
 
 fn problem(status: StatusCode, title: &str, detail: &str) -> Reply {
@@ -1037,8 +972,12 @@ fn answer_fields(kind: AnistBackend, expected: &Expected) -> Map<String, Value> 
 }
 
 /// Serves one call that passed the front's checks.
-pub(super) fn serve(inner: &Inner, kind: AnistBackend, call: &BackendCall<'_>) -> Reply {
-    let state = &inner.anist;
+fn serve(
+    ctx: &BackendContext<'_>,
+    state: &AnistState,
+    kind: AnistBackend,
+    call: &BackendCall<'_>,
+) -> Reply {
     if !kind.is_massive() {
         let Ok(row) = serde_json::from_slice::<Value>(call.body) else {
             return problem(
@@ -1063,7 +1002,7 @@ pub(super) fn serve(inner: &Inner, kind: AnistBackend, call: &BackendCall<'_>) -
         };
     }
     if call.method == "POST" {
-        return submit(inner, kind, call);
+        return submit(ctx, state, kind, call);
     }
     let Some((id, result)) = massive_target(call.operation) else {
         return problem(StatusCode::NOT_FOUND, "Not Found", "operazione sconosciuta");
@@ -1081,12 +1020,7 @@ pub(super) fn serve(inner: &Inner, kind: AnistBackend, call: &BackendCall<'_>) -
     };
     let ready = Instant::now() >= job.ready_at;
     match (ready, result) {
-        (true, true) => Reply {
-            status: StatusCode::OK,
-            content_type: "application/json",
-            headers: Vec::new(),
-            body: job.result.clone(),
-        },
+        (true, true) => Reply::new(StatusCode::OK, "application/json", job.result.clone()),
         (false, true) => problem(
             StatusCode::NOT_FOUND,
             "Not Found",
@@ -1123,8 +1057,12 @@ fn location(call: &BackendCall<'_>, id: &str) -> String {
     )
 }
 
-fn submit(inner: &Inner, kind: AnistBackend, call: &BackendCall<'_>) -> Reply {
-    let state = &inner.anist;
+fn submit(
+    ctx: &BackendContext<'_>,
+    state: &AnistState,
+    kind: AnistBackend,
+    call: &BackendCall<'_>,
+) -> Reply {
     let requests = match serde_json::from_slice::<Value>(call.body) {
         Ok(Value::Object(mut m)) => match m.remove("richieste") {
             Some(Value::Array(rows)) => rows,
@@ -1178,7 +1116,7 @@ fn submit(inner: &Inner, kind: AnistBackend, call: &BackendCall<'_>) -> Reply {
         .collect();
     let n = u32::try_from(rows.len()).unwrap_or(u32::MAX);
     let delay = state.config.massive_base + state.config.massive_per_row.saturating_mul(n);
-    let id = inner.uuid();
+    let id = ctx.uuid();
     lock(&state.jobs).insert(
         id.clone(),
         Job {
@@ -1194,209 +1132,6 @@ fn submit(inner: &Inner, kind: AnistBackend, call: &BackendCall<'_>) -> Reply {
     );
     r.headers.push(("location", location(call, &id)));
     r
-}
-
-// ---- The default client -------------------------------------------------
-
-impl SandboxHandle {
-    /// The ANIST population.
-    pub fn population(&self) -> &Population {
-        &self.inner.anist.population
-    }
-
-    /// How many massive jobs were submitted (and are kept until the
-    /// sandbox stops).
-    pub fn anist_jobs(&self) -> usize {
-        lock(&self.inner.anist.jobs).len()
-    }
-
-    /// The default client's private key, when the sandbox was configured
-    /// with [`SandboxConfig::with_default_client`] (to write a
-    /// configuration file for the same client).
-    pub fn client_key(&self) -> Option<Arc<PrivateKey>> {
-        self.inner.anist.config.client_key.clone()
-    }
-
-    /// The default client's id ([`DEFAULT_CLIENT`]; `None` cannot happen).
-    pub fn client_id(&self) -> Option<ClientId> {
-        ClientId::parse(DEFAULT_CLIENT).ok()
-    }
-
-    /// The e-services the default client may call, by session name: the
-    /// four ANIST ones and [`ECHO`], each with its front URL, audience
-    /// (AUDIT_REST_02 and INTEGRITY_REST_02) and purpose; and the nine
-    /// INPS ISEE ones ([`crate::isee::session_name`],
-    /// [`crate::isee::LEGACY_V1`]) without INTEGRITY_REST_02, with
-    /// AUDIT_REST_02 only for the Operatori services, those requiring the
-    /// client certificate at [`SandboxHandle::tls_base_url`]. Those missing
-    /// from the registry are left out. [`Self::session`] gives the mTLS
-    /// ones their own caller.
-    pub fn services(&self) -> Vec<(String, Service)> {
-        let mut out = Vec::new();
-        let all = ANIST_ESERVICES
-            .iter()
-            .map(|s| (s.session_name, s.eservice, s.audience, s.purpose))
-            .chain([(ECHO, ECHO_ESERVICE, ECHO_AUDIENCE, ECHO_PURPOSE)])
-            .chain(
-                crate::sandbox::anpr::ANPR_ESERVICES
-                    .iter()
-                    .map(|s| (s.session_name, s.eservice, s.audience, s.purpose)),
-            )
-            .chain(
-                crate::sandbox::anpr::massive::ANPR_MASSIVE_ESERVICES
-                    .iter()
-                    .map(|s| (s.session_name, s.eservice, s.audience, s.purpose)),
-            );
-        for (name, eservice, audience, purpose) in all {
-            let (Some(url), Ok(purpose)) = (self.front_url(eservice), PurposeId::parse(purpose))
-            else {
-                continue;
-            };
-            let profile = ServiceProfile::new(&url, audience).audit(true);
-            out.push((name.to_string(), Service::new(profile, purpose)));
-        }
-        for s in crate::sandbox::inps::INPS_ESERVICES {
-            let (Some(url), Ok(purpose)) = (self.inps_url(s.eservice), PurposeId::parse(s.purpose))
-            else {
-                continue;
-            };
-            let operatori = matches!(
-                s.backend,
-                crate::sandbox::inps::InpsBackend::Service(x)
-                    if x.family() == anist_core::isee::ServiceFamily::Operatori
-            );
-            let profile = ServiceProfile::new(&url, s.audience)
-                .integrity(false)
-                .audit(operatori);
-            out.push((s.session_name.to_string(), Service::new(profile, purpose)));
-        }
-        out
-    }
-
-    /// The URL of an INPS e-service for the client: on the TLS port when
-    /// it requires the client certificate (`None` if there is none).
-    fn inps_url(&self, eservice: &str) -> Option<String> {
-        let plain = self.front_url(eservice)?;
-        if !self.inps_requires_mtls(eservice) {
-            return Some(plain);
-        }
-        let tls = self.tls_base_url()?;
-        Some(plain.replacen(self.base_url(), tls, 1))
-    }
-
-    /// A ready session for the default client: vouchers from this
-    /// sandbox (on its clock), ModI signed with the client key, the
-    /// operator [`SANDBOX_OPERATOR`] at [`SANDBOX_OPERATOR_LOCATION`], and
-    /// [`Self::services`] by name.
-    ///
-    /// # Errors
-    /// [`CallError::NotSent`] if the sandbox has no default client key
-    /// (not made with [`SandboxConfig::with_default_client`]), or the HTTP
-    /// client cannot be built.
-    pub fn session(&self) -> Result<Session, CallError> {
-        self.session_with(|caller| caller)
-    }
-
-    /// As [`Self::session`], with the caller adjusted by `adjust` (e.g. a
-    /// rate limiter, [`Caller::rate_limiter`]) and e-service calls timing
-    /// out after `timeout`.
-    ///
-    /// # Errors
-    /// As [`Self::session`].
-    pub fn session_with_timeout(
-        &self,
-        timeout: Duration,
-        adjust: impl FnOnce(Caller<HttpTokenFetcher>) -> Caller<HttpTokenFetcher>,
-    ) -> Result<Session, CallError> {
-        self.build_session(Some(timeout), adjust)
-    }
-
-    /// As [`Self::session`], with the caller adjusted by `adjust`.
-    ///
-    /// # Errors
-    /// As [`Self::session`].
-    pub fn session_with(
-        &self,
-        adjust: impl FnOnce(Caller<HttpTokenFetcher>) -> Caller<HttpTokenFetcher>,
-    ) -> Result<Session, CallError> {
-        self.build_session(None, adjust)
-    }
-
-    fn build_session(
-        &self,
-        timeout: Option<Duration>,
-        adjust: impl FnOnce(Caller<HttpTokenFetcher>) -> Caller<HttpTokenFetcher>,
-    ) -> Result<Session, CallError> {
-        let Some(key) = self.client_key() else {
-            return Err(CallError::NotSent {
-                reason: "this sandbox has no default client key: start it with SandboxConfig::with_default_client".into(),
-            });
-        };
-        let clock = Arc::clone(&self.inner.clock);
-        let fetcher = HttpTokenFetcher::new(
-            self.endpoints().clone(),
-            Arc::clone(&key),
-            Arc::clone(&clock),
-        )?;
-        let cache = Arc::new(VoucherCache::new(fetcher, Arc::clone(&clock)));
-        let client = self.client_id().ok_or_else(|| CallError::NotSent {
-            reason: "the default client id is not a UUID".into(),
-        })?;
-        let signer = ModiSigner::new(client.clone(), Arc::clone(&key));
-        let caller = adjust(match timeout {
-            Some(t) => Caller::with_options(
-                Arc::clone(&cache),
-                signer.clone(),
-                Arc::clone(&clock),
-                &crate::voucher::http::HttpOptions::default().timeout(t),
-            )?,
-            None => Caller::new(Arc::clone(&cache), signer.clone(), Arc::clone(&clock))?,
-        });
-        let operator =
-            AuditContext::new(SANDBOX_OPERATOR, SANDBOX_OPERATOR_LOCATION).map_err(|e| {
-                CallError::NotSent {
-                    reason: e.to_string(),
-                }
-            })?;
-        // The services that need the client certificate get their own
-        // caller, presenting it and trusting the sandbox CA, sharing the
-        // voucher cache.
-        let mtls_caller = match (self.ca_pem(), self.client_identity_pem()) {
-            (Some(ca), Some((cert, key_pem))) => {
-                let mut options = crate::voucher::http::HttpOptions::default()
-                    .ca_bundle_pem(ca.as_bytes().to_vec())
-                    .ca_bundle_only(true)
-                    .client_identity_pem(cert, key_pem);
-                if let Some(t) = timeout {
-                    options = options.timeout(t);
-                }
-                Some(Arc::new(Caller::with_options(
-                    Arc::clone(&cache),
-                    signer.clone(),
-                    Arc::clone(&clock),
-                    &options,
-                )?))
-            }
-            _ => None,
-        };
-        let mtls_services: HashSet<&str> = crate::sandbox::inps::INPS_ESERVICES
-            .iter()
-            .filter(|s| self.inps_requires_mtls(s.eservice))
-            .map(|s| s.session_name)
-            .collect();
-        // The sandbox's current school year is the session's: "previous"
-        // is the year before it, whatever the machine's date.
-        let mut session = Session::new(caller, Environment::Sandbox, client, key.kid().clone())
-            .operator(operator)
-            .current_school_year(self.population().current_year());
-        for (name, mut service) in self.services() {
-            if let (true, Some(c)) = (mtls_services.contains(name.as_str()), &mtls_caller) {
-                service = service.with_caller(Arc::clone(c));
-            }
-            session = session.service(&name, service);
-        }
-        Ok(session)
-    }
 }
 
 #[cfg(test)]

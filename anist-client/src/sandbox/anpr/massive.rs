@@ -31,11 +31,15 @@ use anist_core::anpr::massive::{
 use anist_core::synthetic::SplitMix64;
 use axum::http::StatusCode;
 
-use super::{AnprBackend, ANPR_DAILY_CALLS, ANPR_EROGATORE, ANPR_PRODUCER};
+use super::{Anpr, AnprBackend, ANPR_DAILY_CALLS, ANPR_EROGATORE, ANPR_PRODUCER};
 use crate::anpr::massive::{C020_MASSIVO, C030_MASSIVO, DOWNLOAD_PATH, SUBMIT_PATH};
+use crate::sandbox::backend::{
+    lock, missing_state, BackendCall, BackendContext, Refusal, Reply, ServiceBackend,
+};
 use crate::sandbox::registry::DEFAULT_CONSUMER;
-use crate::sandbox::registry::{Agreement, Descriptor, EService, Front, Purpose, RegistryBuilder};
-use crate::sandbox::{lock, Inner};
+use crate::sandbox::registry::{
+    Agreement, Backend, Descriptor, EService, Front, Purpose, RegistryBuilder,
+};
 
 /// Polls answered `404` (not ready) before the download is ready.
 pub const POLLS_BEFORE_READY: u32 = 2;
@@ -118,7 +122,7 @@ pub fn register(mut builder: RegistryBuilder) -> RegistryBuilder {
                             .integrity(true)
                             .audit(true)
                             .max_concurrency(32)
-                            .backend(crate::sandbox::registry::Backend::AnprMassive(s.backend)),
+                            .backend(Backend::service(s.backend)),
                     ),
             ))
             .agreement(Agreement::new(s.eservice, DEFAULT_CONSUMER))
@@ -127,16 +131,43 @@ pub fn register(mut builder: RegistryBuilder) -> RegistryBuilder {
     builder
 }
 
-/// Whether the backend offers `method` `operation`.
-pub(in crate::sandbox) fn operation_known(
-    _kind: MassiveBackend,
-    method: &str,
-    operation: &str,
-) -> bool {
-    match method {
-        "POST" => operation == SUBMIT_PATH,
-        "GET" | "HEAD" => resource(operation).is_some(),
-        _ => false,
+impl MassiveBackend {
+    /// Every ANPR massive backend.
+    pub const ALL: [MassiveBackend; 2] = [MassiveBackend::C030, MassiveBackend::C020];
+}
+
+impl ServiceBackend for MassiveBackend {
+    fn name(&self) -> &str {
+        match self {
+            MassiveBackend::C030 => "anpr-c030-massivo",
+            MassiveBackend::C020 => "anpr-c020-massivo",
+        }
+    }
+
+    fn operation_known(&self, method: &str, operation: &str) -> bool {
+        match method {
+            "POST" => operation == SUBMIT_PATH,
+            "GET" | "HEAD" => resource(operation).is_some(),
+            _ => false,
+        }
+    }
+
+    fn serve(&self, ctx: &BackendContext<'_>, call: &BackendCall<'_>) -> Result<Reply, Refusal> {
+        let (Some(world), Some(state)) =
+            (Anpr::from_states(ctx.states()), ctx.state::<MassiveState>())
+        else {
+            return Err(missing_state("ANPR massive"));
+        };
+        let (status, content_type, bytes) = serve(
+            &world,
+            state,
+            *self,
+            call.client_id,
+            call.method,
+            call.operation,
+            call.body,
+        );
+        Ok(Reply::new(status, content_type, bytes))
     }
 }
 
@@ -155,7 +186,7 @@ struct Job {
     served: bool,
 }
 
-/// The massive requests of the sandbox.
+/// The massive requests of a running sandbox (one of its backend states).
 #[derive(Default)]
 pub(in crate::sandbox) struct MassiveState {
     jobs: Mutex<HashMap<String, Job>>,
@@ -195,8 +226,9 @@ fn dropped(seed: u64, id: &str) -> bool {
 }
 
 /// Answers a call of `kind` by `client_id`.
-pub(in crate::sandbox) fn serve(
-    inner: &Inner,
+fn serve(
+    world: &Anpr<'_>,
+    state: &MassiveState,
     kind: MassiveBackend,
     client_id: &str,
     method: &str,
@@ -204,12 +236,12 @@ pub(in crate::sandbox) fn serve(
     body: &[u8],
 ) -> (StatusCode, &'static str, Vec<u8>) {
     if method == "POST" {
-        return submit(inner, kind, client_id, body);
+        return submit(world, state, kind, client_id, body);
     }
     let Some(id) = resource(operation) else {
         return ko(404, None, "404", "Risorsa non trovata");
     };
-    let mut jobs = lock(&inner.anpr_massive.jobs);
+    let mut jobs = lock(&state.jobs);
     let Some(job) = jobs
         .get_mut(id)
         .filter(|j| j.client == client_id && j.backend == kind)
@@ -230,13 +262,14 @@ pub(in crate::sandbox) fn serve(
 }
 
 fn submit(
-    inner: &Inner,
+    world: &Anpr<'_>,
+    state: &MassiveState,
     kind: MassiveBackend,
     client_id: &str,
     body: &[u8],
 ) -> (StatusCode, &'static str, Vec<u8>) {
     let op = {
-        let jobs = lock(&inner.anpr_massive.jobs);
+        let jobs = lock(&state.jobs);
         MassiveState::next_id(&jobs)
     };
     let Ok(req) = serde_json::from_slice::<RichiestaMassiva>(body) else {
@@ -249,7 +282,7 @@ fn submit(
         return ko(400, Some(op), "400", "fileInput non leggibile");
     };
     {
-        let jobs = lock(&inner.anpr_massive.jobs);
+        let jobs = lock(&state.jobs);
         if jobs
             .values()
             .any(|j| j.client == client_id && j.backend == kind && !j.served)
@@ -262,7 +295,7 @@ fn submit(
             );
         }
     }
-    let seed = inner.anist.population().seed();
+    let seed = world.anist.population().seed();
     let mut elements = Vec::new();
     for (n, id) in ids.iter().enumerate() {
         let criteri = match tipo {
@@ -274,7 +307,7 @@ fn submit(
             criteri_ricerca: criteri,
             dati_richiesta: req.dati_richiesta.clone(),
         };
-        let (status, text) = super::answer(inner, kind.single(), &single, &format!("{op}{n}"));
+        let (status, text) = super::answer(world, kind.single(), &single, &format!("{op}{n}"));
         if status != 200 {
             if status == 400 && n == 0 && text.contains("\"codiceErroreAnomalia\":\"400\"") {
                 // A request-level problem (motivo, casoUso, date): the whole request is refused.
@@ -312,7 +345,7 @@ fn submit(
     }
     let json = serde_json::json!({ "risposteMassive": elements });
     let result = gzip(&serde_json::to_vec(&json).unwrap_or_default());
-    lock(&inner.anpr_massive.jobs).insert(
+    lock(&state.jobs).insert(
         op.clone(),
         Job {
             client: client_id.to_string(),

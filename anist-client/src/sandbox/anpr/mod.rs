@@ -8,7 +8,8 @@
 //! [`super::anist::Population::id_anpr`], names, family and residence come
 //! from the ISEE household of the code ([`super::inps::IseePopulation`]),
 //! birth data from the code itself. Outcomes are a pure function of (seed,
-//! codice fiscale), see [`AnprCase`] and [`SandboxHandle::anpr_case`]:
+//! codice fiscale), see [`AnprCase`] and
+//! [`SandboxHandle::anpr_case`](super::SandboxHandle::anpr_case):
 //! not found (`404 EN122`), deceased, omocodia (two subjects with two ID
 //! ANPR), ambiguous (`EN131` or `EN175` on C030), resident where the ente is not
 //! competent (`EN167` on C020). Every search by codice fiscale carries the
@@ -32,9 +33,13 @@ use anist_core::synthetic::SplitMix64;
 use axum::http::StatusCode;
 use chrono::{Days, NaiveDate};
 
+use super::anist::AnistState;
+use super::backend::{
+    lock, missing_state, BackendCall, BackendContext, BackendStates, Refusal, Reply, ServiceBackend,
+};
+use super::inps::InpsState;
 use super::registry::DEFAULT_CONSUMER;
-use super::registry::{Agreement, Descriptor, EService, Front, Purpose, RegistryBuilder};
-use super::{lock, Inner, SandboxHandle};
+use super::registry::{Agreement, Backend, Descriptor, EService, Front, Purpose, RegistryBuilder};
 use crate::anpr::codec;
 use crate::anpr::{C015, C020, C021, C030};
 
@@ -148,7 +153,7 @@ pub fn register(mut builder: RegistryBuilder) -> RegistryBuilder {
                             .integrity(true)
                             .audit(true)
                             .max_concurrency(32)
-                            .backend(super::registry::Backend::Anpr(s.backend)),
+                            .backend(Backend::service(s.backend)),
                     ),
             ))
             .agreement(Agreement::new(s.eservice, DEFAULT_CONSUMER))
@@ -160,23 +165,83 @@ pub fn register(mut builder: RegistryBuilder) -> RegistryBuilder {
 /// The health operation (`GET`, without `Agid-JWT-Signature`).
 pub const STATUS_OPERATION: &str = codec::STATUS_PATH;
 
-/// Whether the backend offers `method` `operation`.
-pub(super) fn operation_known(_kind: AnprBackend, method: &str, operation: &str) -> bool {
-    (method == "POST" && operation == codec::PATH)
-        || (method == "GET" && operation == STATUS_OPERATION)
+impl AnprBackend {
+    /// Every ANPR E002 backend.
+    pub const ALL: [AnprBackend; 4] = [
+        AnprBackend::C030,
+        AnprBackend::C015,
+        AnprBackend::C020,
+        AnprBackend::C021,
+    ];
+}
+
+/// Whether `method` `operation` is the health check (`GET /status`).
+fn is_status(method: &str, operation: &str) -> bool {
+    method == "GET" && operation == STATUS_OPERATION
+}
+
+impl ServiceBackend for AnprBackend {
+    fn name(&self) -> &str {
+        match self {
+            AnprBackend::C030 => "anpr-c030",
+            AnprBackend::C015 => "anpr-c015",
+            AnprBackend::C020 => "anpr-c020",
+            AnprBackend::C021 => "anpr-c021",
+        }
+    }
+
+    fn operation_known(&self, method: &str, operation: &str) -> bool {
+        (method == "POST" && operation == codec::PATH) || is_status(method, operation)
+    }
+
+    /// ANPR's `GET /status` takes no `Agid-JWT-Signature` (reference §1.2).
+    fn unsigned_operation(&self, method: &str, operation: &str) -> Option<&'static str> {
+        is_status(method, operation).then_some("ANPR's GET /status takes no Agid-JWT-Signature")
+    }
+
+    fn serve(&self, ctx: &BackendContext<'_>, call: &BackendCall<'_>) -> Result<Reply, Refusal> {
+        if is_status(call.method, call.operation) {
+            return Ok(status());
+        }
+        let world = Anpr::from_states(ctx.states()).ok_or_else(|| missing_state("ANPR"))?;
+        let (status, content_type, text) = serve(&world, *self, call.client_id, call.body);
+        Ok(Reply::new(status, content_type, text))
+    }
 }
 
 /// `GET /status`: 200 with a `RispostaKO`-shaped body, as ANPR's YAML says.
-pub(super) fn status() -> (StatusCode, &'static str, String) {
+fn status() -> Reply {
     let body = RispostaKo {
         id_operazione_anpr: None,
         lista_errori: Vec::new(),
     };
-    (
+    Reply::new(
         StatusCode::OK,
         "application/problem+json",
         serde_json::to_string(&body).unwrap_or_default(),
     )
+}
+
+/// What the ANPR backends answer from and keep: the ANIST population (the
+/// ID ANPR and the seed), the ISEE population (names, families,
+/// residence) and their own state. Taken from a running sandbox's
+/// [`BackendStates`].
+#[derive(Clone, Copy)]
+pub(in crate::sandbox) struct Anpr<'a> {
+    pub(in crate::sandbox) anist: &'a AnistState,
+    pub(in crate::sandbox) inps: &'a InpsState,
+    pub(in crate::sandbox) anpr: &'a AnprState,
+}
+
+impl<'a> Anpr<'a> {
+    /// The states, if the sandbox keeps them all.
+    pub(in crate::sandbox) fn from_states(states: &'a BackendStates) -> Option<Self> {
+        Some(Self {
+            anist: states.get::<AnistState>()?,
+            inps: states.get::<InpsState>()?,
+            anpr: states.get::<AnprState>()?,
+        })
+    }
 }
 
 /// What the sandbox's ANPR says about a codice fiscale.
@@ -251,21 +316,8 @@ fn second_id(seed: u64, cf: &CodiceFiscale) -> Option<IdAnpr> {
     IdAnpr::parse(&text).ok()
 }
 
-impl SandboxHandle {
-    /// What the sandbox's ANPR says about `cf` ([`AnprCase`]).
-    pub fn anpr_case(&self, cf: &CodiceFiscale) -> AnprCase {
-        anpr_case(self.inner.anist.population().seed(), cf)
-    }
-
-    /// The ID ANPR(s) the sandbox's ANPR gives `cf` (two with omocodia,
-    /// none when not found).
-    pub fn anpr_ids(&self, cf: &CodiceFiscale) -> Vec<IdAnpr> {
-        ids_of(&self.inner, cf)
-    }
-}
-
-pub(super) fn ids_of(inner: &Inner, cf: &CodiceFiscale) -> Vec<IdAnpr> {
-    let pop = inner.anist.population();
+pub(super) fn ids_of(world: &Anpr<'_>, cf: &CodiceFiscale) -> Vec<IdAnpr> {
+    let pop = world.anist.population();
     let seed = pop.seed();
     match anpr_case(seed, cf) {
         AnprCase::NotFound => Vec::new(),
@@ -320,14 +372,14 @@ fn ko(status: u16, op: &str, errors: Vec<ErroreAnomalia>) -> (u16, String) {
 }
 
 /// Serves one E002 call: `(status, content type, body)`.
-pub(super) fn serve(
-    inner: &Inner,
+fn serve(
+    world: &Anpr<'_>,
     kind: AnprBackend,
     client_id: &str,
     body: &[u8],
 ) -> (StatusCode, &'static str, String) {
     let op_anpr = {
-        let n = lock(&inner.anpr.answers).len();
+        let n = lock(&world.anpr.answers).len();
         format!("{}", 70_000_000 + n)
     };
     let (status, text) = match serde_json::from_slice::<RichiestaE002>(body) {
@@ -344,7 +396,7 @@ pub(super) fn serve(
             let id = req.id_operazione_client.as_str().to_string();
             let num: u128 = id.parse().unwrap_or(0);
             let previous = {
-                let answers = lock(&inner.anpr.answers);
+                let answers = lock(&world.anpr.answers);
                 answers
                     .get(client_id)
                     .map(|(last, seen)| (*last, seen.get(&id).cloned()))
@@ -361,8 +413,8 @@ pub(super) fn serve(
                     )],
                 ),
                 _ => {
-                    let answer = answer(inner, kind, &req, &op_anpr);
-                    let mut answers = lock(&inner.anpr.answers);
+                    let answer = answer(world, kind, &req, &op_anpr);
+                    let mut answers = lock(&world.anpr.answers);
                     let entry = answers.entry(client_id.to_string()).or_default();
                     entry.0 = entry.0.max(num);
                     entry.1.insert(id, answer.clone());
@@ -384,7 +436,7 @@ pub(super) fn serve(
 }
 
 pub(super) fn answer(
-    inner: &Inner,
+    world: &Anpr<'_>,
     kind: AnprBackend,
     req: &RichiestaE002,
     op: &str,
@@ -440,7 +492,7 @@ pub(super) fn answer(
         );
         ko(404, op, w)
     };
-    let pop = inner.anist.population();
+    let pop = world.anist.population();
     let seed = pop.seed();
     // Whom: (cf, second subject of an omocodia?) for each subject found.
     let subjects: Vec<(CodiceFiscale, bool)> = match (&criteri.codice_fiscale, &criteri.id_anpr) {
@@ -463,7 +515,7 @@ pub(super) fn answer(
             let Ok(id) = IdAnpr::parse(id) else {
                 return not_found(warnings);
             };
-            let known = lock(&inner.anpr.ids).get(&id).copied();
+            let known = lock(&world.anpr.ids).get(&id).copied();
             match known.or_else(|| pop.resolve(&id).map(|cf| (cf, false))) {
                 Some(s) if anpr_case(seed, &s.0) != AnprCase::NotFound => vec![s],
                 _ => return not_found(warnings),
@@ -503,7 +555,7 @@ pub(super) fn answer(
         }) else {
             continue;
         };
-        lock(&inner.anpr.ids).insert(id, (cf, second));
+        lock(&world.anpr.ids).insert(id, (cf, second));
         match kind {
             AnprBackend::C030 => entries.push(DatiSoggetto {
                 identificativi: Some(Identificativi {
@@ -512,15 +564,15 @@ pub(super) fn answer(
                 ..DatiSoggetto::default()
             }),
             AnprBackend::C015 => {
-                let mut d = subject(inner, &cf, second, date);
+                let mut d = subject(world, &cf, second, date);
                 d.identificativi = Some(Identificativi {
                     id_anpr: Some(id.to_string()),
                 });
                 entries.push(d);
             }
             AnprBackend::C020 => {
-                let mut d = subject(inner, &cf, second, date);
-                d.residenza = vec![residence(inner, &cf, date)];
+                let mut d = subject(world, &cf, second, date);
+                d.residenza = vec![residence(world, &cf, date)];
                 d.identificativi = Some(Identificativi {
                     id_anpr: Some(id.to_string()),
                 });
@@ -533,7 +585,7 @@ pub(super) fn answer(
                 entries.push(d);
                 entries.push(split);
             }
-            AnprBackend::C021 => entries.extend(family(inner, &cf, second, id, date)),
+            AnprBackend::C021 => entries.extend(family(world, &cf, second, id, date)),
         }
     }
     let ok = RispostaE002Ok {
@@ -548,13 +600,13 @@ pub(super) fn answer(
 
 /// The ISEE household of `cf` (the DSU of the year before `date`).
 fn household(
-    inner: &Inner,
+    world: &Anpr<'_>,
     cf: &CodiceFiscale,
     date: NaiveDate,
 ) -> Option<super::inps::IseeHousehold> {
     let year = chrono::Datelike::year(&date) - 1;
     let on = NaiveDate::from_ymd_opt(year, 12, 31)?;
-    inner
+    world
         .inps
         .population()
         .expected(&AnyCodiceFiscale::Persona(*cf), on)
@@ -562,9 +614,9 @@ fn household(
         .cloned()
 }
 
-fn names(inner: &Inner, cf: &CodiceFiscale, second: bool, date: NaiveDate) -> (String, String) {
+fn names(world: &Anpr<'_>, cf: &CodiceFiscale, second: bool, date: NaiveDate) -> (String, String) {
     if !second {
-        if let Some(h) = household(inner, cf, date) {
+        if let Some(h) = household(world, cf, date) {
             let me = AnyCodiceFiscale::Persona(*cf);
             if let Some(m) = h
                 .attestazione
@@ -578,7 +630,7 @@ fn names(inner: &Inner, cf: &CodiceFiscale, second: bool, date: NaiveDate) -> (S
             }
         }
     }
-    let seed = inner.anist.population().seed();
+    let seed = world.anist.population().seed();
     let mut r = rng(seed, cf, if second { 0x0002_0002 } else { 0x0002_0001 });
     let surname = SURNAMES[usize::try_from(r.below(8)).unwrap_or(0)];
     let list = if cf.sex() == Sex::Female {
@@ -604,10 +656,10 @@ fn comune(belfiore: &str) -> Comune {
     }
 }
 
-fn subject(inner: &Inner, cf: &CodiceFiscale, second: bool, date: NaiveDate) -> DatiSoggetto {
-    let (cognome, nome) = names(inner, cf, second, date);
+fn subject(world: &Anpr<'_>, cf: &CodiceFiscale, second: bool, date: NaiveDate) -> DatiSoggetto {
+    let (cognome, nome) = names(world, cf, second, date);
     let birth = cf.birth_date_relative_to(date);
-    let seed = inner.anist.population().seed();
+    let seed = world.anist.population().seed();
     let deceased = anpr_case(seed, cf) == AnprCase::Deceased && !second;
     DatiSoggetto {
         generalita: Some(Generalita {
@@ -637,25 +689,25 @@ fn subject(inner: &Inner, cf: &CodiceFiscale, second: bool, date: NaiveDate) -> 
 }
 
 /// The subject's data (for the SOAP 3002 endpoint).
-pub(super) fn subject_of(inner: &Inner, cf: &CodiceFiscale, date: NaiveDate) -> DatiSoggetto {
-    subject(inner, cf, false, date)
+pub(super) fn subject_of(world: &Anpr<'_>, cf: &CodiceFiscale, date: NaiveDate) -> DatiSoggetto {
+    subject(world, cf, false, date)
 }
 
 /// The subject's residence (for the SOAP 3002 endpoint).
-pub(super) fn residence_of(inner: &Inner, cf: &CodiceFiscale, date: NaiveDate) -> Residenza {
-    residence(inner, cf, date)
+pub(super) fn residence_of(world: &Anpr<'_>, cf: &CodiceFiscale, date: NaiveDate) -> Residenza {
+    residence(world, cf, date)
 }
 
 /// The Belfiore code of the comune of residence, as [`residence`] picks it.
-pub(super) fn residence_belfiore(inner: &Inner, cf: &CodiceFiscale, date: NaiveDate) -> String {
-    let calling = inner.inps.population().comune().to_string();
-    household(inner, cf, date).map_or(calling, |h| h.comune)
+pub(super) fn residence_belfiore(world: &Anpr<'_>, cf: &CodiceFiscale, date: NaiveDate) -> String {
+    let calling = world.inps.population().comune().to_string();
+    household(world, cf, date).map_or(calling, |h| h.comune)
 }
 
-fn residence(inner: &Inner, cf: &CodiceFiscale, date: NaiveDate) -> Residenza {
-    let calling = inner.inps.population().comune().to_string();
-    let belfiore = household(inner, cf, date).map_or(calling, |h| h.comune);
-    let seed = inner.anist.population().seed();
+fn residence(world: &Anpr<'_>, cf: &CodiceFiscale, date: NaiveDate) -> Residenza {
+    let calling = world.inps.population().comune().to_string();
+    let belfiore = household(world, cf, date).map_or(calling, |h| h.comune);
+    let seed = world.anist.population().seed();
     let mut r = rng(seed, cf, 0x0000_CA5A);
     Residenza {
         tipo_indirizzo: Some("1".into()),
@@ -694,13 +746,13 @@ fn legame(code: &str, progressivo: usize) -> LegameSoggetto {
 /// when there is none), with `legameSoggetto`: `1` intestatario (the ISEE
 /// declarant), `2` coniuge, `3` figlio, `99` other (assumed codes).
 fn family(
-    inner: &Inner,
+    world: &Anpr<'_>,
     cf: &CodiceFiscale,
     second: bool,
     id: IdAnpr,
     date: NaiveDate,
 ) -> Vec<DatiSoggetto> {
-    let pop = inner.anist.population();
+    let pop = world.anist.population();
     let me = |mut d: DatiSoggetto| {
         d.identificativi = Some(Identificativi {
             id_anpr: Some(id.to_string()),
@@ -709,10 +761,10 @@ fn family(
         vec![d]
     };
     if second {
-        return me(subject(inner, cf, true, date));
+        return me(subject(world, cf, true, date));
     }
-    let Some(h) = household(inner, cf, date) else {
-        return me(subject(inner, cf, false, date));
+    let Some(h) = household(world, cf, date) else {
+        return me(subject(world, cf, false, date));
     };
     let mut out = Vec::new();
     for (i, m) in h.attestazione.household.iter().enumerate() {
@@ -722,8 +774,8 @@ fn family(
         let Some(mid) = pop.id_anpr(&mcf) else {
             continue;
         };
-        lock(&inner.anpr.ids).insert(mid, (mcf, false));
-        let mut d = subject(inner, &mcf, false, date);
+        lock(&world.anpr.ids).insert(mid, (mcf, false));
+        let mut d = subject(world, &mcf, false, date);
         if let (Some(g), Some(s), Some(n)) = (d.generalita.as_mut(), &m.surname, &m.name) {
             g.cognome = Some(s.clone());
             g.nome = Some(n.clone());
@@ -741,7 +793,7 @@ fn family(
         out.push(d);
     }
     if !out.iter().any(|d| d.id_anpr() == Some(id.as_str())) {
-        return me(subject(inner, cf, false, date));
+        return me(subject(world, cf, false, date));
     }
     out
 }

@@ -4,8 +4,9 @@
 //!
 //! Same population as the E002 backends ([`super`]): the people are
 //! the first [`SOAP_POPULATION`] codes of the sandbox sample
-//! ([`SandboxHandle::anpr_soap_people`]); each has documents derived from
-//! (seed, codice fiscale) ([`SandboxHandle::anpr_documenti`]): Italians a
+//! ([`SandboxHandle::anpr_soap_people`](crate::sandbox::SandboxHandle::anpr_soap_people));
+//! each has documents derived from (seed, codice fiscale)
+//! ([`SandboxHandle::anpr_documenti`](crate::sandbox::SandboxHandle::anpr_documenti)): Italians a
 //! carta d'identità (CIE 3.0 `CA00000AA` shape, or paper `AA1234567`)
 //! issued by their comune of residence (one in ten by a consulate),
 //! foreigners (born abroad, or one in five) a permesso di soggiorno with its
@@ -17,8 +18,6 @@
 //! limits to the residents of `comuneResidenza` (the sandbox Comune is
 //! [`SANDBOX_ISTAT`]; other comuni get a synthetic code `9xxxxx`).
 
-use std::sync::Arc;
-
 use anist_core::anpr::e002::ErroreAnomalia;
 use anist_core::anpr::soap3002::{
     parse_richiesta, write_risposta, CartaIdentita, Documento, PermessoSoggiorno, Residenza3002,
@@ -26,16 +25,11 @@ use anist_core::anpr::soap3002::{
 };
 use anist_core::cf::CodiceFiscale;
 use anist_core::synthetic::SplitMix64;
-use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use chrono::NaiveDate;
 
-use super::{anpr_case, AnprCase};
-use crate::sandbox::tls::ViaTls;
-use crate::sandbox::{Inner, SandboxHandle};
+use super::{anpr_case, Anpr, AnprCase};
 
 /// The path of the 3000 services (as ANPR's `AnprService3000`).
 pub const ANPR_SOAP_PATH: &str = "/ANPR3000ServiziConsultazione/AnprService3000";
@@ -81,8 +75,8 @@ fn digits(r: &mut SplitMix64, n: usize) -> String {
         .collect()
 }
 
-fn istat_of(inner: &Inner, belfiore: &str) -> String {
-    if belfiore == inner.inps.population().comune() {
+fn istat_of(world: &Anpr<'_>, belfiore: &str) -> String {
+    if belfiore == world.inps.population().comune() {
         return SANDBOX_ISTAT.to_string();
     }
     let mut h: u64 = 0;
@@ -92,13 +86,19 @@ fn istat_of(inner: &Inner, belfiore: &str) -> String {
     format!("9{:05}", h % 100_000)
 }
 
-fn documenti(inner: &Inner, cf: &CodiceFiscale, date: NaiveDate) -> Option<DocumentiSandbox> {
-    let seed = inner.anist.population().seed();
+/// The documents of `cf` on `date` (`None` when ANPR does not know the
+/// person).
+pub(in crate::sandbox) fn documenti(
+    world: &Anpr<'_>,
+    cf: &CodiceFiscale,
+    date: NaiveDate,
+) -> Option<DocumentiSandbox> {
+    let seed = world.anist.population().seed();
     if anpr_case(seed, cf) == AnprCase::NotFound {
         return None;
     }
-    let belfiore = super::residence_belfiore(inner, cf, date);
-    let residenza_istat = istat_of(inner, &belfiore);
+    let belfiore = super::residence_belfiore(world, cf, date);
+    let residenza_istat = istat_of(world, &belfiore);
     let mut r = rng(seed, cf, 0x0D0C_3002);
     let foreigner = cf.belfiore_code().as_str().starts_with('Z') || r.below(5) == 0;
     if foreigner {
@@ -136,26 +136,9 @@ fn documenti(inner: &Inner, cf: &CodiceFiscale, date: NaiveDate) -> Option<Docum
     })
 }
 
-fn people(inner: &Inner) -> Vec<CodiceFiscale> {
-    inner.inps.population().sample(SOAP_POPULATION)
-}
-
-impl SandboxHandle {
-    /// The people of the sandbox with documents in the SOAP 3002 endpoint.
-    pub fn anpr_soap_people(&self) -> Vec<CodiceFiscale> {
-        people(&self.inner)
-    }
-
-    /// The documents the SOAP 3002 endpoint knows for `cf` on `date`
-    /// (`None` when ANPR does not know the person).
-    pub fn anpr_documenti(&self, cf: &CodiceFiscale, date: NaiveDate) -> Option<DocumentiSandbox> {
-        documenti(&self.inner, cf, date)
-    }
-
-    /// The SOAP 3002 endpoint URL (on the TLS port), when TLS is on.
-    pub fn anpr_soap_url(&self) -> Option<String> {
-        self.tls_base_url().map(|b| format!("{b}{ANPR_SOAP_PATH}"))
-    }
+/// The people with documents.
+pub(in crate::sandbox) fn people(world: &Anpr<'_>) -> Vec<CodiceFiscale> {
+    world.inps.population().sample(SOAP_POPULATION)
 }
 
 fn matches(doc: &Documento, d: &DocumentiSandbox) -> bool {
@@ -185,19 +168,19 @@ fn matches(doc: &Documento, d: &DocumentiSandbox) -> bool {
 }
 
 fn soggetto(
-    inner: &Inner,
+    world: &Anpr<'_>,
     cf: &CodiceFiscale,
     d: &DocumentiSandbox,
     date: NaiveDate,
 ) -> Soggetto3002 {
-    let s = super::subject_of(inner, cf, date);
-    let res = super::residence_of(inner, cf, date);
+    let s = super::subject_of(world, cf, date);
+    let res = super::residence_of(world, cf, date);
     let g = s.generalita.unwrap_or_default();
     let ind = res.indirizzo.unwrap_or_default();
     let com = ind.comune.unwrap_or_default();
     let top = ind.toponimo.unwrap_or_default();
     Soggetto3002 {
-        id_anpr: super::ids_of(inner, cf)
+        id_anpr: super::ids_of(world, cf)
             .first()
             .map(|i| i.as_str().to_string()),
         codice_fiscale: Some(cf.as_str().to_string()),
@@ -264,20 +247,17 @@ fn fault(status: StatusCode, code: &str, text: &str) -> Response {
     )
 }
 
-/// `POST` [`ANPR_SOAP_PATH`].
-pub(in crate::sandbox) async fn handle(
-    State(inner): State<Arc<Inner>>,
-    tls: Option<Extension<ViaTls>>,
-    body: Bytes,
-) -> Response {
-    if tls.is_none() {
+/// Answers `POST` [`ANPR_SOAP_PATH`] (`via_tls`: on the TLS port, with a
+/// client certificate).
+pub(in crate::sandbox) fn handle(world: &Anpr<'_>, via_tls: bool, body: &[u8]) -> Response {
+    if !via_tls {
         return fault(
             StatusCode::FORBIDDEN,
             "soapenv:Client",
             "client certificate required (mTLS)",
         );
     }
-    let Ok((operatore, req)) = parse_richiesta(&body) else {
+    let Ok((operatore, req)) = parse_richiesta(body) else {
         return fault(
             StatusCode::BAD_REQUEST,
             "soapenv:Client",
@@ -314,12 +294,12 @@ pub(in crate::sandbox) async fn handle(
     }
     let date = NaiveDate::parse_from_str(&req.data_riferimento, "%Y-%m-%d").unwrap_or_default();
     let filtro = req.comune_filtro().map(str::to_string);
-    let found: Vec<Soggetto3002> = people(&inner)
+    let found: Vec<Soggetto3002> = people(world)
         .iter()
-        .filter_map(|cf| documenti(&inner, cf, date).map(|d| (cf, d)))
+        .filter_map(|cf| documenti(world, cf, date).map(|d| (cf, d)))
         .filter(|(_, d)| matches(&req.criterio, d))
         .filter(|(_, d)| filtro.as_deref().is_none_or(|f| f == d.residenza_istat))
-        .map(|(cf, d)| soggetto(&inner, cf, &d, date))
+        .map(|(cf, d)| soggetto(world, cf, &d, date))
         .collect();
     if found.is_empty() {
         return ko(

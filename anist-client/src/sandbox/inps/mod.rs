@@ -26,7 +26,8 @@
 //! 5. (Operatori) an operator's assertion that is sent but is not a
 //!    well-formed SAML assertion or OIDC id_token ([`assertion`]): a `403`
 //!    fault `AuthorizationDenied`;
-//! 6. an esito injected with [`SandboxHandle::inject_inps_esito`];
+//! 6. an esito injected with
+//!    [`SandboxHandle::inject_inps_esito`](super::SandboxHandle::inject_inps_esito);
 //! 7. `Identity` header (`UserId`, `CodiceUfficio`) equal to the
 //!    `INPS-Identity-UserId` / `INPS-Identity-CodiceUfficio` HTTP headers,
 //!    the Operatori evidence (U13), the fields: otherwise `200` with
@@ -46,15 +47,15 @@ mod soap;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use anist_core::cf::{AnyCodiceFiscale, CodiceFiscale};
 use anist_core::dsu::DsuProtocol;
 use anist_core::isee::{
-    write_attestazione, write_indicatore, Esito, IpaCategory, IseeKind, IseeService,
-    PrestazioneDaErogare, Ricerca, RicercaKind, ServiceFamily, StatoDomanda,
+    write_attestazione, write_indicatore, Esito, IseeKind, IseeService, PrestazioneDaErogare,
+    Ricerca, RicercaKind, ServiceFamily, StatoDomanda,
 };
-use anist_core::synthetic::SyntheticPeople;
+use axum::http::StatusCode;
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate};
 use serde_json::{Map, Value};
@@ -62,18 +63,17 @@ use serde_json::{Map, Value};
 pub use self::population::{
     IseeExpected, IseeHousehold, IseePopulation, ELSEWHERE_PERCENT, NOT_FOUND_PERCENT,
 };
-pub(crate) use self::soap::fault;
+use self::soap::fault;
 
-use super::gateway::GwRefusal;
+use super::backend::{
+    lock, missing_state, Admission, BackendCall, BackendContext, BackendStates, Refusal, Reply,
+    ServiceBackend,
+};
 use super::registry::DEFAULT_CONSUMER;
 use super::registry::{Agreement, Backend, Descriptor, EService, Front, Purpose, RegistryBuilder};
-use super::{lock, Inner, SandboxConfig, SandboxHandle};
-use crate::call::CallError;
 #[cfg(test)]
 use crate::isee::{session_name, LEGACY_V1};
-use crate::isee::{
-    IseeClient, IseeEnte, Loa, OperatorIdentity, SecretAssertion, SOAP_ACTION_PREFIX,
-};
+use crate::isee::{Loa, SOAP_ACTION_PREFIX};
 
 /// The INPS producer tenant of the default registry.
 pub const INPS_PRODUCER: &str = "15ee0000-0000-4000-8000-000000000000";
@@ -119,7 +119,7 @@ impl InpsBackend {
 
     /// Whether the path after the version is right: the operation for a
     /// v2 service, nothing for v1.
-    pub(super) fn path_operation_ok(self, operation: &str) -> bool {
+    fn path_operation_ok(self, operation: &str) -> bool {
         match self {
             InpsBackend::LegacyV1 => operation.is_empty(),
             InpsBackend::Service(s) => operation == s.operation(),
@@ -144,6 +144,105 @@ impl InpsBackend {
             InpsBackend::Service(s) => crate::isee::mtls_by_default(s),
             InpsBackend::LegacyV1 => true,
         }
+    }
+}
+
+impl InpsBackend {
+    /// Every INPS backend: the eight services and the legacy endpoint.
+    pub const ALL: [InpsBackend; 9] = [
+        InpsBackend::Service(IseeService::IndicatoreOperatori),
+        InpsBackend::Service(IseeService::AttestazioneOperatori),
+        InpsBackend::Service(IseeService::IndicatoreResidenti),
+        InpsBackend::Service(IseeService::AttestazioneResidenti),
+        InpsBackend::Service(IseeService::IndicatoreRiscontro),
+        InpsBackend::Service(IseeService::IndicatoreNucleoRiscontro),
+        InpsBackend::Service(IseeService::Indicatore),
+        InpsBackend::Service(IseeService::Attestazione),
+        InpsBackend::LegacyV1,
+    ];
+}
+
+impl ServiceBackend for InpsBackend {
+    fn name(&self) -> &str {
+        match self {
+            InpsBackend::Service(IseeService::IndicatoreOperatori) => "inps-indicatore-operatori",
+            InpsBackend::Service(IseeService::AttestazioneOperatori) => {
+                "inps-attestazione-operatori"
+            }
+            InpsBackend::Service(IseeService::IndicatoreResidenti) => "inps-indicatore-residenti",
+            InpsBackend::Service(IseeService::AttestazioneResidenti) => {
+                "inps-attestazione-residenti"
+            }
+            InpsBackend::Service(IseeService::IndicatoreRiscontro) => "inps-indicatore-riscontro",
+            InpsBackend::Service(IseeService::IndicatoreNucleoRiscontro) => {
+                "inps-indicatore-nucleo-riscontro"
+            }
+            InpsBackend::Service(IseeService::Indicatore) => "inps-indicatore",
+            InpsBackend::Service(IseeService::Attestazione) => "inps-attestazione",
+            InpsBackend::LegacyV1 => "inps-v1",
+        }
+    }
+
+    /// The operation in the path; the method and `SOAPAction` are checked
+    /// by [`Self::admit`].
+    fn operation_known(&self, _method: &str, operation: &str) -> bool {
+        self.path_operation_ok(operation)
+    }
+
+    fn is_soap(&self) -> bool {
+        true
+    }
+
+    /// GovWay's SOAP 1.1 fault with the problem in `detail`; the daily
+    /// quota (`LimitExceeded`) is a bare `429` with an empty `text/xml`
+    /// body, as INPS answers (U15).
+    fn refusal_reply(&self, refusal: &Refusal, transaction: &str) -> Option<Reply> {
+        let status =
+            StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if refusal.status == 429 && refusal.title == "LimitExceeded" {
+            return Some(Reply::new(status, "text/xml", Vec::new()));
+        }
+        let body = fault(refusal.status, refusal.title, refusal.detail, transaction);
+        Some(Reply::new(status, "text/xml; charset=utf-8", body))
+    }
+
+    /// The sandbox's setting for this backend
+    /// (`SandboxConfig::inps_mtls`), else the front's.
+    fn requires_mtls(&self, states: &BackendStates, front_setting: bool) -> bool {
+        match states.get::<InpsState>() {
+            Some(state) => state.requires_mtls(*self, front_setting),
+            None => front_setting,
+        }
+    }
+
+    /// The client certificate, then POST, `Content-Type` and `SOAPAction`.
+    fn admit(&self, ctx: &BackendContext<'_>, call: &Admission<'_>) -> Result<(), Refusal> {
+        if self.requires_mtls(ctx.states(), call.front_requires_mtls) && !call.via_tls {
+            return Err(Refusal::new(
+                403,
+                "Authorization",
+                "Authorization failed: this API requires a TLS client certificate (mutual authentication)",
+                "the e-service requires mTLS: call the sandbox's TLS port with the client certificate",
+            ));
+        }
+        transport(*self, call.method, call.header).map(|_| ())
+    }
+
+    fn serve(&self, ctx: &BackendContext<'_>, call: &BackendCall<'_>) -> Result<Reply, Refusal> {
+        let state = ctx
+            .state::<InpsState>()
+            .ok_or_else(|| missing_state("INPS"))?;
+        let operation = transport(*self, call.method, call.header)?;
+        let call = InpsCall {
+            backend: *self,
+            operation,
+            header: call.header,
+            body: call.body,
+            evidence: call.evidence,
+            now: ctx.now(),
+        };
+        let xml = serve(state, &call)?;
+        Ok(Reply::new(StatusCode::OK, "text/xml; charset=utf-8", xml))
     }
 }
 
@@ -297,7 +396,7 @@ pub fn register_with_limits(
                             .mtls(s.backend.mtls_by_default())
                             .max_concurrency(INPS_MAX_CONCURRENCY)
                             .max_rate(max_rate)
-                            .backend(Backend::Inps(s.backend)),
+                            .backend(Backend::service(s.backend)),
                     ),
             ))
             .agreement(Agreement::new(s.eservice, DEFAULT_CONSUMER))
@@ -308,12 +407,15 @@ pub fn register_with_limits(
 
 // ---- Configuration and state -------------------------------------------
 
-/// The INPS part of a [`SandboxConfig`].
+/// The INPS part of a sandbox's configuration (set through the sandbox's
+/// `SandboxConfig`).
 #[derive(Clone)]
 pub(super) struct InpsConfig {
+    /// The Belfiore code of the calling Comune.
     pub(super) comune: String,
+    /// Whether a backend requires the client certificate, overriding its
+    /// front's setting.
     pub(super) mtls: HashMap<InpsBackend, bool>,
-    pub(super) tls: bool,
 }
 
 impl Default for InpsConfig {
@@ -321,7 +423,6 @@ impl Default for InpsConfig {
         Self {
             comune: CALLING_COMUNE.to_string(),
             mtls: HashMap::new(),
-            tls: true,
         }
     }
 }
@@ -331,40 +432,12 @@ impl fmt::Debug for InpsConfig {
         f.debug_struct("InpsConfig")
             .field("comune", &self.comune)
             .field("mtls", &self.mtls)
-            .field("tls", &self.tls)
             .finish()
     }
 }
 
-impl SandboxConfig {
-    /// Whether the INPS `backend` requires the client certificate (only on
-    /// the TLS port), overriding its front's setting (by default
-    /// [`InpsBackend::mtls_by_default`]).
-    #[must_use]
-    pub fn inps_mtls(mut self, backend: InpsBackend, required: bool) -> Self {
-        self.inps.mtls.insert(backend, required);
-        self
-    }
-
-    /// The Belfiore code of the Comune calling the INPS services (default
-    /// [`CALLING_COMUNE`]): the Residenti services answer for households
-    /// residing there.
-    #[must_use]
-    pub fn inps_calling_comune(mut self, belfiore: &str) -> Self {
-        self.inps.comune = belfiore.to_ascii_uppercase();
-        self
-    }
-
-    /// Whether to open the TLS port (default on): the sandbox CA, server
-    /// and client certificates are generated at start.
-    #[must_use]
-    pub fn tls(mut self, on: bool) -> Self {
-        self.inps.tls = on;
-        self
-    }
-}
-
-/// The INPS part of the sandbox's state.
+/// The INPS part of a running sandbox's state (one of its
+/// [`BackendStates`]).
 pub(super) struct InpsState {
     pub(super) config: InpsConfig,
     population: IseePopulation,
@@ -388,111 +461,36 @@ impl InpsState {
         }
     }
 
-    /// Whether calls to `backend` (published with `front`) need the client
-    /// certificate.
-    pub(super) fn requires_mtls(&self, backend: InpsBackend, front: &Front) -> bool {
+    /// Whether calls to `backend` need the client certificate, its front
+    /// saying `front_setting`.
+    fn requires_mtls(&self, backend: InpsBackend, front_setting: bool) -> bool {
         self.config
             .mtls
             .get(&backend)
             .copied()
-            .unwrap_or(front.requires_mtls())
-    }
-}
-
-/// The seed of the synthetic operator of [`SandboxHandle::isee_client`].
-const SANDBOX_OPERATOR_SEED: u64 = 0x15ee;
-
-impl SandboxHandle {
-    /// The synthetic operator [`Self::isee_client`] calls the Operatori
-    /// services as: a synthetic codice fiscale, SPID level 2 (`LoA3`), and
-    /// a synthetic SAML assertion the sandbox accepts
-    /// ([`assertion::synthetic_saml_assertion`]; a malformed one is refused,
-    /// see [`assertion`]).
-    pub fn isee_operator(&self) -> OperatorIdentity {
-        let from = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-        let to = NaiveDate::from_ymd_opt(1990, 12, 31).unwrap_or_default();
-        let codice_fiscale = SyntheticPeople::new(SANDBOX_OPERATOR_SEED, from, to)
-            .next_person()
-            .codice_fiscale;
-        OperatorIdentity {
-            codice_fiscale,
-            loa: Loa::Substantial,
-            assertion: Some(SecretAssertion::new(
-                assertion::synthetic_saml_assertion(codice_fiscale.as_str()).into_bytes(),
-            )),
-        }
+            .unwrap_or(front_setting)
     }
 
-    /// A ready INPS ISEE client for the default client ([`Self::session`]):
-    /// the ente is the sandbox's calling Comune (Roma, a capoluogo:
-    /// [`IpaCategory::ComuneCapoluogo`], user id [`SANDBOX_INPS_USER_ID`]),
-    /// and the operator of the Operatori services is
-    /// [`Self::isee_operator`].
-    ///
-    /// # Errors
-    /// As [`Self::session`].
-    pub fn isee_client(&self) -> Result<IseeClient, CallError> {
-        let session = Arc::new(self.session()?);
-        Ok(IseeClient::new(
-            session,
-            IseeEnte::new(IpaCategory::ComuneCapoluogo, SANDBOX_INPS_USER_ID),
-        )
-        .operator(self.isee_operator()))
-    }
-
-    /// The synthetic ISEE population the INPS services answer from.
-    pub fn isee_population(&self) -> &IseePopulation {
-        &self.inner.inps.population
-    }
-
-    /// The next `times` INPS calls that reach the backend with a readable
-    /// envelope answer `esito` (e.g. [`Esito::DatabaseOffline`],
-    /// [`Esito::ErroreInterno`]) instead of looking the ISEE up. 0 clears.
-    pub fn inject_inps_esito(&self, esito: Esito, times: u32) {
-        *lock(&self.inner.inps.injected) = (times > 0).then_some((esito, times));
-    }
-
-    /// Whether calls to the INPS e-service `eservice_id` need the client
-    /// certificate (and so go to [`Self::tls_base_url`]).
-    pub fn inps_requires_mtls(&self, eservice_id: &str) -> bool {
-        let Some(front) = self
-            .inner
-            .registry
-            .eservice(eservice_id)
-            .and_then(|e| e.descriptor().front_profile())
-        else {
-            return false;
-        };
-        match front.backend_kind() {
-            Backend::Inps(b) => self.inner.inps.requires_mtls(b, front),
-            _ => false,
-        }
+    /// The next `times` calls that reach the backend with a readable
+    /// envelope answer `esito` (0 clears).
+    pub(super) fn inject(&self, esito: Esito, times: u32) {
+        *lock(&self.injected) = (times > 0).then_some((esito, times));
     }
 }
 
 // ---- Serving ------------------------------------------------------------
 
-fn client_fault(
-    status: u16,
-    title: &'static str,
-    detail: &'static str,
-    reason: String,
-) -> GwRefusal {
-    GwRefusal {
-        status,
-        title,
-        detail,
-        reason,
-    }
+fn client_fault(status: u16, title: &'static str, detail: &'static str, reason: String) -> Refusal {
+    Refusal::new(status, title, detail, reason)
 }
 
 /// The transport checks (POST, `Content-Type`, `SOAPAction`); the
 /// operation on success.
-pub(super) fn transport(
+fn transport(
     backend: InpsBackend,
     method: &str,
     header: impl Fn(&str) -> Option<String>,
-) -> Result<&'static str, GwRefusal> {
+) -> Result<&'static str, Refusal> {
     if method != "POST" {
         return Err(client_fault(
             400,
@@ -536,15 +534,15 @@ pub(super) fn transport(
 }
 
 /// A call the front let through to an INPS backend.
-pub(super) struct InpsCall<'a> {
-    pub(super) backend: InpsBackend,
-    pub(super) operation: &'a str,
-    pub(super) header: &'a dyn Fn(&str) -> Option<String>,
-    pub(super) body: &'a [u8],
+struct InpsCall<'a> {
+    backend: InpsBackend,
+    operation: &'a str,
+    header: &'a dyn Fn(&str) -> Option<String>,
+    body: &'a [u8],
     /// The verified AUDIT_REST_02 evidence's claims, if one was sent.
-    pub(super) evidence: Option<&'a Map<String, Value>>,
+    evidence: Option<&'a Map<String, Value>>,
     /// The sandbox's now (Unix seconds).
-    pub(super) now: i64,
+    now: i64,
 }
 
 /// An application answer: `Esito`, description, document.
@@ -589,7 +587,7 @@ pub(crate) fn cf_pattern_ok(s: &str) -> bool {
 
 /// Serves one call that passed the front's checks: the SOAP answer (200),
 /// or a fault.
-pub(super) fn serve(inner: &Inner, call: &InpsCall<'_>) -> Result<String, GwRefusal> {
+fn serve(state: &InpsState, call: &InpsCall<'_>) -> Result<String, Refusal> {
     let req = soap::parse_request(call.body).map_err(|why| {
         client_fault(
             400,
@@ -623,7 +621,6 @@ pub(super) fn serve(inner: &Inner, call: &InpsCall<'_>) -> Result<String, GwRefu
             ));
         }
     }
-    let state = &inner.inps;
     let id = state.next_id.fetch_add(1, Ordering::SeqCst).to_string();
     let injected = {
         let mut slot = lock(&state.injected);
