@@ -349,12 +349,7 @@ pub struct SessionBuilder {
     operator: Option<AuditContext>,
     school_year: Option<anist_core::school::SchoolYear>,
     services: Vec<(String, Service, Option<HttpOptions>)>,
-    adjust: Option<AdjustCaller>,
 }
-
-/// A last change to the session's main caller (see
-/// [`SessionBuilder::adjust_caller`]).
-type AdjustCaller = Box<dyn FnOnce(Caller<HttpTokenFetcher>) -> Caller<HttpTokenFetcher>>;
 
 impl fmt::Debug for SessionBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -396,7 +391,6 @@ impl SessionBuilder {
             operator: None,
             school_year: None,
             services: Vec::new(),
-            adjust: None,
         }
     }
 
@@ -475,17 +469,6 @@ impl SessionBuilder {
         self
     }
 
-    /// Changes the session's main caller once built (e.g. a test's
-    /// throttling policy).
-    #[must_use]
-    pub fn adjust_caller(
-        mut self,
-        adjust: impl FnOnce(Caller<HttpTokenFetcher>) -> Caller<HttpTokenFetcher> + 'static,
-    ) -> Self {
-        self.adjust = Some(Box::new(adjust));
-        self
-    }
-
     /// The session.
     ///
     /// # Errors
@@ -493,6 +476,18 @@ impl SessionBuilder {
     /// client cannot be built (a CA bundle or a client certificate that is
     /// not usable, a token URL that is not `https://`).
     pub fn build(self) -> Result<Session, CallError> {
+        self.build_with(|caller| caller)
+    }
+
+    /// As [`Self::build`], with the session's main caller changed by
+    /// `adjust` once made (e.g. a test's throttling policy).
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub fn build_with(
+        self,
+        adjust: impl FnOnce(Caller<HttpTokenFetcher>) -> Caller<HttpTokenFetcher>,
+    ) -> Result<Session, CallError> {
         let Self {
             environment,
             endpoints,
@@ -507,7 +502,6 @@ impl SessionBuilder {
             operator,
             school_year,
             services,
-            adjust,
         } = self;
         let mut fetcher = HttpTokenFetcher::with_options(
             endpoints,
@@ -541,10 +535,7 @@ impl SessionBuilder {
             }
             Ok(caller)
         };
-        let mut caller = make_caller(&call_options)?;
-        if let Some(adjust) = adjust {
-            caller = adjust(caller);
-        }
+        let caller = adjust(make_caller(&call_options)?);
         let mut session = Session::new(caller, environment, client_id, key.kid().clone());
         for (name, service, own) in services {
             let service = match own {

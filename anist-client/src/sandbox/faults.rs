@@ -266,6 +266,10 @@ impl Clock for OffsetClock {
             .now()
             .saturating_add(self.offset.load(Ordering::SeqCst))
     }
+
+    fn sleep(&self, d: std::time::Duration) -> crate::clock::Sleep {
+        self.base.sleep(d)
+    }
 }
 
 /// A body that sends a few bytes and then fails: hyper aborts the

@@ -17,14 +17,14 @@ use super::anpr::ANPR_ESERVICES;
 use super::inps::{assertion, InpsBackend, INPS_ESERVICES, SANDBOX_INPS_USER_ID};
 use super::registry::{DEFAULT_CLIENT, ECHO_AUDIENCE, ECHO_ESERVICE, ECHO_PURPOSE};
 use super::SandboxHandle;
-use crate::call::{CallError, Caller, ServiceProfile};
+use crate::call::{CallError, Caller, ServiceProfile, DEFAULT_CALL_TIMEOUT};
 use crate::env::Environment;
 use crate::ids::{ClientId, PurposeId};
 use crate::isee::{IseeClient, IseeEnte, Loa, OperatorIdentity, SecretAssertion};
 use crate::keys::PrivateKey;
-use crate::modi::{AuditContext, ModiSigner};
-use crate::session::{Service, Session};
-use crate::voucher::cache::VoucherCache;
+use crate::modi::AuditContext;
+use crate::session::{Service, Session, SessionBuilder};
+use crate::transport::HttpOptions;
 use crate::voucher::http::HttpTokenFetcher;
 
 /// The seed of the synthetic operator of [`SandboxHandle::isee_client`].
@@ -153,51 +153,38 @@ impl SandboxHandle {
                 reason: "this sandbox has no default client key: start it with SandboxConfig::with_default_client".into(),
             });
         };
-        let clock = Arc::clone(&self.inner.clock);
-        let fetcher = HttpTokenFetcher::new(
-            self.endpoints().clone(),
-            Arc::clone(&key),
-            Arc::clone(&clock),
-        )?;
-        let cache = Arc::new(VoucherCache::new(fetcher, Arc::clone(&clock)));
         let client = self.client_id().ok_or_else(|| CallError::NotSent {
             reason: "the default client id is not a UUID".into(),
         })?;
-        let signer = ModiSigner::new(client.clone(), Arc::clone(&key));
-        let caller = adjust(match timeout {
-            Some(t) => Caller::with_options(
-                Arc::clone(&cache),
-                signer.clone(),
-                Arc::clone(&clock),
-                &crate::voucher::http::HttpOptions::default().timeout(t),
-            )?,
-            None => Caller::new(Arc::clone(&cache), signer.clone(), Arc::clone(&clock))?,
-        });
         let operator =
             AuditContext::new(SANDBOX_OPERATOR, SANDBOX_OPERATOR_LOCATION).map_err(|e| {
                 CallError::NotSent {
                     reason: e.to_string(),
                 }
             })?;
+        let calls = HttpOptions::default().timeout(timeout.unwrap_or(DEFAULT_CALL_TIMEOUT));
+        let mut builder = SessionBuilder::new(
+            Environment::Sandbox,
+            self.endpoints().clone(),
+            client,
+            key,
+            Arc::clone(&self.inner.clock),
+        )
+        .operator(operator)
+        // The sandbox's current school year is the session's: "previous"
+        // is the year before it, whatever the machine's date.
+        .current_school_year(self.population().current_year());
         // The services that need the client certificate get their own
         // caller, presenting it and trusting the sandbox CA, sharing the
         // voucher cache.
-        let mtls_caller = match (self.ca_pem(), self.client_identity_pem()) {
-            (Some(ca), Some((cert, key_pem))) => {
-                let mut options = crate::voucher::http::HttpOptions::default()
+        let mtls = match (self.ca_pem(), self.client_identity_pem()) {
+            (Some(ca), Some((cert, key_pem))) => Some(
+                calls
+                    .clone()
                     .ca_bundle_pem(ca.as_bytes().to_vec())
                     .ca_bundle_only(true)
-                    .client_identity_pem(cert, key_pem);
-                if let Some(t) = timeout {
-                    options = options.timeout(t);
-                }
-                Some(Arc::new(Caller::with_options(
-                    Arc::clone(&cache),
-                    signer.clone(),
-                    Arc::clone(&clock),
-                    &options,
-                )?))
-            }
+                    .client_identity_pem(cert, key_pem),
+            ),
             _ => None,
         };
         let mtls_services: HashSet<&str> = INPS_ESERVICES
@@ -205,18 +192,16 @@ impl SandboxHandle {
             .filter(|s| self.inps_requires_mtls(s.eservice))
             .map(|s| s.session_name)
             .collect();
-        // The sandbox's current school year is the session's: "previous"
-        // is the year before it, whatever the machine's date.
-        let mut session = Session::new(caller, Environment::Sandbox, client, key.kid().clone())
-            .operator(operator)
-            .current_school_year(self.population().current_year());
-        for (name, mut service) in self.services() {
-            if let (true, Some(c)) = (mtls_services.contains(name.as_str()), &mtls_caller) {
-                service = service.with_caller(Arc::clone(c));
-            }
-            session = session.service(&name, service);
+        builder = builder.call_options(calls);
+        for (name, service) in self.services() {
+            builder = match &mtls {
+                Some(options) if mtls_services.contains(name.as_str()) => {
+                    builder.service_with_options(&name, service, options.clone())
+                }
+                _ => builder.service(&name, service),
+            };
         }
-        Ok(session)
+        builder.build_with(adjust)
     }
 
     /// The synthetic operator [`Self::isee_client`] calls the Operatori
