@@ -61,7 +61,7 @@ use crate::rng::SplitMix64;
 use crate::transport::Backoff;
 use crate::transport::{transport_allowed, HttpOptions};
 use crate::voucher::cache::{CachedVoucher, TokenFetcher, VoucherCache, VoucherKey};
-use crate::voucher::error::FetchError;
+use crate::voucher::token::FetchError;
 use anist_core::Sent;
 
 /// Default timeout of one e-service call (§5: REST e-service 30 s).
@@ -332,7 +332,7 @@ impl GatewayProblem {
             if p.title.is_none() && p.detail.is_none() && p.problem_type.is_none() {
                 p.service_body = Some(ServiceBody(body.to_vec()));
             }
-        } else if let Some(fault) = crate::isee::soap::parse_fault(body) {
+        } else if let Some(fault) = crate::soap::parse_fault(body) {
             p.title = fault
                 .problem_title
                 .or_else(|| fault.code.as_deref().and_then(fault_code_title))

@@ -19,7 +19,7 @@ fn boxed<E: CodeSamples + 'static>() -> impl Iterator<Item = Box<dyn ErrorCode>>
 /// anist-core), boxed. Not part of the supported API.
 #[doc(hidden)]
 pub fn catalogue() -> Vec<Box<dyn ErrorCode>> {
-    let mut all: Vec<Box<dyn ErrorCode>> = anist_core::error::catalogue();
+    let mut all: Vec<Box<dyn ErrorCode>> = anist_core::catalogue::catalogue();
     all.extend(boxed::<crate::anist::AnistError>());
     all.extend(boxed::<crate::anpr::AnprClientError>());
     all.extend(boxed::<crate::anpr::massive::MassivaError>());
@@ -42,7 +42,7 @@ pub fn catalogue() -> Vec<Box<dyn ErrorCode>> {
     all.extend(boxed::<crate::sidi::StoreError>());
     all.extend(boxed::<crate::sidi::SyncError>());
     all.extend(boxed::<crate::voucher::assertion::AssertionError>());
-    all.extend(boxed::<crate::voucher::error::FetchError>());
+    all.extend(boxed::<crate::voucher::token::FetchError>());
     #[cfg(feature = "sandbox")]
     {
         all.extend(boxed::<crate::sandbox::SandboxError>());

@@ -81,6 +81,7 @@ pub(crate) mod rng;
 pub mod sandbox;
 pub mod session;
 pub mod sidi;
+pub mod soap;
 pub mod transport;
 pub mod voucher;
 

@@ -41,11 +41,36 @@ use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use serde::Serialize;
 
 use crate::clock::Clock;
-use crate::encoding::{b64std, random_fill, sha256};
+use crate::encoding::{b64std, hex_lower, random_fill, sha256};
 use crate::ids::{new_uuid_v4, ClientId, PurposeId};
 use crate::jws::{sign_rs256, CompactJws};
 use crate::keys::{KeyError, PrivateKey};
-use crate::voucher::assertion::AssertionDigest;
+
+/// The `digest` claim: SHA-256 of the data the voucher is bound to (for
+/// AUDIT_REST_02, the compact `Agid-JWT-TrackingEvidence`), as 64
+/// lower-case hex characters. Made by [`AssertionDigest::of`], or read
+/// with `AssertionDigest::from_hex` (in [`crate::voucher::assertion`]).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AssertionDigest(pub(crate) String);
+
+impl AssertionDigest {
+    /// The SHA-256 of `bytes` (for a TrackingEvidence: its ASCII compact
+    /// serialization).
+    pub fn of(bytes: &[u8]) -> Self {
+        Self(hex_lower(&sha256(bytes)))
+    }
+
+    /// The 64 lower-case hex characters.
+    pub fn as_hex(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AssertionDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AssertionDigest({})", self.0)
+    }
+}
 
 /// Name of the integrity digest header (RFC 3230).
 pub const DIGEST_HEADER: &str = "Digest";

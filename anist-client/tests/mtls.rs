@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anist_client::voucher::http::HttpOptions;
+use anist_client::voucher::http::{FetchError, HttpOptions};
 use anist_core::ErrorCode;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -128,7 +128,7 @@ fn unusable_identities_are_reported_without_the_key() {
         .client_identity_pem(b"", CLIENT_KEY)
         .build_client()
         .unwrap_err();
-    assert_eq!(e.code(), "voucher_not_sent");
+    assert_eq!(FetchError::from(e.clone()).code(), "voucher_not_sent");
     assert!(e.to_string().contains("no PEM certificate"), "{e}");
     // An encrypted key: a hint to decrypt it.
     let encrypted =
@@ -143,7 +143,7 @@ fn unusable_identities_are_reported_without_the_key() {
         .client_identity_pem(CLIENT, b"")
         .build_client()
         .unwrap_err();
-    assert_eq!(e.code(), "voucher_not_sent");
+    assert_eq!(FetchError::from(e.clone()).code(), "voucher_not_sent");
     let key_text = std::str::from_utf8(CLIENT_KEY).unwrap();
     let key_line = key_text.lines().nth(1).unwrap();
     assert!(!e.to_string().contains(key_line));

@@ -5,6 +5,8 @@
 
 pub mod anpr;
 pub mod attendance;
+#[doc(hidden)]
+pub mod catalogue;
 pub mod cf;
 pub mod csvio;
 pub mod documents;

@@ -10,9 +10,9 @@ use anist_core::anpr::IdAnpr;
 use anist_core::cf::CodiceFiscale;
 
 use crate::client::client_ref;
+use crate::client::open_audit;
 use crate::error::{guard, Failure};
 use crate::ids::parse_date;
-use crate::job::open_audit;
 use crate::strings::{arg_str, c_string, opt_str, out_ptr, write_out};
 
 /// Service of [`anist_anpr_cerca`]: the generalità (C015).

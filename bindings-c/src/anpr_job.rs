@@ -13,10 +13,11 @@ use anist_client::anpr::{AnprClient, OperationIds};
 use anist_client::bulk::anpr_massiva::{MassivaCounts, MassivaJob, MassivaSpec, MassivaSummary};
 
 use crate::anpr::{ANIST_ANPR_ID_ANPR, ANIST_ANPR_RESIDENZA};
+use crate::client::open_audit;
 use crate::client::{client_ref, AnistClient};
 use crate::error::{guard, guard_void, Failure};
 use crate::ids::{parse_date, today};
-use crate::job::{handle_ref, journal_beside, open_audit, Job, JobKind};
+use crate::job::{handle_ref, journal_beside, Job, JobKind};
 use crate::strings::{arg_str, opt_str, out_ptr, take_box, write_out};
 
 /// What an ANPR massive job works on. Every string is NUL-terminated

@@ -2,7 +2,7 @@
 //! library starts, and the single calls (verify, ascertain, last status).
 
 use std::ffi::c_char;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -67,7 +67,7 @@ impl ClientInner {
         if let Some(t) = trail.as_ref() {
             return Ok(Some(Arc::clone(t)));
         }
-        let opened = Arc::new(crate::job::open_audit(path)?);
+        let opened = Arc::new(open_audit(path)?);
         *trail = Some(Arc::clone(&opened));
         Ok(Some(opened))
     }
@@ -555,4 +555,9 @@ pub extern "C" fn anist_attendance_clear(record: *mut AnistAttendance) {
             ]
         });
     });
+}
+
+/// Opens the audit trail at `path` (its secret `<path>.key`).
+pub(crate) fn open_audit(path: &Path) -> Result<AuditLog, Failure> {
+    AuditLog::open_beside(path).map_err(|e| Failure::of(&e))
 }

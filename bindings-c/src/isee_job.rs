@@ -10,11 +10,12 @@ use std::sync::Arc;
 use anist_client::bulk::isee::{IseeBatch, IseeBatchSpec, IseeCounts, IseeSummary};
 use anist_core::isee::{IseeKind, PrestazioneDaErogare};
 
+use crate::client::open_audit;
 use crate::client::{client_ref, AnistClient, ClientInner};
 use crate::error::{guard, guard_void, Failure};
 use crate::ids::{parse_date, today};
 use crate::isee::service_of;
-use crate::job::{handle_ref, journal_beside, open_audit, Job, JobKind};
+use crate::job::{handle_ref, journal_beside, Job, JobKind};
 use crate::strings::{arg_str, opt_str, out_ptr, take_box, write_out};
 
 // The audit database of an ISEE batch when `audit` is NULL: this file

@@ -6,14 +6,13 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use anist_client::audit::AuditLog;
 use anist_client::bulk::{
     BulkError, BulkJob, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary,
 };
 use anist_core::school::SchoolYear;
 use tokio::task::JoinHandle;
 
-use crate::client::{client_ref, AnistClient, ClientInner};
+use crate::client::{client_ref, open_audit, AnistClient, ClientInner};
 use crate::error::{guard, guard_void, Failure, ANIST_ERR_CANCELLED};
 use crate::strings::{arg_str, opt_str, out_ptr, take_box, write_out};
 
@@ -327,11 +326,6 @@ pub(crate) fn journal_beside(output: &str, journal: Option<&str>) -> PathBuf {
         },
         PathBuf::from,
     )
-}
-
-/// Opens the audit trail at `path` (its secret `<path>.key`).
-pub(crate) fn open_audit(path: &Path) -> Result<AuditLog, Failure> {
-    AuditLog::open_beside(path).map_err(|e| Failure::of(&e))
 }
 
 /// Starts the school-attendance check of a municipal CSV (the job of

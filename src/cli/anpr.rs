@@ -10,7 +10,6 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +17,7 @@ use std::time::Duration;
 use anist_client::anpr::{
     AnprClient, AnprClientError, OperationIds, Richiesta, Risposta, Servizio, Soggetto,
 };
-use anist_client::audit::{AuditError, AuditLog};
+use anist_client::audit::AuditError;
 use anist_client::call::CallError;
 use anist_client::clock::SystemClock;
 use anist_client::config::{Config, ConfigError};
@@ -29,9 +28,10 @@ use anist_core::anpr::IdAnpr;
 use anist_core::cf::CodiceFiscale;
 use anist_core::csvio::parse_date_it;
 use anist_core::{ErrorCode, ErrorKind, Sent};
-use chrono::NaiveDate;
 use serde_json::{json, Value};
 
+pub use crate::cli::anpr_common::AnprTarget;
+use crate::cli::anpr_common::{date_it, line, mask};
 use crate::cli::caivano::{Target, DEFAULT_SANDBOX_SEED};
 
 const EXIT_USAGE: u8 = 2;
@@ -80,39 +80,6 @@ pub struct CercaArgs {
     /// Where the calls go, and the audit trail and id store they use.
     #[command(flatten)]
     pub target: AnprTarget,
-}
-
-/// The arguments every `anist anpr` command shares: where the calls go
-/// (the in-process sandbox, or PDND / ANPR with a configuration), the audit
-/// trail every lookup is recorded in and the store of the operation ids.
-#[derive(clap::Args, Debug, Clone)]
-pub struct AnprTarget {
-    /// The audit database every call is recorded in (its secret is
-    /// `<audit>.key`).
-    #[arg(long, default_value = "anist-audit.sqlite")]
-    pub audit: PathBuf,
-    /// The store of the ANPR operation ids (idOperazioneClient /
-    /// idOperazioneComune), shared by every run and process of the ente.
-    #[arg(long, default_value = "anist-anpr-ids.sqlite")]
-    pub ids: PathBuf,
-    /// The configuration file: call PDND and ANPR (the `[anpr_soap]`
-    /// section for `documento`).
-    #[arg(long, conflicts_with = "seed")]
-    pub config: Option<PathBuf>,
-    /// Seed of the in-process sandbox (the default without --config).
-    #[arg(long)]
-    pub seed: Option<u64>,
-}
-
-impl AnprTarget {
-    /// Opens the audit trail (its secret `<audit>.key`, created on first
-    /// use).
-    ///
-    /// # Errors
-    /// [`AuditError`] when it cannot be opened.
-    pub fn open_audit(&self) -> Result<AuditLog, AuditError> {
-        AuditLog::open_beside(&self.audit)
-    }
 }
 
 /// Why `anist anpr` failed. Every variant has a stable code.
@@ -320,24 +287,6 @@ pub fn cerca(args: &CercaArgs) -> Result<String, AnprCmdError> {
     })
 }
 
-/// `s`, or its first two characters and `***` unless `show`.
-pub(crate) fn mask(s: &str, show: bool) -> String {
-    if show {
-        return s.to_string();
-    }
-    let head: String = s.chars().take(2).collect();
-    format!("{head}***")
-}
-
-/// An ANPR date (`YYYY-MM-DD`) as `dd/mm/yyyy`, or `**/**/yyyy` unless `show`.
-pub(crate) fn date_it(s: &str, show: bool) -> String {
-    match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        Ok(d) if show => d.format("%d/%m/%Y").to_string(),
-        Ok(d) => d.format("**/**/%Y").to_string(),
-        Err(_) => mask(s, show),
-    }
-}
-
 fn comune_it(c: &Comune) -> String {
     let name = c
         .nome_comune
@@ -367,13 +316,6 @@ fn legame_it(code: &str) -> &'static str {
         "3" => "figlio/a",
         _ => "altro componente",
     }
-}
-
-const W: usize = 22;
-
-/// One `label: value` line of the screen text.
-pub(crate) fn line(out: &mut String, label: &str, value: &str) {
-    let _ = writeln!(out, "  {label:<W$}{value}");
 }
 
 fn soggetto_text(out: &mut String, n: usize, s: &SoggettoAnpr, show: bool) {

@@ -32,7 +32,7 @@ use anist_core::csvio::parse_date_it;
 use anist_core::{ErrorCode, ErrorKind, Sent};
 use serde_json::{json, Value};
 
-use crate::cli::anpr::{date_it, line, mask, AnprTarget};
+use crate::cli::anpr_common::{date_it, line, mask, AnprTarget};
 use crate::cli::caivano::DEFAULT_SANDBOX_SEED;
 
 const EXIT_USAGE: u8 = 2;

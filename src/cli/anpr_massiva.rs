@@ -31,7 +31,7 @@ use anist_core::csvio::parse_date_it;
 use anist_core::ErrorCode;
 use chrono::NaiveDate;
 
-use crate::cli::anpr::AnprTarget;
+use crate::cli::anpr_common::AnprTarget;
 use crate::cli::caivano::DEFAULT_SANDBOX_SEED;
 
 const EXIT_USAGE: u8 = 2;

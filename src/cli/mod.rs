@@ -9,6 +9,7 @@
 //! `anist::client` and `anist::core`).
 
 pub mod anpr;
+pub mod anpr_common;
 pub mod anpr_documento;
 pub mod anpr_massiva;
 pub mod caivano;

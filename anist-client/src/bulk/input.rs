@@ -5,7 +5,7 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use anist_core::anpr::{IdAnpr, ID_ANPR_LEN};
-use anist_core::cf::{AnyCodiceFiscale, CodiceFiscale};
+use anist_core::cf::AnyCodiceFiscale;
 use anist_core::csvio::{
     Aliases, CsvReader, Field, Headers, Mapping, ReadOutcome, ReaderBuilder, Row,
 };
@@ -14,51 +14,13 @@ use anist_core::ErrorCode;
 use aws_lc_rs::digest;
 
 use super::journal::Journal;
+pub(crate) use super::journal::{AskKey, LocalRow};
 use super::output::SUBJECT_META;
 use super::BulkError;
-use crate::anist::Subject;
 use crate::encoding::hex_lower;
 
 /// Rows per ingestion transaction.
 const CHUNK: usize = 10_000;
-
-/// Whom an input row asks about: a codice fiscale or an ID ANPR,
-/// journaled as its normalised text ([`Self::as_str`]: 16 or 9
-/// characters, so the two never collide) and read back by [`Self::parse`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AskKey {
-    /// By codice fiscale.
-    Cf(CodiceFiscale),
-    /// By ID ANPR (no birth date: the obligation is not decided locally).
-    Id(IdAnpr),
-}
-
-impl AskKey {
-    /// The journaled text.
-    pub(crate) fn as_str(&self) -> &str {
-        match self {
-            AskKey::Cf(cf) => cf.as_str(),
-            AskKey::Id(id) => id.as_str(),
-        }
-    }
-
-    /// Reads a journaled text back.
-    pub(crate) fn parse(text: &str) -> Option<Self> {
-        if text.len() == ID_ANPR_LEN {
-            IdAnpr::parse(text).ok().map(AskKey::Id)
-        } else {
-            CodiceFiscale::parse(text).ok().map(AskKey::Cf)
-        }
-    }
-
-    /// The ANIST subject.
-    pub(crate) fn subject(self) -> Subject {
-        match self {
-            AskKey::Cf(cf) => Subject::CodiceFiscale(cf),
-            AskKey::Id(id) => Subject::IdAnpr(id),
-        }
-    }
-}
 
 /// How the values of the input's code column are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,18 +89,6 @@ pub fn code_column(
             (None, None) => Err(BulkError::no_cf_column()),
         },
     }
-}
-
-/// One input row as journaled: either decided locally (`esito` set) or to
-/// be asked about (`ask` set).
-#[derive(Debug, Clone)]
-pub(crate) struct LocalRow {
-    pub(crate) line: u64,
-    pub(crate) given: String,
-    pub(crate) ask: Option<AskKey>,
-    pub(crate) esito: Option<&'static str>,
-    pub(crate) motivo: Option<String>,
-    pub(crate) obbligo: Option<&'static str>,
 }
 
 pub(crate) fn input_error(path: &Path, e: impl std::fmt::Display) -> BulkError {

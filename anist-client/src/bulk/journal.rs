@@ -5,12 +5,64 @@
 
 use std::path::Path;
 
+use anist_core::anpr::{IdAnpr, ID_ANPR_LEN};
 use anist_core::attendance::{decide_row, Frequenza, Lookup, RowDecision, Verifica};
+use anist_core::cf::CodiceFiscale;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
-use super::input::LocalRow;
 use super::{BulkError, OutcomeCounts};
+use crate::anist::Subject;
+
+/// Whom an input row asks about: a codice fiscale or an ID ANPR,
+/// journaled as its normalised text ([`Self::as_str`]: 16 or 9
+/// characters, so the two never collide) and read back by [`Self::parse`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AskKey {
+    /// By codice fiscale.
+    Cf(CodiceFiscale),
+    /// By ID ANPR (no birth date: the obligation is not decided locally).
+    Id(IdAnpr),
+}
+
+impl AskKey {
+    /// The journaled text.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            AskKey::Cf(cf) => cf.as_str(),
+            AskKey::Id(id) => id.as_str(),
+        }
+    }
+
+    /// Reads a journaled text back.
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        if text.len() == ID_ANPR_LEN {
+            IdAnpr::parse(text).ok().map(AskKey::Id)
+        } else {
+            CodiceFiscale::parse(text).ok().map(AskKey::Cf)
+        }
+    }
+
+    /// The ANIST subject.
+    pub(crate) fn subject(self) -> Subject {
+        match self {
+            AskKey::Cf(cf) => Subject::CodiceFiscale(cf),
+            AskKey::Id(id) => Subject::IdAnpr(id),
+        }
+    }
+}
+
+/// One input row as journaled: either decided locally (`esito` set) or to
+/// be asked about (`ask` set).
+#[derive(Debug, Clone)]
+pub(crate) struct LocalRow {
+    pub(crate) line: u64,
+    pub(crate) given: String,
+    pub(crate) ask: Option<AskKey>,
+    pub(crate) esito: Option<&'static str>,
+    pub(crate) motivo: Option<String>,
+    pub(crate) obbligo: Option<&'static str>,
+}
 
 /// Bumped when the schema changes incompatibly.
 const FORMAT: &str = "anist-bulk-journal-1";

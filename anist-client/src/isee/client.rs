@@ -6,7 +6,7 @@
 //! itself) with the SOAP envelope, `SOAPAction`, the `INPS-Identity-*`
 //! headers and the voucher; for the Operatori services also the operator's
 //! `Agid-JWT-TrackingEvidence` and SPID/CIE assertion. `DATABASE_OFFLINE`
-//! and `ERRORE_INTERNO` are asked again ([`RetryPolicy`]).
+//! and `ERRORE_INTERNO` are asked again ([`Backoff::inps_outage`]).
 
 use std::fmt;
 use std::sync::{Arc, Mutex};

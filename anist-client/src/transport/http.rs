@@ -7,8 +7,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::voucher::error::FetchError;
-
 /// Default connect timeout (§5).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default timeout of a whole request (§5: a token request, 15 s; an
@@ -25,6 +23,17 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     text
+}
+
+/// An HTTP client that cannot be built (a CA bundle or a client
+/// certificate that is not usable, the TLS stack not starting): nothing can
+/// be sent with it. The token request reports it as `voucher_not_sent`, an
+/// e-service call as `call_not_sent`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct ClientBuildError {
+    /// What is wrong (never key material).
+    pub reason: String,
 }
 
 /// How the HTTP client is built.
@@ -127,10 +136,10 @@ impl HttpOptions {
     /// Builds the HTTP client.
     ///
     /// # Errors
-    /// [`FetchError::NotSent`] if the CA bundle holds no readable
+    /// [`ClientBuildError`] (nothing can be sent) if the CA bundle holds no readable
     /// certificate, the client certificate or its key cannot be read, or
     /// the TLS stack cannot start.
-    pub fn build_client(&self) -> Result<reqwest::Client, FetchError> {
+    pub fn build_client(&self) -> Result<reqwest::Client, ClientBuildError> {
         let mut b = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
@@ -138,11 +147,11 @@ impl HttpOptions {
             .user_agent(concat!("anist/", env!("CARGO_PKG_VERSION")));
         if let Some(pem) = &self.ca_bundle {
             let certs =
-                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| FetchError::NotSent {
+                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| ClientBuildError {
                     reason: format!("the CA bundle is not readable PEM: {e}"),
                 })?;
             if certs.is_empty() {
-                return Err(FetchError::NotSent {
+                return Err(ClientBuildError {
                     reason: "the CA bundle holds no certificate".into(),
                 });
             }
@@ -155,17 +164,17 @@ impl HttpOptions {
         if let Some(pem) = &self.identity {
             let has = |label: &str| pem.windows(label.len()).any(|w| w == label.as_bytes());
             if !has("-----BEGIN CERTIFICATE-----") {
-                return Err(FetchError::NotSent {
+                return Err(ClientBuildError {
                     reason: "the client certificate chain holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
                 });
             }
             if has("ENCRYPTED PRIVATE KEY") || has("Proc-Type: 4,ENCRYPTED") {
-                return Err(FetchError::NotSent {
+                return Err(ClientBuildError {
                     reason: "the client certificate's key is encrypted: give it decrypted (e.g. openssl pkcs8 -in key.pem -out plain.pem) and keep the file readable only by the service".into(),
                 });
             }
             // reqwest's message names the problem, never the key.
-            let identity = reqwest::Identity::from_pem(pem).map_err(|e| FetchError::NotSent {
+            let identity = reqwest::Identity::from_pem(pem).map_err(|e| ClientBuildError {
                 reason: format!(
                     "the client certificate or its private key is not usable PEM: {}",
                     error_chain(&e)
@@ -173,7 +182,7 @@ impl HttpOptions {
             })?;
             b = b.identity(identity);
         }
-        b.build().map_err(|e| FetchError::NotSent {
+        b.build().map_err(|e| ClientBuildError {
             reason: format!("the HTTP client could not be built: {}", error_chain(&e)),
         })
     }

@@ -35,7 +35,6 @@ use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 use serde::Serialize;
 
 use crate::clock::Clock;
-use crate::encoding::{hex_lower, sha256};
 use crate::env::PdndEndpoints;
 use crate::ids::{new_uuid_v4, ClientId, PurposeId};
 use crate::jws::{sign_rs256, CompactJws};
@@ -49,19 +48,9 @@ pub const DEFAULT_ASSERTION_LIFETIME: i64 = 300;
 /// it expires, and a client that asks on demand never needs long ones.
 pub const MAX_ASSERTION_LIFETIME: i64 = 3600;
 
-/// The `digest` claim: SHA-256 of the data the voucher is bound to (for
-/// AUDIT_REST_02, the compact `Agid-JWT-TrackingEvidence`), as 64
-/// lower-case hex characters.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AssertionDigest(String);
+pub use crate::modi::AssertionDigest;
 
 impl AssertionDigest {
-    /// The SHA-256 of `bytes` (for a TrackingEvidence: its ASCII compact
-    /// serialization).
-    pub fn of(bytes: &[u8]) -> Self {
-        Self(hex_lower(&sha256(bytes)))
-    }
-
     /// A digest given as 64 hexadecimal characters (any case; stored lower).
     ///
     /// # Errors
@@ -72,17 +61,6 @@ impl AssertionDigest {
         } else {
             Err(AssertionError::Digest)
         }
-    }
-
-    /// The 64 lower-case hex characters.
-    pub fn as_hex(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for AssertionDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AssertionDigest({})", self.0)
     }
 }
 

@@ -49,7 +49,7 @@ pub(crate) use crate::transport::http::{error_chain, transport_allowed};
 pub use crate::transport::http::{
     HttpOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT as DEFAULT_TOKEN_TIMEOUT,
 };
-pub use crate::voucher::error::FetchError;
+pub use crate::voucher::token::FetchError;
 
 use crate::clock::Clock;
 use crate::dpop::{DpopProof, DPOP_HEADER};

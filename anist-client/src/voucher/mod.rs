@@ -4,6 +4,5 @@
 
 pub mod assertion;
 pub mod cache;
-pub mod error;
 pub mod http;
 pub mod token;
