@@ -307,6 +307,10 @@ fn same_count<T>(
 }
 
 impl AttendanceService for AnistClient {
+    fn clock(&self) -> &dyn crate::clock::Clock {
+        self.session().clock()
+    }
+
     async fn verify(&self, query: &Query) -> Result<Answer<Verifica>, AnistError> {
         let body = verifica::encode(&self.resolve(query), self.today());
         let result = match self

@@ -331,6 +331,12 @@ pub type RowAnswer<T> = Result<Answer<T>, AnistError>;
 /// The ANIST attendance services. Implemented over a [`crate::session::Session`]
 /// by the real client, and by fakes in tests.
 pub trait AttendanceService: Send + Sync {
+    /// The clock a job waits between its retries by (the session's for
+    /// the real client; the system's, on tokio's timer, by default).
+    fn clock(&self) -> &dyn crate::clock::Clock {
+        &crate::clock::SystemClock
+    }
+
     /// Verification (verifica frequenze): attending or not.
     fn verify(
         &self,

@@ -18,6 +18,7 @@ use super::{BulkError, JobOptions, OutcomeCounts, Progress};
 use crate::anist::AnistError;
 use crate::audit::{AuditEntry, AuditError, AuditLog};
 use crate::call::CallError;
+use crate::clock::Clock;
 use crate::isee::IseeError;
 use crate::rng::SplitMix64;
 use crate::transport::Backoff;
@@ -113,15 +114,23 @@ pub(crate) type Retried<T, E> = Result<Result<T, E>, AuditError>;
 pub(crate) struct Retrier<'a> {
     pub(crate) opts: &'a JobOptions,
     audit: Option<&'a AuditLog>,
+    clock: &'a dyn Clock,
     rng: Mutex<SplitMix64>,
     pub(crate) retries: AtomicU64,
 }
 
 impl<'a> Retrier<'a> {
-    pub(crate) fn new(opts: &'a JobOptions, audit: Option<&'a AuditLog>) -> Self {
+    /// The retries of a job with `opts`, recorded in `audit`, waiting by
+    /// `clock` (the service's, [`crate::anist::AttendanceService::clock`]).
+    pub(crate) fn new(
+        opts: &'a JobOptions,
+        audit: Option<&'a AuditLog>,
+        clock: &'a dyn Clock,
+    ) -> Self {
         Self {
             opts,
             audit,
+            clock,
             rng: Mutex::new(SplitMix64::from_entropy()),
             retries: AtomicU64::new(0),
         }
@@ -169,7 +178,7 @@ impl<'a> Retrier<'a> {
             match result {
                 Err(e) if e.is_retryable() && attempt < max => {
                     bump(&self.retries);
-                    tokio::time::sleep(self.backoff(attempt, &e)).await;
+                    self.clock.sleep(self.backoff(attempt, &e)).await;
                 }
                 other => return Ok(other),
             }
@@ -428,5 +437,65 @@ impl<'p, C: Counts, P: Fn(&Progress<C>)> Tracker<'p, C, P> {
             rate,
             eta,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::bulk::JobOptions;
+    use crate::clock::Sleep;
+
+    /// Records the waits asked of it and returns at once.
+    #[derive(Default)]
+    struct Recording(Mutex<Vec<Duration>>);
+
+    impl Clock for Recording {
+        fn now(&self) -> i64 {
+            1_764_000_000
+        }
+
+        fn sleep(&self, d: Duration) -> Sleep {
+            self.0.lock().unwrap().push(d);
+            Box::pin(std::future::ready(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_job_waits_between_its_retries_by_the_service_s_clock() {
+        let opts = JobOptions {
+            max_attempts: 3,
+            backoff_base: Duration::from_secs(5),
+            backoff_cap: Duration::from_secs(60),
+            ..JobOptions::default()
+        };
+        let clock = Recording::default();
+        let r = Retrier::new(&opts, None, &clock);
+        let calls = AtomicU64::new(0);
+        let outcome: Retried<(), AnistError> = r
+            .retrying(
+                || {
+                    calls.fetch_add(1, Ordering::Relaxed);
+                    async {
+                        Err(AnistError::Call(CallError::Network {
+                            sent: anist_core::Sent::No,
+                            reason: "refused".into(),
+                        }))
+                    }
+                },
+                |_| Ok(()),
+            )
+            .await;
+        assert!(matches!(outcome, Ok(Err(_))));
+        assert_eq!(calls.load(Ordering::Relaxed), 3);
+        let waits = clock.0.lock().unwrap().clone();
+        // Two waits, full jitter under 5 s then 10 s, none slept for real.
+        assert_eq!(waits.len(), 2, "{waits:?}");
+        assert!(waits[0] <= Duration::from_secs(5), "{waits:?}");
+        assert!(waits[1] <= Duration::from_secs(10), "{waits:?}");
+        assert_eq!(r.retries.load(Ordering::Relaxed), 2);
     }
 }

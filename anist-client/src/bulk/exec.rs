@@ -210,7 +210,7 @@ impl BulkJob {
         tracker.start = start;
         tracker.tick(false);
         let ctx = Ctx {
-            r: Retrier::new(&spec.options, audit),
+            r: Retrier::new(&spec.options, audit, svc.clock()),
             year: spec.school_year,
             counters: Counters::default(),
         };

@@ -959,7 +959,7 @@ impl IseeBatch {
         let mut tracker = Tracker::new(&progress, spec.options.progress_interval, total, counts);
         tracker.start = start;
         tracker.tick(false);
-        let retrier = Retrier::new(&spec.options, audit);
+        let retrier = Retrier::new(&spec.options, audit, svc.clock());
         let calls = AtomicU64::new(0);
         let pause = pump(
             &mut journal,

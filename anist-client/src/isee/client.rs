@@ -709,6 +709,10 @@ impl IseeClient {
 /// Every lookup, answered or failed (an unreadable record too), goes to
 /// the audit trail when one is set.
 impl IseeLookup for IseeClient {
+    fn clock(&self) -> &dyn crate::clock::Clock {
+        self.session.clock()
+    }
+
     async fn indicatore(
         &self,
         service: IseeService,

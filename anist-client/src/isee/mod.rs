@@ -550,6 +550,12 @@ impl IseeError {
 /// The INPS ISEE services. Implemented over a [`crate::session::Session`]
 /// by the real client, and by fakes in tests.
 pub trait IseeLookup: Send + Sync {
+    /// The clock a job waits between its retries by (the session's for
+    /// the real client; the system's, on tokio's timer, by default).
+    fn clock(&self) -> &dyn crate::clock::Clock {
+        &crate::clock::SystemClock
+    }
+
     /// An Indicatore service (`IndicatoreOperatori`, `IndicatoreResidenti`,
     /// `IndicatoreRiscontro`, `IndicatoreNucleoRiscontro`, `Indicatore`).
     fn indicatore(

@@ -4,8 +4,9 @@
 //!
 //! # Retries: who asks again, and how often
 //!
-//! Each kind of failure is retried in one place, with the one backoff rule
-//! of [`Backoff`] and the sleep of the injected clock:
+//! Each layer retries its own failures, with the one backoff rule of
+//! [`Backoff`] and the sleep of the injected clock (a bulk job waits by its
+//! service's, `AttendanceService::clock` / `IseeLookup::clock`):
 //!
 //! | failure | retried by | budget (default) |
 //! |---|---|---|
