@@ -458,11 +458,12 @@ impl ErrorCode for CallError {
         Some(self.sent())
     }
 
-    /// The gateway's wait ([`CallError::retry_after`]), or PDND's when the
-    /// voucher request was throttled.
+    /// The gateway's wait ([`CallError::retry_after`]) or when its
+    /// exhausted quota resets; PDND's, for the voucher request.
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            CallError::Voucher(e) => e.retry_after(),
+            CallError::Voucher(e) => ErrorCode::retry_after(e),
+            CallError::QuotaExceeded { reset, .. } => *reset,
             _ => CallError::retry_after(self),
         }
     }

@@ -33,7 +33,8 @@ pub trait ErrorCode: std::error::Error {
         None
     }
 
-    /// The wait the server asked for before trying again, when it asked.
+    /// The wait the server asked for before trying again, when it asked:
+    /// a throttling wait, or when an exhausted quota resets.
     fn retry_after(&self) -> Option<Duration> {
         None
     }

@@ -48,3 +48,5 @@ def test_the_class_attributes_come_from_the_error() -> None:
     assert by_code["call_not_sent"].sent == "no"
     assert by_code["cf_empty"].position is None or isinstance(by_code["cf_empty"].position, int)
     assert isinstance(by_code["audit_tampered"], anist.AuditError)
+    # an exhausted quota says when it resets
+    assert by_code["gateway_quota_exceeded"].reset == 3600.0

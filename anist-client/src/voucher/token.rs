@@ -475,8 +475,12 @@ impl ErrorCode for FetchError {
         Some(self.sent())
     }
 
+    /// The throttling wait, or when an exhausted quota resets.
     fn retry_after(&self) -> Option<Duration> {
-        FetchError::retry_after(self)
+        match self {
+            FetchError::QuotaExceeded { reset, .. } => *reset,
+            _ => FetchError::retry_after(self),
+        }
     }
 }
 
