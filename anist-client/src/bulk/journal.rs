@@ -1,268 +1,49 @@
-//! The job's journal: one SQLite file (WAL) holding the job's parameters,
-//! every input row, every distinct code with each answer received, and the
-//! massive jobs submitted. Every state change is one transaction, committed
-//! before the job counts it.
+//! The journal every bulk job keeps: one SQLite file (WAL) holding the
+//! job's parameters, every input row, every distinct question with its
+//! answers and its final outcome. Every state change is one transaction,
+//! committed before the job counts it.
+//!
+//! The tables every job has:
+//!
+//! - `meta(key, value)`: the format tag, the job's parameters, `ingested`;
+//! - `rows(seq, line, given, question, esito, motivo, note)`: one per input
+//!   row, in input order; `esito`/`motivo` when the row was decided
+//!   locally, else `question` names the question it asks;
+//! - `questions(id, key, rows_count, final_esito, …)`: one per distinct
+//!   question (`key` is the job's normalised text of it), with the job's
+//!   own answer columns ([`Layout::question_columns`]).
+//!
+//! A job adds its own tables ([`Layout::tables`]) and decides how its
+//! answers make an outcome (the attendance job with anist-core's
+//! `decide_row`, the ISEE batch with `isee::batch::RowOutcome`).
 
+use std::fs::File;
+use std::io::BufReader;
 use std::path::Path;
 
-use anist_core::anpr::{IdAnpr, ID_ANPR_LEN};
-use anist_core::attendance::{decide_row, Frequenza, Lookup, RowDecision, Verifica};
-use anist_core::cf::CodiceFiscale;
+use anist_core::csvio::{CsvReader, ReadOutcome, Row};
+use anist_core::ErrorCode;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use serde::{Deserialize, Serialize};
 
-use super::{BulkError, OutcomeCounts};
-use crate::anist::Subject;
+use super::engine::{is_transient, Counts};
+use super::input::input_error;
+use super::BulkError;
 
-/// Whom an input row asks about: a codice fiscale or an ID ANPR,
-/// journaled as its normalised text ([`Self::as_str`]: 16 or 9
-/// characters, so the two never collide) and read back by [`Self::parse`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AskKey {
-    /// By codice fiscale.
-    Cf(CodiceFiscale),
-    /// By ID ANPR (no birth date: the obligation is not decided locally).
-    Id(IdAnpr),
-}
+/// Rows per ingestion transaction.
+const CHUNK: usize = 10_000;
 
-impl AskKey {
-    /// The journaled text.
-    pub(crate) fn as_str(&self) -> &str {
-        match self {
-            AskKey::Cf(cf) => cf.as_str(),
-            AskKey::Id(id) => id.as_str(),
-        }
-    }
-
-    /// Reads a journaled text back.
-    pub(crate) fn parse(text: &str) -> Option<Self> {
-        if text.len() == ID_ANPR_LEN {
-            IdAnpr::parse(text).ok().map(AskKey::Id)
-        } else {
-            CodiceFiscale::parse(text).ok().map(AskKey::Cf)
-        }
-    }
-
-    /// The ANIST subject.
-    pub(crate) fn subject(self) -> Subject {
-        match self {
-            AskKey::Cf(cf) => Subject::CodiceFiscale(cf),
-            AskKey::Id(id) => Subject::IdAnpr(id),
-        }
-    }
-}
-
-/// One input row as journaled: either decided locally (`esito` set) or to
-/// be asked about (`ask` set).
-#[derive(Debug, Clone)]
-pub(crate) struct LocalRow {
-    pub(crate) line: u64,
-    pub(crate) given: String,
-    pub(crate) ask: Option<AskKey>,
-    pub(crate) esito: Option<&'static str>,
-    pub(crate) motivo: Option<String>,
-    pub(crate) obbligo: Option<&'static str>,
-}
-
-/// Bumped when the schema changes incompatibly.
-const FORMAT: &str = "anist-bulk-journal-1";
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS rows (
-    seq INTEGER PRIMARY KEY,
-    line INTEGER NOT NULL,
-    given TEXT NOT NULL,
-    subject INTEGER,
-    esito TEXT,
-    motivo TEXT,
-    obbligo TEXT
-);
-CREATE TABLE IF NOT EXISTS subjects (
-    id INTEGER PRIMARY KEY,
-    cf TEXT NOT NULL UNIQUE,
-    rows_count INTEGER NOT NULL DEFAULT 0,
-    verify TEXT,
-    need_asc INTEGER NOT NULL DEFAULT 0,
-    asc_cur TEXT,
-    asc_prev TEXT,
-    final_esito TEXT
-);
-CREATE TABLE IF NOT EXISTS massive (
-    id INTEGER PRIMARY KEY,
-    step TEXT NOT NULL,
-    job_id TEXT NOT NULL,
-    done INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS massive_members (
-    job INTEGER NOT NULL,
-    pos INTEGER NOT NULL,
-    subject INTEGER NOT NULL,
-    PRIMARY KEY (job, pos)
-);
-";
-
-/// Which answer of a code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Step {
-    /// Verification, the job's year.
-    Verify,
-    /// Ascertainment, the job's year.
-    AscCurrent,
-    /// Ascertainment, the previous year.
-    AscPrevious,
-}
-
-impl Step {
-    fn column(self) -> &'static str {
-        match self {
-            Step::Verify => "verify",
-            Step::AscCurrent => "asc_cur",
-            Step::AscPrevious => "asc_prev",
-        }
-    }
-
-    pub(crate) fn as_str(self) -> &'static str {
-        self.column()
-    }
-
-    /// The operation's name in the audit trail.
-    pub(crate) fn operation(self) -> &'static str {
-        match self {
-            Step::Verify => "verify",
-            Step::AscCurrent => "ascertain_current_year",
-            Step::AscPrevious => "ascertain_previous_year",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "verify" => Some(Step::Verify),
-            "asc_cur" => Some(Step::AscCurrent),
-            "asc_prev" => Some(Step::AscPrevious),
-            _ => None,
-        }
-    }
-
-    /// Subjects that still need this step.
-    fn pending_condition(self) -> &'static str {
-        match self {
-            Step::Verify => "verify IS NULL",
-            Step::AscCurrent => "need_asc = 1 AND asc_cur IS NULL",
-            Step::AscPrevious => "need_asc = 1 AND asc_prev IS NULL",
-        }
-    }
-}
-
-/// An answer as journaled (JSON).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Stored<T> {
-    Found(T),
-    NotFound,
-    Failed { code: String, message: String },
-}
-
-/// [`decide_row`] of the journaled answers of a code (the rule itself is
-/// anist-core's, next to `compliance_outcome`).
-pub(crate) fn decide(
-    verify: Option<Stored<Verifica>>,
-    cur: Option<Stored<Frequenza>>,
-    prev: Option<Stored<Frequenza>>,
-) -> RowDecision {
-    decide_row(
-        verify.map(Stored::into_lookup),
-        cur.map(Stored::into_lookup),
-        prev.map(Stored::into_lookup),
-    )
-}
-
-impl<T> Stored<T> {
-    pub(crate) fn into_lookup(self) -> Lookup<T> {
-        match self {
-            Stored::Found(t) => Lookup::Found(t),
-            Stored::NotFound => Lookup::NotFound,
-            Stored::Failed { code, message } => Lookup::Failed { code, message },
-        }
-    }
-}
-
-/// An answer of either kind, ready to journal.
-#[derive(Debug, Clone)]
-pub(crate) enum AnyStored {
-    Verify(Stored<Verifica>),
-    Ascertain(Stored<Frequenza>),
-}
-
-impl AnyStored {
-    fn json(&self) -> Result<String, BulkError> {
-        let r = match self {
-            AnyStored::Verify(s) => serde_json::to_string(s),
-            AnyStored::Ascertain(s) => serde_json::to_string(s),
-        };
-        r.map_err(|e| BulkError::Journal {
-            reason: format!("cannot encode an answer: {e}"),
-        })
-    }
-
-    /// A failure of either kind.
-    pub(crate) fn failed(step: Step, code: &str, message: &str) -> Self {
-        let f = || (code.to_owned(), message.to_owned());
-        match step {
-            Step::Verify => {
-                let (code, message) = f();
-                AnyStored::Verify(Stored::Failed { code, message })
-            }
-            _ => {
-                let (code, message) = f();
-                AnyStored::Ascertain(Stored::Failed { code, message })
-            }
-        }
-    }
-}
-
-pub(crate) fn decode<T: for<'de> Deserialize<'de>>(
-    json: Option<&str>,
-) -> Result<Option<Stored<T>>, BulkError> {
-    json.map(|j| {
-        serde_json::from_str(j).map_err(|e| BulkError::Journal {
-            reason: format!("an answer in the journal cannot be read: {e}"),
-        })
-    })
-    .transpose()
-}
-
-/// The parameters that make a job what it is: resuming with others is
-/// refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Params {
-    pub(crate) input_path: String,
-    pub(crate) input_sha256: String,
-    pub(crate) school_year: String,
-    pub(crate) cf_column: String,
-}
-
-/// A subject to ask about.
-#[derive(Debug, Clone)]
-pub(crate) struct Pending {
-    pub(crate) id: i64,
-    pub(crate) cf: String,
-}
-
-/// A massive job journaled and not finished.
-#[derive(Debug, Clone)]
-pub(crate) struct OpenJob {
-    pub(crate) id: i64,
-    pub(crate) step: Step,
-    pub(crate) job_id: String,
-    pub(crate) members: Vec<Pending>,
-}
-
-/// A subject that became final: its outcome and how many rows it stands for.
-pub(crate) type Finished = (String, u64);
-
-pub(crate) struct Journal {
-    conn: Connection,
+/// What makes a job's journal its own.
+pub(crate) struct Layout {
+    /// The format tag (bumped when the job's schema changes incompatibly).
+    pub(crate) format: &'static str,
+    /// The job's columns of `questions`, each line `name TYPE,` (may be
+    /// empty).
+    pub(crate) question_columns: &'static str,
+    /// The job's own tables (`CREATE TABLE IF NOT EXISTS …;`, may be empty).
+    pub(crate) tables: &'static str,
+    /// The answer columns of `questions` (JSON): a transient failure in any
+    /// of them is asked again by the next run.
+    pub(crate) answer_columns: &'static [&'static str],
 }
 
 /// One parameter of a job, journaled when the job starts and compared
@@ -276,334 +57,321 @@ pub(crate) struct Param<'a> {
     pub(crate) what: Option<&'static str>,
 }
 
-/// Opens (or creates) a journal database with `schema`, in WAL mode, and
-/// records `params` under the format tag `format`, or checks them against
-/// those recorded.
-pub(crate) fn open_db(
-    path: &Path,
-    schema: &str,
-    format: &str,
-    params: &[Param<'_>],
-) -> Result<Connection, BulkError> {
-    let private = |e: std::io::Error| BulkError::Journal {
-        reason: format!("cannot create it private (mode 0600): {e}"),
-    };
-    crate::files::prepare_private_sqlite(path).map_err(private)?;
-    let conn = Connection::open(path)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    crate::files::prepare_private_sqlite(path).map_err(private)?;
-    // Durable across process crashes in WAL mode (not across power cuts:
-    // the last transactions are then asked again).
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    conn.execute_batch(schema)?;
-    let meta = |key: &str| -> Result<Option<String>, BulkError> {
-        Ok(conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
-    };
-    match meta("format")? {
-        None => {
-            let tx = conn.unchecked_transaction()?;
-            let all = std::iter::once(("format", format))
-                .chain(params.iter().map(|p| (p.key, p.value)));
-            for (k, v) in all {
-                tx.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
-                    params![k, v],
-                )?;
-            }
-            tx.commit()?;
-        }
-        Some(f) if f == format => {
-            for p in params {
-                if let Some(what) = p.what {
-                    if meta(p.key)?.unwrap_or_default() != p.value {
-                        return Err(BulkError::JournalMismatch { what });
-                    }
-                }
-            }
-        }
-        Some(_) => {
-            return Err(BulkError::Journal {
-                reason: String::from(
-                    "the file is the journal of another kind of job or another version of anist, or not a journal",
-                ),
-            })
+/// One input row, ready to journal: decided locally (`esito` set) or a
+/// question to ask (`ask` set: the question's key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RowRecord {
+    pub(crate) line: u64,
+    pub(crate) given: String,
+    pub(crate) ask: Option<String>,
+    pub(crate) esito: Option<&'static str>,
+    pub(crate) motivo: Option<String>,
+    /// A job's extra column of the row (the attendance job's `obbligo`).
+    pub(crate) note: Option<&'static str>,
+}
+
+impl RowRecord {
+    /// A row decided locally.
+    pub(crate) fn decided(line: u64, given: String, esito: &'static str, motivo: String) -> Self {
+        Self {
+            line,
+            given,
+            ask: None,
+            esito: Some(esito),
+            motivo: Some(motivo),
+            note: None,
         }
     }
-    Ok(conn)
+
+    /// A row that asks `key`.
+    pub(crate) fn asking(line: u64, given: String, key: String) -> Self {
+        Self {
+            line,
+            given,
+            ask: Some(key),
+            esito: None,
+            motivo: None,
+            note: None,
+        }
+    }
+}
+
+/// A question still to ask.
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    pub(crate) id: i64,
+    pub(crate) key: String,
+}
+
+/// A question that became final: its outcome and how many rows it stands for.
+pub(crate) type Finished = (String, u64);
+
+/// One row of the output, as journaled: the row, its question's key and
+/// answer columns (in [`Layout::answer_columns`] order; empty for a row
+/// decided locally).
+pub(crate) struct OutputRow {
+    pub(crate) line: u64,
+    pub(crate) given: String,
+    pub(crate) esito: Option<String>,
+    pub(crate) motivo: Option<String>,
+    pub(crate) note: Option<String>,
+    pub(crate) key: Option<String>,
+    pub(crate) answers: Vec<Option<String>>,
+}
+
+/// A job's journal.
+pub(crate) struct Journal {
+    conn: Connection,
+    layout: &'static Layout,
+}
+
+fn journal_error(what: &str, e: impl std::fmt::Display) -> BulkError {
+    BulkError::Journal {
+        reason: format!("{what}: {e}"),
+    }
 }
 
 impl Journal {
-    /// Opens or creates the journal and checks (or records) the parameters.
-    pub(crate) fn open(path: &Path, wanted: &Params) -> Result<Self, BulkError> {
-        let conn = open_db(
-            path,
-            SCHEMA,
-            FORMAT,
-            &[
-                Param {
-                    key: "input_path",
-                    value: &wanted.input_path,
-                    what: None,
-                },
-                Param {
-                    key: "input_sha256",
-                    value: &wanted.input_sha256,
-                    what: Some("file di input"),
-                },
-                Param {
-                    key: "school_year",
-                    value: &wanted.school_year,
-                    what: Some("anno scolastico"),
-                },
-                Param {
-                    key: "cf_column",
-                    value: &wanted.cf_column,
-                    what: Some("colonna del codice fiscale"),
-                },
-            ],
-        )?;
-        Ok(Self { conn })
+    /// Opens (or creates, private) the journal in WAL mode with the core
+    /// tables and the job's, and records `params` under the layout's
+    /// format tag, or checks them against those recorded.
+    ///
+    /// # Errors
+    /// [`BulkError::JournalMismatch`] when a compared parameter differs;
+    /// [`BulkError::Journal`] when the file is another kind of journal or
+    /// SQLite fails.
+    pub(crate) fn open(
+        path: &Path,
+        layout: &'static Layout,
+        params: &[Param<'_>],
+    ) -> Result<Self, BulkError> {
+        let private = |e: std::io::Error| journal_error("cannot create it private (mode 0600)", e);
+        crate::files::prepare_private_sqlite(path).map_err(private)?;
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        crate::files::prepare_private_sqlite(path).map_err(private)?;
+        // Durable across process crashes in WAL mode (not across power
+        // cuts: the last transactions are then asked again).
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS rows (
+                 seq INTEGER PRIMARY KEY,
+                 line INTEGER NOT NULL,
+                 given TEXT NOT NULL,
+                 question INTEGER,
+                 esito TEXT,
+                 motivo TEXT,
+                 note TEXT
+             );
+             CREATE TABLE IF NOT EXISTS questions (
+                 id INTEGER PRIMARY KEY,
+                 key TEXT NOT NULL UNIQUE,
+                 rows_count INTEGER NOT NULL DEFAULT 0,
+                 {}
+                 final_esito TEXT
+             );
+             {}",
+            layout.question_columns, layout.tables
+        ))?;
+        let journal = Self { conn, layout };
+        match journal.meta("format")? {
+            None => {
+                let tx = journal.conn.unchecked_transaction()?;
+                let all = std::iter::once(("format", layout.format))
+                    .chain(params.iter().map(|p| (p.key, p.value)));
+                for (k, v) in all {
+                    tx.execute(
+                        "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+                        params![k, v],
+                    )?;
+                }
+                tx.commit()?;
+            }
+            Some(f) if f == layout.format => {
+                for p in params {
+                    if let Some(what) = p.what {
+                        if journal.meta(p.key)?.unwrap_or_default() != p.value {
+                            return Err(BulkError::JournalMismatch { what });
+                        }
+                    }
+                }
+            }
+            Some(_) => {
+                return Err(BulkError::Journal {
+                    reason: String::from(
+                        "the file is the journal of another kind of job or another version of anist, or not a journal",
+                    ),
+                })
+            }
+        }
+        Ok(journal)
     }
 
-    fn meta(&self, key: &str) -> Result<Option<String>, BulkError> {
+    /// A `meta` value.
+    pub(crate) fn meta(&self, key: &str) -> Result<Option<String>, BulkError> {
         Ok(self
             .conn
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
     }
 
-    pub(crate) fn is_ingested(&self) -> Result<bool, BulkError> {
-        Ok(self.meta("ingested")?.as_deref() == Some("1"))
-    }
-
-    /// Forgets a partial ingestion (nothing has been asked before the
-    /// ingestion completes).
-    pub(crate) fn reset_ingest(&self) -> Result<(), BulkError> {
-        self.conn
-            .execute_batch("BEGIN; DELETE FROM rows; DELETE FROM subjects; COMMIT;")?;
-        Ok(())
-    }
-
-    /// Starts an ingestion chunk.
-    pub(crate) fn ingest_chunk(&mut self) -> Result<IngestChunk<'_>, BulkError> {
-        Ok(IngestChunk {
-            tx: self.conn.transaction()?,
-        })
-    }
-
-    /// Marks the ingestion complete.
-    pub(crate) fn set_ingested(&self) -> Result<(), BulkError> {
+    /// Records a `meta` value.
+    pub(crate) fn set_meta(&self, key: &str, value: &str) -> Result<(), BulkError> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES ('ingested', '1')",
-            [],
+            "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+            params![key, value],
         )?;
         Ok(())
     }
 
-    /// Rows, distinct codes.
+    /// Whether the input was read completely.
+    pub(crate) fn is_ingested(&self) -> Result<bool, BulkError> {
+        Ok(self.meta("ingested")?.as_deref() == Some("1"))
+    }
+
+    /// Reads the rest of the input into the journal, `first` (rows the
+    /// caller read already, e.g. a header that is a code) then every
+    /// record of `reader` through `classify`, in chunks; an unreadable
+    /// record is an `error` row with its `csv_*` code. Marks the ingestion
+    /// complete at the end. A partial ingestion is forgotten first (nothing
+    /// is asked before the ingestion completes).
+    pub(crate) fn ingest(
+        &mut self,
+        path: &Path,
+        reader: &mut CsvReader<BufReader<File>>,
+        first: Vec<RowRecord>,
+        mut classify: impl FnMut(&Row) -> Result<RowRecord, BulkError>,
+    ) -> Result<(), BulkError> {
+        self.conn
+            .execute_batch("BEGIN; DELETE FROM rows; DELETE FROM questions; COMMIT;")?;
+        let mut tx = self.conn.transaction()?;
+        let mut in_chunk = 0usize;
+        for row in &first {
+            push_row(&tx, row)?;
+            in_chunk += 1;
+        }
+        let mut row = Row::new();
+        loop {
+            let record = match reader.read_row(&mut row) {
+                Ok(ReadOutcome::Row) => classify(&row)?,
+                Ok(ReadOutcome::Bad(e)) => RowRecord::decided(
+                    e.line().unwrap_or(0),
+                    String::new(),
+                    "error",
+                    e.code().to_owned(),
+                ),
+                Ok(ReadOutcome::End) => break,
+                Err(e) => return Err(input_error(path, e)),
+            };
+            push_row(&tx, &record)?;
+            in_chunk += 1;
+            if in_chunk >= CHUNK {
+                tx.commit()?;
+                tx = self.conn.transaction()?;
+                in_chunk = 0;
+            }
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('ingested', '1')",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Rows, distinct questions.
     pub(crate) fn totals(&self) -> Result<(u64, u64), BulkError> {
         let rows: i64 = self
             .conn
             .query_row("SELECT COUNT(*) FROM rows", [], |r| r.get(0))?;
-        let subjects: i64 = self
+        let questions: i64 = self
             .conn
-            .query_row("SELECT COUNT(*) FROM subjects", [], |r| r.get(0))?;
-        Ok((rows.max(0) as u64, subjects.max(0) as u64))
+            .query_row("SELECT COUNT(*) FROM questions", [], |r| r.get(0))?;
+        Ok((rows.unsigned_abs(), questions.unsigned_abs()))
     }
 
-    /// Final outcomes so far (rows decided locally plus rows of final codes).
-    pub(crate) fn done_counts(&self) -> Result<OutcomeCounts, BulkError> {
-        let mut counts = OutcomeCounts::default();
+    /// Final outcomes so far (rows decided locally plus rows of final
+    /// questions).
+    pub(crate) fn done_counts<C: Counts>(&self) -> Result<C, BulkError> {
+        let mut counts = C::default();
         let mut stmt = self.conn.prepare(
             "SELECT esito, COUNT(*) FROM rows WHERE esito IS NOT NULL GROUP BY esito \
              UNION ALL \
-             SELECT final_esito, SUM(rows_count) FROM subjects WHERE final_esito IS NOT NULL GROUP BY final_esito",
+             SELECT final_esito, SUM(rows_count) FROM questions WHERE final_esito IS NOT NULL GROUP BY final_esito",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let esito: String = r.get(0)?;
             let n: i64 = r.get(1)?;
-            counts.add(&esito, n.max(0) as u64);
+            counts.add(&esito, n.unsigned_abs());
         }
         Ok(counts)
     }
 
-    /// Up to `limit` subjects needing `step`, with ids above `after`, in id order.
-    pub(crate) fn pending(
+    /// Up to `limit` questions matching the SQL `condition` (on
+    /// `questions`), with ids above `after`, in id order.
+    pub(crate) fn pending_where(
         &self,
-        step: Step,
+        condition: &str,
+        extra: &[&dyn rusqlite::ToSql],
         after: i64,
         limit: usize,
     ) -> Result<Vec<Pending>, BulkError> {
         let sql = format!(
-            "SELECT id, cf FROM subjects WHERE {} AND id > ?1 \
-             AND id NOT IN (SELECT m.subject FROM massive_members m JOIN massive j ON j.id = m.job \
-                            WHERE j.done = 0 AND j.step = ?3) \
-             ORDER BY id LIMIT ?2",
-            step.pending_condition()
+            "SELECT id, key FROM questions WHERE ({condition}) AND id > ?1 ORDER BY id LIMIT ?2"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![after, limit, step.as_str()], |r| {
+        let mut all: Vec<&dyn rusqlite::ToSql> = vec![&after, &limit];
+        all.extend_from_slice(extra);
+        let rows = stmt.query_map(all.as_slice(), |r| {
             Ok(Pending {
                 id: r.get(0)?,
-                cf: r.get(1)?,
+                key: r.get(1)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Journals one answer and returns the outcome if the subject became
-    /// final. One transaction.
-    pub(crate) fn store(
-        &mut self,
-        subject: i64,
-        step: Step,
-        answer: &AnyStored,
-    ) -> Result<Option<Finished>, BulkError> {
-        let tx = self.conn.transaction()?;
-        let finished = store_in(&tx, subject, step, answer)?;
-        tx.commit()?;
-        Ok(finished)
-    }
-
-    /// Journals a submitted massive job and its members. One transaction.
-    pub(crate) fn add_job(
-        &mut self,
-        step: Step,
-        job_id: &str,
-        members: &[Pending],
-    ) -> Result<i64, BulkError> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO massive(step, job_id) VALUES (?1, ?2)",
-            params![step.as_str(), job_id],
-        )?;
-        let id = tx.last_insert_rowid();
-        {
-            let mut stmt =
-                tx.prepare("INSERT INTO massive_members(job, pos, subject) VALUES (?1, ?2, ?3)")?;
-            for (pos, m) in members.iter().enumerate() {
-                stmt.execute(params![id, pos as i64, m.id])?;
-            }
-        }
-        tx.commit()?;
-        Ok(id)
-    }
-
-    /// The massive jobs journaled and not finished, oldest first.
-    pub(crate) fn open_jobs(&self) -> Result<Vec<OpenJob>, BulkError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, step, job_id FROM massive WHERE done = 0 ORDER BY id")?;
-        let jobs = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut out = Vec::with_capacity(jobs.len());
-        let mut members = self.conn.prepare(
-            "SELECT s.id, s.cf FROM massive_members m JOIN subjects s ON s.id = m.subject \
-             WHERE m.job = ?1 ORDER BY m.pos",
-        )?;
-        for (id, step, job_id) in jobs {
-            let step = Step::parse(&step).ok_or_else(|| BulkError::Journal {
-                reason: String::from("a massive job of an unknown kind is in the journal"),
-            })?;
-            let list = members
-                .query_map([id], |r| {
-                    Ok(Pending {
-                        id: r.get(0)?,
-                        cf: r.get(1)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            out.push(OpenJob {
-                id,
-                step,
-                job_id,
-                members: list,
-            });
-        }
-        Ok(out)
-    }
-
-    /// Journals the answers of a massive job and closes it (if there is
-    /// one). One transaction.
-    pub(crate) fn finish_job(
-        &mut self,
-        job: Option<i64>,
-        step: Step,
-        answers: &[(i64, AnyStored)],
-    ) -> Result<Vec<Finished>, BulkError> {
-        let tx = self.conn.transaction()?;
-        let mut finished = Vec::new();
-        for (subject, answer) in answers {
-            if let Some(f) = store_in(&tx, *subject, step, answer)? {
-                finished.push(f);
-            }
-        }
-        if let Some(job) = job {
-            tx.execute("UPDATE massive SET done = 1 WHERE id = ?1", [job])?;
-        }
-        tx.commit()?;
-        Ok(finished)
-    }
-
-    pub(crate) fn conn(&self) -> &Connection {
-        &self.conn
-    }
-
-    /// The rows whose code ended in a transient failure
-    /// ([`is_transient`](super::engine::is_transient)); with `reopen`,
-    /// those answers are forgotten (one transaction) so that the run asks
-    /// them again.
+    /// The rows whose question ended in a transient failure
+    /// ([`is_transient`]) in any answer column; with `reopen`, those
+    /// answers are forgotten (one transaction) so that the run asks them
+    /// again.
     pub(crate) fn transient_failures(&mut self, reopen: bool) -> Result<u64, BulkError> {
+        let columns = self.layout.answer_columns;
+        if columns.is_empty() {
+            return Ok(0);
+        }
         let tx = self.conn.transaction()?;
         let mut rows = 0u64;
         {
-            let mut stmt = tx.prepare(
-                "SELECT id, rows_count, verify, asc_cur, asc_prev FROM subjects \
-                 WHERE final_esito = 'error'",
-            )?;
+            let mut stmt = tx.prepare(&format!(
+                "SELECT id, rows_count, {} FROM questions WHERE final_esito = 'error'",
+                columns.join(", ")
+            ))?;
             let found = stmt
                 .query_map([], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        [
-                            r.get::<_, Option<String>>(2)?,
-                            r.get::<_, Option<String>>(3)?,
-                            r.get::<_, Option<String>>(4)?,
-                        ],
-                    ))
+                    let answers = (0..columns.len())
+                        .map(|i| r.get::<_, Option<String>>(i + 2))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, answers))
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             for (id, count, answers) in found {
                 let mut transient = false;
-                for (step, answer) in [Step::Verify, Step::AscCurrent, Step::AscPrevious]
-                    .into_iter()
-                    .zip(answers)
-                {
-                    let code = answer
+                for (column, answer) in columns.iter().zip(answers) {
+                    if answer
                         .as_deref()
-                        .map(serde_json::from_str::<serde_json::Value>)
-                        .and_then(Result::ok)
-                        .and_then(|v| v["failed"]["code"].as_str().map(str::to_owned));
-                    if code.as_deref().is_some_and(super::engine::is_transient) {
+                        .and_then(failure_code)
+                        .is_some_and(|c| is_transient(&c))
+                    {
                         transient = true;
                         if reopen {
                             tx.execute(
                                 &format!(
-                                    "UPDATE subjects SET {col} = NULL, final_esito = NULL WHERE id = ?1",
-                                    col = step.column()
+                                    "UPDATE questions SET {column} = NULL, final_esito = NULL WHERE id = ?1"
                                 ),
                                 [id],
                             )?;
@@ -618,94 +386,231 @@ impl Journal {
         tx.commit()?;
         Ok(rows)
     }
-}
 
-fn store_in(
-    tx: &Transaction<'_>,
-    subject: i64,
-    step: Step,
-    answer: &AnyStored,
-) -> Result<Option<Finished>, BulkError> {
-    let json = answer.json()?;
-    // Only a step still missing is written: a late duplicate never
-    // overwrites an answer.
-    let sql = format!(
-        "UPDATE subjects SET {col} = ?1 WHERE id = ?2 AND {col} IS NULL",
-        col = step.column()
-    );
-    tx.execute(&sql, params![json, subject])?;
-    let (verify, cur, prev, rows_count, already): (
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        i64,
-        Option<String>,
-    ) = tx.query_row(
-        "SELECT verify, asc_cur, asc_prev, rows_count, final_esito FROM subjects WHERE id = ?1",
-        [subject],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-    )?;
-    if already.is_some() {
-        return Ok(None);
-    }
-    let decision = decide(
-        decode(verify.as_deref())?,
-        decode(cur.as_deref())?,
-        decode(prev.as_deref())?,
-    );
-    if decision.need_ascertain {
-        tx.execute("UPDATE subjects SET need_asc = 1 WHERE id = ?1", [subject])?;
-    }
-    match decision.outcome {
-        Some(outcome) => {
-            let esito = outcome.as_str();
-            tx.execute(
-                "UPDATE subjects SET final_esito = ?1 WHERE id = ?2",
-                params![esito, subject],
-            )?;
-            Ok(Some((esito.to_owned(), rows_count.max(0) as u64)))
+    /// Every row in input order with its question's answers, to `each`.
+    pub(crate) fn for_each_row(
+        &self,
+        mut each: impl FnMut(OutputRow) -> Result<(), BulkError>,
+    ) -> Result<(), BulkError> {
+        let columns = self.layout.answer_columns;
+        let answers: String = columns.iter().map(|c| format!(", q.{c}")).collect();
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT r.line, r.given, r.esito, r.motivo, r.note, q.key{answers} \
+             FROM rows r LEFT JOIN questions q ON q.id = r.question ORDER BY r.seq"
+        ))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let line: i64 = r.get(0)?;
+            each(OutputRow {
+                line: line.unsigned_abs(),
+                given: r.get(1)?,
+                esito: r.get(2)?,
+                motivo: r.get(3)?,
+                note: r.get(4)?,
+                key: r.get(5)?,
+                answers: (0..columns.len())
+                    .map(|i| r.get(i + 6))
+                    .collect::<Result<_, _>>()?,
+            })?;
         }
-        None => Ok(None),
+        Ok(())
+    }
+
+    /// A transaction on the journal.
+    pub(crate) fn transaction(&mut self) -> Result<Transaction<'_>, BulkError> {
+        Ok(self.conn.transaction()?)
+    }
+
+    /// The connection, for the job's own statements.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
     }
 }
 
-/// One transaction of the ingestion.
-pub(crate) struct IngestChunk<'a> {
-    tx: Transaction<'a>,
+/// Writes `json` as the answer in `column` of question `id` if that
+/// answer is still missing (a late duplicate never overwrites an answer);
+/// whether it was written.
+pub(crate) fn store_answer(
+    tx: &Transaction<'_>,
+    id: i64,
+    column: &str,
+    json: &str,
+) -> Result<bool, BulkError> {
+    let sql = format!("UPDATE questions SET {column} = ?1 WHERE id = ?2 AND {column} IS NULL");
+    Ok(tx.execute(&sql, params![json, id])? > 0)
 }
 
-impl IngestChunk<'_> {
-    /// Records one input row.
-    pub(crate) fn push(&self, row: &LocalRow) -> Result<(), BulkError> {
-        let subject: Option<i64> = match &row.ask {
-            Some(cf) => Some(
-                self.tx
-                    .prepare_cached(
-                        "INSERT INTO subjects(cf, rows_count) VALUES (?1, 1) \
-                         ON CONFLICT(cf) DO UPDATE SET rows_count = rows_count + 1 RETURNING id",
-                    )?
-                    .query_row([cf.as_str()], |r| r.get(0))?,
-            ),
-            None => None,
-        };
-        self.tx
-            .prepare_cached(
-                "INSERT INTO rows(line, given, subject, esito, motivo, obbligo) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+/// Marks question `id` final with `esito`; the rows it stands for.
+pub(crate) fn set_final(tx: &Transaction<'_>, id: i64, esito: &str) -> Result<u64, BulkError> {
+    let rows: i64 = tx.query_row(
+        "UPDATE questions SET final_esito = ?1 WHERE id = ?2 RETURNING rows_count",
+        params![esito, id],
+        |r| r.get(0),
+    )?;
+    Ok(rows.unsigned_abs())
+}
+
+/// Encodes an answer for the journal.
+pub(crate) fn encode<T: serde::Serialize>(answer: &T) -> Result<String, BulkError> {
+    serde_json::to_string(answer).map_err(|e| journal_error("cannot encode an answer", e))
+}
+
+/// Reads a journaled answer (or question) back.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, BulkError> {
+    serde_json::from_str(json)
+        .map_err(|e| journal_error("the journal is damaged: an entry cannot be read", e))
+}
+
+/// The error code of a journaled failure: every job journals a failure as
+/// `{"failed": {"code": …}}`.
+fn failure_code(json: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    v.get("failed")?.get("code")?.as_str().map(str::to_owned)
+}
+
+fn push_row(tx: &Transaction<'_>, row: &RowRecord) -> Result<(), BulkError> {
+    let question: Option<i64> = match &row.ask {
+        Some(key) => Some(
+            tx.prepare_cached(
+                "INSERT INTO questions(key, rows_count) VALUES (?1, 1) \
+                 ON CONFLICT(key) DO UPDATE SET rows_count = rows_count + 1 RETURNING id",
             )?
-            .execute(params![
-                i64::try_from(row.line).unwrap_or(i64::MAX),
-                row.given,
-                subject,
-                row.esito,
-                row.motivo,
-                row.obbligo,
-            ])?;
-        Ok(())
+            .query_row([key], |r| r.get(0))?,
+        ),
+        None => None,
+    };
+    tx.prepare_cached(
+        "INSERT INTO rows(line, given, question, esito, motivo, note) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        i64::try_from(row.line).unwrap_or(i64::MAX),
+        row.given,
+        question,
+        row.esito,
+        row.motivo,
+        row.note,
+    ])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use anist_core::csvio::ReaderBuilder;
+
+    static LAYOUT: Layout = Layout {
+        format: "anist-test-journal-1",
+        question_columns: "answer TEXT,",
+        tables: "",
+        answer_columns: &["answer"],
+    };
+
+    /// A fresh directory of its own for a test.
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("anist-journal-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
 
-    pub(crate) fn commit(self) -> Result<(), BulkError> {
-        self.tx.commit()?;
-        Ok(())
+    fn open(dir: &Path, input: &str) -> (Journal, std::path::PathBuf) {
+        let path = dir.join("in.csv");
+        std::fs::write(&path, input).unwrap();
+        let j = Journal::open(
+            &dir.join("j.sqlite"),
+            &LAYOUT,
+            &[Param {
+                key: "p",
+                value: "1",
+                what: Some("parametro"),
+            }],
+        )
+        .unwrap();
+        (j, path)
+    }
+
+    fn reader(path: &Path) -> CsvReader<BufReader<File>> {
+        ReaderBuilder::new()
+            .strict(false)
+            .from_reader(BufReader::new(File::open(path).unwrap()))
+            .unwrap()
+    }
+
+    #[test]
+    fn rows_share_questions_and_count_once_final() {
+        let dir = scratch("share");
+        let (mut j, input) = open(&dir, "k\na\nb\na\n\n");
+        let mut r = reader(&input);
+        j.ingest(&input, &mut r, vec![], |row| {
+            let k = row.get(0).unwrap_or("").to_owned();
+            Ok(if k.is_empty() {
+                RowRecord::decided(row.line(), k, "invalid", "empty".into())
+            } else {
+                RowRecord::asking(row.line(), k.clone(), k)
+            })
+        })
+        .unwrap();
+        assert!(j.is_ingested().unwrap());
+        assert_eq!(j.totals().unwrap().1, 2);
+        let pending = j.pending_where("answer IS NULL", &[], 0, 10).unwrap();
+        assert_eq!(pending.len(), 2);
+        let a = pending.iter().find(|p| p.key == "a").unwrap().id;
+        let tx = j.transaction().unwrap();
+        assert!(
+            store_answer(&tx, a, "answer", r#"{"failed":{"code":"gateway_timeout"}}"#).unwrap()
+        );
+        assert!(!store_answer(&tx, a, "answer", "{}").unwrap());
+        assert_eq!(set_final(&tx, a, "error").unwrap(), 2);
+        tx.commit().unwrap();
+        // A transient failure is counted, then reopened.
+        assert_eq!(j.transient_failures(false).unwrap(), 2);
+        assert_eq!(j.transient_failures(true).unwrap(), 2);
+        assert_eq!(j.transient_failures(false).unwrap(), 0);
+        assert_eq!(
+            j.pending_where("answer IS NULL", &[], 0, 10).unwrap().len(),
+            2
+        );
+        let mut seen = Vec::new();
+        j.for_each_row(|r| {
+            seen.push((r.line, r.key, r.esito));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen.len(), 3, "the empty line is skipped by the reader");
+        assert_eq!(seen[0], (2, Some("a".into()), None));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn another_job_s_parameters_are_refused() {
+        let dir = scratch("params");
+        drop(open(&dir, "k\n"));
+        let again = Journal::open(
+            &dir.join("j.sqlite"),
+            &LAYOUT,
+            &[Param {
+                key: "p",
+                value: "2",
+                what: Some("parametro"),
+            }],
+        );
+        assert!(matches!(
+            again,
+            Err(BulkError::JournalMismatch { what: "parametro" })
+        ));
+        static OTHER: Layout = Layout {
+            format: "anist-other-journal-1",
+            question_columns: "",
+            tables: "",
+            answer_columns: &[],
+        };
+        assert!(matches!(
+            Journal::open(&dir.join("j.sqlite"), &OTHER, &[]),
+            Err(BulkError::Journal { .. })
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

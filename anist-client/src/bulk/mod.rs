@@ -1,141 +1,44 @@
-//! The resumable bulk attendance job: a municipal CSV of codici fiscali in,
-//! one outcome per input row out, every answer journaled in SQLite before
-//! it is counted.
+//! Resumable bulk jobs: a municipal CSV in, one outcome per input row out,
+//! every answer journaled in SQLite before it is counted.
 //!
-//! # What a job does
+//! Three jobs share one machinery:
 //!
-//! 1. **Reads the input** with anist-core's tolerant reader (any encoding
-//!    and delimiter it supports; the codice fiscale column found by header
-//!    alias or named by the caller; a one-column list of codes without a
-//!    header is accepted too) and records every row in the journal.
-//! 2. **Decides locally** what needs no call: an invalid code is
-//!    `invalid_code` with its `cf_*` code and is never sent; a person
-//!    outside compulsory education in the job's school year (by the birth
-//!    date in the code, century chosen relative to the end of the school
-//!    year) is `not_obliged`; an 11-digit code is not asked (the ANIST
-//!    contract queries 16-character codes or ID ANPR): `error` with
-//!    `bulk_numeric_code` when it may be a person's provisional code,
-//!    `invalid_code` with `bulk_not_a_person` otherwise; an unreadable CSV
-//!    record is `error` with its `csv_*` code.
-//! 3. **De-duplicates**: rows with the same code (as normalised by
-//!    [`CodiceFiscale::parse`](anist_core::cf::CodiceFiscale::parse);
-//!    omocodic variants are different people) are asked about once.
-//! 4. **Verifies** each distinct obliged code for the job's school year,
-//!    then **ascertains** those ANIST says are not attending, for the
-//!    job's year and the previous one, and combines the answers with
-//!    [`compliance_outcome`](anist_core::attendance::compliance_outcome).
-//!    With [`AttendanceService::has_massive`](crate::anist::AttendanceService::has_massive), batches go through the
-//!    massive services (submit → poll → fetch), the job id journaled right
-//!    after the submit so that a resumed job polls it instead of submitting
-//!    again; otherwise single calls run concurrently.
-//! 5. **Writes the output** from the journal, to a temporary file renamed
-//!    into place: the same journal always gives the same bytes.
+//! - [`BulkJob`]: school attendance (ANIST), the `caivano` check;
+//! - [`isee::IseeBatch`]: ISEE lookups (INPS);
+//! - [`anpr_massiva::MassivaJob`]: ANPR identity data, massive then single.
 //!
-//! # Failures, quota, interruptions
-//!
-//! A retryable error ([`AnistError::is_retryable`](crate::anist::AnistError::is_retryable))
-//! is retried with capped exponential backoff and full jitter (honouring
-//! the gateway's `Retry-After`); after [`JobOptions::max_attempts`] the
-//! row's outcome is `error` with the error's stable code. An exhausted
-//! quota stops the job cleanly: calls in flight are awaited and journaled,
-//! nothing further is sent, and [`BulkJob::run`] returns
-//! [`JobOutcome::Paused`]. Running the job again on the same journal
-//! resumes it.
-//!
-//! To interrupt a job, drop its future (or kill the process): every answer
-//! is committed to the journal (SQLite, WAL) before it is counted, so a
-//! resumed job loses no row, duplicates none and does not ask again what
-//! was answered. Only the calls in flight at the moment of the interruption
-//! (at most [`JobOptions::concurrency`], or one massive submit whose id was
-//! not yet journaled) are asked again. The journal survives a crash of the
-//! process at any point; a power cut may lose its last transactions, which
-//! are then asked again.
-//!
-//! # Output columns
-//!
-//! `riga` (the physical line of the input where the row starts; the header
-//! is line 1), `codice_fiscale` (as written in the input), `esito`
-//! (`compliant`, `to_be_checked`, `not_in_anist`, `not_obliged`,
-//! `invalid_code`, `error`), `motivo` (the reason or the error code),
-//! `obbligo` (`not_yet_obliged`, `compulsory`, `diritto_dovere`, `beyond`),
-//! `frequentante` (`true` / `false`, as verified), `esito_frequenza` (the
-//! ANIST code 1-4), `codice_istituto`, `denominazione_istituto`,
-//! `codice_plesso`, `denominazione_plesso`, `anno_corso`,
-//! `anno_scolastico_record` (the school year of the detailed record shown:
-//! the job's year, or the previous one when only that has a record).
-//!
-//! ```no_run
-//! # async fn demo<S: anist_client::anist::AttendanceService>(svc: &S) -> Result<(), anist_client::bulk::BulkError> {
-//! use anist_client::bulk::{BulkJob, JobOutcome, JobSpec};
-//! let year = "2025/26".parse().unwrap();
-//! let job = BulkJob::new(JobSpec::new("alunni.csv", "esiti.csv", "alunni.journal", year));
-//! match job.run(svc, None, |p| eprintln!("{}/{}", p.rows_done, p.rows_total)).await? {
-//!     JobOutcome::Completed(summary) => println!("{} rows", summary.rows_total),
-//!     JobOutcome::Paused { reason, .. } => println!("paused: {reason}; run again later"),
-//! }
-//! # Ok(()) }
-//! ```
+//! What they share: the journal (`meta`, one row per input row, one
+//! question per distinct thing to ask, the job's answer columns and its
+//! own tables: every state change one transaction, committed before it is
+//! counted), the engine (bounded concurrency, retries with the one
+//! [`Backoff`](crate::transport::Backoff) by the service's clock, the
+//! quota pause, progress, the audit trail), the input's column and
+//! fingerprint, and the output written whole ([`JobOptions`],
+//! [`JobOutcome`], [`Progress`], [`BulkError`]). Each job decides a row's
+//! outcome from its answers with a pure function of anist-core (the
+//! attendance job with `attendance::decide_row`, the ISEE batch with
+//! `isee::batch::RowOutcome`).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anist_core::csvio::CsvError;
-use anist_core::school::SchoolYear;
 use anist_core::{CodeSamples, ErrorCode, ErrorKind};
-use serde::Serialize;
 
 use crate::audit::AuditError;
 
 pub mod anpr_massiva;
+pub mod attendance;
 mod engine;
-mod exec;
 mod input;
 pub mod isee;
 mod journal;
 mod output;
 
+/// The attendance job's types, where round 1 put them.
+pub use attendance::{BulkJob, CallCounts, JobSpec, OutcomeCounts, Summary};
 pub use engine::Counts;
-pub use exec::BulkJob;
 pub use input::{code_column, CodeColumn, CodeKind};
-
-/// What a job works on, and how.
-#[derive(Debug, Clone)]
-pub struct JobSpec {
-    /// The municipal CSV.
-    pub input: PathBuf,
-    /// Where the output CSV is written (replaced at the end of the job).
-    pub output: PathBuf,
-    /// The journal (one SQLite file per job; created if missing, resumed
-    /// otherwise).
-    pub journal: PathBuf,
-    /// The school year checked (its previous year is ascertained too).
-    pub school_year: SchoolYear,
-    /// The codice fiscale column, by header name or alias; `None` finds it
-    /// through the built-in aliases.
-    pub cf_column: Option<String>,
-    /// Operational options (they may change when resuming).
-    pub options: JobOptions,
-}
-
-impl JobSpec {
-    /// A job with the default options and the codice fiscale column found
-    /// by alias.
-    pub fn new(
-        input: impl Into<PathBuf>,
-        output: impl Into<PathBuf>,
-        journal: impl Into<PathBuf>,
-        school_year: SchoolYear,
-    ) -> Self {
-        Self {
-            input: input.into(),
-            output: output.into(),
-            journal: journal.into(),
-            school_year,
-            cf_column: None,
-            options: JobOptions::default(),
-        }
-    }
-}
 
 /// How a job runs. None of these changes the output: they may differ
 /// between a run and its resumption.
@@ -202,64 +105,6 @@ impl Default for JobOptions {
     }
 }
 
-/// Rows per outcome.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct OutcomeCounts {
-    /// `compliant`.
-    pub compliant: u64,
-    /// `to_be_checked`.
-    pub to_be_checked: u64,
-    /// `not_in_anist`.
-    pub not_in_anist: u64,
-    /// `not_obliged`.
-    pub not_obliged: u64,
-    /// `invalid_code`.
-    pub invalid_code: u64,
-    /// `error`.
-    pub error: u64,
-}
-
-impl OutcomeCounts {
-    /// Adds `n` rows to the count of `esito` (a `ComplianceOutcome::as_str`
-    /// name; an unknown name counts as `error`).
-    pub fn add(&mut self, esito: &str, n: u64) {
-        let slot = match esito {
-            "compliant" => &mut self.compliant,
-            "to_be_checked" => &mut self.to_be_checked,
-            "not_in_anist" => &mut self.not_in_anist,
-            "not_obliged" => &mut self.not_obliged,
-            "invalid_code" => &mut self.invalid_code,
-            _ => &mut self.error,
-        };
-        *slot += n;
-    }
-
-    /// All rows counted.
-    pub fn total(&self) -> u64 {
-        self.compliant
-            + self.to_be_checked
-            + self.not_in_anist
-            + self.not_obliged
-            + self.invalid_code
-            + self.error
-    }
-}
-
-/// Calls made by one run (attempts included, retries too).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct CallCounts {
-    /// Single verifications.
-    pub verify: u64,
-    /// Single ascertainments.
-    pub ascertain: u64,
-    /// Massive submits.
-    pub massive_submit: u64,
-    /// Massive polls.
-    pub massive_poll: u64,
-    /// Massive fetches.
-    pub massive_fetch: u64,
-}
-
 /// Where a job stands, as reported to the progress callback (`C`: the
 /// job's counts per outcome).
 #[derive(Debug, Clone, PartialEq)]
@@ -274,29 +119,6 @@ pub struct Progress<C = OutcomeCounts> {
     pub rate: f64,
     /// Estimated time left, when the rate is known.
     pub eta: Option<Duration>,
-}
-
-/// What a job did. `Serialize` for a JSON summary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Summary {
-    /// Rows in the input.
-    pub rows_total: u64,
-    /// Rows with their final outcome.
-    pub rows_done: u64,
-    /// Distinct valid codes (each asked about once, if obliged).
-    pub distinct_codes: u64,
-    /// Rows per outcome.
-    pub outcomes: OutcomeCounts,
-    /// Calls made by this run.
-    pub calls: CallCounts,
-    /// Retries made by this run.
-    pub retries: u64,
-    /// Duration of this run, in seconds.
-    pub duration_seconds: f64,
-    /// Rows of [`OutcomeCounts::error`] whose failure was transient (the
-    /// network, a timeout, a 5xx, the token refused…): running the job
-    /// again on its journal (which is then kept) asks them again.
-    pub retry_rows: u64,
 }
 
 /// How a run ended (`S`: the job's summary).

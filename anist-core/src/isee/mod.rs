@@ -45,6 +45,7 @@ mod bonus;
 mod eligibility;
 mod kind;
 mod money;
+mod outcome;
 mod prestazioni;
 mod record;
 mod write;
@@ -60,6 +61,7 @@ pub use eligibility::{
 };
 pub use kind::IseeKind;
 pub use money::{Euro, EuroError, MachineEuro, MachineScala, Scala, ScalaError};
+pub use outcome::RowOutcome;
 pub use prestazioni::{PrestazioneDaErogare, PrestazioneError, StatoDomanda};
 pub use record::{
     corrente_valid_until, dsu_valid_until, Attestazione, Beneficiario, Calcolo, ComponenteNucleo,

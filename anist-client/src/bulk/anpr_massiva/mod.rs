@@ -34,8 +34,6 @@
 //! `massivo`, outcome `trovato` / `non_trovato` / `da_richiedere`), and
 //! each single follow-up call is audited by [`crate::anpr::AnprClient`].
 
-use std::fs::File;
-use std::io::BufReader;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -45,49 +43,40 @@ use anist_core::anpr::esito::Esito;
 use anist_core::anpr::massive::{riconcilia, EsitoMassivo, TipoRicerca};
 use anist_core::anpr::IdAnpr;
 use anist_core::cf::CodiceFiscale;
-use anist_core::csvio::{Aliases, CsvReader, ReadOutcome, ReaderBuilder, Row};
+use anist_core::csvio::Aliases;
 use anist_core::ErrorCode;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::engine::is_transient;
-use super::input::{code_column, hash_file, input_error, CodeKind};
-use super::journal::{open_db, Param};
+use super::input::{code_column, hash_file, open_input, CodeKind};
+use super::journal::{Journal, Layout, Param, RowRecord};
 use super::output::AtomicCsv;
 use super::{BulkError, JobOptions, JobOutcome, Progress};
 use crate::anpr::massive::{MassivaError, MassiveClient, ServizioMassivo, Stato};
 use crate::anpr::{AnprClient, Richiesta, Soggetto};
 use crate::audit::{AuditEntry, AuditLog};
 
-const FORMAT: &str = "anist-anpr-massiva-journal-1";
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS rows (
-    seq INTEGER PRIMARY KEY,
-    line INTEGER NOT NULL,
-    given TEXT NOT NULL,
-    ident TEXT,
-    esito TEXT,
-    motivo TEXT
-);
-CREATE TABLE IF NOT EXISTS idents (
-    key TEXT PRIMARY KEY,
-    tipo TEXT NOT NULL,
-    batch INTEGER,
-    stato TEXT,
-    fonte TEXT,
-    motivo TEXT,
-    dati TEXT
-);
+/// The massive job's part of the journal: a question is an identifier
+/// (its normalised text), with its `tipoRicerca` (`1` codice fiscale, `2`
+/// ID ANPR), the massive request it went in, its state (`trovato`,
+/// `non_trovato`, `da_richiedere`, `errore`), the source of the answer and
+/// the extract of the data; the massive requests submitted.
+static LAYOUT: Layout = Layout {
+    format: "anist-anpr-massiva-journal-2",
+    question_columns: "tipo TEXT, batch INTEGER, stato TEXT, fonte TEXT, motivo TEXT, dati TEXT,",
+    tables: "
 CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY,
     tipo TEXT NOT NULL,
     anpr_id TEXT NOT NULL,
     done INTEGER NOT NULL DEFAULT 0
 );
-";
+",
+    // Its failures are asked again by the single lookups (`singles`).
+    answer_columns: &[],
+};
 
 /// The output's header.
 pub const COLUMNS: [&str; 14] = [
@@ -278,7 +267,7 @@ pub struct MassivaJob {
 }
 
 struct Run<'a> {
-    conn: Connection,
+    journal: Journal,
     spec: &'a MassivaSpec,
     audit: Option<&'a AuditLog>,
     submits: AtomicU64,
@@ -294,85 +283,50 @@ fn journal_err(e: impl std::fmt::Display) -> BulkError {
 
 impl Run<'_> {
     fn ingest(&mut self) -> Result<(), BulkError> {
-        let ingested: Option<String> = self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'ingested'", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if ingested.is_some() {
-            return Ok(());
+        if !self.journal.is_ingested()? {
+            self.read_input()?;
         }
+        // The tipoRicerca of each identifier, from its normalised length
+        // (idempotent: also after a crash right after the ingestion).
+        self.journal.conn().execute(
+            "UPDATE questions SET tipo = CASE WHEN length(key) = ?1 THEN '2' ELSE '1' END \
+             WHERE tipo IS NULL",
+            [anist_core::anpr::ID_ANPR_LEN as i64],
+        )?;
+        Ok(())
+    }
+
+    fn read_input(&mut self) -> Result<(), BulkError> {
         let path = &self.spec.input;
-        self.conn
-            .execute_batch("BEGIN; DELETE FROM rows; DELETE FROM idents; COMMIT;")?;
-        let file = File::open(path).map_err(|e| input_error(path, e))?;
         let aliases = Aliases::new();
-        let mut reader: CsvReader<BufReader<File>> = ReaderBuilder::new()
-            .strict(false)
-            .aliases(aliases.clone())
-            .from_reader(BufReader::new(file))
-            .map_err(|e| match e {
-                anist_core::csvio::CsvError::Io(io) => input_error(path, io),
-                other => BulkError::Csv(other),
-            })?;
+        let mut reader = open_input(path, &aliases)?;
         let headers = reader.headers().clone();
         let col = code_column(&headers, &aliases, self.spec.column.as_deref())?;
-        let tx = self.conn.transaction()?;
-        let push = |line: u64, given: &str, kind: CodeKind| -> Result<(), BulkError> {
-            let (key, tipo, err) = classify(given, kind);
-            match key {
-                Some(k) => {
-                    tx.execute(
-                        "INSERT INTO idents(key, tipo) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
-                        params![k, tipo],
-                    )?;
-                    tx.execute(
-                        "INSERT INTO rows(line, given, ident) VALUES (?1, ?2, ?3)",
-                        params![line as i64, given, k],
-                    )?;
-                }
-                None => {
-                    tx.execute(
-                        "INSERT INTO rows(line, given, esito, motivo) VALUES (?1, ?2, 'invalid_code', ?3)",
-                        params![line as i64, given, err],
-                    )?;
+        let record = |line: u64, given: &str, kind: CodeKind| -> RowRecord {
+            match classify(given, kind) {
+                (Some(key), _, _) => RowRecord::asking(line, given.to_owned(), key),
+                (None, _, err) => {
+                    RowRecord::decided(line, given.to_owned(), "invalid_code", err.to_owned())
                 }
             }
-            Ok(())
         };
+        let mut first = Vec::new();
         if col.kind == CodeKind::Auto && self.spec.column.is_none() {
-            if let Some(first) = headers.names().first() {
-                if classify(first, CodeKind::Auto).0.is_some() {
-                    push(reader.header_line(), first, col.kind)?;
+            if let Some(code) = headers.names().first() {
+                if classify(code, CodeKind::Auto).0.is_some() {
+                    first.push(record(reader.header_line(), code, col.kind));
                 }
             }
         }
-        let mut row = Row::new();
-        loop {
-            match reader.read_row(&mut row) {
-                Ok(ReadOutcome::Row) => {
-                    let given = row.get(col.index).unwrap_or("");
-                    match col.fallback.and_then(|i| row.get(i)) {
-                        Some(id) if given.trim().is_empty() && !id.trim().is_empty() => {
-                            push(row.line(), id, CodeKind::IdAnpr)?
-                        }
-                        _ => push(row.line(), given, col.kind)?,
-                    }
+        self.journal.ingest(path, &mut reader, first, |row| {
+            let given = row.get(col.index).unwrap_or("");
+            Ok(match col.fallback.and_then(|i| row.get(i)) {
+                Some(id) if given.trim().is_empty() && !id.trim().is_empty() => {
+                    record(row.line(), id, CodeKind::IdAnpr)
                 }
-                Ok(ReadOutcome::Bad(e)) => {
-                    tx.execute(
-                        "INSERT INTO rows(line, given, esito, motivo) VALUES (?1, '', 'error', ?2)",
-                        params![e.line().unwrap_or(0) as i64, e.code()],
-                    )?;
-                }
-                Ok(ReadOutcome::End) => break,
-                Err(e) => return Err(input_error(path, e)),
-            }
-        }
-        tx.execute("INSERT INTO meta(key, value) VALUES ('ingested', '1')", [])?;
-        tx.commit()?;
-        Ok(())
+                _ => record(row.line(), given, col.kind),
+            })
+        })
     }
 
     fn audit_one(&self, subject: &str, outcome: &str) -> Result<(), BulkError> {
@@ -406,7 +360,8 @@ impl Run<'_> {
         let t = tipo.as_str();
         let servizio = self.spec.servizio;
         let open: Option<(i64, String)> = self
-            .conn
+            .journal
+            .conn()
             .query_row(
                 "SELECT id, anpr_id FROM batches WHERE tipo = ?1 AND done = 0",
                 [t],
@@ -417,8 +372,8 @@ impl Run<'_> {
             Some(b) => b,
             None => {
                 let ids: Vec<String> = {
-                    let mut st = self.conn.prepare(
-                        "SELECT key FROM idents WHERE tipo = ?1 AND stato IS NULL ORDER BY key",
+                    let mut st = self.journal.conn().prepare(
+                        "SELECT key FROM questions WHERE tipo = ?1 AND stato IS NULL ORDER BY key",
                     )?;
                     let v = st
                         .query_map([t], |r| r.get(0))?
@@ -437,14 +392,14 @@ impl Run<'_> {
                     Err(e) => return Ok(Some((e.to_string(), e.code()))),
                 };
                 // Journaled before anything else: a resumed run polls it.
-                let tx = self.conn.transaction()?;
+                let tx = self.journal.transaction()?;
                 tx.execute(
                     "INSERT INTO batches(tipo, anpr_id) VALUES (?1, ?2)",
                     params![t, anpr_id],
                 )?;
                 let batch = tx.last_insert_rowid();
                 tx.execute(
-                    "UPDATE idents SET batch = ?1 WHERE tipo = ?2 AND stato IS NULL",
+                    "UPDATE questions SET batch = ?1 WHERE tipo = ?2 AND stato IS NULL",
                     params![batch, t],
                 )?;
                 tx.commit()?;
@@ -478,8 +433,8 @@ impl Run<'_> {
             )));
         };
         let sent: Vec<String> = {
-            let mut st = self.conn.prepare(
-                "SELECT key FROM idents WHERE batch = ?1 AND stato IS NULL ORDER BY key",
+            let mut st = self.journal.conn().prepare(
+                "SELECT key FROM questions WHERE batch = ?1 AND stato IS NULL ORDER BY key",
             )?;
             let v = st
                 .query_map([batch], |r| r.get(0))?
@@ -490,7 +445,7 @@ impl Run<'_> {
         for (key, o) in sent.iter().zip(&outcomes) {
             self.audit_one(key, o.code())?;
         }
-        let tx = self.conn.transaction()?;
+        let tx = self.journal.transaction()?;
         for (key, o) in sent.iter().zip(outcomes) {
             let (stato, dati) = match o {
                 EsitoMassivo::Trovato(v) => {
@@ -501,7 +456,7 @@ impl Run<'_> {
                 EsitoMassivo::DaRichiedere => ("da_richiedere", String::new()),
             };
             tx.execute(
-                "UPDATE idents SET stato = ?1, fonte = 'massiva', dati = ?2 WHERE key = ?3",
+                "UPDATE questions SET stato = ?1, fonte = 'massiva', dati = ?2 WHERE key = ?3",
                 params![stato, dati, key],
             )?;
         }
@@ -513,8 +468,8 @@ impl Run<'_> {
     /// Asks singly every identifier omitted by the download (or failed before).
     async fn singles(&mut self, single: &AnprClient) -> Result<(), BulkError> {
         let todo: Vec<(String, String, Option<String>)> = {
-            let mut st = self.conn.prepare(
-                "SELECT key, tipo, motivo FROM idents WHERE stato IN ('da_richiedere', 'errore') ORDER BY key",
+            let mut st = self.journal.conn().prepare(
+                "SELECT key, tipo, motivo FROM questions WHERE stato IN ('da_richiedere', 'errore') ORDER BY key",
             )?;
             let v = st
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -577,8 +532,8 @@ impl Run<'_> {
                 Err(crate::anpr::AnprClientError::Audit(e)) => return Err(e.into()),
                 Err(e) => ("errore", e.code().to_string(), String::new()),
             };
-            self.conn.execute(
-                "UPDATE idents SET stato = ?1, fonte = 'singola', motivo = ?2, dati = ?3 WHERE key = ?4",
+            self.journal.conn().execute(
+                "UPDATE questions SET stato = ?1, fonte = 'singola', motivo = ?2, dati = ?3 WHERE key = ?4",
                 params![stato, motivo, dati, key],
             )?;
         }
@@ -588,8 +543,9 @@ impl Run<'_> {
     /// Identifiers whose single lookup failed for a transient reason.
     fn transient_errors(&self) -> Result<u64, BulkError> {
         let mut st = self
-            .conn
-            .prepare("SELECT motivo FROM idents WHERE stato = 'errore'")?;
+            .journal
+            .conn()
+            .prepare("SELECT motivo FROM questions WHERE stato = 'errore'")?;
         let codes = st
             .query_map([], |r| r.get::<_, Option<String>>(0))?
             .collect::<Result<Vec<_>, _>>()?;
@@ -603,9 +559,9 @@ impl Run<'_> {
         let mut c = MassivaCounts::default();
         let mut total = 0u64;
         let mut done = 0u64;
-        let mut st = self
-            .conn
-            .prepare("SELECT r.esito, i.stato FROM rows r LEFT JOIN idents i ON i.key = r.ident")?;
+        let mut st = self.journal.conn().prepare(
+            "SELECT r.esito, i.stato FROM rows r LEFT JOIN questions i ON i.id = r.question",
+        )?;
         let mut q = st.query([])?;
         while let Some(r) = q.next()? {
             total += 1;
@@ -621,9 +577,9 @@ impl Run<'_> {
 
     fn write_output(&self) -> Result<(), BulkError> {
         let mut out = AtomicCsv::create(&self.spec.output, &COLUMNS)?;
-        let mut st = self.conn.prepare(
+        let mut st = self.journal.conn().prepare(
             "SELECT r.line, r.given, r.esito, r.motivo, i.tipo, i.stato, i.fonte, i.motivo, i.dati \
-             FROM rows r LEFT JOIN idents i ON i.key = r.ident ORDER BY r.seq",
+             FROM rows r LEFT JOIN questions i ON i.id = r.question ORDER BY r.seq",
         )?;
         let mut q = st.query([])?;
         while let Some(r) = q.next()? {
@@ -743,11 +699,10 @@ impl MassivaJob {
         super::check_output_dir(&spec.output)?;
         let sha = hash_file(&spec.input)?;
         let data = anist_core::anpr::e002::iso_date(spec.data);
-        let conn = super::fresh_or_removed(&spec.journal, || {
-            open_db(
+        let journal = super::fresh_or_removed(&spec.journal, || {
+            Journal::open(
                 &spec.journal,
-                SCHEMA,
-                FORMAT,
+                &LAYOUT,
                 &[
                     Param {
                         key: "input_sha256",
@@ -773,7 +728,7 @@ impl MassivaJob {
             )
         })?;
         let mut run = Run {
-            conn,
+            journal,
             spec,
             audit,
             submits: AtomicU64::new(0),
@@ -796,13 +751,11 @@ impl MassivaJob {
         report(&run)?;
         let summary = |run: &Run<'_>| -> Result<MassivaSummary, BulkError> {
             let (total, done, outcomes) = run.counts()?;
-            let distinct: i64 = run
-                .conn
-                .query_row("SELECT COUNT(*) FROM idents", [], |r| r.get(0))?;
+            let (_, distinct) = run.journal.totals()?;
             Ok(MassivaSummary {
                 rows_total: total,
                 rows_done: done,
-                distinct: distinct.max(0) as u64,
+                distinct,
                 outcomes,
                 submits: run.submits.load(Ordering::Relaxed),
                 polls: run.polls.load(Ordering::Relaxed),
@@ -826,8 +779,8 @@ impl MassivaJob {
         run.write_output()?;
         let s = summary(&run)?;
         let pending = run.transient_errors()?;
-        let Run { conn, .. } = run;
-        drop(conn);
+        let Run { journal, .. } = run;
+        drop(journal);
         if !spec.options.keep_journal && pending == 0 {
             // Best effort: the output is written; a leftover journal only
             // makes a re-run reuse it.

@@ -1,25 +1,232 @@
+//! The resumable bulk attendance job: a municipal CSV of codici fiscali in,
+//! one outcome per input row out, every answer journaled in SQLite before
+//! it is counted.
+//!
+//! # What a job does
+//!
+//! 1. **Reads the input** with anist-core's tolerant reader (any encoding
+//!    and delimiter it supports; the codice fiscale column found by header
+//!    alias or named by the caller; a one-column list of codes without a
+//!    header is accepted too) and records every row in the journal.
+//! 2. **Decides locally** what needs no call: an invalid code is
+//!    `invalid_code` with its `cf_*` code and is never sent; a person
+//!    outside compulsory education in the job's school year (by the birth
+//!    date in the code, century chosen relative to the end of the school
+//!    year) is `not_obliged`; an 11-digit code is not asked (the ANIST
+//!    contract queries 16-character codes or ID ANPR): `error` with
+//!    `bulk_numeric_code` when it may be a person's provisional code,
+//!    `invalid_code` with `bulk_not_a_person` otherwise; an unreadable CSV
+//!    record is `error` with its `csv_*` code.
+//! 3. **De-duplicates**: rows with the same code (as normalised by
+//!    [`CodiceFiscale::parse`](anist_core::cf::CodiceFiscale::parse);
+//!    omocodic variants are different people) are asked about once.
+//! 4. **Verifies** each distinct obliged code for the job's school year,
+//!    then **ascertains** those ANIST says are not attending, for the
+//!    job's year and the previous one, and combines the answers with
+//!    [`compliance_outcome`](anist_core::attendance::compliance_outcome).
+//!    With [`AttendanceService::has_massive`], batches go through the
+//!    massive services (submit → poll → fetch), the job id journaled right
+//!    after the submit so that a resumed job polls it instead of submitting
+//!    again; otherwise single calls run concurrently.
+//! 5. **Writes the output** from the journal, to a temporary file renamed
+//!    into place: the same journal always gives the same bytes.
+//!
+//! # Failures, quota, interruptions
+//!
+//! A retryable error ([`AnistError::is_retryable`])
+//! is retried with capped exponential backoff and full jitter (honouring
+//! the gateway's `Retry-After`); after [`JobOptions::max_attempts`] the
+//! row's outcome is `error` with the error's stable code. An exhausted
+//! quota stops the job cleanly: calls in flight are awaited and journaled,
+//! nothing further is sent, and [`BulkJob::run`] returns
+//! [`JobOutcome::Paused`]. Running the job again on the same journal
+//! resumes it.
+//!
+//! To interrupt a job, drop its future (or kill the process): every answer
+//! is committed to the journal (SQLite, WAL) before it is counted, so a
+//! resumed job loses no row, duplicates none and does not ask again what
+//! was answered. Only the calls in flight at the moment of the interruption
+//! (at most [`JobOptions::concurrency`], or one massive submit whose id was
+//! not yet journaled) are asked again. The journal survives a crash of the
+//! process at any point; a power cut may lose its last transactions, which
+//! are then asked again.
+//!
+//! # Output columns
+//!
+//! `riga` (the physical line of the input where the row starts; the header
+//! is line 1), `codice_fiscale` (as written in the input), `esito`
+//! (`compliant`, `to_be_checked`, `not_in_anist`, `not_obliged`,
+//! `invalid_code`, `error`), `motivo` (the reason or the error code),
+//! `obbligo` (`not_yet_obliged`, `compulsory`, `diritto_dovere`, `beyond`),
+//! `frequentante` (`true` / `false`, as verified), `esito_frequenza` (the
+//! ANIST code 1-4), `codice_istituto`, `denominazione_istituto`,
+//! `codice_plesso`, `denominazione_plesso`, `anno_corso`,
+//! `anno_scolastico_record` (the school year of the detailed record shown:
+//! the job's year, or the previous one when only that has a record).
+//!
+//! ```no_run
+//! # async fn demo<S: anist_client::anist::AttendanceService>(svc: &S) -> Result<(), anist_client::bulk::BulkError> {
+//! use anist_client::bulk::{BulkJob, JobOutcome, JobSpec};
+//! let year = "2025/26".parse().unwrap();
+//! let job = BulkJob::new(JobSpec::new("alunni.csv", "esiti.csv", "alunni.journal", year));
+//! match job.run(svc, None, |p| eprintln!("{}/{}", p.rows_done, p.rows_total)).await? {
+//!     JobOutcome::Completed(summary) => println!("{} rows", summary.rows_total),
+//!     JobOutcome::Paused { reason, .. } => println!("paused: {reason}; run again later"),
+//! }
+//! # Ok(()) }
+//! ```
+
+//!
 //! Running a job: single calls with bounded concurrency, or massive jobs;
 //! retries; the quota pause; progress.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anist_core::school::SchoolYear;
 use anist_core::ErrorCode;
+use serde::Serialize;
 
 use super::engine::{bump, pump, AskTask, Asked, Pause, Retried, Retrier, Tracker};
-use super::input::{hash_file, ingest, AskKey};
-use super::journal::{AnyStored, Journal, OpenJob, Params, Pending, Step, Stored};
-use super::output::write_output;
-use super::{BulkError, CallCounts, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary};
+use super::input::hash_file;
+use super::journal::Pending;
+use super::{BulkError, JobOptions, JobOutcome, Progress};
+use input::{ingest, AskKey};
+use journal::{AnyStored, Journal, OpenJob, Params, Step, Stored};
+use output::write_output;
+
+mod input;
+mod journal;
+mod output;
 use crate::anist::{
     AnistError, Answer, AttendanceService, JobId, JobStatus, Query, RowAnswer, YearSelector,
     ACCERTAMENTO, ACCERTAMENTO_MASSIVO, VERIFICA, VERIFICA_MASSIVA,
 };
 use crate::audit::{AuditError, AuditLog};
 
-/// A bulk attendance job. See the [module documentation](super).
+/// What a job works on, and how.
+#[derive(Debug, Clone)]
+pub struct JobSpec {
+    /// The municipal CSV.
+    pub input: PathBuf,
+    /// Where the output CSV is written (replaced at the end of the job).
+    pub output: PathBuf,
+    /// The journal (one SQLite file per job; created if missing, resumed
+    /// otherwise).
+    pub journal: PathBuf,
+    /// The school year checked (its previous year is ascertained too).
+    pub school_year: SchoolYear,
+    /// The codice fiscale column, by header name or alias; `None` finds it
+    /// through the built-in aliases.
+    pub cf_column: Option<String>,
+    /// Operational options (they may change when resuming).
+    pub options: JobOptions,
+}
+
+impl JobSpec {
+    /// A job with the default options and the codice fiscale column found
+    /// by alias.
+    pub fn new(
+        input: impl Into<PathBuf>,
+        output: impl Into<PathBuf>,
+        journal: impl Into<PathBuf>,
+        school_year: SchoolYear,
+    ) -> Self {
+        Self {
+            input: input.into(),
+            output: output.into(),
+            journal: journal.into(),
+            school_year,
+            cf_column: None,
+            options: JobOptions::default(),
+        }
+    }
+}
+
+/// Rows per outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OutcomeCounts {
+    /// `compliant`.
+    pub compliant: u64,
+    /// `to_be_checked`.
+    pub to_be_checked: u64,
+    /// `not_in_anist`.
+    pub not_in_anist: u64,
+    /// `not_obliged`.
+    pub not_obliged: u64,
+    /// `invalid_code`.
+    pub invalid_code: u64,
+    /// `error`.
+    pub error: u64,
+}
+
+impl OutcomeCounts {
+    /// Adds `n` rows to the count of `esito` (a `ComplianceOutcome::as_str`
+    /// name; an unknown name counts as `error`).
+    pub fn add(&mut self, esito: &str, n: u64) {
+        let slot = match esito {
+            "compliant" => &mut self.compliant,
+            "to_be_checked" => &mut self.to_be_checked,
+            "not_in_anist" => &mut self.not_in_anist,
+            "not_obliged" => &mut self.not_obliged,
+            "invalid_code" => &mut self.invalid_code,
+            _ => &mut self.error,
+        };
+        *slot += n;
+    }
+
+    /// All rows counted.
+    pub fn total(&self) -> u64 {
+        self.compliant
+            + self.to_be_checked
+            + self.not_in_anist
+            + self.not_obliged
+            + self.invalid_code
+            + self.error
+    }
+}
+
+/// Calls made by one run (attempts included, retries too).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CallCounts {
+    /// Single verifications.
+    pub verify: u64,
+    /// Single ascertainments.
+    pub ascertain: u64,
+    /// Massive submits.
+    pub massive_submit: u64,
+    /// Massive polls.
+    pub massive_poll: u64,
+    /// Massive fetches.
+    pub massive_fetch: u64,
+}
+
+/// What a job did. `Serialize` for a JSON summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Rows in the input.
+    pub rows_total: u64,
+    /// Rows with their final outcome.
+    pub rows_done: u64,
+    /// Distinct valid codes (each asked about once, if obliged).
+    pub distinct_codes: u64,
+    /// Rows per outcome.
+    pub outcomes: OutcomeCounts,
+    /// Calls made by this run.
+    pub calls: CallCounts,
+    /// Retries made by this run.
+    pub retries: u64,
+    /// Duration of this run, in seconds.
+    pub duration_seconds: f64,
+    /// Rows of [`OutcomeCounts::error`] whose failure was transient (the
+    /// network, a timeout, a 5xx, the token refused…): running the job
+    /// again on its journal (which is then kept) asks them again.
+    pub retry_rows: u64,
+}
+
+/// A bulk attendance job. See the [module documentation](self).
 #[derive(Debug, Clone)]
 pub struct BulkJob {
     spec: JobSpec,
@@ -83,7 +290,7 @@ fn corrupt(what: &str) -> BulkError {
 }
 
 fn parse_cf(p: &Pending) -> Result<AskKey, BulkError> {
-    AskKey::parse(&p.cf).ok_or_else(|| corrupt("a journaled code is not valid"))
+    AskKey::parse(&p.key).ok_or_else(|| corrupt("a journaled code is not valid"))
 }
 
 /// One single call (with its retries) about one subject.
@@ -192,7 +399,6 @@ impl BulkJob {
         let mut journal = super::fresh_or_removed(&spec.journal, || {
             let mut journal = Journal::open(&spec.journal, &params)?;
             if !journal.is_ingested()? {
-                journal.reset_ingest()?;
                 ingest(
                     &spec.input,
                     spec.cf_column.as_deref(),
@@ -335,7 +541,9 @@ async fn run_massive<S: AttendanceService, P: Fn(&Progress)>(
                 let job = r.as_ref().ok().map(|j| j.0.as_str());
                 for p in &batch {
                     ctx.r
-                        .record_result(eservice, operation, Some(&p.cf), job, r, |_| "submitted")?;
+                        .record_result(eservice, operation, Some(&p.key), job, r, |_| {
+                            "submitted"
+                        })?;
                 }
                 Ok(())
             };
@@ -544,7 +752,7 @@ async fn complete_job<S: AttendanceService, P: Fn(&Progress)>(
                 ctx.r.record(
                     eservice,
                     fetch_op,
-                    Some(&member.cf),
+                    Some(&member.key),
                     outcome,
                     correlation,
                     None,
