@@ -154,9 +154,21 @@ impl Journal {
         // cuts: the last transactions are then asked again).
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch(&format!(
-            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS rows (
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        )?;
+        let journal = Self { conn, layout };
+        // The format first: another kind of journal is refused untouched.
+        let format = journal.meta("format")?;
+        if format.as_deref().is_some_and(|f| f != layout.format) {
+            return Err(BulkError::Journal {
+                reason: String::from(
+                    "the file is the journal of another kind of job or another version of anist, or not a journal",
+                ),
+            });
+        }
+        journal.conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS rows (
                  seq INTEGER PRIMARY KEY,
                  line INTEGER NOT NULL,
                  given TEXT NOT NULL,
@@ -175,35 +187,24 @@ impl Journal {
              {}",
             layout.question_columns, layout.tables
         ))?;
-        let journal = Self { conn, layout };
-        match journal.meta("format")? {
-            None => {
-                let tx = journal.conn.unchecked_transaction()?;
-                let all = std::iter::once(("format", layout.format))
-                    .chain(params.iter().map(|p| (p.key, p.value)));
-                for (k, v) in all {
-                    tx.execute(
-                        "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
-                        params![k, v],
-                    )?;
-                }
-                tx.commit()?;
+        if format.is_none() {
+            let tx = journal.conn.unchecked_transaction()?;
+            let all = std::iter::once(("format", layout.format))
+                .chain(params.iter().map(|p| (p.key, p.value)));
+            for (k, v) in all {
+                tx.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+                    params![k, v],
+                )?;
             }
-            Some(f) if f == layout.format => {
-                for p in params {
-                    if let Some(what) = p.what {
-                        if journal.meta(p.key)?.unwrap_or_default() != p.value {
-                            return Err(BulkError::JournalMismatch { what });
-                        }
+            tx.commit()?;
+        } else {
+            for p in params {
+                if let Some(what) = p.what {
+                    if journal.meta(p.key)?.unwrap_or_default() != p.value {
+                        return Err(BulkError::JournalMismatch { what });
                     }
                 }
-            }
-            Some(_) => {
-                return Err(BulkError::Journal {
-                    reason: String::from(
-                        "the file is the journal of another kind of job or another version of anist, or not a journal",
-                    ),
-                })
             }
         }
         Ok(journal)
@@ -604,13 +605,23 @@ mod tests {
         static OTHER: Layout = Layout {
             format: "anist-other-journal-1",
             question_columns: "",
-            tables: "",
+            tables: "CREATE TABLE IF NOT EXISTS other (x TEXT);",
             answer_columns: &[],
         };
         assert!(matches!(
             Journal::open(&dir.join("j.sqlite"), &OTHER, &[]),
             Err(BulkError::Journal { .. })
         ));
+        // Refused untouched: its own tables only.
+        let conn = Connection::open(dir.join("j.sqlite")).unwrap();
+        let tables: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 3);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
