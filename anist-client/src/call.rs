@@ -58,7 +58,7 @@ use crate::keys::PrivateKey;
 use crate::modi::{IntegrityRequest, ModiSigner, TRACKING_EVIDENCE_HEADER};
 use crate::ratelimit::RateLimiter;
 use crate::rng::SplitMix64;
-use crate::transport::Backoff;
+use crate::transport::{budget, Backoff};
 use crate::transport::{transport_allowed, HttpOptions};
 use crate::voucher::cache::{CachedVoucher, TokenFetcher, VoucherCache, VoucherKey};
 use crate::voucher::token::FetchError;
@@ -894,65 +894,71 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
                 reason: "the e-service takes DPoP vouchers: make the voucher key with with_dpop and give the caller the DPoP key (Caller::dpop_key)".into(),
             });
         }
-        let mut renewed = false;
-        let mut throttled = 0u32;
-        let mut attempts = 0u32;
-        loop {
-            attempts += 1;
-            let cached = self.cache.get(key).await?;
-            if let Some(limiter) = &self.limiter {
-                limiter.acquire().await;
-            }
-            let result = self.send_once(profile, &url, &cached, body, headers).await;
-            // Why a call failed, for `anist -v` (codes, statuses and ids;
-            // the sinks mask anything shaped like a code or a token).
-            match &result {
-                Ok(r) => tracing::debug!(
-                    target: "anist::call",
-                    url = %profile.url,
-                    status = r.status,
-                    attempt = attempts,
-                    "e-service answered"
-                ),
-                Err(e) => tracing::info!(
-                    target: "anist::call",
-                    url = %profile.url,
-                    code = e.code(),
-                    govway_id = e.govway_id().unwrap_or("-"),
-                    attempt = attempts,
-                    "e-service call failed: {e}"
-                ),
-            }
-            match result {
-                Ok(mut r) => {
-                    r.attempts = attempts;
-                    return Ok(r);
+        // One retry budget for the call: the token request's retries
+        // spend it too (transport::budget).
+        budget::scoped(self.throttle.max_attempts, async {
+            let mut renewed = false;
+            let mut throttled = 0u32;
+            let mut attempts = 0u32;
+            loop {
+                attempts += 1;
+                let cached = self.cache.get(key).await?;
+                if let Some(limiter) = &self.limiter {
+                    limiter.acquire().await;
                 }
-                Err(CallError::Refused { problem }) if problem.status == 401 && !renewed => {
-                    renewed = true;
-                    self.cache.invalidate(key, &cached);
+                let result = self.send_once(profile, &url, &cached, body, headers).await;
+                // Why a call failed, for `anist -v` (codes, statuses and ids;
+                // the sinks mask anything shaped like a code or a token).
+                match &result {
+                    Ok(r) => tracing::debug!(
+                        target: "anist::call",
+                        url = %profile.url,
+                        status = r.status,
+                        attempt = attempts,
+                        "e-service answered"
+                    ),
+                    Err(e) => tracing::info!(
+                        target: "anist::call",
+                        url = %profile.url,
+                        code = e.code(),
+                        govway_id = e.govway_id().unwrap_or("-"),
+                        attempt = attempts,
+                        "e-service call failed: {e}"
+                    ),
                 }
-                Err(CallError::Throttled { wait, problem }) => {
-                    if let (Some(limiter), Some(asked)) = (&self.limiter, problem.retry_after) {
-                        limiter.pause_for(asked);
+                match result {
+                    Ok(mut r) => {
+                        r.attempts = attempts;
+                        return Ok(r);
                     }
-                    throttled += 1;
-                    let delay = {
-                        let mut rng = self
-                            .rng
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner);
-                        self.throttle
-                            .delay(throttled, Some(wait), &mut |max| rng.up_to(max))
-                    };
-                    let Some(delay) = delay else {
-                        return Err(CallError::Throttled { wait, problem });
-                    };
-                    self.clock.sleep(delay).await;
+                    Err(CallError::Refused { problem }) if problem.status == 401 && !renewed => {
+                        renewed = true;
+                        self.cache.invalidate(key, &cached);
+                    }
+                    Err(CallError::Throttled { wait, problem }) => {
+                        if let (Some(limiter), Some(asked)) = (&self.limiter, problem.retry_after) {
+                            limiter.pause_for(asked);
+                        }
+                        throttled += 1;
+                        let delay = {
+                            let mut rng = self
+                                .rng
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner);
+                            self.throttle
+                                .delay(throttled, Some(wait), &mut |max| rng.up_to(max))
+                                .filter(|_| budget::spend())
+                        };
+                        let Some(delay) = delay else {
+                            return Err(CallError::Throttled { wait, problem });
+                        };
+                        self.clock.sleep(delay).await;
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(e) => return Err(e),
             }
-        }
+        })
+        .await
     }
 
     async fn send_once(

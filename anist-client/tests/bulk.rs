@@ -19,6 +19,7 @@ use anist_client::anist::{
 use anist_client::audit::AuditLog;
 use anist_client::bulk::{BulkJob, JobOptions, JobOutcome, JobSpec, Progress, Summary};
 use anist_client::call::{CallError, GatewayProblem};
+use anist_client::transport::budget;
 use anist_core::attendance::{EsitoFrequenza, Frequenza, Verifica};
 use anist_core::cf::{luhn_check_digit, CodiceFiscale};
 use anist_core::school::SchoolYear;
@@ -164,6 +165,11 @@ struct FakeState {
     polls: AtomicUsize,
     fetches: AtomicUsize,
     delay: Mutex<Duration>,
+    /// Retries each call makes below the job (as the token request or the
+    /// throttling would), from the call's budget.
+    lower_retries: AtomicUsize,
+    /// Those the budget allowed.
+    lower_spent: AtomicUsize,
 }
 
 #[derive(Clone)]
@@ -222,6 +228,11 @@ impl Fake {
     /// Counts a call; hangs or refuses it as configured.
     async fn enter(&self) -> Result<(), AnistError> {
         let n = self.state.calls.fetch_add(1, Ordering::SeqCst);
+        for _ in 0..self.state.lower_retries.load(Ordering::SeqCst) {
+            if budget::spend() {
+                self.state.lower_spent.fetch_add(1, Ordering::SeqCst);
+            }
+        }
         let delay = *self.state.delay.lock().unwrap();
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
@@ -833,6 +844,38 @@ async fn quota_pauses_the_job_and_resume_completes_it() {
     run_to_end(&job, &fake).await;
     assert_eq!(std::fs::read(dir.path("out.csv")).unwrap(), reference);
     assert_no_repeated_answers(&fake);
+}
+
+#[tokio::test]
+async fn the_layers_below_spend_the_row_s_retry_budget() {
+    let dir = Dir::new("budget");
+    let kid = minors(23, 40)
+        .into_iter()
+        .find(|k| kind_of(k.as_str()) == Kind::Attending)
+        .unwrap();
+    let input = dir.path("in.csv");
+    write_input(&input, &[kid.as_str().to_owned()]);
+    let fake = Fake::new();
+    fake.fail(&kid, vec![unavailable(); 10]);
+    // Each call retries twice below the job (a token request, say).
+    fake.state.lower_retries.store(2, Ordering::SeqCst);
+    let mut s = spec(&dir, &input, "j.sqlite", "out.csv");
+    s.options.max_attempts = 4;
+    let summary = match BulkJob::new(s)
+        .run(&fake, None, |_: &Progress| {})
+        .await
+        .unwrap()
+    {
+        JobOutcome::Completed(s) => s,
+        other => panic!("{other:?}"),
+    };
+    // Four attempts in all for the row, every layer together: the first
+    // call's two retries below, one retry of the job, and the second call
+    // finds the budget spent (without one budget: 4 calls × 2 more).
+    assert_eq!(summary.calls.verify, 2);
+    assert_eq!(summary.retries, 1);
+    assert_eq!(fake.state.lower_spent.load(Ordering::SeqCst), 2);
+    assert_eq!(summary.outcomes.error, 1);
 }
 
 #[tokio::test]

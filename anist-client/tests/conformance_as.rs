@@ -1167,6 +1167,30 @@ async fn throttling_beyond_the_attempts_is_reported_with_the_wait() {
 }
 
 #[tokio::test]
+async fn a_call_s_budget_bounds_the_token_request_s_retries() {
+    let w = world().await;
+    for _ in 0..5 {
+        w.sandbox.inject(Fault::InternalError);
+    }
+    let f = fetcher(&w).retry_policy(Backoff {
+        base: Duration::from_millis(5),
+        seed: Some(3),
+        ..Backoff::token_request()
+    });
+    // Under a call whose budget is two attempts in all, the fetcher's own
+    // three are not all made.
+    let err = anist_client::transport::budget::scoped(2, f.fetch(&voucher_key()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "voucher_server_error");
+    assert_eq!(w.sandbox.token_requests(), 2);
+    // On its own, the fetcher keeps its three.
+    let err = f.fetch(&voucher_key()).await.unwrap_err();
+    assert_eq!(err.code(), "voucher_server_error");
+    assert_eq!(w.sandbox.token_requests(), 5);
+}
+
+#[tokio::test]
 async fn server_errors_are_retried_refusals_are_not() {
     let w = world().await;
     w.sandbox.inject(Fault::InternalError);

@@ -21,7 +21,7 @@ use crate::call::CallError;
 use crate::clock::Clock;
 use crate::isee::IseeError;
 use crate::rng::SplitMix64;
-use crate::transport::Backoff;
+use crate::transport::{budget, Backoff};
 
 /// The error of one call, as a bulk job sees it.
 pub(crate) trait CallFailure: ErrorCode + fmt::Display {
@@ -170,19 +170,24 @@ impl<'a> Retrier<'a> {
         Fut: Future<Output = Result<T, E>>,
     {
         let max = self.opts.max_attempts.max(1);
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let result = op().await;
-            audit(&result)?;
-            match result {
-                Err(e) if e.is_retryable() && attempt < max => {
-                    bump(&self.retries);
-                    self.clock.sleep(self.backoff(attempt, &e)).await;
+        // One budget for the row: the retries of the layers below (the
+        // token request, throttling, INPS's outages) spend it too.
+        budget::scoped(max, async {
+            let mut attempt = 0u32;
+            loop {
+                attempt += 1;
+                let result = op().await;
+                audit(&result)?;
+                match result {
+                    Err(e) if e.is_retryable() && attempt < max && budget::spend() => {
+                        bump(&self.retries);
+                        self.clock.sleep(self.backoff(attempt, &e)).await;
+                    }
+                    other => return Ok(other),
                 }
-                other => return Ok(other),
             }
-        }
+        })
+        .await
     }
 
     /// Records one call in the audit trail (when there is one).

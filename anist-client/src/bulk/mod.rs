@@ -52,7 +52,9 @@ pub struct JobOptions {
     pub batch_size: usize,
     /// Wait between two polls of a massive job (default 5 s).
     pub poll_interval: Duration,
-    /// Attempts per call, the first included (default 4, at least 1).
+    /// Attempts per call, the first included (default 4, at least 1): the
+    /// call's one retry budget, spent also by the layers below (the token
+    /// request, the throttling, INPS's outages: [`crate::transport::budget`]).
     pub max_attempts: u32,
     /// First backoff step (default 500 ms): attempt `n` waits a random time
     /// up to `min(backoff_cap, backoff_base × 2ⁿ⁻¹)`, or the gateway's

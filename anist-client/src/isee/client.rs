@@ -29,7 +29,7 @@ use crate::call::Body;
 use crate::modi::AuditContext;
 use crate::rng::SplitMix64;
 use crate::session::Session;
-use crate::transport::Backoff;
+use crate::transport::{budget, Backoff};
 use anist_core::ErrorCode;
 
 /// The HTTP header of [`HttpHeaderCarrier::default`] (a placeholder,
@@ -597,61 +597,69 @@ impl IseeClient {
             None => None,
         };
         let body = Body::new(&envelope, CONTENT_TYPE).accept("text/xml");
-        let mut n = 0;
-        loop {
-            n += 1;
-            let resp = self
-                .session
-                .post(name, &path, &body, &headers, audit.as_ref())
-                .await?;
-            let answer = soap::parse_response(resp.body()).map_err(|e| IseeError::Unexpected {
-                status: resp.status(),
-                reason: e.to_string(),
-            })?;
-            match answer.esito {
-                Esito::Ok => {
-                    return Ok(Outcome::Found {
-                        xml: answer.xml_esito,
-                        id: answer.id_richiesta,
-                    })
-                }
-                Esito::DatiNonTrovati => {
-                    return Ok(Outcome::NoIsee {
-                        id: answer.id_richiesta,
-                        description: answer.descrizione,
-                    })
-                }
-                Esito::RichiestaInvalida | Esito::RiscontroNonValido => {
-                    return Err(IseeError::Refused {
-                        esito: answer.esito,
-                        description: answer.descrizione,
-                        id_richiesta: answer.id_richiesta,
-                    })
-                }
-                Esito::DatabaseOffline | Esito::ErroreInterno => {
-                    let delay = {
-                        let mut rng = self
-                            .rng
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner);
-                        self.retry.delay(n, None, &mut |max| rng.up_to(max))
-                    };
-                    let Some(delay) = delay else {
-                        return Err(IseeError::Unavailable {
+        // INPS's outages, the throttling and the token request share one
+        // retry budget (transport::budget).
+        budget::scoped(self.retry.max_attempts, async {
+            let mut n = 0;
+            loop {
+                n += 1;
+                let resp = self
+                    .session
+                    .post(name, &path, &body, &headers, audit.as_ref())
+                    .await?;
+                let answer =
+                    soap::parse_response(resp.body()).map_err(|e| IseeError::Unexpected {
+                        status: resp.status(),
+                        reason: e.to_string(),
+                    })?;
+                match answer.esito {
+                    Esito::Ok => {
+                        return Ok(Outcome::Found {
+                            xml: answer.xml_esito,
+                            id: answer.id_richiesta,
+                        })
+                    }
+                    Esito::DatiNonTrovati => {
+                        return Ok(Outcome::NoIsee {
+                            id: answer.id_richiesta,
+                            description: answer.descrizione,
+                        })
+                    }
+                    Esito::RichiestaInvalida | Esito::RiscontroNonValido => {
+                        return Err(IseeError::Refused {
                             esito: answer.esito,
                             description: answer.descrizione,
-                            attempts: n,
-                        });
-                    };
-                    self.session.clock().sleep(delay).await;
-                }
-                other => {
-                    return Err(IseeError::UnknownEsito {
-                        esito: other.as_str().chars().take(64).collect(),
-                    })
+                            id_richiesta: answer.id_richiesta,
+                        })
+                    }
+                    Esito::DatabaseOffline | Esito::ErroreInterno => {
+                        let delay = {
+                            let mut rng = self
+                                .rng
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner);
+                            self.retry
+                                .delay(n, None, &mut |max| rng.up_to(max))
+                                .filter(|_| budget::spend())
+                        };
+                        let Some(delay) = delay else {
+                            return Err(IseeError::Unavailable {
+                                esito: answer.esito,
+                                description: answer.descrizione,
+                                attempts: n,
+                            });
+                        };
+                        self.session.clock().sleep(delay).await;
+                    }
+                    other => {
+                        return Err(IseeError::UnknownEsito {
+                            esito: other.as_str().chars().take(64).collect(),
+                        })
+                    }
                 }
             }
-        }
+        })
+        .await
     }
 }
 

@@ -8,24 +8,34 @@
 //! [`Backoff`] and the sleep of the injected clock (a bulk job waits by its
 //! service's, `AttendanceService::clock` / `IseeLookup::clock`):
 //!
-//! | failure | retried by | budget (default) |
+//! | failure | retried by | its own limit (default) |
 //! |---|---|---|
 //! | token request: 429, 5xx, timeout, network | the token fetcher (`voucher::http`) | 3 attempts ([`Backoff::token_request`]) |
 //! | e-service `429 TooManyRequests` | the caller (`call::Caller`) | 4 attempts ([`Backoff::gateway_throttling`]) |
 //! | INPS `DATABASE_OFFLINE`, `ERRORE_INTERNO` | the ISEE client | 3 questions ([`Backoff::inps_outage`]) |
-//! | e-service 502/503/504, timeout, network | the bulk jobs (a single lookup is not retried) | `JobOptions::max_attempts` |
+//! | e-service 502/503/504, timeout, network | the bulk jobs (a single lookup is not retried) | `JobOptions::max_attempts` (4) |
 //!
-//! A bulk job asks a row again when its call failed with a retryable
-//! error, including one a layer below already retried (a token request
-//! that failed three times, a call still throttled after four attempts,
-//! INPS still offline after three questions). Those budgets therefore
-//! multiply in the worst case (`max_attempts` × the layer's budget). That
-//! is deliberate for now: a voucher failure is shared by every row
-//! waiting on it, and the jobs' fault tests rely on the job outlasting
-//! it. One budget per call, with the job's attempts spent by the layers
-//! below, is the next step (issue #13, item 2).
+//! # One budget per call
+//!
+//! The layers nest (a bulk row → the ISEE client → the caller → the token
+//! request), and their retries do not multiply: the outermost layer of a
+//! call opens a [`budget`] of its own limit, and every retry of every
+//! layer below spends from it ([`budget::spend`]). So:
+//!
+//! - a row of a bulk job makes at most `max_attempts` attempts in all,
+//!   counting the token requests, the throttled calls and INPS's outages
+//!   asked again below it;
+//! - an ISEE lookup at most 3 questions and retries in all;
+//! - a single ANIST or ANPR call at most 4 attempts in all (a throttled
+//!   call and the token request share them);
+//! - a token request on its own (the cache's refresh, `anist config
+//!   check`) at most 3.
+//!
+//! A token request shared by several calls (the cache's single flight)
+//! spends the budget of the call that made it.
 
 pub mod backoff;
+pub mod budget;
 pub mod http;
 pub mod ratelimit;
 

@@ -57,7 +57,7 @@ use crate::env::PdndEndpoints;
 use crate::keys::PrivateKey;
 use crate::modi::{ModiSigner, TrackingEvidence};
 use crate::rng::SplitMix64;
-use crate::transport::Backoff;
+use crate::transport::{budget, Backoff};
 use crate::voucher::assertion::{AssertionBuilder, DEFAULT_ASSERTION_LIFETIME};
 use crate::voucher::cache::{FetchedVoucher, TokenFetcher, VoucherKey};
 use crate::voucher::token::{parse_token_response, TokenRequest, TokenResponse, TokenType};
@@ -367,6 +367,13 @@ impl TokenFetcher for HttpTokenFetcher {
     type Error = FetchError;
 
     async fn fetch(&self, key: &VoucherKey) -> Result<FetchedVoucher, FetchError> {
+        budget::scoped(self.retry.max_attempts, self.fetch_retrying(key)).await
+    }
+}
+
+impl HttpTokenFetcher {
+    /// [`TokenFetcher::fetch`] under the call's retry budget.
+    async fn fetch_retrying(&self, key: &VoucherKey) -> Result<FetchedVoucher, FetchError> {
         let mut attempt = 1;
         loop {
             let error = match self.request_once_with_evidence(key).await {
@@ -396,6 +403,7 @@ impl TokenFetcher for HttpTokenFetcher {
                 if error.is_retryable() {
                     self.retry
                         .delay(attempt, error.retry_after(), &mut |max| rng.up_to(max))
+                        .filter(|_| budget::spend())
                 } else {
                     None
                 }
