@@ -119,6 +119,36 @@ pub(crate) struct OutputRow {
     pub(crate) answers: Vec<Option<String>>,
 }
 
+/// A job's view of the journal: the generic operations (through `Deref`)
+/// and the job's own, in an `impl JobJournal<TheJob>` of the job's module.
+pub(crate) struct JobJournal<K> {
+    journal: Journal,
+    job: std::marker::PhantomData<K>,
+}
+
+impl<K> JobJournal<K> {
+    /// The job's view of `journal`.
+    pub(crate) fn new(journal: Journal) -> Self {
+        Self {
+            journal,
+            job: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<K> std::ops::Deref for JobJournal<K> {
+    type Target = Journal;
+    fn deref(&self) -> &Journal {
+        &self.journal
+    }
+}
+
+impl<K> std::ops::DerefMut for JobJournal<K> {
+    fn deref_mut(&mut self) -> &mut Journal {
+        &mut self.journal
+    }
+}
+
 /// A job's journal.
 pub(crate) struct Journal {
     conn: Connection,

@@ -2,7 +2,6 @@
 //! one answer column per step of a code (verification, the two
 //! ascertainments) and the massive jobs submitted.
 
-use std::ops::{Deref, DerefMut};
 use std::path::Path;
 
 use anist_core::anpr::{IdAnpr, ID_ANPR_LEN};
@@ -254,24 +253,13 @@ pub(crate) struct OpenJob {
     pub(crate) members: Vec<Pending>,
 }
 
-/// The attendance job's journal (the generic one's operations through
-/// `Deref`).
-pub(crate) struct Journal(core::Journal);
+/// The attendance job's journal (the generic one's operations through `Deref`).
+pub(crate) type Journal = core::JobJournal<Attendance>;
 
-impl Deref for Journal {
-    type Target = core::Journal;
-    fn deref(&self) -> &core::Journal {
-        &self.0
-    }
-}
+/// Marks the attendance job's view of the journal.
+pub(crate) enum Attendance {}
 
-impl DerefMut for Journal {
-    fn deref_mut(&mut self) -> &mut core::Journal {
-        &mut self.0
-    }
-}
-
-impl Journal {
+impl core::JobJournal<Attendance> {
     /// Opens or creates the journal and checks (or records) the parameters.
     pub(crate) fn open(path: &Path, wanted: &Params) -> Result<Self, BulkError> {
         core::Journal::open(
@@ -300,7 +288,7 @@ impl Journal {
                 },
             ],
         )
-        .map(Journal)
+        .map(core::JobJournal::new)
     }
 
     /// Up to `limit` codes needing `step`, with ids above `after`, in id
@@ -316,8 +304,7 @@ impl Journal {
              WHERE j.done = 0 AND j.step = ?3)",
             step.pending_condition()
         );
-        self.0
-            .pending_where(&condition, &[&step.as_str()], after, limit)
+        self.pending_where(&condition, &[&step.as_str()], after, limit)
     }
 
     /// Journals one answer and returns the outcome if the code became
@@ -328,7 +315,7 @@ impl Journal {
         step: Step,
         answer: &AnyStored,
     ) -> Result<Option<Finished>, BulkError> {
-        let tx = self.0.transaction()?;
+        let tx = self.transaction()?;
         let finished = store_in(&tx, question, step, answer)?;
         tx.commit()?;
         Ok(finished)
@@ -341,7 +328,7 @@ impl Journal {
         job_id: &str,
         members: &[Pending],
     ) -> Result<i64, BulkError> {
-        let tx = self.0.transaction()?;
+        let tx = self.transaction()?;
         tx.execute(
             "INSERT INTO massive(step, job_id) VALUES (?1, ?2)",
             params![step.as_str(), job_id],
@@ -360,7 +347,7 @@ impl Journal {
 
     /// The massive jobs journaled and not finished, oldest first.
     pub(crate) fn open_jobs(&self) -> Result<Vec<OpenJob>, BulkError> {
-        let conn = self.0.conn();
+        let conn = self.conn();
         let mut stmt =
             conn.prepare("SELECT id, step, job_id FROM massive WHERE done = 0 ORDER BY id")?;
         let jobs = stmt
@@ -407,7 +394,7 @@ impl Journal {
         step: Step,
         answers: &[(i64, AnyStored)],
     ) -> Result<Vec<Finished>, BulkError> {
-        let tx = self.0.transaction()?;
+        let tx = self.transaction()?;
         let mut finished = Vec::new();
         for (question, answer) in answers {
             if let Some(f) = store_in(&tx, *question, step, answer)? {

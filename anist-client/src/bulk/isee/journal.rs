@@ -2,8 +2,6 @@
 //! ([`Question`]), with one answer column; the row's outcome is
 //! anist-core's [`RowOutcome`] of that answer.
 
-use std::ops::{Deref, DerefMut};
-
 use anist_core::cf::AnyCodiceFiscale;
 use anist_core::csvio::{parse_date_it, Aliases, Field, Row};
 use anist_core::dsu::DsuProtocol;
@@ -274,22 +272,12 @@ fn classify(spec: &IseeBatchSpec, cols: &Columns, row: &Row) -> Result<RowRecord
 }
 
 /// The ISEE batch's journal (the generic one's operations through `Deref`).
-pub(crate) struct Journal(core::Journal);
+pub(crate) type Journal = core::JobJournal<IseeBatch>;
 
-impl Deref for Journal {
-    type Target = core::Journal;
-    fn deref(&self) -> &core::Journal {
-        &self.0
-    }
-}
+/// Marks the ISEE batch's view of the journal.
+pub(crate) enum IseeBatch {}
 
-impl DerefMut for Journal {
-    fn deref_mut(&mut self) -> &mut core::Journal {
-        &mut self.0
-    }
-}
-
-impl Journal {
+impl core::JobJournal<IseeBatch> {
     /// Opens or creates the batch's journal and checks (or records) its
     /// parameters.
     pub(crate) fn open(spec: &IseeBatchSpec) -> Result<Self, BulkError> {
@@ -342,7 +330,7 @@ impl Journal {
                 },
             ],
         )
-        .map(Journal)
+        .map(core::JobJournal::new)
     }
 
     /// Reads the input into the journal: the codice fiscale column (named,
@@ -370,7 +358,7 @@ impl Journal {
             dsu: any(&["protocollo_dsu", "dsu"]),
             stato: any(&["stato_domanda", "stato"]),
         };
-        self.0.ingest(path, &mut reader, Vec::new(), |row| {
+        self.ingest(path, &mut reader, Vec::new(), |row| {
             classify(spec, &cols, row)
         })
     }
@@ -381,8 +369,7 @@ impl Journal {
         after: i64,
         limit: usize,
     ) -> Result<Vec<(i64, Question)>, BulkError> {
-        self.0
-            .pending_where("answer IS NULL", &[], after, limit)?
+        self.pending_where("answer IS NULL", &[], after, limit)?
             .into_iter()
             .map(|Pending { id, key }| Ok((id, decode(&key)?)))
             .collect()
@@ -396,7 +383,7 @@ impl Journal {
         answer: &Stored,
     ) -> Result<(RowOutcome, u64), BulkError> {
         let outcome = answer.outcome();
-        let tx = self.0.transaction()?;
+        let tx = self.transaction()?;
         let rows = if store_answer(&tx, id, "answer", &encode(answer)?)? {
             set_final(&tx, id, outcome.as_str())?
         } else {
