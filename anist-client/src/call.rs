@@ -458,13 +458,14 @@ impl ErrorCode for CallError {
         Some(self.sent())
     }
 
-    /// The gateway's wait ([`CallError::retry_after`]) or when its
+    /// The wait the gateway asked for when it throttled the call, or when its
     /// exhausted quota resets; PDND's, for the voucher request.
     fn retry_after(&self) -> Option<Duration> {
         match self {
             CallError::Voucher(e) => ErrorCode::retry_after(e),
             CallError::QuotaExceeded { reset, .. } => *reset,
-            _ => CallError::retry_after(self),
+            CallError::Throttled { wait, .. } => Some(*wait),
+            _ => None,
         }
     }
 }
@@ -560,13 +561,6 @@ impl CallError {
         }
     }
 
-    /// The wait the gateway asked for, when it asked.
-    pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            CallError::Throttled { wait, .. } => Some(*wait),
-            _ => None,
-        }
-    }
 
     /// Classifies a gateway error answer (status ≥ 300).
     pub fn from_answer(problem: GatewayProblem) -> Self {

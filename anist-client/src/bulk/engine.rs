@@ -152,7 +152,7 @@ impl<'a> Retrier<'a> {
         backoff
             .delay(
                 attempt,
-                err.call().and_then(CallError::retry_after),
+                err.call().and_then(ErrorCode::retry_after),
                 &mut |max| rng.up_to(max),
             )
             .unwrap_or_default()

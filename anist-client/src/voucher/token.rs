@@ -475,11 +475,13 @@ impl ErrorCode for FetchError {
         Some(self.sent())
     }
 
-    /// The throttling wait, or when an exhausted quota resets.
+    /// The wait PDND asked for when it throttled the request, or when an
+    /// exhausted quota resets.
     fn retry_after(&self) -> Option<Duration> {
         match self {
+            FetchError::Throttled { wait, .. } => Some(*wait),
             FetchError::QuotaExceeded { reset, .. } => *reset,
-            _ => FetchError::retry_after(self),
+            _ => None,
         }
     }
 }
@@ -518,14 +520,6 @@ impl FetchError {
                 | FetchError::TimedOut { .. }
                 | FetchError::Network { .. }
         )
-    }
-
-    /// The wait the server asked for, when it asked.
-    pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            FetchError::Throttled { wait, .. } => Some(*wait),
-            _ => None,
-        }
     }
 }
 
