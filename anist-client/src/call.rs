@@ -561,7 +561,6 @@ impl CallError {
         }
     }
 
-
     /// Classifies a gateway error answer (status ≥ 300).
     pub fn from_answer(problem: GatewayProblem) -> Self {
         let problem = Box::new(problem);
