@@ -47,6 +47,7 @@ fn catalogue_by_type() -> Vec<(&'static str, Vec<Box<dyn ErrorCode>>)> {
         of::<crate::isee::ScalaError>(),
         of::<crate::meccanografico::MeccError>(),
         of::<crate::place::PlaceError>(),
+        of::<crate::rivestizione::RivestizioneError>(),
         of::<crate::school::SchoolYearError>(),
         of::<crate::sidi::SidiError>(),
     ]

@@ -138,6 +138,10 @@ pub enum ErrorKind {
     AnprNotCompetent,
     /// ANPR refused the request with another error of its own.
     AnprRefused,
+    /// The user's role, ente or profile does not allow the action.
+    Denied,
+    /// A rivestizione request cannot move that way from its state.
+    Rivestizione,
     /// A local resource failed: a file, a database, the system's random
     /// source, the async runtime.
     Local,
@@ -145,7 +149,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 34] = [
+    pub const ALL: [ErrorKind; 36] = [
         ErrorKind::InvalidArgument,
         ErrorKind::InvalidCodiceFiscale,
         ErrorKind::InvalidIdAnpr,
@@ -179,6 +183,8 @@ impl ErrorKind {
         ErrorKind::AnprAmbiguous,
         ErrorKind::AnprNotCompetent,
         ErrorKind::AnprRefused,
+        ErrorKind::Denied,
+        ErrorKind::Rivestizione,
         ErrorKind::Local,
     ];
 
@@ -218,6 +224,8 @@ impl ErrorKind {
             ErrorKind::AnprAmbiguous => "anpr_ambiguous",
             ErrorKind::AnprNotCompetent => "anpr_not_competent",
             ErrorKind::AnprRefused => "anpr_refused",
+            ErrorKind::Denied => "denied",
+            ErrorKind::Rivestizione => "rivestizione",
             ErrorKind::Local => "local",
         }
     }

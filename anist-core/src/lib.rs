@@ -16,6 +16,7 @@ pub mod infanzia;
 pub mod isee;
 pub mod meccanografico;
 pub mod place;
+pub mod rivestizione;
 pub mod school;
 pub mod sidi;
 pub mod synthetic;

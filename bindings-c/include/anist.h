@@ -197,6 +197,15 @@
 // `anpr_refused`: its code and text are in the message).
 #define ANIST_ERR_ANPR_REFUSED 82
 
+// The user's role, ente or profile does not allow the action (codes
+// `rivestizione_denied`, `rivestizione_profile`): the message says who
+// may do it. Statuses 90-94 are the rivestizione workflow's.
+#define ANIST_ERR_DENIED 90
+
+// A rivestizione request cannot move that way from its state (code
+// `rivestizione_state`).
+#define ANIST_ERR_RIVESTIZIONE 91
+
 // Any other error: read its code with [`anist_last_error_code`].
 #define ANIST_ERR_OTHER 99
 

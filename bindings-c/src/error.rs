@@ -116,6 +116,13 @@ pub const ANIST_ERR_ANPR_NOT_COMPETENT: i32 = 81;
 /// ANPR refused the request with another error of its own (code
 /// `anpr_refused`: its code and text are in the message).
 pub const ANIST_ERR_ANPR_REFUSED: i32 = 82;
+/// The user's role, ente or profile does not allow the action (codes
+/// `rivestizione_denied`, `rivestizione_profile`): the message says who
+/// may do it. Statuses 90-94 are the rivestizione workflow's.
+pub const ANIST_ERR_DENIED: i32 = 90;
+/// A rivestizione request cannot move that way from its state (code
+/// `rivestizione_state`).
+pub const ANIST_ERR_RIVESTIZIONE: i32 = 91;
 /// Any other error: read its code with [`anist_last_error_code`].
 pub const ANIST_ERR_OTHER: i32 = 99;
 
@@ -156,6 +163,8 @@ pub(crate) fn status_of_kind(kind: ErrorKind) -> i32 {
         ErrorKind::AnprAmbiguous => ANIST_ERR_ANPR_AMBIGUOUS,
         ErrorKind::AnprNotCompetent => ANIST_ERR_ANPR_NOT_COMPETENT,
         ErrorKind::AnprRefused => ANIST_ERR_ANPR_REFUSED,
+        ErrorKind::Denied => ANIST_ERR_DENIED,
+        ErrorKind::Rivestizione => ANIST_ERR_RIVESTIZIONE,
         ErrorKind::Local => ANIST_ERR_OTHER,
     }
 }
@@ -202,6 +211,8 @@ pub(crate) fn status_name(status: i32) -> &'static str {
         ANIST_ERR_ANPR_AMBIGUOUS => "ANIST_ERR_ANPR_AMBIGUOUS",
         ANIST_ERR_ANPR_NOT_COMPETENT => "ANIST_ERR_ANPR_NOT_COMPETENT",
         ANIST_ERR_ANPR_REFUSED => "ANIST_ERR_ANPR_REFUSED",
+        ANIST_ERR_DENIED => "ANIST_ERR_DENIED",
+        ANIST_ERR_RIVESTIZIONE => "ANIST_ERR_RIVESTIZIONE",
         _ => "ANIST_ERR_OTHER",
     }
 }

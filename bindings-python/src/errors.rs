@@ -60,6 +60,10 @@ pub enum PyClass {
     SidiError,
     /// `InfanziaError`, with `problems`.
     InfanziaError,
+    /// `DeniedError`.
+    DeniedError,
+    /// `RivestizioneError`.
+    RivestizioneError,
 }
 
 impl PyClass {
@@ -94,6 +98,8 @@ impl PyClass {
             ErrorKind::Infanzia | ErrorKind::InfanziaWindow | ErrorKind::InfanziaCheck => {
                 PyClass::InfanziaError
             }
+            ErrorKind::Denied => PyClass::DeniedError,
+            ErrorKind::Rivestizione => PyClass::RivestizioneError,
         }
     }
 
@@ -114,6 +120,8 @@ impl PyClass {
             PyClass::AuditError => "AuditError",
             PyClass::SidiError => "SidiError",
             PyClass::InfanziaError => "InfanziaError",
+            PyClass::DeniedError => "DeniedError",
+            PyClass::RivestizioneError => "RivestizioneError",
         }
     }
 }
@@ -239,7 +247,9 @@ pub fn error_with<E: ErrorCode + ?Sized>(e: &E, extra: Extra) -> PyErr {
         | PyClass::ServiceError
         | PyClass::BulkError
         | PyClass::AuditError
-        | PyClass::SidiError => Vec::new(),
+        | PyClass::SidiError
+        | PyClass::DeniedError
+        | PyClass::RivestizioneError => Vec::new(),
     };
     build(class, e.to_string(), e.code(), kind, attrs)
 }

@@ -169,6 +169,17 @@ class SidiError(AnistError):
     an unreadable interchange file). ``sidi_locked``: the field is
     synchronised from SIDI; change it on SIDI and synchronise again.
     """
+class DeniedError(AnistError):
+    """The user's role, ente or profile does not allow the action (codes
+    ``rivestizione_denied``, ``rivestizione_profile``): the message says who
+    may do it."""
+
+
+class RivestizioneError(AnistError):
+    """A rivestizione request cannot move that way from its state (code
+    ``rivestizione_state``: e.g. approving a rejected request)."""
+
+
 class InfanziaError(AnistError):
     """The 0-3 survey form refused an operation (codes ``infanzia_*``): the
     window is not open or closed, the form is not in a state that allows it,
@@ -202,4 +213,6 @@ __all__ = [
     "AuditError",
     "SidiError",
     "InfanziaError",
+    "DeniedError",
+    "RivestizioneError",
 ]
