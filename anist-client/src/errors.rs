@@ -38,6 +38,8 @@ pub fn catalogue() -> Vec<Box<dyn ErrorCode>> {
     all.extend(boxed::<crate::keys::KeyError>());
     all.extend(boxed::<crate::modi::ModiError>());
     all.extend(boxed::<crate::ratelimit::RateLimiterError>());
+    all.extend(boxed::<crate::rivestizione::StoreError>());
+    all.extend(boxed::<crate::rivestizione::WorkflowError>());
     all.extend(boxed::<crate::sidi::InterchangeError>());
     all.extend(boxed::<crate::sidi::StoreError>());
     all.extend(boxed::<crate::sidi::SyncError>());

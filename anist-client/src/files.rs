@@ -69,6 +69,24 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     file.flush()
 }
 
+/// Creates `dir` (and its parents) if missing; the directory itself is
+/// made mode 0700 (owner only) whatever the umask.
+///
+/// # Errors
+/// The creation's or the permission change's.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    Ok(())
+}
+
 /// Narrows an open file to mode 0600 (nothing on other systems).
 fn restrict(file: &File) -> io::Result<()> {
     #[cfg(unix)]

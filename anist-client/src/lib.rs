@@ -76,6 +76,7 @@ pub mod keys;
 pub mod modi;
 pub mod preflight;
 pub mod redact;
+pub mod rivestizione;
 pub(crate) mod rng;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

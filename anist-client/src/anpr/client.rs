@@ -88,6 +88,11 @@ impl AnprClient {
         self
     }
 
+    /// Seconds since the epoch on the client's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     /// Today (UTC) on the client's clock.
     pub fn today(&self) -> NaiveDate {
         DateTime::from_timestamp(self.clock.now(), 0)

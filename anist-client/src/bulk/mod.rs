@@ -29,11 +29,11 @@ use crate::audit::AuditError;
 
 pub mod anpr_massiva;
 pub mod attendance;
-mod engine;
+pub(crate) mod engine;
 mod input;
 pub mod isee;
 mod journal;
-mod output;
+pub(crate) mod output;
 
 /// The attendance job's types, where round 1 put them.
 pub use attendance::{BulkJob, CallCounts, JobSpec, OutcomeCounts, Summary};
