@@ -104,6 +104,13 @@ enum Command {
     /// `anist sidi demo` writes a sandbox school to try it.
     #[command(subcommand)]
     Sidi(anist::cli::sidi::SidiCommand),
+    /// ANPR rivestizione (notice 002): users by role (TOP, ADMIN,
+    /// STANDARD) and profile, requests by codice fiscale, ID ANPR or
+    /// document, approval (explicit or silent assent), the worker, status,
+    /// download, reports; every action audited. `anist rivestizione demo`
+    /// runs a day of a Comune on the sandbox.
+    #[command(subcommand)]
+    Rivestizione(anist::cli::rivestizione::RivestizioneCommand),
     /// ANIST Portale Enti lookups: verifica, accertamento, stato (last
     /// status, current or previous school year), by codice fiscale or ID
     /// ANPR, single (--cf / --id-anpr) or massive (--input FILE --out
@@ -370,6 +377,7 @@ fn main() -> ExitCode {
         Command::Isee(cmd) => isee_cli::run(cmd),
         Command::Anpr(cmd) => anist::cli::anpr::run(cmd),
         Command::Sidi(cmd) => anist::cli::sidi::run(cmd),
+        Command::Rivestizione(cmd) => anist::cli::rivestizione::run(cmd),
         Command::Frequenza(cmd) => frequenza_cli::run(cmd),
         Command::Infanzia(cmd) => anist::cli::infanzia::run(cmd),
         Command::Audit(cmd) => run_audit(cmd),

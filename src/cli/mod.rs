@@ -22,5 +22,6 @@ pub mod isee;
 pub mod keys;
 pub mod logging;
 pub mod paths;
+pub mod rivestizione;
 pub mod sandbox;
 pub mod sidi;

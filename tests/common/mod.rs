@@ -100,3 +100,13 @@ pub fn start_sandbox(dir: &Path) -> (RunningSandbox, String) {
     cmd.args(["sandbox", "--port", "0", "--dir"]).arg(dir);
     spawn_sandbox(cmd)
 }
+
+/// `n` synthetic codici fiscali (born 1950–2015), the same for every run.
+pub fn synthetic_codes(n: usize) -> Vec<String> {
+    let from = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap_or_default();
+    let to = chrono::NaiveDate::from_ymd_opt(2015, 12, 31).unwrap_or_default();
+    let mut people = anist::core::synthetic::SyntheticPeople::new(2026, from, to);
+    (0..n)
+        .map(|_| people.next_person().codice_fiscale.as_str().to_owned())
+        .collect()
+}
