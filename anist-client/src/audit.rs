@@ -386,12 +386,6 @@ fn secret_error(path: &Path, reason: impl Into<String>) -> AuditError {
     }
 }
 
-fn private_error(e: io::Error) -> AuditError {
-    AuditError::Storage {
-        reason: format!("cannot create it private (mode 0600): {e}"),
-    }
-}
-
 /// Reads the secret, creating it (32 random bytes, mode 0600) if missing.
 fn load_secret(path: &Path) -> Result<Zeroizing<[u8; SECRET_LEN]>, AuditError> {
     let mut secret = Zeroizing::new([0u8; SECRET_LEN]);
@@ -494,12 +488,8 @@ impl AuditLog {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AuditError> {
         let secret = load_secret(secret_path)?;
-        crate::files::prepare_private_sqlite(db_path).map_err(private_error)?;
-        let conn = Connection::open(db_path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        crate::files::prepare_private_sqlite(db_path).map_err(private_error)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let conn = crate::files::open_private_sqlite(db_path)
+            .map_err(|reason| AuditError::Storage { reason })?;
         conn.execute_batch(SCHEMA)?;
         let log = Self {
             conn: Mutex::new(conn),

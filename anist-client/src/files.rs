@@ -102,6 +102,30 @@ fn restrict(file: &File) -> io::Result<()> {
     Ok(())
 }
 
+/// Opens the SQLite database `db` private ([`prepare_private_sqlite`]
+/// before and after), in WAL mode with `synchronous = NORMAL` (durable
+/// across a crash of the process; a power cut may lose the last
+/// transactions) and a 10 s busy timeout: how the crate opens its journals,
+/// stores and audit trail.
+///
+/// # Errors
+/// The permission change's (`cannot create it private …`) or SQLite's, as
+/// text for the caller's own error.
+pub(crate) fn open_private_sqlite(db: &Path) -> Result<rusqlite::Connection, String> {
+    let private = |e: io::Error| format!("cannot create it private (mode 0600): {e}");
+    let sqlite = |e: rusqlite::Error| e.to_string();
+    prepare_private_sqlite(db).map_err(private)?;
+    let conn = rusqlite::Connection::open(db).map_err(sqlite)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(sqlite)?;
+    prepare_private_sqlite(db).map_err(private)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(sqlite)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(sqlite)?;
+    Ok(conn)
+}
+
 /// The side files of the SQLite database `db` (`<db>-wal`, `<db>-shm`,
 /// `<db>-journal`).
 pub fn sqlite_side_files(db: &Path) -> Vec<PathBuf> {

@@ -175,15 +175,10 @@ impl Journal {
         layout: &'static Layout,
         params: &[Param<'_>],
     ) -> Result<Self, BulkError> {
-        let private = |e: std::io::Error| journal_error("cannot create it private (mode 0600)", e);
-        crate::files::prepare_private_sqlite(path).map_err(private)?;
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        crate::files::prepare_private_sqlite(path).map_err(private)?;
-        // Durable across process crashes in WAL mode (not across power
-        // cuts: the last transactions are then asked again).
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Durable across process crashes (a power cut may lose the last
+        // transactions: they are then asked again).
+        let conn = crate::files::open_private_sqlite(path)
+            .map_err(|reason| BulkError::Journal { reason })?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
         )?;

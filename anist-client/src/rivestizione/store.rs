@@ -434,15 +434,8 @@ impl SqliteStore {
     /// [`StoreError`] when the file cannot be created or is not a store of
     /// this version.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let private = |e: std::io::Error| StoreError {
-            reason: format!("cannot create it private (mode 0600): {e}"),
-        };
-        crate::files::prepare_private_sqlite(path).map_err(private)?;
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        crate::files::prepare_private_sqlite(path).map_err(private)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let conn =
+            crate::files::open_private_sqlite(path).map_err(|reason| StoreError { reason })?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
         )?;
