@@ -1,8 +1,9 @@
 //! Where the rivestizione workflow keeps its state: a trait, so that the
 //! embedded SQLite file (the default, [`SqliteStore`]) and a shared
 //! database can both hold it. Every method is one transaction; state
-//! changes are compare-and-set, so that two workers never take one request
-//! and a late answer never overwrites one recorded.
+//! changes are compare-and-set, so that two actors never make one change
+//! twice (two TOP users deciding, the silent assent and a TOP, two workers
+//! starting a request) and a late answer never overwrites one recorded.
 
 use std::path::Path;
 

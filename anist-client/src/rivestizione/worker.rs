@@ -2,8 +2,11 @@
 //! in real time), writes their response files, purges them when their
 //! retention time is over. Each subject's outcome is committed before the
 //! next is counted: a worker killed mid-request resumes it and asks only
-//! the subjects without an outcome. Two workers never take one request
-//! (the state change is compare-and-set).
+//! the subjects without an outcome. Two workers never both start one
+//! approved request (the state change is compare-and-set), but a request
+//! left `processing` is resumed by whichever pass comes next: run one
+//! worker per store (several workers on one job need the leases of the
+//! shared database, issue #19).
 
 use std::sync::Arc;
 use std::time::Duration;
