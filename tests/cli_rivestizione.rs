@@ -31,7 +31,7 @@ fn the_demo_runs_a_day_and_prints_the_report() {
         "anna.top rifiuta la richiesta 3",
         "1 convalidate per silenzio assenso",
         "bruno.admin prova a scaricare i dati di carla: rifiutato [rivestizione_denied]",
-        "ente              utente      richieste",
+        "comune  ente              utente      richieste",
         "catena verificata",
     ] {
         assert!(t.contains(line), "{line:?} missing:\n{t}");
@@ -289,7 +289,9 @@ fn each_command_as_a_clerk_uses_it() {
     assert!(t.contains("vigili"), "{t}");
     assert!(std::fs::read_to_string(&report_csv)
         .unwrap()
-        .starts_with("\u{feff}ente;utente"));
+        .starts_with("\u{feff}comune;ente;utente"));
+    let t = ok(&["report", "--user", "top", "--comune", "015146"]);
+    assert!(!t.contains("vigili"), "{t}");
     refused(&["report", "--user", "s1"], "rivestizione_denied");
     let out = anist(
         &[

@@ -270,6 +270,9 @@ pub enum RivestizioneCommand {
         /// Only this ente.
         #[arg(long)]
         ente: Option<String>,
+        /// Only the enti of this Comune (ISTAT code).
+        #[arg(long)]
+        comune: Option<String>,
         /// From this day (dd/mm/yyyy).
         #[arg(long)]
         dal: Option<String>,
@@ -494,11 +497,12 @@ fn status_json(r: &RequestRecord) -> serde_json::Value {
 
 fn report_text(rows: &[ReportRow]) -> String {
     let mut out = String::from(
-        "ente              utente      richieste  rifiutate  completate  soggetti  trovati  non trovati  fuori ambito  altri esiti\n",
+        "comune  ente              utente      richieste  rifiutate  completate  soggetti  trovati  non trovati  fuori ambito  altri esiti\n",
     );
     for r in rows {
         out.push_str(&format!(
-            "{:<17} {:<11} {:>9}  {:>9}  {:>10}  {:>8}  {:>7}  {:>11}  {:>12}  {:>11}\n",
+            "{:<7} {:<17} {:<11} {:>9}  {:>9}  {:>10}  {:>8}  {:>7}  {:>11}  {:>12}  {:>11}\n",
+            r.comune,
             r.ente,
             r.user,
             r.requests,
@@ -814,6 +818,7 @@ fn run_inner(cmd: RivestizioneCommand) -> Result<String> {
             place,
             who,
             ente,
+            comune,
             dal,
             al,
             csv,
@@ -824,7 +829,11 @@ fn run_inner(cmd: RivestizioneCommand) -> Result<String> {
                 .as_deref()
                 .map(|d| day_start(d, "al").map(|t| t + 86_400))
                 .transpose()?;
-            let rows = open(&place.dir, system)?.report(&who.user, ente.as_deref(), from, to)?;
+            let mut rows =
+                open(&place.dir, system)?.report(&who.user, ente.as_deref(), from, to)?;
+            if let Some(c) = &comune {
+                rows.retain(|r| r.comune == *c);
+            }
             if let Some(path) = &csv {
                 let mut buf = Vec::new();
                 write_report_csv(&rows, &mut buf)

@@ -220,6 +220,8 @@ impl std::fmt::Debug for Rivestizione {
 /// What the monitoring roles see: one line per user of the period.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ReportRow {
+    /// The ISTAT code of the ente's Comune.
+    pub comune: String,
     /// The ente.
     pub ente: String,
     /// The user.
@@ -659,6 +661,12 @@ impl Rivestizione {
         let me = self.actor(actor)?;
         self.allow(&me, &Action::Report { ente }, None)?;
         self.record(&me.id, me.role.as_str(), "report", None, "ok")?;
+        let comuni: std::collections::BTreeMap<String, String> = self
+            .store
+            .enti()?
+            .into_iter()
+            .map(|e| (e.id, e.comune))
+            .collect();
         let mut rows: std::collections::BTreeMap<(String, String), (ReportRow, u64, u64)> =
             std::collections::BTreeMap::new();
         for r in self.store.requests()? {
@@ -673,6 +681,7 @@ impl Rivestizione {
                 .or_insert_with(|| {
                     (
                         ReportRow {
+                            comune: comuni.get(&r.ente).cloned().unwrap_or_default(),
                             ente: r.ente.clone(),
                             user: r.owner.clone(),
                             ..ReportRow::default()

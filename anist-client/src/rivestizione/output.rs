@@ -138,7 +138,7 @@ pub(crate) fn write_response(
     w.finish().map_err(file_error)
 }
 
-/// Writes `rows` as CSV for Italian Excel: `ente`, `utente`, `richieste`,
+/// Writes `rows` as CSV for Italian Excel: `comune`, `ente`, `utente`, `richieste`,
 /// `rifiutate`, `completate`, `non_riuscite`, `soggetti`, one column per
 /// outcome (`trovati`, `non_trovati`, `piu_soggetti`, `fuori_ambito`,
 /// `rifiutati_da_anpr`, `errori`), `tempo_medio_ore` (`1,5`).
@@ -151,6 +151,7 @@ pub fn write_report_csv<W: std::io::Write>(
 ) -> Result<(), anist_core::csvio::CsvError> {
     let mut w = CsvWriter::new(out, WriterOptions::excel());
     w.write_row([
+        "comune",
         "ente",
         "utente",
         "richieste",
@@ -168,6 +169,7 @@ pub fn write_report_csv<W: std::io::Write>(
     ])?;
     for r in rows {
         let mut f = vec![
+            r.comune.clone(),
             r.ente.clone(),
             r.user.clone(),
             r.requests.to_string(),

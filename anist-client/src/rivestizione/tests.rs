@@ -552,7 +552,8 @@ async fn the_trail_says_who_did_what_when() {
     write_report_csv(&report, &mut csv).unwrap();
     assert!(String::from_utf8(csv)
         .unwrap()
-        .starts_with("\u{feff}ente;utente;richieste"));
+        .starts_with("\u{feff}comune;ente;utente;richieste"));
+    assert!(report.iter().all(|r| r.comune == TORINO));
     w.clock.advance(31 * 86_400);
     worker(&w, Fake::new()).run_once().await.unwrap();
 
