@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anist_client::anpr::massive::{MassiveClient, C030_MASSIVO};
 use anist_client::anpr::soap::{AnprSoapClient, AnprSoapSettings};
 use anist_client::anpr::{AnprClient, OperationIds};
 use anist_client::audit::{AuditError, AuditLog};
@@ -546,7 +547,12 @@ async fn lookup(
             let session = config
                 .session(Arc::new(SystemClock))
                 .map_err(|e| setup_error(&e))?;
-            let client = AnprClient::new(Arc::new(session), ids);
+            let session = Arc::new(session);
+            let massive = session
+                .lookup(C030_MASSIVO)
+                .is_ok()
+                .then(|| MassiveClient::new(Arc::clone(&session), Arc::clone(&ids)));
+            let client = AnprClient::new(session, ids);
             // Documents only when the configuration has the SOAP channel.
             let soap = match config.anpr_soap_settings() {
                 Ok(s) => {
@@ -559,12 +565,15 @@ async fn lookup(
                 Err(_) => None,
             };
             let istat = soap.as_ref().map(|s| s.1.clone()).unwrap_or_default();
-            Ok((AnprLookup::new(client, soap.map(|s| s.0), &istat), None))
+            let lookup = AnprLookup::new(client, soap.map(|s| s.0), &istat);
+            Ok((with_massive(lookup, massive), None))
         }
         None => {
             let cfg = SandboxConfig::with_default_client(seed).map_err(|e| setup_error(&e))?;
             let h = Sandbox::start(cfg).await.map_err(|e| setup_error(&e))?;
-            let client = AnprClient::new(Arc::new(h.session().map_err(|e| setup_error(&e))?), ids);
+            let session = Arc::new(h.session().map_err(|e| setup_error(&e))?);
+            let massive = MassiveClient::new(Arc::clone(&session), Arc::clone(&ids));
+            let client = AnprClient::new(session, ids);
             let mut s = AnprSoapSettings::new(
                 &h.anpr_soap_url().unwrap_or_default(),
                 SANDBOX_OPERATOR,
@@ -577,8 +586,19 @@ async fn lookup(
             let soap = AnprSoapClient::new(s, soap_ids)
                 .map_err(|e| setup_error(&e))?
                 .audited(audit);
-            Ok((AnprLookup::new(client, Some(soap), SANDBOX_ISTAT), Some(h)))
+            let lookup = AnprLookup::new(client, Some(soap), SANDBOX_ISTAT);
+            Ok((with_massive(lookup, Some(massive)), Some(h)))
         }
+    }
+}
+
+/// The massive C030 step for requests of at least 100 codici fiscali,
+/// when the e-service is configured: its download polled every 5 s for up
+/// to 10 minutes, then the rest asked singly.
+fn with_massive(lookup: AnprLookup, massive: Option<MassiveClient>) -> AnprLookup {
+    match massive {
+        Some(m) => lookup.with_massive(m, 100, Duration::from_secs(5), 120),
+        None => lookup,
     }
 }
 

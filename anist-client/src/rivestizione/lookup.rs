@@ -2,14 +2,22 @@
 //! channels plug in), and [`AnprLookup`] on the ANPR clients: a document
 //! is resolved to its subject through the Comune's SOAP 3002 channel, then
 //! the PDND e-services give the generalità (C015), the residence (C020:
-//! also the scope check) and the family (C021) the request asks.
+//! also the scope check) and the family (C021) the request asks. With the
+//! massive e-services ([`AnprLookup::with_massive`]), a request's many
+//! codici fiscali get their ID ANPR in one massive C030 request first,
+//! which spares each of them its single C030 call.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
 
 use anist_core::anpr::dati::DatoRichiesto;
 use anist_core::anpr::e002::DatiSoggetto;
 use anist_core::anpr::esito::Esito;
+use anist_core::anpr::massive::{riconcilia, EsitoMassivo, TipoRicerca};
 use anist_core::anpr::soap3002::{Documento, Esito3002};
 use anist_core::anpr::IdAnpr;
 use anist_core::cf::CodiceFiscale;
@@ -19,11 +27,15 @@ use anist_core::{ErrorCode, ErrorKind};
 use chrono::NaiveDate;
 
 use super::store::{Outcome, RequestRecord, SubjectData, SubjectOutcome, SubjectRecord};
+use crate::anpr::massive::{MassiveClient, ServizioMassivo, Stato};
 use crate::anpr::soap::{AnprSoapClient, RicercaDocumento};
 use crate::anpr::{AnprClient, Richiesta, Servizio, Soggetto};
 
 /// A lookup in flight.
 pub type LookupTask<'a> = Pin<Box<dyn Future<Output = SubjectOutcome> + Send + 'a>>;
+
+/// A preparation in flight.
+pub type PrepareTask<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// Asks about one subject of a request. The outcome should carry the data
 /// sets the request asked, and the residence when its scope is the
@@ -38,12 +50,40 @@ pub trait SubjectLookup: Send + Sync {
         subject: &'a SubjectRecord,
         comuni: &'a [String],
     ) -> LookupTask<'a>;
+
+    /// Called by the worker once per pass with a request's subjects still
+    /// to ask, before their lookups: a lookup may resolve them in bulk
+    /// (the massive e-services) and use that in [`Self::lookup`]. Nothing
+    /// by default; a failure here only means single lookups.
+    fn prepare<'a>(
+        &'a self,
+        _request: &'a RequestRecord,
+        _subjects: &'a [SubjectRecord],
+    ) -> PrepareTask<'a> {
+        Box::pin(async {})
+    }
+}
+
+/// The massive C030 step of [`AnprLookup`].
+struct Massive {
+    client: MassiveClient,
+    /// Codici fiscali asked at least this many at once go through it.
+    threshold: usize,
+    /// The wait between two polls of its download.
+    poll_interval: Duration,
+    /// Polls before giving up (the subjects are then asked singly).
+    max_polls: u32,
 }
 
 /// [`SubjectLookup`] on the ANPR clients (PDND E002; SOAP 3002 for the
 /// documents, when the Comune's channel is configured).
 pub struct AnprLookup {
     client: AnprClient,
+    massive: Option<Massive>,
+    /// The ID ANPR of codici fiscali resolved by the massive step.
+    resolved: Mutex<HashMap<String, IdAnpr>>,
+    /// How many subjects the massive step resolved.
+    resolved_in_bulk: AtomicU64,
     /// ANPR refuses an `idOperazioneClient` lower than the last it
     /// received: the calls go one at a time, so that they arrive in the
     /// order of their ids.
@@ -68,6 +108,9 @@ impl AnprLookup {
     pub fn new(client: AnprClient, soap: Option<AnprSoapClient>, comune: &str) -> Self {
         Self {
             client,
+            massive: None,
+            resolved: Mutex::new(HashMap::new()),
+            resolved_in_bulk: AtomicU64::new(0),
             gate: tokio::sync::Mutex::new(()),
             soap,
             comune: comune.to_owned(),
@@ -101,6 +144,101 @@ fn iso_today(client: &AnprClient) -> NaiveDate {
 }
 
 impl AnprLookup {
+    /// Resolves the codici fiscali of a request in one massive C030
+    /// request when there are at least `threshold` of them (default
+    /// below: 100), polling its download every `poll_interval` up to
+    /// `max_polls` times; what it does not resolve is asked singly.
+    #[must_use]
+    pub fn with_massive(
+        mut self,
+        client: MassiveClient,
+        threshold: usize,
+        poll_interval: Duration,
+        max_polls: u32,
+    ) -> Self {
+        self.massive = Some(Massive {
+            client,
+            threshold: threshold.max(1),
+            poll_interval,
+            max_polls: max_polls.max(1),
+        });
+        self
+    }
+
+    /// How many subjects the massive step resolved so far.
+    pub fn resolved_in_bulk(&self) -> u64 {
+        self.resolved_in_bulk.load(Ordering::Relaxed)
+    }
+
+    fn resolved(&self) -> std::sync::MutexGuard<'_, HashMap<String, IdAnpr>> {
+        self.resolved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The massive C030 step: the ID ANPR of the request's codici fiscali
+    /// not yet resolved, when they are many enough.
+    async fn resolve_in_bulk(&self, request: &RequestRecord, subjects: &[SubjectRecord]) {
+        let Some(m) = &self.massive else { return };
+        let cfs: Vec<String> = {
+            let done = self.resolved();
+            subjects
+                .iter()
+                .filter_map(|s| match s.id {
+                    Some(SubjectId::Cf(cf)) if !done.contains_key(cf.as_str()) => {
+                        Some(cf.as_str().to_owned())
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        if cfs.len() < m.threshold {
+            return;
+        }
+        let today = iso_today(&self.client);
+        let submitted = {
+            let _in_order = self.gate.lock().await;
+            m.client
+                .submit(
+                    ServizioMassivo::IdAnpr,
+                    TipoRicerca::CodiceFiscale,
+                    &cfs,
+                    today,
+                    &request.motivo,
+                )
+                .await
+        };
+        // Refused (e.g. another massive request pending): single lookups.
+        let Ok(id) = submitted else { return };
+        for n in 0..m.max_polls {
+            if n > 0 {
+                tokio::time::sleep(m.poll_interval).await;
+            }
+            match m.client.poll(ServizioMassivo::IdAnpr, &id).await {
+                Ok(Stato::InAttesa) => continue,
+                Ok(Stato::Pronto(elements)) => {
+                    let outcomes = riconcilia(TipoRicerca::CodiceFiscale, &cfs, &elements);
+                    let mut done = self.resolved();
+                    for (cf, o) in cfs.iter().zip(outcomes) {
+                        // One subject with a well-formed ID ANPR only:
+                        // omocodia and the rest are asked singly.
+                        if let EsitoMassivo::Trovato(found) = o {
+                            if let [one] = found.as_slice() {
+                                if let Some(id) = one.id_anpr().and_then(|i| IdAnpr::parse(i).ok())
+                                {
+                                    done.insert(cf.clone(), id);
+                                    self.resolved_in_bulk.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                        }
+                    }
+                    return;
+                }
+                Err(_) => return,
+            }
+        }
+    }
+
     /// The subject a document identifies (by codice fiscale or ID ANPR),
     /// or the outcome when there is none or several.
     async fn resolve(
@@ -209,7 +347,10 @@ impl AnprLookup {
     ) -> Result<SubjectData, SubjectOutcome> {
         let soggetto = match subject.id {
             None => return Err(failed(Outcome::Error, "rivestizione_purged")),
-            Some(SubjectId::Cf(cf)) => Soggetto::CodiceFiscale(cf),
+            Some(SubjectId::Cf(cf)) => match self.resolved().get(cf.as_str()) {
+                Some(id) => Soggetto::IdAnpr(*id),
+                None => Soggetto::CodiceFiscale(cf),
+            },
             Some(SubjectId::IdAnpr(id)) => Soggetto::IdAnpr(id),
             Some(SubjectId::Document(d)) => self.resolve(request, subject, &d).await?,
         };
@@ -260,6 +401,14 @@ impl SubjectLookup for AnprLookup {
                 Err(o) => o,
             }
         })
+    }
+
+    fn prepare<'a>(
+        &'a self,
+        request: &'a RequestRecord,
+        subjects: &'a [SubjectRecord],
+    ) -> PrepareTask<'a> {
+        Box::pin(self.resolve_in_bulk(request, subjects))
     }
 }
 

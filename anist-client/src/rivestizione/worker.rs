@@ -173,6 +173,10 @@ impl Worker {
         let store = self.riv.store().clone();
         let mut asked = 0u64;
         let mut after = -1i64;
+        // A chance to resolve them in bulk first (the massive e-services).
+        let all = store.pending_subjects(r.id, after, usize::MAX)?;
+        self.lookup.prepare(r, &all).await;
+        drop(all);
         loop {
             let batch = store.pending_subjects(r.id, after, 512)?;
             let Some(last) = batch.last() else {
