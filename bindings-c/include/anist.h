@@ -366,6 +366,16 @@ typedef struct AnistIseeJob AnistIseeJob;
 // [`anist_job_start`], freed by [`anist_job_free`].
 typedef struct AnistJob AnistJob;
 
+// A rivestizione workflow on a directory. Opaque: made by
+// [`anist_rivestizione_open`], freed by [`anist_rivestizione_free`]. Its
+// functions may be called from several threads at once.
+typedef struct AnistRivestizione AnistRivestizione;
+
+// A worker job running on a client's threads. Opaque: made by
+// [`anist_rivestizione_worker_start`], freed by
+// [`anist_rivestizione_job_free`].
+typedef struct AnistRivestizioneJob AnistRivestizioneJob;
+
 // What an ANPR massive job works on. Every string is NUL-terminated
 // UTF-8; NULL means "not given". Zero the struct (`memset`, `= {0}`) and
 // set what you need.
@@ -788,6 +798,30 @@ typedef struct AnistJobSummary {
 // thread-safe, and never call `anist_client_free` / `anist_job_free` /
 // the blocking calls from it.
 typedef void (*AnistLogCallback)(void *user_data, int32_t level, const char *target, const char *message);
+
+// Where a worker job stands.
+typedef struct AnistRivestizioneJobProgress {
+  // `ANIST_JOB_*`.
+  int32_t state;
+  // Requests completed (once finished).
+  uint64_t completed;
+  // Subjects asked about (once finished).
+  uint64_t subjects;
+} AnistRivestizioneJobProgress;
+
+// What a finished worker job did.
+typedef struct AnistRivestizioneJobSummary {
+  // `ANIST_JOB_COMPLETED`.
+  int32_t state;
+  // Requests approved by silent assent.
+  uint64_t assented;
+  // Requests completed (their files can be downloaded).
+  uint64_t completed;
+  // Subjects asked about.
+  uint64_t subjects;
+  // Requests whose files were purged after the retention time.
+  uint64_t purged;
+} AnistRivestizioneJobSummary;
 
 // What [`anist_sidi_apply`] did.
 typedef struct AnistSidiReport {
@@ -1219,6 +1253,139 @@ void anist_job_free(struct AnistJob *job);
 // dispatcher (a Rust host), the callback receives nothing and
 // [`crate::ANIST_ERR_OTHER`] is returned.
 int32_t anist_set_log_callback(AnistLogCallback callback, void *user_data, int32_t max_level);
+
+// Opens (creating it when needed) the workflow in the directory `dir`:
+// its store `rivestizione.sqlite`, its audit trail `anist-audit.sqlite`
+// (secret `anist-audit.sqlite.key`) and its response files `files/`.
+// Free it with [`anist_rivestizione_free`].
+//
+// Returns [`crate::ANIST_ERR_AUDIT`] (the trail cannot be opened),
+// [`crate::ANIST_ERR_OTHER`] (`rivestizione_store`,
+// `rivestizione_file`: the directory or the store cannot be used).
+int32_t anist_rivestizione_open(const char *dir, struct AnistRivestizione **out_riv);
+
+// Frees a workflow. NULL is allowed. A worker job started from it keeps
+// what it needs and may outlive it.
+void anist_rivestizione_free(struct AnistRivestizione *riv);
+
+// Sets the module up, once: the Anagrafe's ente (`ente_id`, `ente_name`,
+// the ISTAT code `comune`), the Comuni served (`comuni`: ISTAT codes or
+// names separated by `,` or `;`), the approval
+// (`silent_assent_seconds` < 0: manual; otherwise requests are approved
+// by silent assent after that many seconds), the days the response files
+// are kept (`retention_days`, 0: 30), and the first TOP user `top_user`
+// named `top_name` (every data set, all Italy).
+//
+// Returns [`crate::ANIST_ERR_CONFIG`] (`rivestizione_setup`: set up
+// already), [`crate::ANIST_ERR_AUDIT`].
+int32_t anist_rivestizione_setup(const struct AnistRivestizione *riv, const char *top_user, const char *top_name, const char *ente_id, const char *ente_name, const char *comune, const char *comuni, int64_t silent_assent_seconds, uint32_t retention_days);
+
+// Adds (or renames) an ente fruitore (TOP `actor`).
+//
+// Returns [`crate::ANIST_ERR_DENIED`], [`crate::ANIST_ERR_INVALID_ARGUMENT`]
+// (`rivestizione_no_user`).
+int32_t anist_rivestizione_add_ente(const struct AnistRivestizione *riv, const char *actor, const char *ente_id, const char *ente_name, const char *comune);
+
+// Registers `user` named `name`, with `role` (`top`, `admin`,
+// `standard`), in `ente`, with the profile of `data` (Tabella-16 names or
+// codes separated by `,`, `;` or blanks: `generalita,residenza`) and
+// `scope` (`convenzionati` or `italia`; NULL: `convenzionati`).
+//
+// Returns [`crate::ANIST_ERR_DENIED`] (the actor may not, or not with
+// that profile), [`crate::ANIST_ERR_INVALID_ARGUMENT`] (a bad role, scope
+// or data set; `rivestizione_no_ente`, `rivestizione_user_exists`).
+int32_t anist_rivestizione_register_user(const struct AnistRivestizione *riv, const char *actor, const char *user, const char *name, const char *role, const char *ente, const char *data, const char *scope);
+
+// Submits a request (STANDARD `user`) about the subjects of a request
+// file: `csv`, `len` bytes (CSV with the columns `tipo;identificativo`, or
+// a `codice_fiscale` column; bad rows are counted, never sent), with
+// `motivo` (the reference of the practice, mandatory), asking `asked`
+// (Tabella-16 names separated by `,`: `generalita,residenza`; NULL: the
+// user's whole profile) within the user's scope. Writes the request's
+// number into `*out_id`.
+//
+// Returns [`crate::ANIST_ERR_DENIED`] (`rivestizione_denied`,
+// `rivestizione_profile`: more than the profile),
+// [`crate::ANIST_ERR_INVALID_ARGUMENT`] (`rivestizione_motivo`,
+// `rivestizione_empty`, `rivestizione_file_columns`, …).
+int32_t anist_rivestizione_submit(const struct AnistRivestizione *riv, const char *user, const char *motivo, const uint8_t *csv, size_t len, const char *asked, int64_t *out_id);
+
+// Approves request `id` (TOP `actor`): the worker will process it.
+//
+// Returns [`crate::ANIST_ERR_DENIED`] (not a TOP),
+// [`crate::ANIST_ERR_RIVESTIZIONE`] (`rivestizione_state`: decided
+// already), [`crate::ANIST_ERR_INVALID_ARGUMENT`]
+// (`rivestizione_no_request`).
+int32_t anist_rivestizione_approve(const struct AnistRivestizione *riv, const char *actor, int64_t id);
+
+// Rejects request `id` (TOP `actor`) with `reason`: nothing reaches ANPR.
+// Statuses as [`anist_rivestizione_approve`], and
+// [`crate::ANIST_ERR_INVALID_ARGUMENT`] for a blank reason.
+int32_t anist_rivestizione_reject(const struct AnistRivestizione *riv, const char *actor, int64_t id, const char *reason);
+
+// The status of request `id`, if `user` may see it (TOP: every request;
+// ADMIN: its ente's; STANDARD: its own), into `*out_json` as a JSON
+// object (free it with [`crate::anist_string_free`]): `id`, `state`
+// (`awaiting_approval`, `approved`, `processing`, `done`, `rejected`,
+// `failed`, `expired`), `state_label` (in Italian), `owner`, `ente`,
+// `subjects`, `answered`, `bad_rows`, `submitted_at` (seconds since the
+// epoch), `decided_by`, `reason`, `error`, `file` (null when absent).
+//
+// Returns [`crate::ANIST_ERR_DENIED`], [`crate::ANIST_ERR_INVALID_ARGUMENT`]
+// (`rivestizione_no_request`, `rivestizione_no_user`).
+int32_t anist_rivestizione_status(const struct AnistRivestizione *riv, const char *user, int64_t id, char **out_json);
+
+// The statuses of the requests `user` may see, oldest first, into
+// `*out_json` as a JSON array of the objects of
+// [`anist_rivestizione_status`] (free it with
+// [`crate::anist_string_free`]).
+int32_t anist_rivestizione_requests(const struct AnistRivestizione *riv, const char *user, char **out_json);
+
+// The path of the response file of request `id` (a CSV for Excel: its
+// requester only, once done), into `*out_path` (free it with
+// [`crate::anist_string_free`]); recorded as downloaded.
+//
+// Returns [`crate::ANIST_ERR_RIVESTIZIONE`] (`rivestizione_not_ready`:
+// not done yet, or purged), [`crate::ANIST_ERR_DENIED`] (not the
+// requester).
+int32_t anist_rivestizione_download(const struct AnistRivestizione *riv, const char *user, int64_t id, char **out_path);
+
+// Starts one pass of the worker of `riv` on `client`'s threads, through
+// the client's ANPR e-services (PDND E002; the operation ids in the
+// workflow's `anpr-ids.sqlite`): requests approved by silent assent,
+// every approved request asked to ANPR (`concurrency` subjects at once,
+// 0: 4) and its response file written, old files purged. Returns at once
+// with the job in `*out_job`: poll it with
+// [`anist_rivestizione_job_poll`] (e.g. from a GUI timer), then read
+// [`anist_rivestizione_job_result`] and free it with
+// [`anist_rivestizione_job_free`]. Subjects by document need the
+// Comune's SOAP channel, which this function does not configure: they get
+// the outcome `error` (`rivestizione_no_document_channel`).
+//
+// Returns [`crate::ANIST_ERR_CONFIG`] (`rivestizione_setup`: not set
+// up); errors of the pass itself come from
+// [`anist_rivestizione_job_result`].
+int32_t anist_rivestizione_worker_start(const struct AnistRivestizione *riv, const struct AnistClient *client, uint32_t concurrency, struct AnistRivestizioneJob **out_job);
+
+// Where the worker job stands, into `*out` (never blocks). Poll it until
+// `state` is no longer `ANIST_JOB_RUNNING`.
+int32_t anist_rivestizione_job_poll(const struct AnistRivestizioneJob *job, struct AnistRivestizioneJobProgress *out);
+
+// Stops the worker job: every subject already answered stays recorded,
+// the request being processed stays `processing` and the next pass
+// resumes it; the state becomes `ANIST_JOB_CANCELLED` (unless it had
+// finished).
+int32_t anist_rivestizione_job_cancel(struct AnistRivestizioneJob *job);
+
+// The summary of a finished worker job, into `*out`. Returns
+// [`crate::ANIST_OK`], [`crate::ANIST_ERR_JOB_NOT_READY`] while it runs,
+// [`crate::ANIST_ERR_CANCELLED`], or the status of the error that made it
+// fail (the store's, the trail's, the response file's).
+int32_t anist_rivestizione_job_result(const struct AnistRivestizioneJob *job, struct AnistRivestizioneJobSummary *out);
+
+// Frees a worker job, cancelling it first if it still runs. NULL is
+// allowed. Never call it from a log callback.
+void anist_rivestizione_job_free(struct AnistRivestizioneJob *job);
 
 // Compares the SIDI file `sidi_path` (JSON or CSV layout, see the README)
 // with the SQLite local database `db_path`: the plan as JSON text in

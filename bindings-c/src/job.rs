@@ -6,9 +6,7 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use anist_client::bulk::{
-    BulkError, BulkJob, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary,
-};
+use anist_client::bulk::{BulkJob, JobOutcome, JobSpec, OutcomeCounts, Progress, Summary};
 use anist_core::school::SchoolYear;
 use tokio::task::JoinHandle;
 
@@ -154,11 +152,13 @@ pub(crate) struct Job<K: JobKind> {
 
 impl<K: JobKind> Job<K> {
     /// Spawns `run` (given the reporter of its progress) on the client's
-    /// runtime; returns at once.
-    pub(crate) fn start<F, Fut>(inner: Arc<ClientInner>, run: F) -> Result<Self, Failure>
+    /// runtime; returns at once. Its error (a `BulkError`, or any
+    /// other [`anist_core::ErrorCode`]) is what `result` returns.
+    pub(crate) fn start<F, Fut, E>(inner: Arc<ClientInner>, run: F) -> Result<Self, Failure>
     where
         F: FnOnce(Reporter<K>) -> Fut,
-        Fut: Future<Output = Result<JobOutcome<K::Summary>, BulkError>> + Send + 'static,
+        Fut: Future<Output = Result<JobOutcome<K::Summary>, E>> + Send + 'static,
+        E: anist_core::ErrorCode + Send + 'static,
     {
         let mut progress = K::Progress::default();
         K::set_state(&mut progress, ANIST_JOB_RUNNING);

@@ -28,6 +28,7 @@ mod isee;
 mod isee_job;
 mod job;
 mod log;
+mod rivestizione;
 mod sidi;
 mod strings;
 
@@ -41,6 +42,7 @@ pub use isee::*;
 pub use isee_job::*;
 pub use job::*;
 pub use log::*;
+pub use rivestizione::*;
 pub use sidi::*;
 pub use strings::*;
 

@@ -345,6 +345,11 @@ pub struct PyClient {
 }
 
 impl PyClient {
+    /// The client's session (for the ANPR clients of other modules).
+    pub(crate) fn session(&self) -> Arc<Session> {
+        Arc::clone(self.inner.anist.session())
+    }
+
     fn new(
         session: Arc<Session>,
         isee: Option<IseeClient>,
@@ -1155,6 +1160,16 @@ pub struct PySandbox {
 }
 
 impl PySandbox {
+    /// A session of the running sandbox's default client (for the ANPR
+    /// clients of other modules, e.g. the rivestizione worker).
+    pub(crate) fn session(&self) -> PyResult<Arc<Session>> {
+        self.with_handle(|h| {
+            h.session()
+                .map(Arc::new)
+                .map_err(|e| errors::call(&e, None))
+        })
+    }
+
     fn with_handle<T>(&self, f: impl FnOnce(&SandboxHandle) -> PyResult<T>) -> PyResult<T> {
         let guard = lock(&self.handle);
         match guard.as_ref() {

@@ -11,6 +11,7 @@ mod errors;
 mod infanzia;
 mod isee;
 mod isee_batch;
+mod rivestizione;
 mod runtime;
 mod sidi;
 
@@ -60,5 +61,6 @@ fn _anist(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::PyProgress>()?;
     m.add_class::<client::PySummary>()?;
     m.add_class::<isee_batch::PyIseeSummary>()?;
+    m.add_class::<rivestizione::PyRivestizione>()?;
     Ok(())
 }
