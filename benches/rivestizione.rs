@@ -65,7 +65,6 @@ fn main() {
             Arc::new(SystemClock),
             dir.join("files"),
         );
-        let all = Profile::new([DatoRichiesto::SchedaCompleta], Scope::Italia);
         riv.setup(
             Settings {
                 approval: Approval::Manual,
@@ -76,14 +75,8 @@ fn main() {
                 nome: "Anagrafe".into(),
                 comune: "058091".into(),
             },
-            User {
-                id: "top".into(),
-                nome: "Top".into(),
-                role: Role::Top,
-                ente: "anagrafe".into(),
-                active: true,
-                profile: all,
-            },
+            "top",
+            "Top",
         )
         .unwrap();
         let p = Profile::new(

@@ -121,7 +121,8 @@ async fn a_day_of_requests_on_the_sandbox() {
             nome: "Anagrafe".into(),
             comune: SANDBOX_ISTAT.into(),
         },
-        user("top", Role::Top, "anagrafe", all.clone()),
+        "top",
+        "Anna",
     )
     .unwrap();
     riv.register_user("top", user("t1", Role::Standard, "anagrafe", all))

@@ -22,7 +22,6 @@ use anist_client::rivestizione::{
     AnprLookup, Ente, RequestRecord, Rivestizione, Settings, SqliteStore, User, Worker,
     WorkerReport,
 };
-use anist_core::anpr::dati::DatoRichiesto;
 use anist_core::rivestizione::{read_subjects, Approval, Profile, Role, Scope};
 use anist_core::ErrorKind;
 
@@ -160,16 +159,8 @@ pub extern "C" fn anist_rivestizione_setup(
             nome: ente_name.to_owned(),
             comune: comune.to_owned(),
         };
-        let top = User {
-            id: top_user.to_owned(),
-            nome: top_name.to_owned(),
-            role: Role::Top,
-            ente: ente_id.to_owned(),
-            active: true,
-            profile: Profile::new([DatoRichiesto::SchedaCompleta], Scope::Italia),
-        };
         riv.riv
-            .setup(settings, ente, top)
+            .setup(settings, ente, top_user, top_name)
             .map_err(|e| Failure::of(&e))
     })
 }

@@ -177,16 +177,8 @@ impl PyRivestizione {
                 nome: ente_name.to_owned(),
                 comune: comune.to_owned(),
             };
-            let top = User {
-                id: top_user.to_owned(),
-                nome: top_name.to_owned(),
-                role: Role::Top,
-                ente: ente_id.to_owned(),
-                active: true,
-                profile: Profile::new([DatoRichiesto::SchedaCompleta], Scope::Italia),
-            };
             self.riv
-                .setup(settings, ente, top)
+                .setup(settings, ente, top_user, top_name)
                 .map_err(|e| errors::error(&e))
         })
     }

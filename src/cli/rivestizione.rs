@@ -656,18 +656,12 @@ fn run_inner(cmd: RivestizioneCommand) -> Result<String> {
                     comuni,
                 },
                 Ente {
-                    id: ente.clone(),
+                    id: ente,
                     nome: String::from("Anagrafe"),
                     comune,
                 },
-                User {
-                    id: user.clone(),
-                    nome,
-                    role: Role::Top,
-                    ente,
-                    active: true,
-                    profile: Profile::new([DatoRichiesto::SchedaCompleta], Scope::Italia),
-                },
+                &user,
+                &nome,
             )?;
             Ok(format!(
                 "modulo configurato in {}: utente TOP {user}\n",
@@ -899,7 +893,6 @@ fn demo(dir: Option<PathBuf>, seed: u64, n: usize) -> Result<String> {
             .unwrap_or_default();
         out.push_str(&format!("{t}  {text}\n"));
     };
-    let full = Profile::new([DatoRichiesto::SchedaCompleta], Scope::Italia);
     let gr = Profile::new(
         [DatoRichiesto::Generalita, DatoRichiesto::Residenza],
         Scope::Convenzionati,
@@ -917,14 +910,8 @@ fn demo(dir: Option<PathBuf>, seed: u64, n: usize) -> Result<String> {
             nome: "Anagrafe".into(),
             comune: ROMA.into(),
         },
-        User {
-            id: "anna.top".into(),
-            nome: "Anna (Anagrafe)".into(),
-            role: Role::Top,
-            ente: "anagrafe".into(),
-            active: true,
-            profile: full.clone(),
-        },
+        "anna.top",
+        "Anna (Anagrafe)",
     )?;
     at(&mut out, &clock, "l'Anagrafe configura il modulo: TOP anna.top, silenzio assenso dopo 2 ore, file conservati 30 giorni".into());
     for (id, nome) in [

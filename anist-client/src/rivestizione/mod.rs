@@ -35,9 +35,7 @@
 //! let audit = Arc::new(AuditLog::open(&dir.join("audit.sqlite"), &dir.join("audit.key"))?);
 //! let riv = Rivestizione::new(store, audit, Arc::new(SystemClock), dir.join("files"));
 //! let anagrafe = Ente { id: "anagrafe".into(), nome: "Anagrafe".into(), comune: "058091".into() };
-//! let all = Profile::new([DatoRichiesto::SchedaCompleta], Scope::Italia);
-//! let top = User { id: "top".into(), nome: "Anna".into(), role: Role::Top, ente: "anagrafe".into(), active: true, profile: all };
-//! riv.setup(Settings { comuni: vec!["058091".into()], ..Settings::default() }, anagrafe, top)?;
+//! riv.setup(Settings { comuni: vec!["058091".into()], ..Settings::default() }, anagrafe, "top", "Anna")?;
 //! let clerk_profile = Profile::new([DatoRichiesto::Generalita], Scope::Convenzionati);
 //! riv.register_user("top", User { id: "u1".into(), nome: "Ugo".into(), role: Role::Standard,
 //!     ente: "anagrafe".into(), active: true, profile: clerk_profile })?;
@@ -61,7 +59,7 @@ use std::sync::Arc;
 use anist_core::anpr::dati::DatoRichiesto;
 use anist_core::rivestizione::{
     authorize, check_motivo, transition, Action, Actor, Event, Profile, RivestizioneError, Role,
-    State, SubjectFile,
+    Scope, State, SubjectFile,
 };
 use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 
@@ -350,7 +348,8 @@ impl Rivestizione {
     }
 
     /// Sets the module up: its settings, the Anagrafe's ente and the first
-    /// TOP user. Only once, before any user exists.
+    /// TOP user (`top_id`, named `top_name`), who may obtain everything in
+    /// all Italy. Only once, before any user exists.
     ///
     /// # Errors
     /// `rivestizione_setup` when a user exists already; the store's and
@@ -359,7 +358,8 @@ impl Rivestizione {
         &self,
         settings: Settings,
         anagrafe: Ente,
-        top: User,
+        top_id: &str,
+        top_name: &str,
     ) -> Result<(), WorkflowError> {
         if !self.store.users()?.is_empty() {
             return Err(WorkflowError::Setup(
@@ -367,10 +367,12 @@ impl Rivestizione {
             ));
         }
         let top = User {
+            id: top_id.to_owned(),
+            nome: top_name.to_owned(),
             role: Role::Top,
             ente: anagrafe.id.clone(),
             active: true,
-            ..top
+            profile: Profile::new([DatoRichiesto::SchedaCompleta], Scope::Italia),
         };
         self.record(&top.id, Role::Top.as_str(), "setup", None, "ok")?;
         self.store.save_settings(&settings)?;

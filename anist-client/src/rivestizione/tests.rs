@@ -156,7 +156,8 @@ fn world(name: &str, approval: Approval) -> World {
             comuni: vec![TORINO.into()],
         },
         ente("anagrafe", TORINO),
-        user("top", Role::Top, "anagrafe", all.clone()),
+        "top",
+        "Anna",
     )
     .unwrap();
     riv.add_ente("top", ente("polizia", TORINO)).unwrap();
