@@ -277,20 +277,10 @@ pub extern "C" fn anist_rivestizione_submit(
         let motivo = arg_str(motivo, "motivo")?;
         out_ptr(out_id, "out_id")?;
         let file = read_subjects(byte_slice(csv, len, "csv")?).map_err(|e| Failure::of(&e))?;
-        let asked = match opt_str(asked, "asked")? {
-            None => None,
-            Some(names) => {
-                let data = Profile::parse_data(names).map_err(|e| Failure::of(&e))?;
-                // The user's own scope (an unknown user is `submit`'s error).
-                let scope = riv
-                    .riv
-                    .store()
-                    .user(user)
-                    .map_err(|e| Failure::of(&e))?
-                    .map_or(Scope::Convenzionati, |u| u.profile.scope);
-                Some(Profile { data, scope })
-            }
-        };
+        let asked = opt_str(asked, "asked")?
+            .map(Profile::parse_data)
+            .transpose()
+            .map_err(|e| Failure::of(&e))?;
         let id = riv
             .riv
             .submit(user, motivo, asked, file)

@@ -253,21 +253,7 @@ impl PyRivestizione {
         guard(|| {
             let bytes = subjects_bytes(subjects)?;
             let file = read_subjects(bytes.as_slice()).map_err(|e| errors::error(&e))?;
-            let asked = match asked {
-                None => None,
-                Some(names) => {
-                    let data = data_of(&names)?;
-                    // The user's own scope (an unknown user is the action's
-                    // error, raised by `submit`).
-                    let scope = self
-                        .riv
-                        .store()
-                        .user(user)
-                        .map_err(|e| errors::error(&e))?
-                        .map_or(Scope::Convenzionati, |u| u.profile.scope);
-                    Some(Profile { data, scope })
-                }
-            };
+            let asked = asked.as_deref().map(data_of).transpose()?;
             self.riv
                 .submit(user, motivo, asked, file)
                 .map_err(|e| errors::error(&e))

@@ -738,20 +738,7 @@ fn run_inner(cmd: RivestizioneCommand) -> Result<String> {
                 None => typed(&soggetto)?,
             };
             let riv = open(&place.dir, system)?;
-            let asked = match dati {
-                Some(d) => {
-                    let me = riv
-                        .store()
-                        .user(&who.user)
-                        .map_err(WorkflowError::from)?
-                        .ok_or_else(|| WorkflowError::NoSuchUser(who.user.clone()))?;
-                    Some(Profile {
-                        data: Profile::parse_data(&d)?,
-                        scope: me.profile.scope,
-                    })
-                }
-                None => None,
-            };
+            let asked = dati.as_deref().map(Profile::parse_data).transpose()?;
             let mut out = String::new();
             for b in &subjects.bad {
                 out.push_str(&format!(

@@ -480,8 +480,9 @@ impl Rivestizione {
 
     /// Submits a request (STANDARD): the subjects of `file` (its bad rows
     /// are counted, never sent), with the `motivo` ANPR requires, asking
-    /// `asked` (default: the user's whole profile, restricted to what the
-    /// worker can obtain). Returns the request's number.
+    /// the data sets `asked` (default: the user's whole profile, restricted
+    /// to what the worker can obtain) in the user's scope. Returns the
+    /// request's number.
     ///
     /// # Errors
     /// `rivestizione_motivo`, `rivestizione_empty`, `rivestizione_denied`,
@@ -490,13 +491,19 @@ impl Rivestizione {
         &self,
         actor: &str,
         motivo: &str,
-        asked: Option<Profile>,
+        asked: Option<BTreeSet<DatoRichiesto>>,
         file: SubjectFile,
     ) -> Result<i64, WorkflowError> {
         let me = self.actor(actor)?;
         let motivo = check_motivo(motivo)?;
         let asked = match asked {
-            Some(p) => deliverable(&p, false)?,
+            Some(data) => deliverable(
+                &Profile {
+                    data,
+                    scope: me.profile.scope,
+                },
+                false,
+            )?,
             None => deliverable(&me.profile, true)?,
         };
         self.allow(&me, &Action::Submit { asked: &asked }, None)?;

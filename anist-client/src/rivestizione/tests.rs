@@ -387,12 +387,12 @@ async fn a_rejected_request_reaches_nobody() {
 #[tokio::test]
 async fn a_request_never_returns_more_than_its_profile_and_scope() {
     let w = world("limits", Approval::Manual);
-    let res = profile(&[DatoRichiesto::Residenza], Scope::Convenzionati);
+    let res = [DatoRichiesto::Residenza].into();
     assert_eq!(
         code(w.riv.submit("s1", "p", Some(res), subjects(7, 2))),
         "rivestizione_profile"
     );
-    let civ = profile(&[DatoRichiesto::StatoCivile], Scope::Convenzionati);
+    let civ = [DatoRichiesto::StatoCivile].into();
     assert_eq!(
         code(w.riv.submit("t1", "p", Some(civ), subjects(7, 2))),
         "rivestizione_not_deliverable"
