@@ -1,36 +1,6 @@
 //! The subjects of a request: by codice fiscale, ID ANPR (matricola),
 //! identity-card number, residence-permit number or passport number, typed
-//! one by one or read from a file.
-//!
-//! # The request file
-//!
-//! A CSV read with the tolerant reader (any encoding and delimiter it
-//! accepts; blank lines skipped), with a header:
-//!
-//! - `tipo` and `identificativo`: the kind of each row's identifier
-//!   (`CF`, `ID_ANPR`, `CI`, `PS`, `PASSAPORTO`; the words `codice
-//!   fiscale`, `matricola`, `carta d'identità`, `permesso di soggiorno`,
-//!   `passaporto` too, any case) and its value; or
-//! - one codice fiscale column (`codice_fiscale`, `CF`…) or one ID ANPR
-//!   column (`id_anpr`): every row is of that kind.
-//!
-//! An optional `rilascio` column (`comune_rilascio`, `questura`) says who
-//! issued a document: the ISTAT code of the Comune that issued an identity
-//! card (the Comune of the request when empty), the questura of a
-//! residence permit (required by ANPR's search by permit). Other columns
-//! are ignored. A row whose identifier is not valid is
-//! reported with its line and the error's code, and never sent; the same
-//! subject twice is asked once (the repetition is reported).
-//!
-//! ```
-//! use anist_core::rivestizione::{read_subjects, SubjectKind};
-//! let csv = "tipo;identificativo\nCF;RSSMRA80A01H501U\nPASSAPORTO;YA1234567\nCI;boh\n";
-//! let file = read_subjects(csv.as_bytes()).unwrap();
-//! assert_eq!(file.subjects.len(), 2);
-//! assert_eq!(file.subjects[1].id.kind(), SubjectKind::Passaporto);
-//! assert_eq!((file.bad[0].line, file.bad[0].code), (4, "doc_length"));
-//! # Ok::<(), anist_core::rivestizione::RivestizioneError>(())
-//! ```
+//! one by one or read from a file ([`read_subjects`]).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -268,12 +238,41 @@ enum Layout {
     Single { value: usize, kind: SubjectKind },
 }
 
-/// Reads a request file (see the [module documentation](self)).
+/// Reads a request file.
+///
+/// A CSV read with the tolerant reader (any encoding and delimiter it
+/// accepts; blank lines skipped), with a header:
+///
+/// - `tipo` and `identificativo`: the kind of each row's identifier
+///   (`CF`, `ID_ANPR`, `CI`, `PS`, `PASSAPORTO`; the words `codice
+///   fiscale`, `matricola`, `carta d'identità`, `permesso di soggiorno`,
+///   `passaporto` too, any case) and its value; or
+/// - one codice fiscale column (`codice_fiscale`, `CF`…) or one ID ANPR
+///   column (`id_anpr`): every row is of that kind.
+///
+/// An optional `rilascio` column (`comune_rilascio`, `questura`) says who
+/// issued a document: the ISTAT code of the Comune that issued an identity
+/// card (the Comune of the request when empty), the questura of a
+/// residence permit (required by ANPR's search by permit). Other columns
+/// are ignored. A row whose identifier is not valid is
+/// reported with its line and the error's code, and never sent; the same
+/// subject twice is asked once (the repetition is reported).
+///
+/// ```
+/// use anist_core::rivestizione::{read_subjects, SubjectKind};
+/// let csv = "tipo;identificativo\nCF;RSSMRA80A01H501U\nPASSAPORTO;YA1234567\nCI;boh\n";
+/// let file = read_subjects(csv.as_bytes()).unwrap();
+/// assert_eq!(file.subjects.len(), 2);
+/// assert_eq!(file.subjects[1].id.kind(), SubjectKind::Passaporto);
+/// assert_eq!((file.bad[0].line, file.bad[0].code), (4, "doc_length"));
+/// # Ok::<(), anist_core::rivestizione::RivestizioneError>(())
+/// ```
 ///
 /// # Errors
 /// [`RivestizioneError::File`] when the input is not a CSV the reader
-/// accepts or has none of the layout's columns. A bad row is not an
-/// error: it is in [`SubjectFile::bad`].
+/// accepts, [`RivestizioneError::Columns`] when it has none of the
+/// layout's columns. A bad row is not an error: it is in
+/// [`SubjectFile::bad`].
 pub fn read_subjects<R: Read>(input: R) -> Result<SubjectFile, RivestizioneError> {
     let file_error = |e: &dyn ErrorCode| RivestizioneError::File {
         code: e.code(),
