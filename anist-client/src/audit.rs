@@ -451,9 +451,18 @@ impl AuditLog {
     /// Opens the trail at `db_path` with its secret beside it, at
     /// `<db_path>.key`: the layout every surface (CLI, Python, C) uses.
     pub fn open_beside(db_path: &Path) -> Result<Self, AuditError> {
+        Self::open_beside_with_clock(db_path, Arc::new(SystemClock))
+    }
+
+    /// As [`open_beside`](Self::open_beside), with the clock that dates
+    /// the rows.
+    pub fn open_beside_with_clock(
+        db_path: &Path,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, AuditError> {
         let mut secret = db_path.as_os_str().to_owned();
         secret.push(".key");
-        Self::open(db_path, Path::new(&secret))
+        Self::open_with_clock(db_path, Path::new(&secret), clock)
     }
 
     /// Records one call about one person made through `session`: the

@@ -1352,7 +1352,7 @@ int32_t anist_rivestizione_download(const struct AnistRivestizione *riv, const c
 
 // Starts one pass of the worker of `riv` on `client`'s threads, through
 // the client's ANPR e-services (PDND E002; the operation ids in the
-// workflow's `anpr-ids.sqlite`): requests approved by silent assent,
+// workflow's `anist-anpr-ids.sqlite`): requests approved by silent assent,
 // every approved request asked to ANPR (`concurrency` subjects at once,
 // 0: 4) and its response file written, old files purged. Returns at once
 // with the job in `*out_job`: poll it with

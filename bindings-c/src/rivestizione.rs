@@ -15,29 +15,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anist_client::anpr::{AnprClient, OperationIds};
-use anist_client::audit::AuditLog;
 use anist_client::bulk::JobOutcome;
 use anist_client::clock::SystemClock;
 use anist_client::rivestizione::{
-    AnprLookup, Ente, RequestRecord, Rivestizione, Settings, SqliteStore, User, Worker,
-    WorkerReport,
+    layout, AnprLookup, Ente, RequestRecord, Rivestizione, Settings, User, Worker, WorkerReport,
 };
 use anist_core::rivestizione::{read_subjects, Approval, Profile, Role, Scope};
-use anist_core::ErrorKind;
 
 use crate::client::{client_ref, AnistClient};
 use crate::error::{guard, guard_void, Failure};
 use crate::job::{handle_ref, Job, JobKind};
 use crate::strings::{arg_str, c_string, opt_str, out_ptr, take_box, write_out};
-
-/// The store of a workflow's directory.
-const STORE_FILE: &str = "rivestizione.sqlite";
-/// The audit trail of a workflow's directory (its secret `<file>.key`).
-const AUDIT_FILE: &str = "anist-audit.sqlite";
-/// The response files of a workflow's directory.
-const FILES_DIR: &str = "files";
-/// The ANPR operation ids of a workflow's worker.
-const IDS_FILE: &str = "anpr-ids.sqlite";
 
 /// A rivestizione workflow on a directory. Opaque: made by
 /// [`anist_rivestizione_open`], freed by [`anist_rivestizione_free`]. Its
@@ -72,21 +60,8 @@ pub extern "C" fn anist_rivestizione_open(
     guard(|| {
         let dir = PathBuf::from(arg_str(dir, "dir")?);
         out_ptr(out_riv, "out_riv")?;
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            Failure::new(
-                ErrorKind::Local,
-                "rivestizione_file",
-                format!("the directory {} cannot be created: {e}", dir.display()),
-            )
-        })?;
-        let store = SqliteStore::open(&dir.join(STORE_FILE)).map_err(|e| Failure::of(&e))?;
-        let audit = AuditLog::open_beside(&dir.join(AUDIT_FILE)).map_err(|e| Failure::of(&e))?;
-        let riv = Rivestizione::new(
-            Arc::new(store),
-            Arc::new(audit),
-            Arc::new(SystemClock),
-            dir.join(FILES_DIR),
-        );
+        let riv =
+            Rivestizione::open_dir(&dir, Arc::new(SystemClock)).map_err(|e| Failure::of(&e))?;
         write_out(
             out_riv,
             Box::into_raw(Box::new(AnistRivestizione { riv, dir })),
@@ -518,7 +493,7 @@ fn comune_of(riv: &Rivestizione) -> Result<String, Failure> {
 
 /// Starts one pass of the worker of `riv` on `client`'s threads, through
 /// the client's ANPR e-services (PDND E002; the operation ids in the
-/// workflow's `anpr-ids.sqlite`): requests approved by silent assent,
+/// workflow's `anist-anpr-ids.sqlite`): requests approved by silent assent,
 /// every approved request asked to ANPR (`concurrency` subjects at once,
 /// 0: 4) and its response file written, old files purged. Returns at once
 /// with the job in `*out_job`: poll it with
@@ -543,7 +518,8 @@ pub extern "C" fn anist_rivestizione_worker_start(
         let client = client_ref(client)?;
         out_ptr(out_job, "out_job")?;
         let comune = comune_of(&riv.riv)?;
-        let ids = OperationIds::open(&riv.dir.join(IDS_FILE)).map_err(|e| Failure::of(&e))?;
+        let ids =
+            OperationIds::open(&riv.dir.join(layout::ANPR_IDS)).map_err(|e| Failure::of(&e))?;
         let inner = Arc::clone(&client.inner);
         let anpr = AnprClient::new(Arc::clone(inner.anist.session()), Arc::new(ids));
         let lookup = Arc::new(AnprLookup::new(anpr, None, &comune));

@@ -12,10 +12,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anist_client::anpr::{AnprClient, OperationIds};
-use anist_client::audit::AuditLog;
 use anist_client::clock::SystemClock;
 use anist_client::rivestizione::{
-    AnprLookup, Ente, RequestRecord, Rivestizione, Settings, SqliteStore, User, Worker,
+    layout, AnprLookup, Ente, RequestRecord, Rivestizione, Settings, User, Worker,
 };
 use anist_client::session::Session;
 use anist_core::anpr::dati::DatoRichiesto;
@@ -27,15 +26,6 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use crate::client::{PyClient, PySandbox};
 use crate::errors::{self, guard};
 use crate::runtime::block_on;
-
-/// The store of a directory.
-pub const STORE_FILE: &str = "rivestizione.sqlite";
-/// The audit trail of a directory (its secret `<file>.key`).
-pub const AUDIT_FILE: &str = "anist-audit.sqlite";
-/// The response files of a directory.
-pub const FILES_DIR: &str = "files";
-/// The ANPR operation ids of the worker of a directory.
-pub const IDS_FILE: &str = "anpr-ids.sqlite";
 
 fn bad_argument(message: String) -> PyErr {
     errors::new(ErrorKind::InvalidArgument, message, "invalid_argument")
@@ -124,22 +114,8 @@ impl PyRivestizione {
     #[new]
     fn new(path: PathBuf) -> PyResult<Self> {
         guard(|| {
-            std::fs::create_dir_all(&path).map_err(|e| {
-                errors::new(
-                    ErrorKind::Local,
-                    format!("the directory {} cannot be created: {e}", path.display()),
-                    "rivestizione_file",
-                )
-            })?;
-            let store = SqliteStore::open(&path.join(STORE_FILE)).map_err(|e| errors::error(&e))?;
-            let audit =
-                AuditLog::open_beside(&path.join(AUDIT_FILE)).map_err(|e| errors::error(&e))?;
-            let riv = Rivestizione::new(
-                Arc::new(store),
-                Arc::new(audit),
-                Arc::new(SystemClock),
-                path.join(FILES_DIR),
-            );
+            let riv = Rivestizione::open_dir(&path, Arc::new(SystemClock))
+                .map_err(|e| errors::error(&e))?;
             Ok(Self { riv, dir: path })
         })
     }
@@ -334,8 +310,8 @@ impl PyRivestizione {
     ) -> PyResult<Py<PyAny>> {
         guard(|| {
             let session = session_of(source)?;
-            let ids =
-                OperationIds::open(&self.dir.join(IDS_FILE)).map_err(|e| errors::error(&e))?;
+            let ids = OperationIds::open(&self.dir.join(layout::ANPR_IDS))
+                .map_err(|e| errors::error(&e))?;
             let client = AnprClient::new(session, Arc::new(ids));
             let comune = self.comune()?;
             let lookup = Arc::new(AnprLookup::new(client, None, &comune));

@@ -19,8 +19,8 @@ use anist_client::audit::{AuditError, AuditLog};
 use anist_client::clock::{Clock, ManualClock, SystemClock};
 use anist_client::config::Config;
 use anist_client::rivestizione::{
-    write_report_csv, AnprLookup, Ente, ReportRow, RequestRecord, Rivestizione, Settings,
-    SqliteStore, User, Worker, WorkflowError,
+    layout, write_report_csv, AnprLookup, Ente, ReportRow, RequestRecord, Rivestizione, Settings,
+    User, Worker, WorkflowError,
 };
 use anist_client::sandbox::anpr_soap::{SANDBOX_ISTAT, SANDBOX_OPERATOR};
 use anist_client::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
@@ -382,19 +382,7 @@ type Result<T> = std::result::Result<T, RivestizioneCmdError>;
 
 /// The module in `dir`, on `clock`.
 fn open(dir: &Path, clock: Arc<dyn Clock>) -> Result<Rivestizione> {
-    anist_client::files::create_private_dir(dir).map_err(io_error(dir))?;
-    let store = SqliteStore::open(&dir.join("rivestizione.sqlite")).map_err(WorkflowError::from)?;
-    let audit = AuditLog::open_with_clock(
-        &dir.join("anist-audit.sqlite"),
-        &dir.join("anist-audit.sqlite.key"),
-        clock.clone(),
-    )?;
-    Ok(Rivestizione::new(
-        Arc::new(store),
-        Arc::new(audit),
-        clock,
-        dir.join("files"),
-    ))
+    Ok(Rivestizione::open_dir(dir, clock)?)
 }
 
 fn profile(args: &ProfileArgs) -> Result<Profile> {
@@ -536,11 +524,10 @@ async fn lookup(
     seed: u64,
     audit: Arc<AuditLog>,
 ) -> Result<(AnprLookup, Option<SandboxHandle>)> {
-    let ids = Arc::new(
-        OperationIds::open(&dir.join("anist-anpr-ids.sqlite")).map_err(|e| setup_error(&e))?,
-    );
+    let ids =
+        Arc::new(OperationIds::open(&dir.join(layout::ANPR_IDS)).map_err(|e| setup_error(&e))?);
     let soap_ids =
-        OperationIds::open(&dir.join("anist-anpr-soap-ids.sqlite")).map_err(|e| setup_error(&e))?;
+        OperationIds::open(&dir.join(layout::ANPR_SOAP_IDS)).map_err(|e| setup_error(&e))?;
     match config {
         Some(path) => {
             let config = Config::load(path).map_err(|e| setup_error(&e))?;
@@ -860,7 +847,7 @@ fn demo(dir: Option<PathBuf>, seed: u64, n: usize) -> Result<String> {
     let dir = dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("anist-rivestizione-demo-{}", std::process::id()))
     });
-    if dir.join("rivestizione.sqlite").exists() {
+    if dir.join(layout::STORE).exists() {
         return Err(RivestizioneCmdError::Usage(format!(
             "{} contiene già un modulo: scegli un'altra cartella con --dir",
             dir.display()
@@ -1131,7 +1118,7 @@ fn demo(dir: Option<PathBuf>, seed: u64, n: usize) -> Result<String> {
     let n = riv.audit().verify()?;
     out.push_str(&format!(
         "\nregistro di audit: {n} righe, catena verificata (anist audit verify --db {})\n",
-        dir.join("anist-audit.sqlite").display()
+        dir.join(layout::AUDIT).display()
     ));
     out.push_str(&format!("cartella della demo: {}\n", dir.display()));
     Ok(out)

@@ -77,6 +77,22 @@ use crate::clock::Clock;
 /// The `eservice` of the module's audit rows.
 pub const AUDIT_ESERVICE: &str = "rivestizione";
 
+/// The files of a module's folder ([`Rivestizione::open_dir`]), the same
+/// for the CLI, Python and C.
+pub mod layout {
+    /// The store.
+    pub const STORE: &str = "rivestizione.sqlite";
+    /// The audit trail (its secret `<file>.key` beside it).
+    pub const AUDIT: &str = "anist-audit.sqlite";
+    /// The response files.
+    pub const FILES: &str = "files";
+    /// The ANPR operation ids (PDND): one store per folder, so that the
+    /// ids of every surface increase together.
+    pub const ANPR_IDS: &str = "anist-anpr-ids.sqlite";
+    /// The ANPR operation ids of the Comune's SOAP channel.
+    pub const ANPR_SOAP_IDS: &str = "anist-anpr-soap-ids.sqlite";
+}
+
 /// The data sets of Tabella 16 the worker can obtain from ANPR: a request
 /// asks only these (`SchedaCompleta` asks all of them).
 pub const DELIVERABLE: [DatoRichiesto; 3] = [
@@ -256,6 +272,26 @@ impl Rivestizione {
             clock,
             files,
         }
+    }
+
+    /// The module kept in the folder `dir` (created private when missing):
+    /// its store, audit trail and response files as [`layout`] names them.
+    ///
+    /// # Errors
+    /// `rivestizione_file` (the folder), `rivestizione_store`, `audit_*`.
+    pub fn open_dir(dir: &std::path::Path, clock: Arc<dyn Clock>) -> Result<Self, WorkflowError> {
+        crate::files::create_private_dir(dir).map_err(|e| WorkflowError::File {
+            path: dir.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let store = SqliteStore::open(&dir.join(layout::STORE))?;
+        let audit = AuditLog::open_beside_with_clock(&dir.join(layout::AUDIT), clock.clone())?;
+        Ok(Self::new(
+            Arc::new(store),
+            Arc::new(audit),
+            clock,
+            dir.join(layout::FILES),
+        ))
     }
 
     /// The store.
