@@ -101,6 +101,14 @@ impl Pause {
             code: e.code(),
         }
     }
+
+    /// The pause an exhausted quota calls for, if `r` failed with one.
+    pub(crate) fn of_result<T, E: CallFailure>(r: &Result<T, E>) -> Option<Self> {
+        r.as_ref()
+            .err()
+            .filter(|e| e.is_quota_exceeded())
+            .map(Pause::of)
+    }
 }
 
 pub(crate) fn bump(c: &AtomicU64) {

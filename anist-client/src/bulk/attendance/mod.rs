@@ -318,11 +318,7 @@ async fn ask<S: AttendanceService>(
                     },
                 )
                 .await?;
-            let quota = r
-                .as_ref()
-                .err()
-                .filter(|e| e.is_quota_exceeded())
-                .map(Pause::of);
+            let quota = Pause::of_result(&r);
             (AnyStored::Verify(stored(r)), quota)
         }
         Step::AscCurrent | Step::AscPrevious => {
@@ -340,11 +336,7 @@ async fn ask<S: AttendanceService>(
                     },
                 )
                 .await?;
-            let quota = r
-                .as_ref()
-                .err()
-                .filter(|e| e.is_quota_exceeded())
-                .map(Pause::of);
+            let quota = Pause::of_result(&r);
             (AnyStored::Ascertain(stored(r)), quota)
         }
     };

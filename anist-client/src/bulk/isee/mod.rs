@@ -69,7 +69,7 @@ use anist_core::isee::{IseeKind, IseeService, PrestazioneDaErogare, RowOutcome};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::engine::{bump, pump, AskTask, Asked, CallFailure, Counts, Pause, Retrier, Tracker};
+use super::engine::{bump, pump, AskTask, Asked, Counts, Pause, Retrier, Tracker};
 use super::{BulkError, JobOptions, JobOutcome, Progress};
 use crate::audit::{AuditError, AuditLog};
 use crate::isee::{session_name, IseeLookup, IseeQuery};
@@ -214,12 +214,10 @@ async fn ask<S: IseeLookup>(
                 |res| r.record_result(eservice, "attestazione", subject, None, res, answer_outcome),
             )
             .await?;
-        let quota = res
-            .as_ref()
-            .err()
-            .filter(|e| CallFailure::is_quota_exceeded(*e))
-            .map(Pause::of);
-        (stored(&res, |a| attestazione_fields(a, &person)), quota)
+        (
+            stored(&res, |a| attestazione_fields(a, &person)),
+            Pause::of_result(&res),
+        )
     } else {
         let res = r
             .retrying(
@@ -230,12 +228,7 @@ async fn ask<S: IseeLookup>(
                 |res| r.record_result(eservice, "indicatore", subject, None, res, answer_outcome),
             )
             .await?;
-        let quota = res
-            .as_ref()
-            .err()
-            .filter(|e| CallFailure::is_quota_exceeded(*e))
-            .map(Pause::of);
-        (stored(&res, indicatore_fields), quota)
+        (stored(&res, indicatore_fields), Pause::of_result(&res))
     };
     Ok(match quota {
         Some(p) => Asked::Quota(p),
