@@ -74,6 +74,8 @@ pub mod isee;
 pub mod jws;
 pub mod keys;
 pub mod modi;
+#[cfg(feature = "postgres")]
+pub mod pg;
 pub mod preflight;
 pub mod redact;
 pub mod rivestizione;
