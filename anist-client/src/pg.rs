@@ -243,10 +243,7 @@ fn describe(config: &tokio_postgres::Config) -> String {
         })
         .unwrap_or_default();
     let port = config.get_ports().first().copied().unwrap_or(5432);
-    format!(
-        "{host}:{port}/{}",
-        config.get_dbname().unwrap_or_default()
-    )
+    format!("{host}:{port}/{}", config.get_dbname().unwrap_or_default())
 }
 
 fn tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, PgError> {
@@ -295,11 +292,11 @@ impl Database {
     /// [`PgError::Connect`].
     pub fn connect(url: &str, ca_bundle: Option<&Path>) -> Result<Self, PgError> {
         let (url, tls) = tls_mode(url)?;
-        let config: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| {
-            PgError::Url {
-                reason: e.to_string(),
-            }
-        })?;
+        let config: tokio_postgres::Config =
+            url.parse()
+                .map_err(|e: tokio_postgres::Error| PgError::Url {
+                    reason: e.to_string(),
+                })?;
         let host = describe(&config);
         let rustls_config = match tls {
             Tls::Verified => Some(tls_config(ca_bundle)?),
@@ -332,12 +329,14 @@ impl Database {
                                 (client, tokio::spawn(async move { conn.await }))
                             })
                         }
-                        None => config
-                            .connect(tokio_postgres::NoTls)
-                            .await
-                            .map(|(client, conn)| {
-                                (client, tokio::spawn(async move { conn.await }))
-                            }),
+                        None => {
+                            config
+                                .connect(tokio_postgres::NoTls)
+                                .await
+                                .map(|(client, conn)| {
+                                    (client, tokio::spawn(async move { conn.await }))
+                                })
+                        }
                     };
                     match connected {
                         Ok((client, _conn)) => {
@@ -441,6 +440,41 @@ pub fn test_url() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
+/// A database of one's own for a test: a fresh schema `name` (dropped
+/// first if left by an earlier run) on the server of [`test_url`], every
+/// statement of the returned connection in it (`search_path`). `None`
+/// when no server is configured.
+///
+/// # Panics
+/// When the server cannot be reached or the schema not made: the test
+/// fails.
+#[doc(hidden)]
+#[allow(clippy::expect_used)]
+pub fn test_database(name: &str) -> Option<Database> {
+    let url = test_url()?;
+    let schema: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let admin = Database::connect(&url, None).expect("the test PostgreSQL server");
+    {
+        let mut c = admin.lock();
+        block_on(c.batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        )))
+        .expect("a test schema");
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{sep}options=-csearch_path%3D{schema}");
+    Some(Database::connect(&url, None).expect("the test schema"))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -460,10 +494,7 @@ mod tests {
             tls_mode("postgres://a@h/db?sslmode=disable").unwrap(),
             (String::from("postgres://a@h/db"), Tls::Off)
         );
-        assert_eq!(
-            tls_mode("postgres://a@h/db").unwrap().1,
-            Tls::Off
-        );
+        assert_eq!(tls_mode("postgres://a@h/db").unwrap().1, Tls::Off);
         for lax in ["prefer", "allow"] {
             let e = tls_mode(&format!("postgres://a@h/db?sslmode={lax}")).unwrap_err();
             assert_eq!(e.code(), "pg_sslmode");
@@ -488,13 +519,12 @@ mod tests {
 
     #[test]
     fn migrations_apply_once_and_refuse_a_newer_schema() {
-        let Some(url) = test_url() else {
+        let Some(db) = test_database("anist_test_pg_migrate") else {
             eprintln!("skipped: no PostgreSQL (ANIST_TEST_PG_URL)");
             return;
         };
-        let db = Database::connect(&url, None).unwrap();
-        let component = format!("test-{}", std::process::id());
-        let table = format!("anist_test_migrate_{}", std::process::id());
+        let component = "test";
+        let table = "anist_test_migrate";
         let steps = [format!("CREATE TABLE {table} (x INTEGER)")];
         let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
         db.migrate(&component, &steps).unwrap();
@@ -503,11 +533,12 @@ mod tests {
         let e = db.migrate(&component, &[]).unwrap_err();
         assert_eq!(e.code(), "pg_schema_newer");
         let mut c = db.lock();
-        block_on(async {
-            c.batch_execute(&format!("DROP TABLE {table}")).await.unwrap();
-            c.execute("DELETE FROM anist_schema WHERE component = $1", &[&component])
-                .await
-                .unwrap();
-        });
+        let tables: i64 = block_on(c.query_one(
+            "SELECT COUNT(*) FROM pg_tables WHERE tablename = $1 AND schemaname = current_schema()",
+            &[&table],
+        ))
+        .unwrap()
+        .get(0);
+        assert_eq!(tables, 1, "the step ran in the test's own schema");
     }
 }
