@@ -464,7 +464,7 @@ pub fn test_database(name: &str) -> Option<Database> {
         .collect();
     let admin = Database::connect(&url, None).expect("the test PostgreSQL server");
     {
-        let mut c = admin.lock();
+        let c = admin.lock();
         block_on(c.batch_execute(&format!(
             "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
         )))
@@ -532,7 +532,7 @@ mod tests {
         db.migrate(&component, &steps).unwrap();
         let e = db.migrate(&component, &[]).unwrap_err();
         assert_eq!(e.code(), "pg_schema_newer");
-        let mut c = db.lock();
+        let c = db.lock();
         let tables: i64 = block_on(c.query_one(
             "SELECT COUNT(*) FROM pg_tables WHERE tablename = $1 AND schemaname = current_schema()",
             &[&table],
