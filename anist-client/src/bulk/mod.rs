@@ -35,6 +35,8 @@ pub mod isee;
 mod journal;
 pub(crate) mod output;
 
+/// Shared attendance jobs: several workers, one database (#19).
+pub use attendance::shared;
 /// The attendance job's types, where round 1 put them.
 pub use attendance::{BulkJob, CallCounts, JobSpec, OutcomeCounts, Summary};
 pub use engine::Counts;

@@ -117,7 +117,7 @@ pub(crate) enum Step {
 }
 
 impl Step {
-    fn column(self) -> &'static str {
+    pub(crate) fn column(self) -> &'static str {
         match self {
             Step::Verify => "verify",
             Step::AscCurrent => "asc_cur",
@@ -148,7 +148,7 @@ impl Step {
     }
 
     /// Subjects that still need this step.
-    fn pending_condition(self) -> &'static str {
+    pub(crate) fn pending_condition(self) -> &'static str {
         match self {
             Step::Verify => "verify IS NULL",
             Step::AscCurrent => "need_asc = 1 AND asc_cur IS NULL",
@@ -211,7 +211,7 @@ pub(crate) enum AnyStored {
 }
 
 impl AnyStored {
-    fn json(&self) -> Result<String, BulkError> {
+    pub(crate) fn json(&self) -> Result<String, BulkError> {
         match self {
             AnyStored::Verify(s) => encode(s),
             AnyStored::Ascertain(s) => encode(s),

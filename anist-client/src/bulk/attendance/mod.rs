@@ -100,6 +100,7 @@ use output::write_output;
 mod input;
 mod journal;
 mod output;
+pub mod shared;
 use crate::anist::{
     AnistError, Answer, AttendanceService, JobId, JobStatus, Query, RowAnswer, YearSelector,
     ACCERTAMENTO, ACCERTAMENTO_MASSIVO, VERIFICA, VERIFICA_MASSIVA,
@@ -146,7 +147,7 @@ impl JobSpec {
 }
 
 /// Rows per outcome.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct OutcomeCounts {
     /// `compliant`.
     pub compliant: u64,

@@ -10,6 +10,7 @@ use anist_core::school::{obligation_label, SchoolYear};
 
 use super::journal::{decide_journaled, Journal};
 use super::OutcomeCounts;
+use crate::bulk::journal::OutputRow;
 use crate::bulk::output::AtomicCsv;
 use crate::bulk::BulkError;
 
@@ -125,13 +126,27 @@ pub(crate) fn write_output(
     path: &Path,
     year: SchoolYear,
 ) -> Result<OutcomeCounts, BulkError> {
+    let id_anpr = journal.meta(SUBJECT_META)?.as_deref() == Some("id_anpr");
+    write_rows(path, year, id_anpr, |each| journal.for_each_row(each))
+}
+
+/// Writes the output of the rows `rows` gives (every row in input order,
+/// to the callback it is handed) to a temporary file renamed into place;
+/// `id_anpr`: the input's codes are ID ANPR. The one writer of a local
+/// job and of a shared one, so the same answers give the same bytes.
+pub(crate) fn write_rows(
+    path: &Path,
+    year: SchoolYear,
+    id_anpr: bool,
+    rows: impl FnOnce(&mut dyn FnMut(OutputRow) -> Result<(), BulkError>) -> Result<(), BulkError>,
+) -> Result<OutcomeCounts, BulkError> {
     let mut columns = COLUMNS;
-    if journal.meta(SUBJECT_META)?.as_deref() == Some("id_anpr") {
+    if id_anpr {
         columns[1] = "id_anpr";
     }
     let mut w = AtomicCsv::create(path, &columns)?;
     let mut counts = OutcomeCounts::default();
-    journal.for_each_row(|r| {
+    rows(&mut |r: OutputRow| {
         let mut fields: Vec<String> = Vec::with_capacity(COLUMNS.len());
         fields.push(r.line.to_string());
         fields.push(r.given);
