@@ -1232,3 +1232,171 @@ fn the_job_future_is_send_so_it_can_be_spawned() {
     let fut = job.run(&fake, Some(&audit), |_: &Progress| {});
     assert_send(&fut);
 }
+
+// ---------------------------------------------------------------------------
+// Shared jobs (#19): several workers on one job in one database.
+
+mod shared {
+    use super::*;
+    use anist_client::bulk::shared::{Budget, SharedJobs, WorkerOptions};
+
+    /// The databases to run on: a SQLite file, and PostgreSQL when the
+    /// test server is configured. Each opener gives a new connection.
+    fn backends(dir: &Dir, name: &str) -> Vec<(&'static str, Box<dyn Fn() -> SharedJobs>)> {
+        let path = dir.path(&format!("{name}.sqlite"));
+        let mut all: Vec<(&'static str, Box<dyn Fn() -> SharedJobs>)> = vec![(
+            "sqlite",
+            Box::new(move || SharedJobs::open_sqlite(&path).unwrap()),
+        )];
+        #[cfg(feature = "postgres")]
+        {
+            let schema = format!("anist_bulk_{name}");
+            if anist_client::pg::test_database(&schema).is_some() {
+                let url = anist_client::pg::test_url().unwrap();
+                all.push((
+                    "postgres",
+                    Box::new(move || {
+                        let db = anist_client::pg::Database::connect(
+                            &format!("{url}&options=-csearch_path%3D{schema}"),
+                            None,
+                        )
+                        .unwrap();
+                        SharedJobs::open_postgres(Arc::new(db)).unwrap()
+                    }),
+                ));
+            } else {
+                eprintln!("skipped: no PostgreSQL (ANIST_TEST_PG_URL)");
+            }
+        }
+        all
+    }
+
+    fn worker(name: &str) -> WorkerOptions {
+        WorkerOptions {
+            worker: name.to_owned(),
+            lease: Duration::from_millis(300),
+            claim: 5,
+            // A finished job forgets its codes.
+            job: JobOptions {
+                keep_journal: false,
+                ..fast_options()
+            },
+            budget: None,
+            once: true,
+            idle: Duration::from_millis(10),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn three_workers_one_killed_mid_batch_give_the_local_job_s_output() {
+        let dir = Dir::new("shared");
+        let input = dir.path("in.csv");
+        let mut codes = standard_codes();
+        codes.extend(minors(11, 90).iter().map(|c| c.as_str().to_owned()));
+        write_input(&input, &codes);
+        let reference = reference_output(&dir, &input, false).await;
+
+        for (backend, open) in backends(&dir, "three") {
+            let output = format!("shared-{backend}.csv");
+            let id = open()
+                .submit(&spec(&dir, &input, "unused.sqlite", &output))
+                .unwrap();
+            let status = open().status(id).unwrap().unwrap();
+            assert_eq!(status.state, "running");
+            assert_eq!(status.rows_total, codes.len() as u64);
+
+            // Worker 1 answers a few questions, then hangs holding its
+            // batch, and is killed (its future dropped).
+            let doomed = Fake::new();
+            doomed.hang_after(12);
+            let w1 = open();
+            let killed = tokio::time::timeout(
+                Duration::from_millis(150),
+                w1.work(&doomed, None, &worker("w1")),
+            )
+            .await;
+            assert!(killed.is_err(), "{backend}: worker 1 was meant to hang");
+            drop(w1);
+            let before = open().status(id).unwrap().unwrap();
+            assert!(before.rows_done < before.rows_total, "{backend}");
+
+            // Workers 2 and 3 share the rest, w1's batch once its lease
+            // expires.
+            let fake = Fake::new();
+            // Calls take a while, as real ones do: both workers get a share.
+            *fake.state.delay.lock().unwrap() = Duration::from_millis(2);
+            let (w2, w3) = (open(), open());
+            let (o2, o3) = (worker("w2"), worker("w3"));
+            let (r2, r3) = tokio::join!(w2.work(&fake, None, &o2), w3.work(&fake, None, &o3));
+            let (r2, r3) = (r2.unwrap(), r3.unwrap());
+            assert_eq!(
+                r2.outputs_written.len() + r3.outputs_written.len(),
+                1,
+                "{backend}: output once"
+            );
+            assert!(
+                r2.rows_decided > 0 && r3.rows_decided > 0,
+                "{backend}: both worked: {r2:?} {r3:?}"
+            );
+
+            assert_eq!(
+                std::fs::read(dir.path(&output)).unwrap(),
+                reference,
+                "{backend}: the shared output differs from the local job's"
+            );
+            // Nothing the dead worker had answered was asked again, and the
+            // live ones asked nothing twice.
+            assert_no_repeated_answers(&fake);
+            for key in doomed.answered().keys() {
+                assert!(!fake.answered().contains_key(key), "{backend}: asked again");
+            }
+            let done = open().status(id).unwrap().unwrap();
+            assert_eq!(done.state, "done");
+            assert_eq!(done.rows_done, done.rows_total);
+            // The codes are forgotten once the output is written; the
+            // counts stay.
+            let e = open().write_output(id, &dir.path("again.csv")).unwrap_err();
+            assert_eq!(e.code(), "bulk_journal");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_spent_shared_quota_pauses_every_worker_and_keeps_the_job() {
+        let dir = Dir::new("shared-quota");
+        let input = dir.path("in.csv");
+        write_input(&input, &standard_codes());
+        for (backend, open) in backends(&dir, "quota") {
+            let id = open()
+                .submit(&spec(&dir, &input, "u.sqlite", "q.csv"))
+                .unwrap();
+            let fake = Fake::new();
+            let report = open().work(&fake, None, &budgeted("wq")).await.unwrap();
+            assert_eq!(
+                report.paused.as_deref(),
+                Some("gateway_quota_exceeded"),
+                "{backend}"
+            );
+            assert_eq!(fake.calls(), 10, "{backend}: the quota is every worker's");
+            let other = open().work(&fake, None, &budgeted("wq2")).await.unwrap();
+            assert_eq!(other.paused.as_deref(), Some("gateway_quota_exceeded"));
+            assert_eq!(
+                fake.calls(),
+                10,
+                "{backend}: the second worker sent nothing"
+            );
+            let status = open().status(id).unwrap().unwrap();
+            assert_eq!(status.state, "running");
+            assert!(!dir.path("q.csv").exists());
+        }
+    }
+
+    /// A worker with a budget of 10 calls a day.
+    fn budgeted(name: &str) -> WorkerOptions {
+        let mut w = worker(name);
+        w.budget = Some(Budget {
+            per_second: 1000.0,
+            daily: 10,
+        });
+        w
+    }
+}
