@@ -127,6 +127,43 @@ enum Command {
     /// The audit trail of the calls made: verify the hash chain, export.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Work on the shared jobs of the configuration's [database]
+    /// (PostgreSQL or a SQLite file): claims questions in batches with
+    /// leases, asks them within the ente's shared budget ([limits]), and
+    /// writes the output of each job it completes. Start as many as wanted,
+    /// on any host. Jobs are submitted with `anist caivano --config F
+    /// --detach`.
+    Worker {
+        /// The configuration file (its [database], [limits] and e-services).
+        #[arg(long)]
+        config: PathBuf,
+        /// Stop when no job is left (by default wait for new ones).
+        #[arg(long)]
+        once: bool,
+        /// Single calls in flight (default: [limits] concurrency, else 16).
+        #[arg(long)]
+        concurrency: Option<usize>,
+        /// The worker's name in the leases (default: the host name); the
+        /// process id is appended.
+        #[arg(long)]
+        name: Option<String>,
+        /// Print what the worker did as JSON on standard output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Where the shared jobs of the configuration's [database] stand, from
+    /// any host.
+    Jobs {
+        /// The configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// One job (default: all).
+        #[arg(long)]
+        id: Option<i64>,
+        /// JSON on standard output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Start the local sandbox (PDND, GovWay-like front, ANIST e-services)
     /// on 127.0.0.1 and write a configuration that uses it; runs until Ctrl-C.
     Sandbox {
@@ -195,6 +232,11 @@ struct CaivanoCli {
     /// Progress display: a bar on a terminal (auto), a line per report (lines), none.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     progress: ProgressMode,
+    /// Submit the job to the shared database of --config ([database]) and
+    /// return at once with its number: `anist worker` processes ask it,
+    /// `anist jobs` follows it from any host.
+    #[arg(long, requires = "config", conflicts_with_all = ["resume", "journal", "audit", "keep_journal", "no_massive", "concurrency"])]
+    detach: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -213,6 +255,10 @@ enum AuditCommand {
         /// The audit database.
         #[arg(long, default_value = "anist-audit.sqlite")]
         db: PathBuf,
+        /// Verify the shared trail of this configuration's [database]
+        /// instead.
+        #[arg(long, conflicts_with = "db")]
+        config: Option<PathBuf>,
     },
     /// Write the rows of a time range as CSV (subjects are keyed hashes, never codes).
     Export {
@@ -380,7 +426,27 @@ fn main() -> ExitCode {
         Command::Rivestizione(cmd) => anist::cli::rivestizione::run(cmd),
         Command::Frequenza(cmd) => frequenza_cli::run(cmd),
         Command::Infanzia(cmd) => anist::cli::infanzia::run(cmd),
+        Command::Audit(AuditCommand::Verify {
+            config: Some(config),
+            ..
+        }) => verify_shared_audit(&config),
         Command::Audit(cmd) => run_audit(cmd),
+        Command::Worker {
+            config,
+            once,
+            concurrency,
+            name,
+            json,
+        } => run_worker(
+            &anist::cli::shared::WorkerArgs {
+                config,
+                once,
+                concurrency,
+                name,
+            },
+            json,
+        ),
+        Command::Jobs { config, id, json } => run_jobs(&config, id, json),
         Command::Sandbox { port, dir, seed } => run_sandbox(
             port,
             &dir.unwrap_or_else(|| anist::cli::paths::sandbox_dir(Platform::CURRENT, &process_env)),
@@ -419,6 +485,35 @@ fn finished(error_rows: u64, retry_rows: u64, journal: &std::path::Path) -> Exit
 }
 
 fn run_caivano(cmd: CaivanoCli) -> ExitCode {
+    if cmd.detach {
+        let Some(config) = &cmd.config else {
+            return ExitCode::from(EXIT_USAGE);
+        };
+        let year = cmd
+            .school_year
+            .unwrap_or_else(|| SchoolYear::containing(today()));
+        return match anist::cli::shared::submit(config, &cmd.input, &cmd.out, year, cmd.column) {
+            Ok(id) => {
+                if cmd.json {
+                    println!("{{\"job\": {id}}}");
+                } else {
+                    println!("{id}");
+                }
+                if !cmd.quiet {
+                    eprintln!(
+                        "lavoro {id} inviato al database condiviso: lo eseguono i processi `anist worker --config {}`; `anist jobs --config {} --id {id}` dice a che punto è",
+                        config.display(),
+                        config.display()
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("errore [{}]: {e}", e.code());
+                ExitCode::from(EXIT_USAGE)
+            }
+        };
+    }
     let target = match cmd.config {
         Some(path) => Target::Config(path),
         None => Target::Sandbox {
@@ -647,10 +742,79 @@ fn report(summary: &Summary, json: bool, quiet: bool) {
     );
 }
 
+fn run_worker(args: &anist::cli::shared::WorkerArgs, json: bool) -> ExitCode {
+    match anist::cli::shared::work(args) {
+        Ok(report) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
+            } else {
+                eprintln!(
+                    "worker: {} righe decise, {} chiamate ({} ripetute), esiti scritti: {:?}",
+                    report.rows_decided, report.calls, report.retries, report.outputs_written
+                );
+            }
+            match report.paused {
+                Some(code) => {
+                    eprintln!("attenzione [{code}]: la quota giornaliera dell'ente è esaurita: il lavoro resta nel database; avvia di nuovo i worker quando la quota si rinnova");
+                    ExitCode::from(EXIT_PAUSED)
+                }
+                None => ExitCode::SUCCESS,
+            }
+        }
+        Err(e) => {
+            eprintln!("errore [{}]: {e}", e.code());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_jobs(config: &std::path::Path, id: Option<i64>, json: bool) -> ExitCode {
+    match anist::cli::shared::status(config, id) {
+        Ok(list) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+            } else if list.is_empty() {
+                println!("nessun lavoro nel database");
+            } else {
+                for s in &list {
+                    println!("{}", anist::cli::shared::render(s));
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("errore [{}]: {e}", e.code());
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn verify_shared_audit(config: &std::path::Path) -> ExitCode {
+    use anist::cli::shared::SharedCmdError;
+    use anist::client::audit::AuditError;
+    match anist::cli::shared::verify_audit(config) {
+        Ok(n) => {
+            println!("intact: {n} rows, hash chain verified");
+            ExitCode::SUCCESS
+        }
+        Err(SharedCmdError::Audit(e @ AuditError::Tampered(_))) => {
+            println!("TAMPERED [{}]: {e}", e.code());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("errore [{}]: {e}", e.code());
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
 fn run_audit(cmd: AuditCommand) -> ExitCode {
     use anist::client::audit::{AuditError, AuditLog};
     let db = match &cmd {
-        AuditCommand::Verify { db } | AuditCommand::Export { db, .. } => db.clone(),
+        AuditCommand::Verify { db, .. } | AuditCommand::Export { db, .. } => db.clone(),
     };
     if !db.exists() {
         eprintln!(

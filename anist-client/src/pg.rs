@@ -291,12 +291,28 @@ impl Database {
     /// [`PgError::Url`], [`PgError::SslMode`], [`PgError::CaBundle`],
     /// [`PgError::Connect`].
     pub fn connect(url: &str, ca_bundle: Option<&Path>) -> Result<Self, PgError> {
+        Self::connect_with(url, None, ca_bundle)
+    }
+
+    /// [`Self::connect`] with the password given apart (read from the
+    /// variable `[database] password_env` names, never from a file).
+    ///
+    /// # Errors
+    /// As [`Self::connect`].
+    pub fn connect_with(
+        url: &str,
+        password: Option<&str>,
+        ca_bundle: Option<&Path>,
+    ) -> Result<Self, PgError> {
         let (url, tls) = tls_mode(url)?;
-        let config: tokio_postgres::Config =
+        let mut config: tokio_postgres::Config =
             url.parse()
                 .map_err(|e: tokio_postgres::Error| PgError::Url {
                     reason: e.to_string(),
                 })?;
+        if let Some(p) = password {
+            config.password(p);
+        }
         let host = describe(&config);
         let rustls_config = match tls {
             Tls::Verified => Some(tls_config(ca_bundle)?),

@@ -24,4 +24,5 @@ pub mod logging;
 pub mod paths;
 pub mod rivestizione;
 pub mod sandbox;
+pub mod shared;
 pub mod sidi;

@@ -406,6 +406,41 @@ impl ServiceConfig {
     }
 }
 
+/// `[database]`: the database several workers share (#19): the journals
+/// of shared jobs and the audit trail. Without it everything stays in
+/// the embedded SQLite files of one machine.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `postgres://user@host:5432/anist?sslmode=require` (certificate and
+    /// host name verified), or the path of a SQLite file shared by the
+    /// processes of one host (relative to this file's directory).
+    pub url: String,
+    /// The variable holding the database password (never in the file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+    /// CA certificates (PEM) the database's certificate is verified
+    /// against, instead of the platform's roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle: Option<PathBuf>,
+    /// The audit trail's secret (32 random bytes, created 0600 when
+    /// missing): the same file on every host of the database (default
+    /// `anist-audit.key` beside this file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_key: Option<PathBuf>,
+    /// How long a worker holds the questions it claimed (default 60 s):
+    /// a dead worker's batch returns to the others after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_seconds: Option<u64>,
+}
+
+impl DatabaseConfig {
+    /// Whether the URL names a PostgreSQL database (else a SQLite file).
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres://") || self.url.starts_with("postgresql://")
+    }
+}
+
 /// `[inps]`: the ente asking the INPS ISEE services.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -533,6 +568,9 @@ pub struct Config {
     /// The e-services, by session name (e.g. [`crate::anist::VERIFICA`]).
     #[serde(default)]
     pub services: BTreeMap<String, ServiceConfig>,
+    /// The database several workers share, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseConfig>,
     #[serde(skip)]
     origin: Option<PathBuf>,
 }
@@ -560,6 +598,7 @@ impl Config {
             inps: None,
             anpr_soap: None,
             services: BTreeMap::new(),
+            database: None,
             origin: None,
         }
     }
