@@ -1,5 +1,9 @@
 //! The audit trail: who (operator), on which purpose, asked which e-service
-//! what, when, with which outcome. Append-only and hash-chained in SQLite.
+//! what, when, with which outcome. Append-only and hash-chained, in a
+//! SQLite file by default or, with the feature `postgres`, in the shared
+//! PostgreSQL database (`AuditLog::open_postgres`), where workers of
+//! several hosts append to one chain at once. Both keep the same rows,
+//! hashes and head, and report the same errors.
 //!
 //! Each row stores a keyed hash of the subject (HMAC-SHA-256 with a
 //! per-installation secret over the normalised code), never the code
@@ -71,7 +75,7 @@ pub enum AuditError {
     /// The database could not be opened, read or written.
     #[error("the audit database could not be used ({reason}): check the path, its permissions and the free space")]
     Storage {
-        /// What SQLite said.
+        /// What SQLite or PostgreSQL said (no personal data).
         reason: String,
     },
     /// The secret file could not be created or read, or is not 32 bytes.
@@ -287,9 +291,18 @@ pub struct AuditHead {
 
 /// The audit trail. Cheap to share across tasks (`&AuditLog` is `Sync`).
 pub struct AuditLog {
-    conn: Mutex<Connection>,
+    backend: Backend,
     secret: Zeroizing<[u8; SECRET_LEN]>,
     clock: Arc<dyn Clock>,
+}
+
+/// Where the rows are kept.
+enum Backend {
+    /// One SQLite file (the default).
+    Sqlite(Mutex<Connection>),
+    /// The shared PostgreSQL database.
+    #[cfg(feature = "postgres")]
+    Postgres(Arc<crate::pg::Database>),
 }
 
 /// Shows neither the secret nor the rows.
@@ -440,6 +453,135 @@ fn parse_bound(bound: &str, end_of_day: bool) -> Result<i64, AuditError> {
     Ok(if end_of_day { start + 86_399 } else { start })
 }
 
+/// The first (and so far only) PostgreSQL schema step of the trail: the
+/// same columns as the SQLite file, ids as `BIGINT`.
+#[cfg(feature = "postgres")]
+const PG_STEP1: &str = "
+CREATE TABLE audit (
+    id BIGINT PRIMARY KEY,
+    at_unix BIGINT NOT NULL,
+    at TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    eservice TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    subject TEXT,
+    outcome TEXT NOT NULL,
+    correlation_id TEXT,
+    govway_id TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX audit_at ON audit(at_unix);
+CREATE TABLE audit_head (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    count BIGINT NOT NULL,
+    last_id BIGINT NOT NULL,
+    last_hash TEXT NOT NULL,
+    mac TEXT NOT NULL
+);
+";
+
+/// Rows fetched at a time from PostgreSQL by `verify` and the export.
+#[cfg(feature = "postgres")]
+const PG_BATCH: i32 = 500;
+
+/// A PostgreSQL failure as [`AuditError::Storage`]: the server's message
+/// and SQLSTATE only (its `DETAIL`, which may quote values, is left out).
+#[cfg(feature = "postgres")]
+fn pg_error(e: tokio_postgres::Error) -> AuditError {
+    AuditError::Storage {
+        reason: match crate::pg::PgError::from(e) {
+            crate::pg::PgError::Query { reason } => reason,
+            other => other.to_string(),
+        },
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn pg_read_row(r: &tokio_postgres::Row) -> Result<AuditRow, AuditError> {
+    Ok(AuditRow {
+        id: r.try_get(0).map_err(pg_error)?,
+        when: r.try_get(1).map_err(pg_error)?,
+        operator: r.try_get(2).map_err(pg_error)?,
+        purpose: r.try_get(3).map_err(pg_error)?,
+        eservice: r.try_get(4).map_err(pg_error)?,
+        operation: r.try_get(5).map_err(pg_error)?,
+        subject: r.try_get(6).map_err(pg_error)?,
+        outcome: r.try_get(7).map_err(pg_error)?,
+        correlation_id: r.try_get(8).map_err(pg_error)?,
+        govway_id: r.try_get(9).map_err(pg_error)?,
+        prev_hash: r.try_get(10).map_err(pg_error)?,
+        hash: r.try_get(11).map_err(pg_error)?,
+    })
+}
+
+fn lock_sqlite(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // A panic while holding the lock leaves SQLite consistent (the
+    // transaction rolls back): keep using the connection.
+    conn.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The walk of [`AuditLog::verify`], fed the rows in id order by either
+/// backend, so both judge a trail alike.
+struct ChainCheck {
+    head: AuditHead,
+    expected_id: i64,
+    prev_hash: String,
+    n: u64,
+}
+
+impl ChainCheck {
+    fn new(head: AuditHead) -> Self {
+        Self {
+            head,
+            expected_id: 1,
+            prev_hash: GENESIS.to_owned(),
+            n: 0,
+        }
+    }
+
+    fn push(&mut self, row: AuditRow) -> Result<(), AuditError> {
+        let tampered = |t| Err(AuditError::Tampered(t));
+        if row.id > self.head.last_id {
+            return tampered(Tampering::Inserted { id: row.id });
+        }
+        if row.id != self.expected_id {
+            return tampered(Tampering::Deleted {
+                id: self.expected_id,
+            });
+        }
+        if row_hash(&row) != row.hash {
+            return tampered(Tampering::Edited { id: row.id });
+        }
+        if row.prev_hash != self.prev_hash {
+            return tampered(Tampering::ChainBroken { id: row.id });
+        }
+        self.prev_hash = row.hash;
+        self.expected_id += 1;
+        self.n += 1;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<u64, AuditError> {
+        if self.expected_id <= self.head.last_id {
+            return Err(AuditError::Tampered(Tampering::Deleted {
+                id: self.expected_id,
+            }));
+        }
+        if self.prev_hash != self.head.last_hash
+            || i64::try_from(self.n).ok() != Some(self.head.count)
+        {
+            // Rows consistent among themselves but not with the head: the
+            // last row was replaced.
+            return Err(AuditError::Tampered(Tampering::Edited {
+                id: self.head.last_id,
+            }));
+        }
+        Ok(self.n)
+    }
+}
+
 impl AuditLog {
     /// Opens (creating if needed) the trail at `db_path`, with the
     /// installation secret at `secret_path` (created, 32 random bytes, mode
@@ -500,13 +642,8 @@ impl AuditLog {
         let conn = crate::files::open_private_sqlite(db_path)
             .map_err(|reason| AuditError::Storage { reason })?;
         conn.execute_batch(SCHEMA)?;
-        let log = Self {
-            conn: Mutex::new(conn),
-            secret,
-            clock,
-        };
+        let genesis_mac = head_mac(&secret, 0, 0, GENESIS);
         {
-            let conn = log.lock();
             let has_head: bool = conn
                 .query_row("SELECT COUNT(*) FROM audit_head", [], |r| {
                     r.get::<_, i64>(0)
@@ -516,36 +653,75 @@ impl AuditLog {
             // A new trail gets its head; an existing trail without one is
             // reported by verify(), not silently repaired.
             if !has_head && rows == 0 {
-                let mac = log.head_mac(0, 0, GENESIS);
                 conn.execute(
                     "INSERT INTO audit_head(one, count, last_id, last_hash, mac) VALUES (1, 0, 0, ?1, ?2)",
-                    params![GENESIS, mac],
+                    params![GENESIS, genesis_mac],
                 )?;
             }
         }
-        Ok(log)
+        Ok(Self {
+            backend: Backend::Sqlite(Mutex::new(conn)),
+            secret,
+            clock,
+        })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves SQLite consistent (the
-        // transaction rolls back): keep using the connection.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// Opens the trail kept in the shared PostgreSQL database `db`
+    /// (feature `postgres`), bringing its tables (`audit`, `audit_head`)
+    /// to this version's schema. `secret_path` is the installation secret,
+    /// as for [`open`](Self::open) (created, 32 random bytes, mode 0600, if
+    /// missing): every host writing to the same trail must hold a copy of
+    /// the same file, or the head no longer authenticates and subjects
+    /// hash differently. `clock` dates the rows.
+    ///
+    /// Rows, hashes, the head's code and the errors are those of the
+    /// SQLite trail. Any number of processes, on any number of hosts, may
+    /// append at once: each [`record`](Self::record) locks the head row
+    /// for its transaction, so the chain stays single and its ids
+    /// consecutive.
+    ///
+    /// # Errors
+    /// [`AuditError::Secret`]; [`AuditError::Storage`] when the schema
+    /// cannot be made (its reason names a schema newer than this anist).
+    #[cfg(feature = "postgres")]
+    pub fn open_postgres(
+        db: Arc<crate::pg::Database>,
+        secret_path: &Path,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, AuditError> {
+        use crate::pg::block_on;
+        let secret = load_secret(secret_path)?;
+        db.migrate("audit", &[PG_STEP1])
+            .map_err(|e| AuditError::Storage {
+                reason: e.to_string(),
+            })?;
+        let genesis_mac = head_mac(&secret, 0, 0, GENESIS);
+        {
+            let c = db.lock();
+            // A new trail gets its head (once, however many hosts open it
+            // at the same time); an existing trail without one is
+            // reported by verify(), not silently repaired.
+            block_on(c.execute(
+                "INSERT INTO audit_head(one, count, last_id, last_hash, mac) \
+                 SELECT 1, 0, 0, $1::TEXT, $2::TEXT WHERE NOT EXISTS (SELECT 1 FROM audit) \
+                 ON CONFLICT (one) DO NOTHING",
+                &[&GENESIS, &genesis_mac],
+            ))
+            .map_err(pg_error)?;
+        }
+        Ok(Self {
+            backend: Backend::Postgres(db),
+            secret,
+            clock,
+        })
     }
 
     fn hmac_hex(&self, tag: &[u8], data: &[u8]) -> String {
-        let key = hmac::Key::new(hmac::HMAC_SHA256, self.secret.as_ref());
-        let mut ctx = hmac::Context::with_key(&key);
-        ctx.update(tag);
-        ctx.update(data);
-        hex_lower(ctx.sign().as_ref())
+        hmac_hex(&self.secret, tag, data)
     }
 
     fn head_mac(&self, count: i64, last_id: i64, last_hash: &str) -> String {
-        let mut buf = Vec::with_capacity(96);
-        buf.extend_from_slice(&count.to_be_bytes());
-        buf.extend_from_slice(&last_id.to_be_bytes());
-        buf.extend_from_slice(last_hash.as_bytes());
-        self.hmac_hex(HEAD_TAG, &buf)
+        head_mac(&self.secret, count, last_id, last_hash)
     }
 
     /// The keyed hash stored for `subject`: HMAC-SHA-256 under the
@@ -569,71 +745,145 @@ impl AuditLog {
             .unwrap_or_default()
             .to_rfc3339_opts(SecondsFormat::Secs, true);
         let subject = entry.subject.map(|s| self.subject_hash(s));
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let head: Option<(i64, i64, String)> = tx
-            .query_row(
-                "SELECT count, last_id, last_hash FROM audit_head WHERE one = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let Some((count, last_id, last_hash)) = head else {
-            return Err(AuditError::Tampered(Tampering::Head));
+        // The row following the head (count, last_id, last_hash), and the
+        // head's code after it.
+        let next = |count: i64, last_id: i64, last_hash: String| {
+            let mut row = AuditRow {
+                id: last_id + 1,
+                when,
+                operator: entry.operator.to_owned(),
+                purpose: entry.purpose.to_owned(),
+                eservice: entry.eservice.to_owned(),
+                operation: entry.operation.to_owned(),
+                subject,
+                outcome: entry.outcome.to_owned(),
+                correlation_id: entry.correlation_id.map(str::to_owned),
+                govway_id: entry.govway_id.map(str::to_owned),
+                prev_hash: last_hash,
+                hash: String::new(),
+            };
+            row.hash = row_hash(&row);
+            let mac = self.head_mac(count + 1, row.id, &row.hash);
+            (row, mac)
         };
-        let mut row = AuditRow {
-            id: last_id + 1,
-            when,
-            operator: entry.operator.to_owned(),
-            purpose: entry.purpose.to_owned(),
-            eservice: entry.eservice.to_owned(),
-            operation: entry.operation.to_owned(),
-            subject,
-            outcome: entry.outcome.to_owned(),
-            correlation_id: entry.correlation_id.map(str::to_owned),
-            govway_id: entry.govway_id.map(str::to_owned),
-            prev_hash: last_hash,
-            hash: String::new(),
-        };
-        row.hash = row_hash(&row);
-        tx.execute(
-            "INSERT INTO audit(id, at_unix, at, operator, purpose, eservice, operation, subject, \
-             outcome, correlation_id, govway_id, prev_hash, hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            params![
-                row.id,
-                now,
-                row.when,
-                row.operator,
-                row.purpose,
-                row.eservice,
-                row.operation,
-                row.subject,
-                row.outcome,
-                row.correlation_id,
-                row.govway_id,
-                row.prev_hash,
-                row.hash
-            ],
-        )?;
-        let mac = self.head_mac(count + 1, row.id, &row.hash);
-        tx.execute(
-            "UPDATE audit_head SET count = ?1, last_id = ?2, last_hash = ?3, mac = ?4 WHERE one = 1",
-            params![count + 1, row.id, row.hash, mac],
-        )?;
-        tx.commit()?;
-        Ok(row.id)
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let mut conn = lock_sqlite(conn);
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let head: Option<(i64, i64, String)> = tx
+                    .query_row(
+                        "SELECT count, last_id, last_hash FROM audit_head WHERE one = 1",
+                        [],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?;
+                let Some((count, last_id, last_hash)) = head else {
+                    return Err(AuditError::Tampered(Tampering::Head));
+                };
+                let (row, mac) = next(count, last_id, last_hash);
+                tx.execute(
+                    "INSERT INTO audit(id, at_unix, at, operator, purpose, eservice, operation, subject, \
+                     outcome, correlation_id, govway_id, prev_hash, hash) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    params![
+                        row.id,
+                        now,
+                        row.when,
+                        row.operator,
+                        row.purpose,
+                        row.eservice,
+                        row.operation,
+                        row.subject,
+                        row.outcome,
+                        row.correlation_id,
+                        row.govway_id,
+                        row.prev_hash,
+                        row.hash
+                    ],
+                )?;
+                tx.execute(
+                    "UPDATE audit_head SET count = ?1, last_id = ?2, last_hash = ?3, mac = ?4 WHERE one = 1",
+                    params![count + 1, row.id, row.hash, mac],
+                )?;
+                tx.commit()?;
+                Ok(row.id)
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => {
+                let mut c = db.lock();
+                crate::pg::block_on(async {
+                    let tx = c.transaction().await.map_err(pg_error)?;
+                    // The head row's lock orders the writers of every host:
+                    // the next one reads the head this one leaves.
+                    let head = tx
+                        .query_opt(
+                            "SELECT count, last_id, last_hash FROM audit_head WHERE one = 1 FOR UPDATE",
+                            &[],
+                        )
+                        .await
+                        .map_err(pg_error)?;
+                    // Dropping the transaction rolls it back.
+                    let Some(head) = head else {
+                        return Err(AuditError::Tampered(Tampering::Head));
+                    };
+                    let count: i64 = head.try_get(0).map_err(pg_error)?;
+                    let (row, mac) = next(
+                        count,
+                        head.try_get(1).map_err(pg_error)?,
+                        head.try_get(2).map_err(pg_error)?,
+                    );
+                    tx.execute(
+                        "INSERT INTO audit(id, at_unix, at, operator, purpose, eservice, operation, \
+                         subject, outcome, correlation_id, govway_id, prev_hash, hash) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                        &[
+                            &row.id,
+                            &now,
+                            &row.when,
+                            &row.operator,
+                            &row.purpose,
+                            &row.eservice,
+                            &row.operation,
+                            &row.subject,
+                            &row.outcome,
+                            &row.correlation_id,
+                            &row.govway_id,
+                            &row.prev_hash,
+                            &row.hash,
+                        ],
+                    )
+                    .await
+                    .map_err(pg_error)?;
+                    tx.execute(
+                        "UPDATE audit_head SET count = $1, last_id = $2, last_hash = $3, mac = $4 \
+                         WHERE one = 1",
+                        &[&(count + 1), &row.id, &row.hash, &mac],
+                    )
+                    .await
+                    .map_err(pg_error)?;
+                    tx.commit().await.map_err(pg_error)?;
+                    Ok(row.id)
+                })
+            }
+        }
     }
 
     /// The head record, authenticated: `Err(Tampered(Head))` if it is
     /// missing or its code is wrong. Write `last_hash` down elsewhere from
     /// time to time to anchor the trail.
     pub fn head(&self) -> Result<AuditHead, AuditError> {
-        let conn = self.lock();
-        self.head_in(&conn)
+        match &self.backend {
+            Backend::Sqlite(conn) => self.head_sqlite(&lock_sqlite(conn)),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => {
+                let c = db.lock();
+                crate::pg::block_on(self.head_pg(&*c))
+            }
+        }
     }
 
-    fn head_in(&self, conn: &Connection) -> Result<AuditHead, AuditError> {
+    fn head_sqlite(&self, conn: &Connection) -> Result<AuditHead, AuditError> {
         let head: Option<(i64, i64, String, String)> = conn
             .query_row(
                 "SELECT count, last_id, last_hash, mac FROM audit_head WHERE one = 1",
@@ -641,6 +891,38 @@ impl AuditLog {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
+        self.check_head(head)
+    }
+
+    #[cfg(feature = "postgres")]
+    async fn head_pg<C: tokio_postgres::GenericClient + Sync>(
+        &self,
+        c: &C,
+    ) -> Result<AuditHead, AuditError> {
+        let head = c
+            .query_opt(
+                "SELECT count, last_id, last_hash, mac FROM audit_head WHERE one = 1",
+                &[],
+            )
+            .await
+            .map_err(pg_error)?;
+        let head = match head {
+            Some(r) => Some((
+                r.try_get(0).map_err(pg_error)?,
+                r.try_get(1).map_err(pg_error)?,
+                r.try_get(2).map_err(pg_error)?,
+                r.try_get(3).map_err(pg_error)?,
+            )),
+            None => None,
+        };
+        self.check_head(head)
+    }
+
+    /// The head as read (count, last id, last hash, code), authenticated.
+    fn check_head(
+        &self,
+        head: Option<(i64, i64, String, String)>,
+    ) -> Result<AuditHead, AuditError> {
         let Some((count, last_id, last_hash, mac)) = head else {
             return Err(AuditError::Tampered(Tampering::Head));
         };
@@ -658,42 +940,53 @@ impl AuditLog {
     /// Checks the whole trail: the head, then every row in id order (ids
     /// consecutive from 1, each hash, each link). Returns the number of
     /// rows, or [`AuditError::Tampered`] naming the first row concerned.
+    ///
+    /// On PostgreSQL the head and the rows are read from one snapshot, so
+    /// a trail being appended to by other hosts verifies as it stood at
+    /// that instant.
     pub fn verify(&self) -> Result<u64, AuditError> {
-        let conn = self.lock();
-        let head = self.head_in(&conn)?;
-        let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit ORDER BY id"))?;
-        let mut rows = stmt.query([])?;
-        let mut expected_id = 1i64;
-        let mut prev_hash = GENESIS.to_owned();
-        let mut n = 0u64;
-        while let Some(r) = rows.next()? {
-            let row = read_row(r)?;
-            let tampered = |t| Err(AuditError::Tampered(t));
-            if row.id > head.last_id {
-                return tampered(Tampering::Inserted { id: row.id });
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let conn = lock_sqlite(conn);
+                let mut check = ChainCheck::new(self.head_sqlite(&conn)?);
+                let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit ORDER BY id"))?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    check.push(read_row(r)?)?;
+                }
+                check.finish()
             }
-            if row.id != expected_id {
-                return tampered(Tampering::Deleted { id: expected_id });
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => {
+                let mut c = db.lock();
+                crate::pg::block_on(async {
+                    let tx = c
+                        .build_transaction()
+                        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                        .read_only(true)
+                        .start()
+                        .await
+                        .map_err(pg_error)?;
+                    let mut check = ChainCheck::new(self.head_pg(&tx).await?);
+                    let portal = tx
+                        .bind(&format!("SELECT {COLUMNS} FROM audit ORDER BY id"), &[])
+                        .await
+                        .map_err(pg_error)?;
+                    loop {
+                        let batch = tx.query_portal(&portal, PG_BATCH).await.map_err(pg_error)?;
+                        for r in &batch {
+                            check.push(pg_read_row(r)?)?;
+                        }
+                        if batch.len() < PG_BATCH as usize {
+                            break;
+                        }
+                    }
+                    let n = check.finish()?;
+                    tx.commit().await.map_err(pg_error)?;
+                    Ok(n)
+                })
             }
-            if row_hash(&row) != row.hash {
-                return tampered(Tampering::Edited { id: row.id });
-            }
-            if row.prev_hash != prev_hash {
-                return tampered(Tampering::ChainBroken { id: row.id });
-            }
-            prev_hash = row.hash;
-            expected_id += 1;
-            n += 1;
         }
-        if expected_id <= head.last_id {
-            return Err(AuditError::Tampered(Tampering::Deleted { id: expected_id }));
-        }
-        if prev_hash != head.last_hash || i64::try_from(n).ok() != Some(head.count) {
-            // Rows consistent among themselves but not with the head: the
-            // last row was replaced.
-            return Err(AuditError::Tampered(Tampering::Edited { id: head.last_id }));
-        }
-        Ok(n)
     }
 
     /// The rows recorded between `from` and `to` (inclusive), in id order.
@@ -716,15 +1009,53 @@ impl AuditLog {
     ) -> Result<(), AuditError> {
         let lo = from.map(|b| parse_bound(b, false)).transpose()?;
         let hi = to.map(|b| parse_bound(b, true)).transpose()?;
-        let conn = self.lock();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM audit WHERE at_unix >= ?1 AND at_unix <= ?2 ORDER BY id"
-        ))?;
-        let mut rows = stmt.query(params![lo.unwrap_or(i64::MIN), hi.unwrap_or(i64::MAX)])?;
-        while let Some(r) = rows.next()? {
-            f(read_row(r)?)?;
+        let (lo, hi) = (lo.unwrap_or(i64::MIN), hi.unwrap_or(i64::MAX));
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let conn = lock_sqlite(conn);
+                let mut stmt = conn.prepare(&format!(
+                    "SELECT {COLUMNS} FROM audit WHERE at_unix >= ?1 AND at_unix <= ?2 ORDER BY id"
+                ))?;
+                let mut rows = stmt.query(params![lo, hi])?;
+                while let Some(r) = rows.next()? {
+                    f(read_row(r)?)?;
+                }
+                Ok(())
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => {
+                let mut c = db.lock();
+                crate::pg::block_on(async {
+                    let tx = c
+                        .build_transaction()
+                        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                        .read_only(true)
+                        .start()
+                        .await
+                        .map_err(pg_error)?;
+                    let portal = tx
+                        .bind(
+                            &format!(
+                                "SELECT {COLUMNS} FROM audit \
+                                 WHERE at_unix >= $1 AND at_unix <= $2 ORDER BY id"
+                            ),
+                            &[&lo, &hi],
+                        )
+                        .await
+                        .map_err(pg_error)?;
+                    loop {
+                        let batch = tx.query_portal(&portal, PG_BATCH).await.map_err(pg_error)?;
+                        for r in &batch {
+                            f(pg_read_row(r)?)?;
+                        }
+                        if batch.len() < PG_BATCH as usize {
+                            break;
+                        }
+                    }
+                    tx.commit().await.map_err(pg_error)
+                })
+            }
         }
-        Ok(())
     }
 
     /// Writes the rows between `from` and `to` (as in [`rows`](Self::rows))
@@ -774,6 +1105,23 @@ impl AuditLog {
         w.flush()?;
         Ok(n)
     }
+}
+
+fn hmac_hex(secret: &[u8; SECRET_LEN], tag: &[u8], data: &[u8]) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_ref());
+    let mut ctx = hmac::Context::with_key(&key);
+    ctx.update(tag);
+    ctx.update(data);
+    hex_lower(ctx.sign().as_ref())
+}
+
+/// The head's authentication code: HMAC over count, last id, last hash.
+fn head_mac(secret: &[u8; SECRET_LEN], count: i64, last_id: i64, last_hash: &str) -> String {
+    let mut buf = Vec::with_capacity(96);
+    buf.extend_from_slice(&count.to_be_bytes());
+    buf.extend_from_slice(&last_id.to_be_bytes());
+    buf.extend_from_slice(last_hash.as_bytes());
+    hmac_hex(secret, HEAD_TAG, &buf)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
