@@ -65,7 +65,9 @@ fn parse_args() -> Result<Args, String> {
         rate: 300,
         limit: 0,
         lease: 3,
-        pg: std::env::var("ANIST_TEST_PG_URL").ok().filter(|u| !u.is_empty()),
+        pg: std::env::var("ANIST_TEST_PG_URL")
+            .ok()
+            .filter(|u| !u.is_empty()),
         bin: default_bin,
         json: false,
     };
@@ -122,9 +124,9 @@ fn write_input(path: &Path, n: usize) -> std::io::Result<()> {
 fn fresh_schema(url: &str) -> Result<String, String> {
     let db = anist_client::pg::Database::connect(url, None).map_err(|e| e.to_string())?;
     let c = db.lock();
-    anist_client::pg::block_on(c.batch_execute(
-        "DROP SCHEMA IF EXISTS anist_workers CASCADE; CREATE SCHEMA anist_workers",
-    ))
+    anist_client::pg::block_on(
+        c.batch_execute("DROP SCHEMA IF EXISTS anist_workers CASCADE; CREATE SCHEMA anist_workers"),
+    )
     .map_err(|e| e.to_string())?;
     let sep = if url.contains('?') { '&' } else { '?' };
     Ok(format!("{url}{sep}options=-csearch_path%3Danist_workers"))
@@ -137,7 +139,8 @@ fn anist(bin: &Path, args: &[&str]) -> Command {
 }
 
 fn spawn_worker(bin: &Path, config: &Path, n: usize, log: &Path) -> Result<Child, String> {
-    let log = std::fs::File::create(log.join(format!("worker{n}.log"))).map_err(|e| e.to_string())?;
+    let log =
+        std::fs::File::create(log.join(format!("worker{n}.log"))).map_err(|e| e.to_string())?;
     anist(
         bin,
         &[
@@ -233,13 +236,14 @@ fn real_main() -> Result<bool, String> {
 
 async fn run(args: &Args, dir: &Path) -> Result<bool, String> {
     let key = client_key(dir).map_err(|e| e.to_string())?;
-    let registry = registry_with_limits(&key.public_key(), u64::MAX / 4, args.limit)
+    let registry = registry_with_limits(key.public_key(), u64::MAX / 4, args.limit)
         .map_err(|e| e.to_string())?;
-    let config = SandboxConfig::with_client_registry(SEED, key, registry)
-        .current_school_year(year());
+    let config =
+        SandboxConfig::with_client_registry(SEED, key, registry).current_school_year(year());
     let sandbox = Sandbox::start(config).await.map_err(|e| e.to_string())?;
     write_support_files(dir, &sandbox).map_err(|e| e.to_string())?;
-    let mut text = config_text(&sandbox, "examples/shared_workers.rs").map_err(|e| e.to_string())?;
+    let mut text =
+        config_text(&sandbox, "examples/shared_workers.rs").map_err(|e| e.to_string())?;
     let (backend, url) = match &args.pg {
         Some(pg) => ("postgres", fresh_schema(pg)?),
         None => ("sqlite", String::from("jobs.sqlite")),
@@ -261,7 +265,18 @@ async fn run(args: &Args, dir: &Path) -> Result<bool, String> {
 
     // The reference: one worker, no faults.
     let reference_out = dir.join("reference.csv");
-    let (reference, _) = measured(args, dir, &config, &input, &reference_out, &sandbox, &jobs, 1, 0).await?;
+    let (reference, _) = measured(
+        args,
+        dir,
+        &config,
+        &input,
+        &reference_out,
+        &sandbox,
+        &jobs,
+        1,
+        0,
+    )
+    .await?;
 
     // The shared run: faults, several workers, one killed and restarted.
     let rates = FaultRates {
@@ -271,7 +286,10 @@ async fn run(args: &Args, dir: &Path) -> Result<bool, String> {
     };
     for s in ANIST_ESERVICES {
         sandbox
-            .fault_rates(Route::Front(format!("MIM-INTRA-PDND/{}/v1", s.service)), Some(rates))
+            .fault_rates(
+                Route::Front(format!("MIM-INTRA-PDND/{}/v1", s.service)),
+                Some(rates),
+            )
             .map_err(|e| e.to_string())?;
     }
     let shared_out = dir.join("esiti.csv");
@@ -298,25 +316,45 @@ async fn run(args: &Args, dir: &Path) -> Result<bool, String> {
     };
     let a = std::fs::read(&reference_out).map_err(|e| e.to_string())?;
     let b = std::fs::read(&shared_out).map_err(|e| e.to_string())?;
-    check("the shared output is byte-identical to the single worker's", a == b);
+    check(
+        "the shared output is byte-identical to the single worker's",
+        a == b,
+    );
     let text = String::from_utf8_lossy(&b);
     let lines: Vec<&str> = text.lines().skip(1).collect();
-    let distinct: std::collections::HashSet<&str> =
-        lines.iter().map(|l| l.split(';').next().unwrap_or("")).collect();
-    check("every input row once in the output", lines.len() == args.rows && distinct.len() == args.rows);
+    let distinct: std::collections::HashSet<&str> = lines
+        .iter()
+        .map(|l| l.split(';').next().unwrap_or(""))
+        .collect();
+    check(
+        "every input row once in the output",
+        lines.len() == args.rows && distinct.len() == args.rows,
+    );
     check("no error row", !lines.iter().any(|l| l.contains(";error;")));
     let status = jobs.status(id).map_err(|e| e.to_string())?;
     check(
         "the job is done with every row",
         status.is_some_and(|s| s.state == "done" && s.rows_done == args.rows as u64),
     );
-    check("no 429 from the sandbox in the shared run", shared.throttled_429 == 0);
-    check("the budget used at least 90% in the shared run", shared.budget_use >= 0.9);
-    let verify = anist(&args.bin, &["audit", "verify", "--config", &config.display().to_string()])
-        .output()
-        .map_err(|e| e.to_string())?;
+    check(
+        "no 429 from the sandbox in the shared run",
+        shared.throttled_429 == 0,
+    );
+    check(
+        "the budget used at least 90% in the shared run",
+        shared.budget_use >= 0.9,
+    );
+    let verify = anist(
+        &args.bin,
+        &["audit", "verify", "--config", &config.display().to_string()],
+    )
+    .output()
+    .map_err(|e| e.to_string())?;
     let verified = String::from_utf8_lossy(&verify.stdout).trim().to_owned();
-    check("anist audit verify --config passes on the shared trail", verify.status.success());
+    check(
+        "anist audit verify --config passes on the shared trail",
+        verify.status.success(),
+    );
 
     if args.json {
         let out = serde_json::json!({
@@ -345,7 +383,14 @@ async fn run(args: &Args, dir: &Path) -> Result<bool, String> {
             );
         }
         println!("backend {backend}, {} rows, budget {} calls/s per e-service (sandbox limit {}); audit: {verified}", args.rows, args.rate, args.limit);
-        println!("{}", if ok { "all checks passed" } else { "SOME CHECKS FAILED" });
+        println!(
+            "{}",
+            if ok {
+                "all checks passed"
+            } else {
+                "SOME CHECKS FAILED"
+            }
+        );
     }
     Ok(ok)
 }
@@ -372,7 +417,9 @@ async fn measured(
         .map(|n| spawn_worker(&args.bin, config, n, dir))
         .collect::<Result<_, _>>()?;
     // Kill points, as fractions of the rows done.
-    let points: Vec<f64> = (0..kills).map(|k| (k as f64 + 1.0) / (kills as f64 + 2.0)).collect();
+    let points: Vec<f64> = (0..kills)
+        .map(|k| (k as f64 + 1.0) / (kills as f64 + 2.0))
+        .collect();
     let mut killed = 0;
     loop {
         tokio::time::sleep(Duration::from_millis(200)).await;

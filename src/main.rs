@@ -775,7 +775,10 @@ fn run_jobs(config: &std::path::Path, id: Option<i64>, json: bool) -> ExitCode {
     match anist::cli::shared::status(config, id) {
         Ok(list) => {
             if json {
-                println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).unwrap_or_default()
+                );
             } else if list.is_empty() {
                 println!("nessun lavoro nel database");
             } else {

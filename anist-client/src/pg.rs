@@ -341,18 +341,15 @@ impl Database {
                     let connected = match rustls_config {
                         Some(c) => {
                             let tls = tokio_postgres_rustls::MakeRustlsConnect::new(c);
-                            config.connect(tls).await.map(|(client, conn)| {
-                                (client, tokio::spawn(async move { conn.await }))
-                            })
-                        }
-                        None => {
                             config
-                                .connect(tokio_postgres::NoTls)
+                                .connect(tls)
                                 .await
-                                .map(|(client, conn)| {
-                                    (client, tokio::spawn(async move { conn.await }))
-                                })
+                                .map(|(client, conn)| (client, tokio::spawn(conn)))
                         }
+                        None => config
+                            .connect(tokio_postgres::NoTls)
+                            .await
+                            .map(|(client, conn)| (client, tokio::spawn(conn))),
                     };
                     match connected {
                         Ok((client, _conn)) => {
@@ -543,10 +540,10 @@ mod tests {
         let table = "anist_test_migrate";
         let steps = [format!("CREATE TABLE {table} (x INTEGER)")];
         let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
-        db.migrate(&component, &steps).unwrap();
+        db.migrate(component, &steps).unwrap();
         // Applied once: a second run does not create the table again.
-        db.migrate(&component, &steps).unwrap();
-        let e = db.migrate(&component, &[]).unwrap_err();
+        db.migrate(component, &steps).unwrap();
+        let e = db.migrate(component, &[]).unwrap_err();
         assert_eq!(e.code(), "pg_schema_newer");
         let c = db.lock();
         let tables: i64 = block_on(c.query_one(

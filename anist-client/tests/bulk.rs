@@ -1242,9 +1242,12 @@ mod shared {
 
     /// The databases to run on: a SQLite file, and PostgreSQL when the
     /// test server is configured. Each opener gives a new connection.
-    fn backends(dir: &Dir, name: &str) -> Vec<(&'static str, Box<dyn Fn() -> SharedJobs>)> {
+    type Opener = Box<dyn Fn() -> SharedJobs>;
+
+    #[allow(clippy::print_stderr)] // says when PostgreSQL is skipped
+    fn backends(dir: &Dir, name: &str) -> Vec<(&'static str, Opener)> {
         let path = dir.path(&format!("{name}.sqlite"));
-        let mut all: Vec<(&'static str, Box<dyn Fn() -> SharedJobs>)> = vec![(
+        let mut all: Vec<(&'static str, Opener)> = vec![(
             "sqlite",
             Box::new(move || SharedJobs::open_sqlite(&path).unwrap()),
         )];

@@ -18,7 +18,9 @@ use std::time::Duration;
 
 use anist_client::anist::AnistClient;
 use anist_client::audit::{AuditError, AuditLog};
-use anist_client::bulk::shared::{Budget, SharedJobStatus, SharedJobs, WorkerOptions, WorkerReport};
+use anist_client::bulk::shared::{
+    Budget, SharedJobStatus, SharedJobs, WorkerOptions, WorkerReport,
+};
 use anist_client::bulk::{BulkError, JobSpec};
 use anist_client::clock::SystemClock;
 use anist_client::config::{Config, ConfigError, DatabaseConfig};
@@ -117,9 +119,9 @@ pub fn open(config: &Config) -> Result<Shared, SharedCmdError> {
     let lease = Duration::from_secs(db.lease_seconds.unwrap_or(60).max(1));
     if db.is_postgres() {
         let password = match &db.password_env {
-            Some(var) => Some(
-                std::env::var(var).map_err(|_| SharedCmdError::PasswordEnv(var.clone()))?,
-            ),
+            Some(var) => {
+                Some(std::env::var(var).map_err(|_| SharedCmdError::PasswordEnv(var.clone()))?)
+            }
             None => None,
         };
         let ca = db.ca_bundle.as_deref().map(|p| config.resolve_path(p));
@@ -232,7 +234,10 @@ pub fn work(args: &WorkerArgs) -> Result<WorkerReport, SharedCmdError> {
     }
     opts.job.concurrency = args
         .concurrency
-        .or(config.limits.concurrency.and_then(|c| usize::try_from(c).ok()))
+        .or(config
+            .limits
+            .concurrency
+            .and_then(|c| usize::try_from(c).ok()))
         .unwrap_or(opts.job.concurrency)
         .max(1);
     let mut session_config = config.clone();
@@ -244,7 +249,10 @@ pub fn work(args: &WorkerArgs) -> Result<WorkerReport, SharedCmdError> {
         let session = session_config.session(Arc::new(SystemClock))?;
         opts.job.audit_identity(&session);
         let client = AnistClient::new(Arc::new(session));
-        Ok(shared.jobs.work(&client, Some(&shared.audit), &opts).await?)
+        Ok(shared
+            .jobs
+            .work(&client, Some(&shared.audit), &opts)
+            .await?)
     })
 }
 
@@ -292,7 +300,10 @@ mod tests {
     #[test]
     fn kinds() {
         let cases = [
-            (SharedCmdError::NoDatabase("a.toml".into()), ErrorKind::Config),
+            (
+                SharedCmdError::NoDatabase("a.toml".into()),
+                ErrorKind::Config,
+            ),
             (SharedCmdError::PasswordEnv("PW".into()), ErrorKind::Config),
             (SharedCmdError::NoSuchJob(3), ErrorKind::Job),
         ];

@@ -12,6 +12,7 @@ use crate::bulk::attendance::journal::{AnyStored, Step, Stored};
 use anist_core::attendance::{EsitoFrequenza, Verifica};
 
 /// The store on SQLite, and on PostgreSQL when a server is configured.
+#[allow(clippy::print_stderr)] // says when PostgreSQL is skipped
 fn stores(name: &str) -> Vec<(JobStore, Vec<JobStore>)> {
     let dir = std::env::temp_dir().join(format!("anist-shared-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
