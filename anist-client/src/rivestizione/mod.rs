@@ -7,7 +7,8 @@
 //! - [`Rivestizione`]: the actions of the users, each authorised by
 //!   anist-core's [`authorize`] against the actor's role, ente and profile
 //!   and recorded in the hash-chained audit trail (refusals too);
-//! - [`Store`]: where the state lives ([`SqliteStore`] by default);
+//! - [`Store`]: where the state lives ([`SqliteStore`] by default;
+//!   `PgStore`, feature `postgres`, in a database shared by several hosts);
 //! - [`Worker`]: approves by silent assent, processes approved requests
 //!   through a [`SubjectLookup`] ([`AnprLookup`] on the ANPR clients), writes
 //!   the response files and purges them after the retention time.
@@ -49,6 +50,8 @@
 
 mod lookup;
 mod output;
+#[cfg(feature = "postgres")]
+mod pg_store;
 mod store;
 mod worker;
 
@@ -65,6 +68,8 @@ use anist_core::{CodeSamples, ErrorCode, ErrorKind};
 
 pub use lookup::{AnprLookup, SubjectLookup};
 pub use output::{write_report_csv, COLUMNS_BASE};
+#[cfg(feature = "postgres")]
+pub use pg_store::PgStore;
 pub use store::{
     Ente, NewRequest, Outcome, RequestRecord, Settings, SqliteStore, StateUpdate, Store,
     StoreError, SubjectData, SubjectOutcome, SubjectRecord, User,

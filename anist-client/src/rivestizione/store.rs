@@ -302,7 +302,7 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-fn json_error(e: serde_json::Error) -> StoreError {
+pub(super) fn json_error(e: serde_json::Error) -> StoreError {
     StoreError {
         reason: format!("a stored value cannot be read: {e}"),
     }
@@ -491,7 +491,9 @@ fn user_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(User, String, String)> {
     ))
 }
 
-fn finish_user((mut u, role, profile): (User, String, String)) -> Result<User, StoreError> {
+pub(super) fn finish_user(
+    (mut u, role, profile): (User, String, String),
+) -> Result<User, StoreError> {
     u.role = Role::parse(&role).ok_or_else(|| StoreError {
         reason: format!("a stored role is not known: {role}"),
     })?;
@@ -503,7 +505,7 @@ const REQUEST_COLUMNS: &str = "id, owner, ente, motivo, asked, state, submitted_
      decided_by, reason, started_at, finished_at, subjects, bad_rows, error, file, expires_at, \
      (SELECT COUNT(*) FROM subjects s WHERE s.request = requests.id AND s.outcome IS NOT NULL)";
 
-type RawRequest = (RequestRecord, String, String);
+pub(super) type RawRequest = (RequestRecord, String, String);
 
 fn request_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRequest> {
     let u = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.unsigned_abs()) };
@@ -533,7 +535,9 @@ fn request_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRequest> {
     ))
 }
 
-fn finish_request((mut q, asked, state): RawRequest) -> Result<RequestRecord, StoreError> {
+pub(super) fn finish_request(
+    (mut q, asked, state): RawRequest,
+) -> Result<RequestRecord, StoreError> {
     q.asked = serde_json::from_str(&asked).map_err(json_error)?;
     q.state = State::parse(&state).ok_or_else(|| StoreError {
         reason: format!("a stored state is not known: {state}"),
@@ -541,7 +545,7 @@ fn finish_request((mut q, asked, state): RawRequest) -> Result<RequestRecord, St
     Ok(q)
 }
 
-type RawSubject = (
+pub(super) type RawSubject = (
     i64,
     i64,
     Option<String>,
@@ -561,7 +565,7 @@ fn subject_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawSubject> {
     ))
 }
 
-fn finish_subject(
+pub(super) fn finish_subject(
     (pos, line, kind, value, rilascio, [outcome, code, data]): RawSubject,
 ) -> Result<SubjectRecord, StoreError> {
     let damaged = || StoreError {
