@@ -443,11 +443,12 @@ async fn measured(
         }
     }
     let seconds = start.elapsed().as_secs_f64();
-    for mut c in children {
+    for (n, mut c) in children.into_iter().enumerate() {
         let status = c.wait().map_err(|e| e.to_string())?;
         if !status.success() {
-            let log = std::fs::read_to_string(dir.join("worker0.log")).unwrap_or_default();
-            return Err(format!("a worker ended with {status}: {log}"));
+            let log =
+                std::fs::read_to_string(dir.join(format!("worker{n}.log"))).unwrap_or_default();
+            return Err(format!("worker {n} ended with {status}: {log}"));
         }
     }
     let calls = sandbox.front_requests() - requests;

@@ -815,14 +815,17 @@ impl AuditLog {
                 crate::pg::block_on(async {
                     let tx = c.transaction().await.map_err(pg_error)?;
                     // The head row's lock orders the writers of every host:
-                    // the next one reads the head this one leaves.
-                    let head = tx
-                        .query_opt(
+                    // the next one reads the head this one leaves. Three
+                    // round trips hold it: the head, the row with the new
+                    // head, the commit.
+                    let select = db
+                        .statement(
+                            &tx,
                             "SELECT count, last_id, last_hash FROM audit_head WHERE one = 1 FOR UPDATE",
-                            &[],
                         )
                         .await
                         .map_err(pg_error)?;
+                    let head = tx.query_opt(&select, &[]).await.map_err(pg_error)?;
                     // Dropping the transaction rolls it back.
                     let Some(head) = head else {
                         return Err(AuditError::Tampered(Tampering::Head));
@@ -833,10 +836,20 @@ impl AuditLog {
                         head.try_get(1).map_err(pg_error)?,
                         head.try_get(2).map_err(pg_error)?,
                     );
+                    let append = db
+                        .statement(
+                            &tx,
+                            "WITH appended AS (\
+                               INSERT INTO audit(id, at_unix, at, operator, purpose, eservice, operation, \
+                               subject, outcome, correlation_id, govway_id, prev_hash, hash) \
+                               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id) \
+                             UPDATE audit_head SET count = $14, last_id = (SELECT id FROM appended), \
+                             last_hash = $13, mac = $15 WHERE one = 1",
+                        )
+                        .await
+                        .map_err(pg_error)?;
                     tx.execute(
-                        "INSERT INTO audit(id, at_unix, at, operator, purpose, eservice, operation, \
-                         subject, outcome, correlation_id, govway_id, prev_hash, hash) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                        &append,
                         &[
                             &row.id,
                             &now,
@@ -851,14 +864,9 @@ impl AuditLog {
                             &row.govway_id,
                             &row.prev_hash,
                             &row.hash,
+                            &(count + 1),
+                            &mac,
                         ],
-                    )
-                    .await
-                    .map_err(pg_error)?;
-                    tx.execute(
-                        "UPDATE audit_head SET count = $1, last_id = $2, last_hash = $3, mac = $4 \
-                         WHERE one = 1",
-                        &[&(count + 1), &row.id, &row.hash, &mac],
                     )
                     .await
                     .map_err(pg_error)?;

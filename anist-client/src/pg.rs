@@ -179,6 +179,9 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// [`Arc`]; statements of several threads are serialised on it.
 pub struct Database {
     client: Mutex<Client>,
+    /// Statements prepared on this connection, by text: a statement is
+    /// parsed once, then each call is one round trip.
+    statements: Mutex<std::collections::HashMap<String, tokio_postgres::Statement>>,
     host: String,
     /// Dropping it stops the connection's thread.
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -371,6 +374,7 @@ impl Database {
             .map_err(failed)?;
         Ok(Self {
             client: Mutex::new(client),
+            statements: Mutex::new(std::collections::HashMap::new()),
             host,
             _stop: stop_tx,
         })
@@ -387,6 +391,33 @@ impl Database {
         self.client
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The statement `sql`, prepared once on this connection through `c`
+    /// (the locked client or a transaction of it), then reused.
+    ///
+    /// # Errors
+    /// The server's, when `sql` does not prepare.
+    pub async fn statement<C: tokio_postgres::GenericClient>(
+        &self,
+        c: &C,
+        sql: &str,
+    ) -> Result<tokio_postgres::Statement, tokio_postgres::Error> {
+        let cached = self
+            .statements
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(sql)
+            .cloned();
+        if let Some(s) = cached {
+            return Ok(s);
+        }
+        let prepared = c.prepare(sql).await?;
+        self.statements
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(sql.to_owned(), prepared.clone());
+        Ok(prepared)
     }
 
     /// Brings `component`'s schema to `steps.len()`: applies the steps not

@@ -1379,12 +1379,14 @@ mod shared {
                 Some("gateway_quota_exceeded"),
                 "{backend}"
             );
-            assert_eq!(fake.calls(), 10, "{backend}: the quota is every worker's");
+            // Never above the quota; a block's unused slots may be lost.
+            let sent = fake.calls();
+            assert!((7..=10).contains(&sent), "{backend}: {sent} calls");
             let other = open().work(&fake, None, &budgeted("wq2")).await.unwrap();
             assert_eq!(other.paused.as_deref(), Some("gateway_quota_exceeded"));
             assert_eq!(
                 fake.calls(),
-                10,
+                sent,
                 "{backend}: the second worker sent nothing"
             );
             let status = open().status(id).unwrap().unwrap();

@@ -111,6 +111,8 @@ pub(crate) trait Backend: Send + Sync {
         &self,
         work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), BulkError>,
     ) -> Result<(), BulkError>;
+    /// Runs one statement on its own (atomic by itself); its rows.
+    fn one(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, BulkError>;
 }
 
 /// Writes a statement for `backend`.
@@ -178,9 +180,19 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, BulkError> {
+        sqlite_query(self.0, sql, params)
+    }
+}
+
+fn sqlite_query(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: &[Value],
+) -> Result<Vec<Vec<Value>>, BulkError> {
+    {
         let sql = dialect(sql, false);
         let params: Vec<rusqlite::types::Value> = params.iter().map(to_sqlite).collect();
-        let mut stmt = self.0.prepare_cached(&sql)?;
+        let mut stmt = conn.prepare_cached(&sql)?;
         let width = stmt.column_count();
         let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
             (0..width)
@@ -236,6 +248,10 @@ impl Backend for Sqlite {
         tx.commit()?;
         Ok(())
     }
+
+    fn one(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, BulkError> {
+        sqlite_query(&self.lock(), sql, params)
+    }
 }
 
 /// The PostgreSQL backend: the shared database of several hosts.
@@ -252,7 +268,10 @@ impl Postgres {
 }
 
 #[cfg(feature = "postgres")]
-struct PgTx<'a, 'b>(&'a tokio_postgres::Transaction<'b>);
+struct PgTx<'a, 'b> {
+    db: &'a crate::pg::Database,
+    tx: &'a tokio_postgres::Transaction<'b>,
+}
 
 #[cfg(feature = "postgres")]
 fn pg_error(e: tokio_postgres::Error) -> BulkError {
@@ -275,6 +294,52 @@ fn pg_params(params: &[Value]) -> Vec<Box<dyn tokio_postgres::types::ToSql + Syn
         .collect()
 }
 
+/// Runs `sql` (prepared once per connection) on `c`; its rows.
+#[cfg(feature = "postgres")]
+fn pg_query<C: tokio_postgres::GenericClient + Sync>(
+    db: &crate::pg::Database,
+    c: &C,
+    sql: &str,
+    params: &[Value],
+) -> Result<Vec<Vec<Value>>, BulkError> {
+    use tokio_postgres::types::Type;
+    let sql = dialect(sql, true);
+    let boxed = pg_params(params);
+    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = boxed
+        .iter()
+        .map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
+        .collect();
+    let rows = crate::pg::block_on(async {
+        let stmt = db.statement(c, &sql).await?;
+        c.query(&stmt, &refs).await
+    })
+    .map_err(pg_error)?;
+    rows.iter()
+        .map(|r| {
+            (0..r.len())
+                .map(|i| {
+                    let ty = r.columns()[i].type_();
+                    Ok(if *ty == Type::INT8 {
+                        r.try_get::<_, Option<i64>>(i)
+                            .map_err(pg_error)?
+                            .map_or(Value::NullInt, Value::Int)
+                    } else if *ty == Type::INT4 {
+                        r.try_get::<_, Option<i32>>(i)
+                            .map_err(pg_error)?
+                            .map_or(Value::NullInt, |v| Value::Int(i64::from(v)))
+                    } else if *ty == Type::TEXT || *ty == Type::VARCHAR {
+                        r.try_get::<_, Option<String>>(i)
+                            .map_err(pg_error)?
+                            .map_or(Value::NullText, Value::Text)
+                    } else {
+                        return Err(damaged("a column of an unexpected type"));
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
 #[cfg(feature = "postgres")]
 impl Tx for PgTx<'_, '_> {
     fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, BulkError> {
@@ -284,42 +349,15 @@ impl Tx for PgTx<'_, '_> {
             .iter()
             .map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
             .collect();
-        crate::pg::block_on(self.0.execute(sql.as_str(), &refs)).map_err(pg_error)
+        crate::pg::block_on(async {
+            let stmt = self.db.statement(self.tx, &sql).await?;
+            self.tx.execute(&stmt, &refs).await
+        })
+        .map_err(pg_error)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, BulkError> {
-        use tokio_postgres::types::Type;
-        let sql = dialect(sql, true);
-        let boxed = pg_params(params);
-        let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = boxed
-            .iter()
-            .map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
-            .collect();
-        let rows = crate::pg::block_on(self.0.query(sql.as_str(), &refs)).map_err(pg_error)?;
-        rows.iter()
-            .map(|r| {
-                (0..r.len())
-                    .map(|i| {
-                        let ty = r.columns()[i].type_();
-                        Ok(if *ty == Type::INT8 {
-                            r.try_get::<_, Option<i64>>(i)
-                                .map_err(pg_error)?
-                                .map_or(Value::NullInt, Value::Int)
-                        } else if *ty == Type::INT4 {
-                            r.try_get::<_, Option<i32>>(i)
-                                .map_err(pg_error)?
-                                .map_or(Value::NullInt, |v| Value::Int(i64::from(v)))
-                        } else if *ty == Type::NUMERIC || *ty == Type::FLOAT8 {
-                            return Err(damaged("a column of an unexpected type"));
-                        } else {
-                            r.try_get::<_, Option<String>>(i)
-                                .map_err(pg_error)?
-                                .map_or(Value::NullText, Value::Text)
-                        })
-                    })
-                    .collect()
-            })
-            .collect()
+        pg_query(self.db, self.tx, sql, params)
     }
 }
 
@@ -343,7 +381,15 @@ impl Backend for Postgres {
     ) -> Result<(), BulkError> {
         let mut client = self.db.lock();
         let tx = crate::pg::block_on(client.transaction()).map_err(pg_error)?;
-        work(&mut PgTx(&tx))?;
+        work(&mut PgTx {
+            db: &self.db,
+            tx: &tx,
+        })?;
         crate::pg::block_on(tx.commit()).map_err(pg_error)
+    }
+
+    fn one(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, BulkError> {
+        let client = self.db.lock();
+        pg_query(&self.db, &*client, sql, params)
     }
 }

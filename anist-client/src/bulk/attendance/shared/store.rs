@@ -130,13 +130,18 @@ fn ms(d: Duration) -> i64 {
 /// The store of shared jobs on a backend.
 pub(crate) struct JobStore {
     db: Box<dyn Backend>,
+    /// The e-services whose budget row exists.
+    budgets: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl JobStore {
     /// The store on `db`, its schema created or upgraded.
     pub(crate) fn open(db: Box<dyn Backend>) -> Result<Self, BulkError> {
         db.migrate(SCHEMA)?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            budgets: Default::default(),
+        })
     }
 
     /// The backend's name.
@@ -270,23 +275,19 @@ impl JobStore {
 
     /// The job `id`.
     pub(crate) fn job(&self, id: i64) -> Result<Option<JobRecord>, BulkError> {
-        let rows = self.tx(|tx| {
-            tx.query(
-                &format!("SELECT {} FROM bulk_jobs WHERE id = $1", Self::JOB_COLUMNS),
-                &[id.into()],
-            )
-        })?;
+        let rows = self.db.one(
+            &format!("SELECT {} FROM bulk_jobs WHERE id = $1", Self::JOB_COLUMNS),
+            &[id.into()],
+        )?;
         rows.into_iter().next().map(Self::job_from).transpose()
     }
 
     /// Every job, oldest first.
     pub(crate) fn jobs(&self) -> Result<Vec<JobRecord>, BulkError> {
-        let rows = self.tx(|tx| {
-            tx.query(
-                &format!("SELECT {} FROM bulk_jobs ORDER BY id", Self::JOB_COLUMNS),
-                &[],
-            )
-        })?;
+        let rows = self.db.one(
+            &format!("SELECT {} FROM bulk_jobs ORDER BY id", Self::JOB_COLUMNS),
+            &[],
+        )?;
         rows.into_iter().map(Self::job_from).collect()
     }
 
@@ -312,18 +313,16 @@ impl JobStore {
              RETURNING id, key",
             step.pending_condition()
         );
-        let rows = self.tx(|tx| {
-            tx.query(
-                &sql,
-                &[
-                    job.into(),
-                    after.into(),
-                    worker.into(),
-                    ms(lease).into(),
-                    (limit as i64).into(),
-                ],
-            )
-        })?;
+        let rows = self.db.one(
+            &sql,
+            &[
+                job.into(),
+                after.into(),
+                worker.into(),
+                ms(lease).into(),
+                (limit as i64).into(),
+            ],
+        )?;
         let mut out = rows
             .into_iter()
             .map(|r| {
@@ -348,62 +347,60 @@ impl JobStore {
         json: &str,
     ) -> Result<Option<Finished>, BulkError> {
         let column = step.column();
-        self.tx(|tx| {
-            tx.exec(
-                &format!(
-                    "UPDATE bulk_questions SET {column} = $3 WHERE job = $1 AND id = $2 AND {column} IS NULL"
-                ),
-                &[job.into(), question.into(), json.into()],
-            )?;
-            let found = tx.query(
-                "SELECT verify, asc_cur, asc_prev, final_esito FROM bulk_questions \
-                 WHERE job = $1 AND id = $2",
+        // Two statements, each atomic on the question's row: the answer if
+        // there is none yet (with every answer as it now stands), then the
+        // outcome if there is none yet. Another worker writing another
+        // step in between sees this answer in its own first statement.
+        let found = self.db.one(
+            &format!(
+                "UPDATE bulk_questions SET {column} = COALESCE({column}, $3) \
+                 WHERE job = $1 AND id = $2 \
+                 RETURNING verify, asc_cur, asc_prev, final_esito"
+            ),
+            &[job.into(), question.into(), json.into()],
+        )?;
+        // No such question: the job was finished (and its questions
+        // forgotten) while this answer, a late duplicate, was on its way.
+        let Some(found) = found.into_iter().next() else {
+            return Ok(None);
+        };
+        let mut it = found.into_iter();
+        let mut next = || it.next().map(Value::opt_text).unwrap_or_default();
+        let (verify, cur, prev, already) = (next(), next(), next(), next());
+        if already.is_some() {
+            return Ok(None);
+        }
+        let decision = decide_journaled(verify.as_deref(), cur.as_deref(), prev.as_deref())?;
+        if decision.need_ascertain {
+            self.db.one(
+                "UPDATE bulk_questions SET need_asc = 1 WHERE job = $1 AND id = $2 AND need_asc = 0 RETURNING id",
                 &[job.into(), question.into()],
             )?;
-            let mut it = found
-                .into_iter()
-                .next()
-                .ok_or_else(|| damaged("an answer of an unknown question"))?
-                .into_iter();
-            let mut next = || it.next().map(Value::opt_text).unwrap_or_default();
-            let (verify, cur, prev, already) = (next(), next(), next(), next());
-            if already.is_some() {
-                return Ok(None);
-            }
-            let decision = decide_journaled(verify.as_deref(), cur.as_deref(), prev.as_deref())?;
-            if decision.need_ascertain {
-                tx.exec(
-                    "UPDATE bulk_questions SET need_asc = 1 WHERE job = $1 AND id = $2",
-                    &[job.into(), question.into()],
-                )?;
-            }
-            let Some(outcome) = decision.outcome else {
-                return Ok(None);
-            };
-            let esito = outcome.as_str();
-            let rows = tx.query(
-                "UPDATE bulk_questions SET final_esito = $3, lease_owner = NULL, lease_until = NULL \
-                 WHERE job = $1 AND id = $2 AND final_esito IS NULL RETURNING rows_count",
-                &[job.into(), question.into(), esito.into()],
-            )?;
-            Ok(match rows.into_iter().next() {
-                Some(r) => Some((
-                    esito.to_owned(),
-                    u(r.first().ok_or_else(|| damaged("short update"))?.int()?),
-                )),
-                None => None,
-            })
+        }
+        let Some(outcome) = decision.outcome else {
+            return Ok(None);
+        };
+        let esito = outcome.as_str();
+        let rows = self.db.one(
+            "UPDATE bulk_questions SET final_esito = $3, lease_owner = NULL, lease_until = NULL \
+             WHERE job = $1 AND id = $2 AND final_esito IS NULL RETURNING rows_count",
+            &[job.into(), question.into(), esito.into()],
+        )?;
+        Ok(match rows.into_iter().next() {
+            Some(r) => Some((
+                esito.to_owned(),
+                u(r.first().ok_or_else(|| damaged("short update"))?.int()?),
+            )),
+            None => None,
         })
     }
 
     /// Questions of `job` without their final outcome.
     pub(crate) fn remaining(&self, job: i64) -> Result<u64, BulkError> {
-        let rows = self.tx(|tx| {
-            tx.query(
-                "SELECT COUNT(*) FROM bulk_questions WHERE job = $1 AND final_esito IS NULL",
-                &[job.into()],
-            )
-        })?;
+        let rows = self.db.one(
+            "SELECT COUNT(*) FROM bulk_questions WHERE job = $1 AND final_esito IS NULL",
+            &[job.into()],
+        )?;
         Ok(u(rows
             .first()
             .and_then(|r| r.first())
@@ -414,26 +411,22 @@ impl JobStore {
     /// Whether `job` still has its rows (they are forgotten once its
     /// output is written, unless kept).
     pub(crate) fn has_rows(&self, job: i64) -> Result<bool, BulkError> {
-        let rows = self.tx(|tx| {
-            tx.query(
-                "SELECT seq FROM bulk_rows WHERE job = $1 LIMIT 1",
-                &[job.into()],
-            )
-        })?;
+        let rows = self.db.one(
+            "SELECT seq FROM bulk_rows WHERE job = $1 LIMIT 1",
+            &[job.into()],
+        )?;
         Ok(!rows.is_empty())
     }
 
     /// Final outcomes of `job` so far.
     pub(crate) fn done_counts(&self, job: i64) -> Result<OutcomeCounts, BulkError> {
-        let rows = self.tx(|tx| {
-            tx.query(
+        let rows = self.db.one(
                 "SELECT esito, COUNT(*) FROM bulk_rows WHERE job = $1 AND esito IS NOT NULL GROUP BY esito \
                  UNION ALL \
                  SELECT final_esito, CAST(SUM(rows_count) AS BIGINT) FROM bulk_questions \
                  WHERE job = $1 AND final_esito IS NOT NULL GROUP BY final_esito",
                 &[job.into()],
-            )
-        })?;
+        )?;
         let mut counts = OutcomeCounts::default();
         for r in rows {
             let mut it = r.into_iter();
@@ -452,14 +445,12 @@ impl JobStore {
     ) -> Result<(), BulkError> {
         let mut after = 0i64;
         loop {
-            let page = self.tx(|tx| {
-                tx.query(
+            let page = self.db.one(
                     "SELECT r.seq, r.line, r.given, r.esito, r.motivo, r.note, q.key, q.verify, q.asc_cur, q.asc_prev \
                      FROM bulk_rows r LEFT JOIN bulk_questions q ON q.job = r.job AND q.id = r.question \
                      WHERE r.job = $1 AND r.seq > $2 ORDER BY r.seq LIMIT $3",
                     &[job.into(), after.into(), OUTPUT_PAGE.into()],
-                )
-            })?;
+        )?;
             if page.is_empty() {
                 return Ok(());
             }
@@ -496,14 +487,13 @@ impl JobStore {
         worker: &str,
         lease: Duration,
     ) -> Result<bool, BulkError> {
-        let n = self.tx(|tx| {
-            tx.exec(
-                "UPDATE bulk_jobs SET state = 'writing', writer = $2, writer_until = {now_ms} + $3 \
-                 WHERE id = $1 AND (state = 'running' OR (state = 'writing' AND writer_until < {now_ms}))",
-                &[job.into(), worker.into(), ms(lease).into()],
-            )
-        })?;
-        Ok(n == 1)
+        let taken = self.db.one(
+            "UPDATE bulk_jobs SET state = 'writing', writer = $2, writer_until = {now_ms} + $3 \
+             WHERE id = $1 AND (state = 'running' OR (state = 'writing' AND writer_until < {now_ms})) \
+             RETURNING id",
+            &[job.into(), worker.into(), ms(lease).into()],
+        )?;
+        Ok(taken.len() == 1)
     }
 
     /// Marks `job` done with its `outcomes` (JSON) once `worker` wrote the
@@ -531,37 +521,57 @@ impl JobStore {
         })
     }
 
-    /// Reserves one call on `eservice` in the shared budget of `per_second`
-    /// calls (evenly paced: GCRA with a burst of one) and `daily` calls a
-    /// day (UTC): how long to wait before sending it. One statement, so
-    /// concurrent workers on any host get distinct slots.
+    /// Reserves `n` consecutive calls on `eservice` in the shared budget of
+    /// `per_second` calls (evenly paced: GCRA with a burst of one) and
+    /// `daily` calls a day (UTC): how long to wait before sending the first
+    /// (the others follow one interval apart). One statement, so concurrent
+    /// workers on any host get distinct slots. When fewer than `n` calls
+    /// are left today, none is given.
     pub(crate) fn reserve(
         &self,
         eservice: &str,
         per_second: f64,
         daily: u64,
+        n: u64,
     ) -> Result<Reservation, BulkError> {
         let interval_us = if per_second > 0.0 {
             (1_000_000.0 / per_second).round().max(1.0) as i64
         } else {
             0
         };
-        let rows = self.tx(|tx| {
-            tx.exec(
+        let known = self
+            .budgets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(eservice);
+        if !known {
+            self.db.one(
                 "INSERT INTO bulk_budget(eservice, tat_us, day, used) VALUES ($1, 0, 0, 0) \
-                 ON CONFLICT (eservice) DO NOTHING",
+                 ON CONFLICT (eservice) DO NOTHING RETURNING eservice",
                 &[eservice.into()],
             )?;
-            tx.query(
-                "UPDATE bulk_budget SET \
-                   used = CASE WHEN day = {now_us} / 86400000000 THEN used + 1 ELSE 1 END, \
-                   day = {now_us} / 86400000000, \
-                   tat_us = (CASE WHEN tat_us > {now_us} THEN tat_us ELSE {now_us} END) + $2 \
-                 WHERE eservice = $1 AND (day <> {now_us} / 86400000000 OR used < $3) \
-                 RETURNING tat_us - $2 - {now_us}",
-                &[eservice.into(), interval_us.into(), i(daily).into()],
-            )
-        })?;
+            self.budgets
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(eservice.to_owned());
+        }
+        let rows = self.db.one(
+            "UPDATE bulk_budget SET \
+               used = CASE WHEN day = {now_us} / 86400000000 THEN used + CAST($4 AS BIGINT) \
+                 ELSE CAST($4 AS BIGINT) END, \
+               day = {now_us} / 86400000000, \
+               tat_us = (CASE WHEN tat_us > {now_us} THEN tat_us ELSE {now_us} END) \
+                 + CAST($2 AS BIGINT) * CAST($4 AS BIGINT) \
+             WHERE eservice = $1 AND CAST($4 AS BIGINT) <= CAST($3 AS BIGINT) \
+               AND (day <> {now_us} / 86400000000 OR used + CAST($4 AS BIGINT) <= CAST($3 AS BIGINT)) \
+             RETURNING tat_us - CAST($2 AS BIGINT) * CAST($4 AS BIGINT) - {now_us}",
+            &[
+                eservice.into(),
+                interval_us.into(),
+                i(daily).into(),
+                i(n.max(1)).into(),
+            ],
+        )?;
         Ok(match rows.into_iter().next() {
             Some(r) => {
                 let wait = r.first().ok_or_else(|| damaged("short budget"))?.int()?;

@@ -250,7 +250,7 @@ fn the_budget_paces_every_worker_together_and_stops_at_the_quota() {
         let mut waits = Vec::new();
         for i in 0..6 {
             let store = if i % 2 == 0 { &s } else { &others[0] };
-            match store.reserve("verifica", 20.0, 1000).unwrap() {
+            match store.reserve("verifica", 20.0, 1000, 1).unwrap() {
                 Reservation::After(w) => waits.push(w),
                 Reservation::QuotaSpent => panic!("quota"),
             }
@@ -269,18 +269,36 @@ fn the_budget_paces_every_worker_together_and_stops_at_the_quota() {
         assert!(waits.windows(2).all(|w| w[0] < w[1]), "{waits:?}");
         // Another e-service has its own budget.
         assert!(matches!(
-            s.reserve("accertamento", 20.0, 1000).unwrap(),
+            s.reserve("accertamento", 20.0, 1000, 1).unwrap(),
             Reservation::After(w) if w < Duration::from_millis(10)
         ));
-        // The daily quota: 3 calls, then spent, for every worker.
+        // A block of 4 takes 4 slots: the next caller waits 4 intervals.
+        let Reservation::After(first) = s.reserve("block", 20.0, 1000, 4).unwrap() else {
+            panic!("quota")
+        };
+        let Reservation::After(after) = others[0].reserve("block", 20.0, 1000, 1).unwrap() else {
+            panic!("quota")
+        };
+        assert!(first < Duration::from_millis(10));
+        assert!(
+            after >= Duration::from_millis(180) && after <= Duration::from_millis(210),
+            "{}: {after:?}",
+            s.backend()
+        );
+        // The daily quota: 3 calls, then spent, for every worker; a block
+        // larger than what is left is refused whole.
+        assert_eq!(
+            s.reserve("quota", 1000.0, 3, 4).unwrap(),
+            Reservation::QuotaSpent
+        );
         for _ in 0..3 {
             assert!(matches!(
-                s.reserve("quota", 1000.0, 3).unwrap(),
+                s.reserve("quota", 1000.0, 3, 1).unwrap(),
                 Reservation::After(_)
             ));
         }
         assert_eq!(
-            others[1].reserve("quota", 1000.0, 3).unwrap(),
+            others[1].reserve("quota", 1000.0, 3, 1).unwrap(),
             Reservation::QuotaSpent
         );
     }
