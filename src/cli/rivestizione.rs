@@ -50,6 +50,11 @@ pub struct Place {
     /// ANPR operation ids (created private).
     #[arg(long, default_value = "anist-rivestizione", global = true)]
     pub dir: PathBuf,
+    /// A configuration whose [database] is PostgreSQL: the store and the
+    /// audit trail are kept there, shared by every host (the folder keeps
+    /// the response files and the ANPR operation ids).
+    #[arg(long, global = true)]
+    pub database: Option<PathBuf>,
 }
 
 /// Who acts.
@@ -380,9 +385,28 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> RivestizioneCmdError + '_
 
 type Result<T> = std::result::Result<T, RivestizioneCmdError>;
 
-/// The module in `dir`, on `clock`.
-fn open(dir: &Path, clock: Arc<dyn Clock>) -> Result<Rivestizione> {
-    Ok(Rivestizione::open_dir(dir, clock)?)
+/// The module of `place`, on `clock`: in its folder, or with its store
+/// and audit trail in the PostgreSQL database of `--database`.
+fn open(place: &Place, clock: Arc<dyn Clock>) -> Result<Rivestizione> {
+    let Some(path) = &place.database else {
+        return Ok(Rivestizione::open_dir(&place.dir, clock)?);
+    };
+    let config = Config::load(path).map_err(|e| setup_error(&e))?;
+    // The folder still keeps the response files and the operation ids.
+    anist_client::files::create_private_dir(&place.dir).map_err(io_error(&place.dir))?;
+    match crate::cli::shared::postgres(&config).map_err(|e| setup_error(&e))? {
+        Some((db, key)) => Ok(Rivestizione::open_postgres(
+            db,
+            &key,
+            place.dir.join(layout::FILES),
+            clock,
+        )?),
+        None => Err(RivestizioneCmdError::Usage(format!(
+            "il [database] di {} non è PostgreSQL: senza --database il modulo resta nella cartella {}",
+            path.display(),
+            place.dir.display()
+        ))),
+    }
 }
 
 fn profile(args: &ProfileArgs) -> Result<Profile> {
@@ -589,8 +613,14 @@ fn with_massive(lookup: AnprLookup, massive: Option<MassiveClient>) -> AnprLooku
     }
 }
 
-fn run_worker(dir: &Path, config: Option<&Path>, seed: u64, concurrency: usize) -> Result<String> {
-    let riv = open(dir, Arc::new(SystemClock))?;
+fn run_worker(
+    place: &Place,
+    config: Option<&Path>,
+    seed: u64,
+    concurrency: usize,
+) -> Result<String> {
+    let dir = &place.dir;
+    let riv = open(place, Arc::new(SystemClock))?;
     let rt = anist_client::blocking::runtime().map_err(|e| setup_error(&e))?;
     rt.block_on(async {
         let (lookup, sandbox) = lookup(dir, config, seed, riv.audit().clone()).await?;
@@ -624,7 +654,7 @@ fn run_inner(cmd: RivestizioneCommand) -> Result<String> {
             silenzio_assenso_ore,
             conservazione_giorni,
         } => {
-            let riv = open(&place.dir, system)?;
+            let riv = open(&place, system)?;
             let mut comuni = vec![comune.clone()];
             comuni.extend(
                 convenzionati
@@ -662,7 +692,7 @@ fn run_inner(cmd: RivestizioneCommand) -> Result<String> {
             nome,
             comune,
         } => {
-            open(&place.dir, system)?.add_ente(
+            open(&place, system)?.add_ente(
                 &who.user,
                 Ente {
                     id: id.clone(),
@@ -689,7 +719,7 @@ fn run_inner(cmd: RivestizioneCommand) -> Result<String> {
                 active: true,
                 profile: profile(&p)?,
             };
-            open(&place.dir, system)?.register_user(&who.user, user)?;
+            open(&place, system)?.register_user(&who.user, user)?;
             Ok(format!("utente {id} registrato\n"))
         }
         RivestizioneCommand::Profile {
@@ -699,7 +729,7 @@ fn run_inner(cmd: RivestizioneCommand) -> Result<String> {
             profile: p,
             disabilita,
         } => {
-            open(&place.dir, system)?.set_profile(&who.user, &id, profile(&p)?, !disabilita)?;
+            open(&place, system)?.set_profile(&who.user, &id, profile(&p)?, !disabilita)?;
             Ok(format!(
                 "profilo di {id} aggiornato{}\n",
                 if disabilita {
@@ -724,7 +754,7 @@ fn run_inner(cmd: RivestizioneCommand) -> Result<String> {
                 }
                 None => typed(&soggetto)?,
             };
-            let riv = open(&place.dir, system)?;
+            let riv = open(&place, system)?;
             let asked = dati.as_deref().map(Profile::parse_data).transpose()?;
             let mut out = String::new();
             for b in &subjects.bad {
@@ -745,7 +775,7 @@ fn run_inner(cmd: RivestizioneCommand) -> Result<String> {
             who,
             richiesta,
         } => {
-            open(&place.dir, system)?.approve(&who.user, richiesta)?;
+            open(&place, system)?.approve(&who.user, richiesta)?;
             Ok(format!("richiesta {richiesta} convalidata\n"))
         }
         RivestizioneCommand::Reject {
@@ -754,7 +784,7 @@ fn run_inner(cmd: RivestizioneCommand) -> Result<String> {
             richiesta,
             motivo,
         } => {
-            open(&place.dir, system)?.reject(&who.user, richiesta, &motivo)?;
+            open(&place, system)?.reject(&who.user, richiesta, &motivo)?;
             Ok(format!("richiesta {richiesta} rifiutata\n"))
         }
         RivestizioneCommand::Status {
@@ -763,7 +793,7 @@ fn run_inner(cmd: RivestizioneCommand) -> Result<String> {
             richiesta,
             json,
         } => {
-            let riv = open(&place.dir, system)?;
+            let riv = open(&place, system)?;
             let list = match richiesta {
                 Some(id) => vec![riv.request(&who.user, id)?],
                 None => riv.requests(&who.user)?,
@@ -783,7 +813,7 @@ fn run_inner(cmd: RivestizioneCommand) -> Result<String> {
             richiesta,
             out,
         } => {
-            let path = open(&place.dir, system)?.download(&who.user, richiesta)?;
+            let path = open(&place, system)?.download(&who.user, richiesta)?;
             let bytes = std::fs::read(&path).map_err(io_error(&path))?;
             anist_client::files::write_private(&out, &bytes).map_err(io_error(&out))?;
             Ok(format!(
@@ -797,7 +827,7 @@ fn run_inner(cmd: RivestizioneCommand) -> Result<String> {
             seed,
             concorrenza,
         } => run_worker(
-            &place.dir,
+            &place,
             config.as_deref(),
             seed.unwrap_or(DEFAULT_SANDBOX_SEED),
             concorrenza,
@@ -817,8 +847,7 @@ fn run_inner(cmd: RivestizioneCommand) -> Result<String> {
                 .as_deref()
                 .map(|d| day_start(d, "al").map(|t| t + 86_400))
                 .transpose()?;
-            let mut rows =
-                open(&place.dir, system)?.report(&who.user, ente.as_deref(), from, to)?;
+            let mut rows = open(&place, system)?.report(&who.user, ente.as_deref(), from, to)?;
             if let Some(c) = &comune {
                 rows.retain(|r| r.comune == *c);
             }
@@ -859,7 +888,7 @@ fn demo(dir: Option<PathBuf>, seed: u64, n: usize) -> Result<String> {
         .earliest()
         .map_or(0, |t| t.timestamp());
     let clock = Arc::new(ManualClock::new(start));
-    let riv = open(&dir, clock.clone())?;
+    let riv = Rivestizione::open_dir(&dir, clock.clone())?;
     let mut out = String::new();
     let at = |out: &mut String, clock: &ManualClock, text: String| {
         let t = DateTime::<Utc>::from_timestamp(clock.now(), 0)

@@ -105,50 +105,63 @@ fn database(config: &Config) -> Result<&DatabaseConfig, SharedCmdError> {
     })
 }
 
+/// The PostgreSQL connection of `config`'s `[database]` and the audit
+/// trail's key, when it is PostgreSQL (`None`: a SQLite file).
+///
+/// # Errors
+/// [`SharedCmdError`].
+pub fn postgres(
+    config: &Config,
+) -> Result<Option<(Arc<anist_client::pg::Database>, PathBuf)>, SharedCmdError> {
+    let db = database(config)?;
+    if !db.is_postgres() {
+        return Ok(None);
+    }
+    let password = match &db.password_env {
+        Some(var) => {
+            Some(std::env::var(var).map_err(|_| SharedCmdError::PasswordEnv(var.clone()))?)
+        }
+        None => None,
+    };
+    let ca = db.ca_bundle.as_deref().map(|p| config.resolve_path(p));
+    let conn =
+        anist_client::pg::Database::connect_with(&db.url, password.as_deref(), ca.as_deref())?;
+    Ok(Some((Arc::new(conn), audit_key(config, db))))
+}
+
+fn audit_key(config: &Config, db: &DatabaseConfig) -> PathBuf {
+    config.resolve_path(
+        db.audit_key
+            .as_deref()
+            .unwrap_or_else(|| Path::new("anist-audit.key")),
+    )
+}
+
 /// Opens the `[database]` of `config` (schemas created or upgraded).
 ///
 /// # Errors
 /// [`SharedCmdError`].
 pub fn open(config: &Config) -> Result<Shared, SharedCmdError> {
     let db = database(config)?;
-    let key = config.resolve_path(
-        db.audit_key
-            .as_deref()
-            .unwrap_or_else(|| Path::new("anist-audit.key")),
-    );
     let lease = Duration::from_secs(db.lease_seconds.unwrap_or(60).max(1));
-    if db.is_postgres() {
-        let password = match &db.password_env {
-            Some(var) => {
-                Some(std::env::var(var).map_err(|_| SharedCmdError::PasswordEnv(var.clone()))?)
-            }
-            None => None,
-        };
-        let ca = db.ca_bundle.as_deref().map(|p| config.resolve_path(p));
-        let conn = Arc::new(anist_client::pg::Database::connect_with(
-            &db.url,
-            password.as_deref(),
-            ca.as_deref(),
-        )?);
-        let audit_conn = Arc::new(anist_client::pg::Database::connect_with(
-            &db.url,
-            password.as_deref(),
-            ca.as_deref(),
-        )?);
-        Ok(Shared {
+    if let Some((conn, key)) = postgres(config)? {
+        // The trail on a connection of its own: its writes wait for the
+        // head's lock, not for the jobs' statements.
+        let (audit_conn, _) =
+            postgres(config)?.ok_or(SharedCmdError::NoDatabase(PathBuf::new()))?;
+        return Ok(Shared {
             jobs: SharedJobs::open_postgres(conn)?,
             audit: AuditLog::open_postgres(audit_conn, &key, Arc::new(SystemClock))?,
             lease,
-        })
-    } else {
-        let path = config.resolve_path(Path::new(&db.url));
-        let trail = path.with_file_name("anist-audit.sqlite");
-        Ok(Shared {
-            jobs: SharedJobs::open_sqlite(&path)?,
-            audit: AuditLog::open(&trail, &key)?,
-            lease,
-        })
+        });
     }
+    let path = config.resolve_path(Path::new(&db.url));
+    let trail = path.with_file_name("anist-audit.sqlite");
+    Ok(Shared {
+        jobs: SharedJobs::open_sqlite(&path)?,
+        audit: AuditLog::open(&trail, &audit_key(config, db))?,
+        lease,
+    })
 }
 
 /// Submits a `caivano` job of `input` (output `out`) to the database of

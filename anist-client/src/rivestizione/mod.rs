@@ -299,6 +299,25 @@ impl Rivestizione {
         ))
     }
 
+    /// The module with its store and audit trail in a PostgreSQL database
+    /// (schemas created or upgraded), shared by every host; the response
+    /// files in `files`. `audit_key` is the trail's secret, the same file
+    /// on every host.
+    ///
+    /// # Errors
+    /// `rivestizione_store`, `audit_*`.
+    #[cfg(feature = "postgres")]
+    pub fn open_postgres(
+        db: Arc<crate::pg::Database>,
+        audit_key: &std::path::Path,
+        files: PathBuf,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, WorkflowError> {
+        let store = PgStore::open(Arc::clone(&db))?;
+        let audit = AuditLog::open_postgres(db, audit_key, clock.clone())?;
+        Ok(Self::new(Arc::new(store), Arc::new(audit), clock, files))
+    }
+
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
