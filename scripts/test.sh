@@ -7,7 +7,11 @@
 # target/), the Windows artefacts through scripts/test_windows.sh (the rustup
 # targets, MinGW-w64 and Wine installed when missing; anist.dll x64 and x86 and
 # anist.exe cross-built at opt-level 0 and run under Wine; about 6 minutes;
-# ANIST_TEST_WINDOWS=0 leaves them out). Used as is by .ci/run;
+# ANIST_TEST_WINDOWS=0 leaves them out). A throwaway PostgreSQL server
+# (scripts/postgres.sh: installed with apt-get when missing, started on
+# 127.0.0.1, stopped at the end) serves the shared-backend tests (#19):
+# the store conformance suites, the shared jobs, and three worker processes
+# on a 20,000-row job (examples/shared_workers.rs). Used as is by .ci/run;
 # needs Rust, Python 3 and gcc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +23,14 @@ step() { printf '\n==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"
 # with personal data written to the working directory) fail the run.
 untracked() { git status --porcelain --untracked-files=all 2>/dev/null | grep '^??' || true; }
 untracked_before=$(untracked)
+
+step "PostgreSQL for the shared backend (scripts/postgres.sh)"
+pg_dir=$(mktemp -d /tmp/anist-pg.XXXXXX)
+stop_pg() { scripts/postgres.sh stop "$pg_dir" || true; rm -rf "$pg_dir"; }
+trap stop_pg EXIT
+ANIST_TEST_PG_URL=$(scripts/postgres.sh start "$pg_dir")
+export ANIST_TEST_PG_URL
+echo "$ANIST_TEST_PG_URL"
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -34,25 +46,39 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --lock
 
 step "cargo test (unit, integration, property and doc tests)"
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; stop_pg' EXIT
 cargo test --workspace --all-features --locked 2>&1 | tee "$log"
 rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
+# The PostgreSQL halves ran: none was skipped for want of the server.
+if grep -q 'skipped: no PostgreSQL' "$log"; then
+    echo "a PostgreSQL test was skipped although the server was started"
+    exit 1
+fi
 
 step "examples"
 cargo run --locked --quiet --example validate_codes
 cargo run --locked --quiet --example generate_sample -- --check
 
 step "README command one (anist demo on the sandbox)"
+# The release binary and the multi-worker example in one build (one
+# feature resolution: the example's dev-dependencies would otherwise make
+# a second build of the client).
+cargo build --locked --quiet --release --bin anist --example shared_workers
 demo_dir=$(mktemp -d)
-cargo run --locked --quiet --release -- demo --dir "$demo_dir" --quiet --json > "$demo_dir/summary.json"
+target/release/anist demo --dir "$demo_dir" --quiet --json > "$demo_dir/summary.json"
 grep -q '"rows_total": 5000' "$demo_dir/summary.json"
 grep -q '"error": 0' "$demo_dir/summary.json"
 rm -rf "$demo_dir"
 
+step "three workers on one 20,000-row job, one killed twice (examples/shared_workers.rs, PostgreSQL)"
+# Output byte-identical to one worker's, every row once, no 429, budget
+# used >= 90%, shared audit trail verified; exits 1 otherwise.
+target/release/examples/shared_workers --rows 20000 --rate 500
+
 step "C and Free Pascal (scripts/test_c.sh: libanist, examples under valgrind, fpc -Mdelphi, C benchmark)"
 c_log=$(mktemp)
 py_log=$(mktemp)
-trap 'rm -f "$log" "$c_log" "$py_log"' EXIT
+trap 'rm -f "$log" "$c_log" "$py_log"; stop_pg' EXIT
 scripts/test_c.sh 2>&1 | tee "$c_log"
 c_line=$(grep -E '^C: [0-9]+ programs passed' "$c_log" | tail -1)
 
@@ -64,7 +90,7 @@ win_line=""
 if [ "${ANIST_TEST_WINDOWS:-1}" = 1 ]; then
     step "Windows (scripts/test_windows.sh: anist.dll x64/x86 and anist.exe cross-built, run under Wine)"
     win_log=$(mktemp)
-    trap 'rm -f "$log" "$c_log" "$py_log" "$win_log"' EXIT
+    trap 'rm -f "$log" "$c_log" "$py_log" "$win_log"; stop_pg' EXIT
     scripts/test_windows.sh 2>&1 | tee "$win_log"
     win_line=$(grep -E '^Windows: ' "$win_log" | tail -1)
 fi

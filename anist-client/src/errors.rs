@@ -37,6 +37,8 @@ pub fn catalogue() -> Vec<Box<dyn ErrorCode>> {
     all.extend(boxed::<crate::jws::JwsFormatError>());
     all.extend(boxed::<crate::keys::KeyError>());
     all.extend(boxed::<crate::modi::ModiError>());
+    #[cfg(feature = "postgres")]
+    all.extend(boxed::<crate::pg::PgError>());
     all.extend(boxed::<crate::ratelimit::RateLimiterError>());
     all.extend(boxed::<crate::rivestizione::StoreError>());
     all.extend(boxed::<crate::rivestizione::WorkflowError>());
