@@ -29,7 +29,9 @@ pg_dir=$(mktemp -d /tmp/anist-pg.XXXXXX)
 stop_pg() { scripts/postgres.sh stop "$pg_dir" || true; rm -rf "$pg_dir"; }
 trap stop_pg EXIT
 ANIST_TEST_PG_URL=$(scripts/postgres.sh start "$pg_dir")
-export ANIST_TEST_PG_URL
+# The CA of the server's certificate (TLS verification tests).
+ANIST_TEST_PG_CA="$pg_dir/ca.pem"
+export ANIST_TEST_PG_URL ANIST_TEST_PG_CA
 echo "$ANIST_TEST_PG_URL"
 
 step "cargo fmt --check"

@@ -521,7 +521,7 @@ pub fn test_database(name: &str) -> Option<Database> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
     use super::*;
 
@@ -554,6 +554,69 @@ mod tests {
         assert_eq!(e.code(), "pg_connect");
         assert!(!e.to_string().contains("s3cret"), "{e}");
         assert!(e.to_string().contains("127.0.0.1:1/db"), "{e}");
+    }
+
+    #[test]
+    fn tls_is_verified_against_the_ca_and_the_host_name() {
+        let (Some(url), Ok(ca)) = (test_url(), std::env::var("ANIST_TEST_PG_CA")) else {
+            eprintln!("skipped: no PostgreSQL (ANIST_TEST_PG_URL, ANIST_TEST_PG_CA)");
+            return;
+        };
+        let ca = std::path::PathBuf::from(ca);
+        let tls = url.replace("sslmode=disable", "sslmode=require");
+        // The server's CA: connected, and the session is encrypted.
+        let db = Database::connect(&tls, Some(&ca)).unwrap();
+        let c = db.lock();
+        let ssl: bool = block_on(c.query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        ))
+        .unwrap()
+        .get(0);
+        assert!(ssl, "the session is not encrypted");
+        drop(c);
+        // The platform's roots do not know the test CA: refused.
+        let e = Database::connect(&tls, None).unwrap_err();
+        assert_eq!(e.code(), "pg_connect", "{e}");
+        // The certificate names 127.0.0.1, not localhost: refused.
+        let e = Database::connect(&tls.replace("127.0.0.1", "localhost"), Some(&ca)).unwrap_err();
+        assert_eq!(e.code(), "pg_connect", "{e}");
+        // A CA file without a certificate is a configuration error.
+        let empty = std::env::temp_dir().join(format!("anist-empty-ca-{}.pem", std::process::id()));
+        std::fs::write(&empty, "").unwrap();
+        let e = Database::connect(&tls, Some(&empty)).unwrap_err();
+        assert_eq!(e.code(), "pg_ca_bundle");
+        let _ = std::fs::remove_file(&empty);
+    }
+
+    proptest::proptest! {
+        /// Whatever the URL, `sslmode` is taken off it (tokio-postgres
+        /// never sees a mode of ours) and a mode is decided or refused,
+        /// never guessed.
+        #[test]
+        fn sslmode_never_reaches_the_driver(
+            base in "postgres://[a-z]{1,8}@[a-z0-9.]{1,12}/[a-z]{1,8}",
+            pairs in proptest::collection::vec(("k_[a-z_]{0,10}", "[a-z0-9-]{0,10}"), 0..4),
+            mode in proptest::option::of("disable|require|verify-ca|verify-full|prefer|allow|x"),
+        ) {
+            let mut query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            if let Some(m) = &mode {
+                query.push(format!("sslmode={m}"));
+            }
+            let url = if query.is_empty() { base.clone() } else { format!("{base}?{}", query.join("&")) };
+            match tls_mode(&url) {
+                Ok((rest, tls)) => {
+                    proptest::prop_assert!(!rest.contains("sslmode="));
+                    proptest::prop_assert!(rest.starts_with(&base));
+                    let verified = matches!(mode.as_deref(), Some("require" | "verify-ca" | "verify-full"));
+                    proptest::prop_assert_eq!(tls == Tls::Verified, verified);
+                }
+                Err(e) => {
+                    proptest::prop_assert_eq!(e.code(), "pg_sslmode");
+                    proptest::prop_assert!(matches!(mode.as_deref(), Some("prefer" | "allow" | "x")));
+                }
+            }
+        }
     }
 
     #[test]
