@@ -142,12 +142,41 @@ impl CodeSamples for PgError {
 impl From<tokio_postgres::Error> for PgError {
     fn from(e: tokio_postgres::Error) -> Self {
         PgError::Query {
-            reason: match e.as_db_error() {
-                Some(db) => format!("{} ({})", db.message(), db.code().code()),
-                None => e.to_string(),
-            },
+            reason: safe_reason(&e),
         }
     }
+}
+
+/// A reason without data: the SQLSTATE and the table or constraint the
+/// server names, never its message (which may quote a value).
+pub(crate) fn safe_reason(e: &tokio_postgres::Error) -> String {
+    let Some(db) = e.as_db_error() else {
+        if e.is_closed() {
+            return String::from("the connection to PostgreSQL is closed");
+        }
+        // The driver's own errors (I/O, a type or row-count mismatch)
+        // name parameters and columns by index, never their values.
+        return format!("PostgreSQL: {e}");
+    };
+    let code = db.code().code();
+    let what = match code.get(..2) {
+        Some("08") => "connection failure",
+        Some("22") => "a value is not valid for its column",
+        Some("23") => "a constraint is violated",
+        Some("40") => "the transaction was rolled back (serialization failure or deadlock)",
+        Some("42") => "the schema does not match (a table or a column is missing)",
+        Some("53") => "the server is out of resources",
+        Some("57") => "the server stopped the statement",
+        _ => "the statement was refused",
+    };
+    let mut r = format!("PostgreSQL {code}: {what}");
+    if let Some(t) = db.table() {
+        r.push_str(&format!(", table {t}"));
+    }
+    if let Some(c) = db.constraint() {
+        r.push_str(&format!(", constraint {c}"));
+    }
+    r
 }
 
 /// Runs `future` to completion on the calling thread. The futures of a

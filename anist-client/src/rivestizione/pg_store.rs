@@ -103,43 +103,39 @@ impl PgStore {
     pub fn database(&self) -> &Arc<Database> {
         &self.db
     }
-}
 
-/// A reason without data: the SQLSTATE and the table or constraint the
-/// server names, never its message (which may quote a value).
-fn reason(e: &tokio_postgres::Error) -> String {
-    let Some(db) = e.as_db_error() else {
-        if e.is_closed() {
-            return String::from("the connection to PostgreSQL is closed");
-        }
-        // The driver's own errors (I/O, a type or row-count mismatch)
-        // name parameters and columns by index, never their values.
-        return format!("PostgreSQL: {e}");
-    };
-    let code = db.code().code();
-    let what = match code.get(..2) {
-        Some("08") => "connection failure",
-        Some("22") => "a value is not valid for its column",
-        Some("23") => "a constraint is violated",
-        Some("40") => "the transaction was rolled back (serialization failure or deadlock)",
-        Some("42") => "the schema does not match (a table or a column is missing)",
-        Some("53") => "the server is out of resources",
-        Some("57") => "the server stopped the statement",
-        _ => "the statement was refused",
-    };
-    let mut r = format!("PostgreSQL {code}: {what}");
-    if let Some(t) = db.table() {
-        r.push_str(&format!(", table {t}"));
+    /// The rows of `sql` (prepared once per connection).
+    fn rows(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let c = self.db.lock();
+        block_on(async {
+            let stmt = self.db.statement(&*c, sql).await?;
+            c.query(&stmt, params).await
+        })
     }
-    if let Some(c) = db.constraint() {
-        r.push_str(&format!(", constraint {c}"));
+
+    /// Runs `sql` (prepared once per connection); the rows it changed.
+    fn exec(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<u64, tokio_postgres::Error> {
+        let c = self.db.lock();
+        block_on(async {
+            let stmt = self.db.statement(&*c, sql).await?;
+            c.execute(&stmt, params).await
+        })
     }
-    r
 }
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
-        StoreError { reason: reason(&e) }
+        StoreError {
+            reason: crate::pg::safe_reason(&e),
+        }
     }
 }
 
@@ -230,8 +226,10 @@ fn count(n: usize) -> i64 {
 
 impl Store for PgStore {
     fn settings(&self) -> Result<Option<Settings>, StoreError> {
-        let c = self.db.lock();
-        let row = block_on(c.query_opt("SELECT value FROM riv_meta WHERE key = 'settings'", &[]))?;
+        let row = self
+            .rows("SELECT value FROM riv_meta WHERE key = 'settings'", &[])?
+            .into_iter()
+            .next();
         row.map(|r| {
             let v: String = r.try_get(0)?;
             serde_json::from_str(&v).map_err(json_error)
@@ -241,47 +239,45 @@ impl Store for PgStore {
 
     fn save_settings(&self, settings: &Settings) -> Result<(), StoreError> {
         let json = serde_json::to_string(settings).map_err(json_error)?;
-        let c = self.db.lock();
-        block_on(c.execute(
+        self.exec(
             "INSERT INTO riv_meta(key, value) VALUES ('settings', $1) \
              ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
             &[&json],
-        ))?;
+        )?;
         Ok(())
     }
 
     fn save_ente(&self, ente: &Ente) -> Result<(), StoreError> {
-        let c = self.db.lock();
-        block_on(c.execute(
+        self.exec(
             "INSERT INTO riv_enti(id, nome, comune) VALUES ($1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET nome = EXCLUDED.nome, comune = EXCLUDED.comune",
             &[&ente.id, &ente.nome, &ente.comune],
-        ))?;
+        )?;
         Ok(())
     }
 
     fn ente(&self, id: &str) -> Result<Option<Ente>, StoreError> {
-        let c = self.db.lock();
-        let row = block_on(c.query_opt(
-            "SELECT id, nome, comune FROM riv_enti WHERE id = $1",
-            &[&id],
-        ))?;
+        let row = self
+            .rows(
+                "SELECT id, nome, comune FROM riv_enti WHERE id = $1",
+                &[&id],
+            )?
+            .into_iter()
+            .next();
         row.as_ref().map(ente_of).transpose()
     }
 
     fn enti(&self) -> Result<Vec<Ente>, StoreError> {
-        let c = self.db.lock();
-        let rows = block_on(c.query(
+        let rows = self.rows(
             "SELECT id, nome, comune FROM riv_enti ORDER BY id COLLATE \"C\"",
             &[],
-        ))?;
+        )?;
         rows.iter().map(ente_of).collect()
     }
 
     fn insert_user(&self, user: &User) -> Result<bool, StoreError> {
         let profile = serde_json::to_string(&user.profile).map_err(json_error)?;
-        let c = self.db.lock();
-        let n = block_on(c.execute(
+        let n = self.exec(
             "INSERT INTO riv_users(id, nome, role, ente, active, profile) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
             &[
@@ -292,14 +288,13 @@ impl Store for PgStore {
                 &user.active,
                 &profile,
             ],
-        ))?;
+        )?;
         Ok(n == 1)
     }
 
     fn update_user(&self, user: &User) -> Result<(), StoreError> {
         let profile = serde_json::to_string(&user.profile).map_err(json_error)?;
-        let c = self.db.lock();
-        block_on(c.execute(
+        self.exec(
             "UPDATE riv_users SET nome = $2, role = $3, ente = $4, active = $5, profile = $6 \
              WHERE id = $1",
             &[
@@ -310,25 +305,26 @@ impl Store for PgStore {
                 &user.active,
                 &profile,
             ],
-        ))?;
+        )?;
         Ok(())
     }
 
     fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
-        let c = self.db.lock();
-        let row = block_on(c.query_opt(
-            &format!("SELECT {USER_COLUMNS} FROM riv_users WHERE id = $1"),
-            &[&id],
-        ))?;
+        let row = self
+            .rows(
+                &format!("SELECT {USER_COLUMNS} FROM riv_users WHERE id = $1"),
+                &[&id],
+            )?
+            .into_iter()
+            .next();
         row.as_ref().map(user_of).transpose()
     }
 
     fn users(&self) -> Result<Vec<User>, StoreError> {
-        let c = self.db.lock();
-        let rows = block_on(c.query(
+        let rows = self.rows(
             &format!("SELECT {USER_COLUMNS} FROM riv_users ORDER BY id COLLATE \"C\""),
             &[],
-        ))?;
+        )?;
         rows.iter().map(user_of).collect()
     }
 
@@ -385,20 +381,21 @@ impl Store for PgStore {
     }
 
     fn request(&self, id: i64) -> Result<Option<RequestRecord>, StoreError> {
-        let c = self.db.lock();
-        let row = block_on(c.query_opt(
-            &format!("SELECT {REQUEST_COLUMNS} FROM riv_requests WHERE id = $1"),
-            &[&id],
-        ))?;
+        let row = self
+            .rows(
+                &format!("SELECT {REQUEST_COLUMNS} FROM riv_requests WHERE id = $1"),
+                &[&id],
+            )?
+            .into_iter()
+            .next();
         row.as_ref().map(request_of).transpose()
     }
 
     fn requests(&self) -> Result<Vec<RequestRecord>, StoreError> {
-        let c = self.db.lock();
-        let rows = block_on(c.query(
+        let rows = self.rows(
             &format!("SELECT {REQUEST_COLUMNS} FROM riv_requests ORDER BY id"),
             &[],
-        ))?;
+        )?;
         rows.iter().map(request_of).collect()
     }
 
@@ -463,14 +460,13 @@ impl Store for PgStore {
         after: i64,
         limit: usize,
     ) -> Result<Vec<SubjectRecord>, StoreError> {
-        let c = self.db.lock();
-        let rows = block_on(c.query(
+        let rows = self.rows(
             &format!(
                 "SELECT {SUBJECT_COLUMNS} FROM riv_subjects \
                  WHERE request = $1 AND pos > $2 AND outcome IS NULL ORDER BY pos LIMIT $3"
             ),
             &[&id, &after, &count(limit)],
-        ))?;
+        )?;
         rows.iter().map(subject_of).collect()
     }
 
@@ -481,31 +477,28 @@ impl Store for PgStore {
             .map(serde_json::to_string)
             .transpose()
             .map_err(json_error)?;
-        let c = self.db.lock();
-        let n = block_on(c.execute(
+        let n = self.exec(
             "UPDATE riv_subjects SET outcome = $3, code = $4, data = $5 \
              WHERE request = $1 AND pos = $2 AND outcome IS NULL",
             &[&id, &pos, &o.outcome.as_str(), &o.code, &data],
-        ))?;
+        )?;
         Ok(n == 1)
     }
 
     fn subjects(&self, id: i64) -> Result<Vec<SubjectRecord>, StoreError> {
-        let c = self.db.lock();
-        let rows = block_on(c.query(
+        let rows = self.rows(
             &format!("SELECT {SUBJECT_COLUMNS} FROM riv_subjects WHERE request = $1 ORDER BY pos"),
             &[&id],
-        ))?;
+        )?;
         rows.iter().map(subject_of).collect()
     }
 
     fn forget_subjects(&self, id: i64) -> Result<(), StoreError> {
-        let c = self.db.lock();
-        block_on(c.execute(
+        self.exec(
             "UPDATE riv_subjects SET kind = NULL, value = NULL, rilascio = NULL, data = NULL \
              WHERE request = $1",
             &[&id],
-        ))?;
+        )?;
         Ok(())
     }
 }

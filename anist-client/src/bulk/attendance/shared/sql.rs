@@ -280,8 +280,12 @@ fn pg_error(e: tokio_postgres::Error) -> BulkError {
 }
 
 #[cfg(feature = "postgres")]
-fn pg_params(params: &[Value]) -> Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> {
-    params
+type PgParam<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
+
+/// Runs `f` with `params` as the driver takes them.
+#[cfg(feature = "postgres")]
+fn with_pg_params<R>(params: &[Value], f: impl FnOnce(&[PgParam<'_>]) -> R) -> R {
+    let boxed: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> = params
         .iter()
         .map(|v| -> Box<dyn tokio_postgres::types::ToSql + Sync + Send> {
             match v {
@@ -291,7 +295,9 @@ fn pg_params(params: &[Value]) -> Vec<Box<dyn tokio_postgres::types::ToSql + Syn
                 Value::NullText => Box::new(None::<String>),
             }
         })
-        .collect()
+        .collect();
+    let refs: Vec<PgParam<'_>> = boxed.iter().map(|b| b.as_ref() as PgParam<'_>).collect();
+    f(&refs)
 }
 
 /// Runs `sql` (prepared once per connection) on `c`; its rows.
@@ -304,14 +310,11 @@ fn pg_query<C: tokio_postgres::GenericClient + Sync>(
 ) -> Result<Vec<Vec<Value>>, BulkError> {
     use tokio_postgres::types::Type;
     let sql = dialect(sql, true);
-    let boxed = pg_params(params);
-    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = boxed
-        .iter()
-        .map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
-        .collect();
-    let rows = crate::pg::block_on(async {
-        let stmt = db.statement(c, &sql).await?;
-        c.query(&stmt, &refs).await
+    let rows = with_pg_params(params, |refs| {
+        crate::pg::block_on(async {
+            let stmt = db.statement(c, &sql).await?;
+            c.query(&stmt, refs).await
+        })
     })
     .map_err(pg_error)?;
     rows.iter()
@@ -344,14 +347,11 @@ fn pg_query<C: tokio_postgres::GenericClient + Sync>(
 impl Tx for PgTx<'_, '_> {
     fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, BulkError> {
         let sql = dialect(sql, true);
-        let boxed = pg_params(params);
-        let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = boxed
-            .iter()
-            .map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
-            .collect();
-        crate::pg::block_on(async {
-            let stmt = self.db.statement(self.tx, &sql).await?;
-            self.tx.execute(&stmt, &refs).await
+        with_pg_params(params, |refs| {
+            crate::pg::block_on(async {
+                let stmt = self.db.statement(self.tx, &sql).await?;
+                self.tx.execute(&stmt, refs).await
+            })
         })
         .map_err(pg_error)
     }
