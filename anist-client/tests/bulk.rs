@@ -1395,6 +1395,27 @@ mod shared {
         }
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_daily_quota_without_a_rate_is_spent_to_the_last_call() {
+        let dir = Dir::new("shared-daily");
+        let input = dir.path("in.csv");
+        write_input(&input, &standard_codes());
+        for (backend, open) in backends(&dir, "daily") {
+            open()
+                .submit(&spec(&dir, &input, "u.sqlite", "d.csv"))
+                .unwrap();
+            let fake = Fake::new();
+            let mut w = worker("wd");
+            w.budget = Some(Budget {
+                per_second: 0.0,
+                daily: 13,
+            });
+            let report = open().work(&fake, None, &w).await.unwrap();
+            assert_eq!(report.paused.as_deref(), Some("gateway_quota_exceeded"));
+            assert_eq!(fake.calls(), 13, "{backend}: no slot lost without a rate");
+        }
+    }
+
     /// A worker with a budget of 10 calls a day.
     fn budgeted(name: &str) -> WorkerOptions {
         let mut w = worker(name);

@@ -68,6 +68,10 @@ impl<'a, S> Budgeted<'a, S> {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let queue = slots.entry(eservice).or_default();
+        if self.interval().is_zero() {
+            // A daily quota without a rate: a slot is never late.
+            return queue.pop_front();
+        }
         let now = Instant::now();
         // A little late is a shift, not a burst; later than two intervals
         // it would fall on others' slots.

@@ -334,11 +334,19 @@ impl SharedJobs {
                 svc.clock().sleep(opts.idle).await;
                 continue;
             }
+            let before = (report.rows_decided, report.outputs_written.len());
             for job in &open {
                 if let Some(p) = self.work_job(svc, audit, opts, job, &mut report).await? {
                     report.paused = Some(p.code.to_owned());
                     return Ok(report);
                 }
+            }
+            if (report.rows_decided, report.outputs_written.len()) == before {
+                // Nothing to do here now: another worker writes an output,
+                // or holds the last questions.
+                svc.clock()
+                    .sleep(opts.idle.min(Duration::from_millis(500)))
+                    .await;
             }
         }
     }
