@@ -127,20 +127,20 @@ enum Command {
     /// The audit trail of the calls made: verify the hash chain, export.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// Work on the shared jobs of the configuration's [database]
+    /// Work on the shared jobs of the configuration's `[database]`
     /// (PostgreSQL or a SQLite file): claims questions in batches with
-    /// leases, asks them within the ente's shared budget ([limits]), and
+    /// leases, asks them within the ente's shared budget (`[limits]`), and
     /// writes the output of each job it completes. Start as many as wanted,
     /// on any host. Jobs are submitted with `anist caivano --config F
     /// --detach`.
     Worker {
-        /// The configuration file (its [database], [limits] and e-services).
+        /// The configuration file (its `[database]`, `[limits]` and e-services).
         #[arg(long)]
         config: PathBuf,
         /// Stop when no job is left (by default wait for new ones).
         #[arg(long)]
         once: bool,
-        /// Single calls in flight (default: [limits] concurrency, else 16).
+        /// Single calls in flight (default: `[limits]` concurrency, else 16).
         #[arg(long)]
         concurrency: Option<usize>,
         /// The worker's name in the leases (default: the host name); the
@@ -151,7 +151,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Where the shared jobs of the configuration's [database] stand, from
+    /// Where the shared jobs of the configuration's `[database]` stand, from
     /// any host.
     Jobs {
         /// The configuration file.
@@ -232,7 +232,7 @@ struct CaivanoCli {
     /// Progress display: a bar on a terminal (auto), a line per report (lines), none.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     progress: ProgressMode,
-    /// Submit the job to the shared database of --config ([database]) and
+    /// Submit the job to the shared database of --config (`[database]`) and
     /// return at once with its number: `anist worker` processes ask it,
     /// `anist jobs` follows it from any host.
     #[arg(long, requires = "config", conflicts_with_all = ["resume", "journal", "audit", "keep_journal", "no_massive", "concurrency"])]
@@ -255,7 +255,7 @@ enum AuditCommand {
         /// The audit database.
         #[arg(long, default_value = "anist-audit.sqlite")]
         db: PathBuf,
-        /// Verify the shared trail of this configuration's [database]
+        /// Verify the shared trail of this configuration's `[database]`
         /// instead.
         #[arg(long, conflicts_with = "db")]
         config: Option<PathBuf>,

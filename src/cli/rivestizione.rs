@@ -50,7 +50,7 @@ pub struct Place {
     /// ANPR operation ids (created private).
     #[arg(long, default_value = "anist-rivestizione", global = true)]
     pub dir: PathBuf,
-    /// A configuration whose [database] is PostgreSQL: the store and the
+    /// A configuration whose `[database]` is PostgreSQL: the store and the
     /// audit trail are kept there, shared by every host (the folder keeps
     /// the response files and the ANPR operation ids).
     #[arg(long, global = true)]

@@ -33,7 +33,7 @@
 //!
 //! SQLite ([`SharedJobs::open_sqlite`]) serves several processes of one
 //! host; PostgreSQL ([`SharedJobs::open_postgres`], feature `postgres`)
-//! several hosts. Both run the same statements ([`sql`]).
+//! several hosts. Both run the same statements.
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
