@@ -48,6 +48,8 @@ struct Args {
     pg: Option<String>,
     bin: PathBuf,
     json: bool,
+    /// Report a budget use under 90% instead of failing on it.
+    warn_budget: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -70,6 +72,7 @@ fn parse_args() -> Result<Args, String> {
             .filter(|u| !u.is_empty()),
         bin: default_bin,
         json: false,
+        warn_budget: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -85,6 +88,7 @@ fn parse_args() -> Result<Args, String> {
             "--pg" => a.pg = Some(value()?),
             "--bin" => a.bin = PathBuf::from(value()?),
             "--json" => a.json = true,
+            "--warn-budget" => a.warn_budget = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -141,21 +145,19 @@ fn anist(bin: &Path, args: &[&str]) -> Command {
 fn spawn_worker(bin: &Path, config: &Path, n: usize, log: &Path) -> Result<Child, String> {
     let log =
         std::fs::File::create(log.join(format!("worker{n}.log"))).map_err(|e| e.to_string())?;
-    anist(
-        bin,
-        &[
-            "worker",
-            "--config",
-            &config.display().to_string(),
-            "--once",
-            "--name",
-            &format!("w{n}"),
-        ],
-    )
-    .stdout(Stdio::null())
-    .stderr(log)
-    .spawn()
-    .map_err(|e| format!("{} could not start: {e}", bin.display()))
+    let config = config.display().to_string();
+    let name = format!("w{n}");
+    let mut args = Vec::new();
+    if std::env::var_os("SHARED_WORKERS_KEEP").is_some() {
+        // Kept for a look: why each call failed or was asked again.
+        args.push("-vv");
+    }
+    args.extend(["worker", "--config", &config, "--once", "--name", &name]);
+    anist(bin, &args)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("{} could not start: {e}", bin.display()))
 }
 
 fn submit(bin: &Path, config: &Path, input: &Path, out: &Path) -> Result<i64, String> {
@@ -230,7 +232,11 @@ fn real_main() -> Result<bool, String> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let result = runtime.block_on(run(&args, &dir));
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var_os("SHARED_WORKERS_KEEP").is_some() {
+        eprintln!("kept {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     result
 }
 

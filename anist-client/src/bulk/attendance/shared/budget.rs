@@ -1,17 +1,17 @@
 //! The ente's rate budget and daily quota, shared by every worker through
 //! the store ([`JobStore::reserve`]): an attendance service whose every
-//! call (retries included: the gateway counts them) first takes a slot of
-//! the database's schedule, then waits for it.
+//! call (retries included: the gateway counts them) first reserves its
+//! slot of the database's schedule (one statement), then waits for it.
 //!
-//! Slots are reserved [`BLOCK`] at a time (one statement for several
-//! calls: leased shares of the shared bucket). A slot more than two
-//! intervals late is dropped, never sent: it would fall on other workers'
-//! slots and exceed the rate. A worker may so leave up to `BLOCK - 1`
-//! calls of the daily quota unused; it never exceeds it.
+//! One slot per call, reserved when the call is about to go: a slot
+//! reserved ahead and not used in time would either be sent late, on
+//! another worker's slot, or be lost, and lost slots push every worker's
+//! schedule ahead of the clock (measured: with blocks of four, a worker
+//! slowed down for a moment wasted most of its slots, the schedule ran
+//! seconds ahead, leases expired and questions were asked twice).
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::store::{JobStore, Reservation};
 use crate::anist::{
@@ -30,68 +30,11 @@ pub struct Budget {
     pub daily: u64,
 }
 
-/// Slots reserved at a time.
-pub(crate) const BLOCK: u64 = 4;
-
 /// `svc` with every single call paced by the shared budget.
 pub(crate) struct Budgeted<'a, S> {
     pub(crate) svc: &'a S,
     pub(crate) store: Arc<JobStore>,
     pub(crate) budget: Budget,
-    /// Slots reserved and not yet used, per e-service, in time order.
-    pub(crate) slots: Mutex<HashMap<&'static str, VecDeque<Instant>>>,
-}
-
-impl<'a, S> Budgeted<'a, S> {
-    pub(crate) fn new(svc: &'a S, store: Arc<JobStore>, budget: Budget) -> Self {
-        Self {
-            svc,
-            store,
-            budget,
-            slots: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn interval(&self) -> Duration {
-        if self.budget.per_second > 0.0 {
-            Duration::from_secs_f64(1.0 / self.budget.per_second)
-        } else {
-            Duration::ZERO
-        }
-    }
-
-    /// The next reserved slot of `eservice` still to come (late ones
-    /// dropped).
-    fn take_slot(&self, eservice: &'static str) -> Option<Instant> {
-        let mut slots = self
-            .slots
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let queue = slots.entry(eservice).or_default();
-        if self.interval().is_zero() {
-            // A daily quota without a rate: a slot is never late.
-            return queue.pop_front();
-        }
-        let now = Instant::now();
-        // A little late is a shift, not a burst; later than two intervals
-        // it would fall on others' slots.
-        let late = self.interval() * 2;
-        while let Some(at) = queue.pop_front() {
-            if at + late >= now {
-                return Some(at);
-            }
-        }
-        None
-    }
-
-    fn keep_slots(&self, eservice: &'static str, slots: impl Iterator<Item = Instant>) {
-        self.slots
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(eservice)
-            .or_default()
-            .extend(slots);
-    }
 }
 
 fn quota_spent() -> AnistError {
@@ -112,34 +55,15 @@ impl<S: AttendanceService> Budgeted<'_, S> {
     /// Waits for a slot of `eservice`, or says the quota is spent. A slot
     /// the store cannot give is a call not sent (retried by the job).
     async fn slot(&self, eservice: &'static str) -> Result<(), AnistError> {
-        let at = match self.take_slot(eservice) {
-            Some(at) => at,
-            None => self.reserve(eservice)?,
-        };
-        let wait = at.saturating_duration_since(Instant::now());
-        if wait > Duration::ZERO {
-            self.svc.clock().sleep(wait).await;
-        }
-        Ok(())
-    }
-
-    /// Reserves a block of slots (one when the quota has less left); the
-    /// first, the others kept.
-    fn reserve(&self, eservice: &'static str) -> Result<Instant, AnistError> {
-        let (per_second, daily) = (self.budget.per_second, self.budget.daily);
-        let mut n = BLOCK;
-        let reserved = loop {
-            match self.store.reserve(eservice, per_second, daily, n) {
-                Ok(Reservation::QuotaSpent) if n > 1 => n = 1,
-                other => break other,
-            }
-        };
-        match reserved {
+        match self
+            .store
+            .reserve(eservice, self.budget.per_second, self.budget.daily, 1)
+        {
             Ok(Reservation::After(wait)) => {
-                let first = Instant::now() + wait;
-                let step = self.interval();
-                self.keep_slots(eservice, (1..n).map(|k| first + step * k as u32));
-                Ok(first)
+                if wait > Duration::ZERO {
+                    self.svc.clock().sleep(wait).await;
+                }
+                Ok(())
             }
             Ok(Reservation::QuotaSpent) => Err(quota_spent()),
             Err(e) => Err(AnistError::Call(CallError::NotSent {

@@ -306,7 +306,11 @@ impl SharedJobs {
     ) -> Result<WorkerReport, BulkError> {
         match opts.budget {
             Some(budget) => {
-                let paced = Budgeted::new(svc, Arc::clone(&self.store), budget);
+                let paced = Budgeted {
+                    svc,
+                    store: Arc::clone(&self.store),
+                    budget,
+                };
                 self.work_with(&paced, audit, opts).await
             }
             None => self.work_with(svc, audit, opts).await,
