@@ -346,10 +346,17 @@ async fn run(args: &Args, dir: &Path) -> Result<bool, String> {
         "no 429 from the sandbox in the shared run",
         shared.throttled_429 == 0,
     );
-    check(
-        "the budget used at least 90% in the shared run",
-        shared.budget_use >= 0.9,
-    );
+    if args.warn_budget && shared.budget_use < 0.9 {
+        eprintln!(
+            "WARNING: the budget was used {:.1}% in the shared run (under 90%)",
+            shared.budget_use * 100.0
+        );
+    } else {
+        check(
+            "the budget used at least 90% in the shared run",
+            shared.budget_use >= 0.9,
+        );
+    }
     let verify = anist(
         &args.bin,
         &["audit", "verify", "--config", &config.display().to_string()],

@@ -77,7 +77,7 @@ step "three workers on one 20,000-row job, one killed twice (examples/shared_wor
 # audit trail verified; exits 1 otherwise. The budget use is printed, and
 # only warned about under 90%: an intermittent stall after a SIGKILL (about
 # one run in five, see benches/README.md) is not yet explained.
-target/release/examples/shared_workers --rows 20000 --rate 500 --lease 5 --warn-budget
+target/release/examples/shared_workers --rows 20000 --rate 500 --lease 10 --warn-budget
 
 step "C and Free Pascal (scripts/test_c.sh: libanist, examples under valgrind, fpc -Mdelphi, C benchmark)"
 c_log=$(mktemp)
