@@ -12,7 +12,8 @@ use crate::bulk::BulkError;
 
 /// The schema, one step per version (never edited once released: a change
 /// is a new step).
-const SCHEMA: &[&str] = &["
+pub(crate) const SCHEMA: &[&str] = &[
+    "
 CREATE TABLE IF NOT EXISTS bulk_jobs (
     id BIGSERIAL PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -60,7 +61,14 @@ CREATE TABLE IF NOT EXISTS bulk_budget (
     day BIGINT NOT NULL,
     used BIGINT NOT NULL
 );
-"];
+",
+    "
+-- The questions still to decide, in id order: a claim reads only these,
+-- from its cursor, and stops at its batch (not every question of the job).
+CREATE INDEX IF NOT EXISTS bulk_questions_pending ON bulk_questions (job, id)
+    WHERE final_esito IS NULL;
+",
+];
 
 /// One input row of a job, as submitted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +157,12 @@ impl JobStore {
         self.db.name()
     }
 
+    /// The backend itself, for the tests' own statements.
+    #[cfg(test)]
+    pub(crate) fn db(&self) -> &dyn Backend {
+        self.db.as_ref()
+    }
+
     fn tx<R>(
         &self,
         mut work: impl FnMut(&mut dyn Tx) -> Result<R, BulkError>,
@@ -178,7 +192,7 @@ impl JobStore {
                 e.1 += 1;
             }
         }
-        self.tx(|tx| {
+        let job_id = self.tx(|tx| {
             let found = tx.query(
                 "INSERT INTO bulk_jobs(kind, school_year, id_anpr, output, operator, state, \
                  rows_total, questions_total, submitted_ms) \
@@ -249,7 +263,11 @@ impl JobStore {
                 tx.exec(&sql, &params)?;
             }
             Ok(id)
-        })
+        })?;
+        // The planner's figures for the new rows: without them a claim
+        // may sort every question of the job at each batch.
+        self.db.one("ANALYZE bulk_questions", &[])?;
+        Ok(job_id)
     }
 
     fn job_from(row: Vec<Value>) -> Result<JobRecord, BulkError> {

@@ -11,6 +11,46 @@ use super::store::{JobStore, NewJob, Reservation, SharedRow};
 use crate::bulk::attendance::journal::{AnyStored, Step, Stored};
 use anist_core::attendance::{EsitoFrequenza, Verifica};
 
+/// The backends, bare (no schema): SQLite, and PostgreSQL when a server is
+/// configured.
+#[allow(clippy::print_stderr)] // says when PostgreSQL is skipped
+fn backends(name: &str) -> Vec<Box<dyn sql::Backend>> {
+    let dir = std::env::temp_dir().join(format!("anist-shared-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut all: Vec<Box<dyn sql::Backend>> = vec![Box::new(
+        sql::Sqlite::open(&dir.join("jobs.sqlite")).unwrap(),
+    )];
+    #[cfg(feature = "postgres")]
+    match crate::pg::test_database(&format!("anist_shared_{name}")) {
+        Some(db) => all.push(Box::new(sql::Postgres::new(std::sync::Arc::new(db)))),
+        None => eprintln!("skipped: no PostgreSQL (ANIST_TEST_PG_URL)"),
+    }
+    all
+}
+
+#[test]
+fn a_store_of_the_first_schema_is_upgraded() {
+    for db in backends("upgrade") {
+        db.migrate(&super::store::SCHEMA[..1]).unwrap();
+        let index = |db: &dyn sql::Backend| {
+            let sql = if db.name() == "sqlite" {
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'bulk_questions_pending'"
+            } else {
+                "SELECT indexname::text FROM pg_indexes WHERE indexname = 'bulk_questions_pending' \
+                 AND schemaname = current_schema()"
+            };
+            db.one(sql, &[]).unwrap().len()
+        };
+        assert_eq!(index(db.as_ref()), 0, "{}", db.name());
+        let store = JobStore::open(db).unwrap();
+        assert_eq!(index(store.db()), 1, "{}: step 2 applied", store.backend());
+        // Applied once: migrating again changes nothing and fails on nothing.
+        store.db().migrate(super::store::SCHEMA).unwrap();
+        assert_eq!(index(store.db()), 1);
+    }
+}
+
 /// The store on SQLite, and on PostgreSQL when a server is configured.
 #[allow(clippy::print_stderr)] // says when PostgreSQL is skipped
 fn stores(name: &str) -> Vec<(JobStore, Vec<JobStore>)> {
