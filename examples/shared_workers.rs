@@ -65,7 +65,7 @@ fn parse_args() -> Result<Args, String> {
         kills: 2,
         rate: 300,
         limit: 0,
-        lease: 3,
+        lease: 10,
         pg: std::env::var("ANIST_TEST_PG_URL")
             .ok()
             .filter(|u| !u.is_empty()),
@@ -119,18 +119,6 @@ fn write_input(path: &Path, n: usize) -> std::io::Result<()> {
         last = cf;
     }
     std::fs::write(path, text)
-}
-
-/// A fresh PostgreSQL schema for the run; the URL that uses it.
-fn fresh_schema(url: &str) -> Result<String, String> {
-    let db = anist_client::pg::Database::connect(url, None).map_err(|e| e.to_string())?;
-    let c = db.lock();
-    anist_client::pg::block_on(
-        c.batch_execute("DROP SCHEMA IF EXISTS anist_workers CASCADE; CREATE SCHEMA anist_workers"),
-    )
-    .map_err(|e| e.to_string())?;
-    let sep = if url.contains('?') { '&' } else { '?' };
-    Ok(format!("{url}{sep}options=-csearch_path%3Danist_workers"))
 }
 
 fn anist(bin: &Path, args: &[&str]) -> Command {
@@ -248,7 +236,10 @@ async fn run(args: &Args, dir: &Path) -> Result<bool, String> {
     let mut text =
         config_text(&sandbox, "examples/shared_workers.rs").map_err(|e| e.to_string())?;
     let (backend, url) = match &args.pg {
-        Some(pg) => ("postgres", fresh_schema(pg)?),
+        Some(pg) => (
+            "postgres",
+            anist_client::pg::fresh_schema(pg, "anist_workers").map_err(|e| e.to_string())?,
+        ),
         None => ("sqlite", String::from("jobs.sqlite")),
     };
     text.push_str(&format!(

@@ -23,14 +23,6 @@ fn tempdir(name: &str) -> PathBuf {
     dir
 }
 
-/// A fresh PostgreSQL schema `name`; the URL that uses it (`None`
-/// without a test server).
-fn pg_url(name: &str) -> Option<String> {
-    let url = anist::client::pg::test_url()?;
-    anist::client::pg::test_database(name)?;
-    Some(format!("{url}&options=-csearch_path%3D{name}"))
-}
-
 /// The sandbox's configuration with a `[database]` at `url`.
 fn with_database(dir: &Path, url: &str) -> PathBuf {
     let config = dir.join("anist.toml");
@@ -161,7 +153,7 @@ fn a_detached_job_shared_by_two_workers_gives_the_local_output_on_sqlite() {
 
 #[test]
 fn a_detached_job_shared_by_two_workers_gives_the_local_output_on_postgres() {
-    let Some(url) = pg_url("anist_cli_shared") else {
+    let Some(url) = anist::client::pg::test_schema_url("anist_cli_shared") else {
         eprintln!("skipped: no PostgreSQL (ANIST_TEST_PG_URL)");
         return;
     };
@@ -197,7 +189,7 @@ fn without_a_database_section_the_commands_say_what_to_add() {
 
 #[test]
 fn rivestizione_keeps_its_store_and_trail_in_postgres() {
-    let Some(url) = pg_url("anist_cli_riv") else {
+    let Some(url) = anist::client::pg::test_schema_url("anist_cli_riv") else {
         eprintln!("skipped: no PostgreSQL (ANIST_TEST_PG_URL)");
         return;
     };

@@ -513,38 +513,61 @@ pub fn test_url() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
-/// A database of one's own for a test: a fresh schema `name` (dropped
-/// first if left by an earlier run) on the server of [`test_url`], every
-/// statement of the returned connection in it (`search_path`). `None`
-/// when no server is configured.
+/// `url` with every statement in `schema` (its `search_path`).
+pub fn in_schema(url: &str, schema: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-csearch_path%3D{schema}")
+}
+
+/// Makes `schema` afresh on the server of `url` (dropped first if it
+/// exists, with all it holds); the URL whose statements run in it. For
+/// tests and measurements, never for a database in use.
+///
+/// # Errors
+/// [`PgError::Url`] for a schema name that is not lower-case letters,
+/// digits and `_`; the connection's and the server's.
+#[doc(hidden)]
+pub fn fresh_schema(url: &str, schema: &str) -> Result<String, PgError> {
+    if schema.is_empty()
+        || !schema
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(PgError::Url {
+            reason: format!("{schema:?} is not a plain schema name"),
+        });
+    }
+    let admin = Database::connect(url, None)?;
+    let c = admin.lock();
+    block_on(c.batch_execute(&format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+    )))?;
+    Ok(in_schema(url, schema))
+}
+
+/// A schema of one's own for a test on the server of [`test_url`]
+/// ([`fresh_schema`]); the URL that uses it, `None` when no server is
+/// configured.
 ///
 /// # Panics
 /// When the server cannot be reached or the schema not made: the test
 /// fails.
 #[doc(hidden)]
 #[allow(clippy::expect_used)]
-pub fn test_database(name: &str) -> Option<Database> {
+pub fn test_schema_url(schema: &str) -> Option<String> {
     let url = test_url()?;
-    let schema: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let admin = Database::connect(&url, None).expect("the test PostgreSQL server");
-    {
-        let c = admin.lock();
-        block_on(c.batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        )))
-        .expect("a test schema");
-    }
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let url = format!("{url}{sep}options=-csearch_path%3D{schema}");
+    Some(fresh_schema(&url, schema).expect("a schema on the test PostgreSQL server"))
+}
+
+/// A database of one's own for a test: a connection to a fresh schema
+/// ([`test_schema_url`]); `None` when no server is configured.
+///
+/// # Panics
+/// As [`test_schema_url`].
+#[doc(hidden)]
+#[allow(clippy::expect_used)]
+pub fn test_database(schema: &str) -> Option<Database> {
+    let url = test_schema_url(schema)?;
     Some(Database::connect(&url, None).expect("the test schema"))
 }
 

@@ -14,7 +14,7 @@ use std::sync::{Arc, Barrier};
 
 use anist_client::audit::{AuditEntry, AuditError, AuditLog, Tampering};
 use anist_client::clock::{ManualClock, SystemClock};
-use anist_client::pg::{block_on, test_database, test_url, Database};
+use anist_client::pg::{block_on, test_database, test_schema_url, Database};
 use anist_core::ErrorCode;
 use rusqlite::Connection;
 
@@ -420,18 +420,18 @@ fn concurrent_writers_on_postgres_keep_one_chain() {
     const WRITERS: usize = 4;
     const EACH: usize = 250;
     let schema = "anist_audit_concurrent";
-    let Some(first) = test_database(schema) else {
+    let Some(url) = test_schema_url(schema) else {
         skipped();
         return;
     };
-    let url = test_url().unwrap();
+    let first = Database::connect(&url, None).unwrap();
     let dir = Dir::new("concurrent");
     // The secret every host holds a copy of.
     std::fs::write(dir.secret(), [7u8; 32]).unwrap();
     let start = Arc::new(Barrier::new(WRITERS));
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
-            let url = format!("{url}&options=-csearch_path%3D{schema}");
+            let url = url.clone();
             let secret = dir.secret();
             let start = start.clone();
             std::thread::spawn(move || {

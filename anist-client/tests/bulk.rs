@@ -1253,17 +1253,11 @@ mod shared {
         )];
         #[cfg(feature = "postgres")]
         {
-            let schema = format!("anist_bulk_{name}");
-            if anist_client::pg::test_database(&schema).is_some() {
-                let url = anist_client::pg::test_url().unwrap();
+            if let Some(url) = anist_client::pg::test_schema_url(&format!("anist_bulk_{name}")) {
                 all.push((
                     "postgres",
                     Box::new(move || {
-                        let db = anist_client::pg::Database::connect(
-                            &format!("{url}&options=-csearch_path%3D{schema}"),
-                            None,
-                        )
-                        .unwrap();
+                        let db = anist_client::pg::Database::connect(&url, None).unwrap();
                         SharedJobs::open_postgres(Arc::new(db)).unwrap()
                     }),
                 ));

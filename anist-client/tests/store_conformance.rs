@@ -21,7 +21,7 @@ use std::sync::{Arc, Barrier};
 
 use anist_client::audit::AuditLog;
 use anist_client::clock::ManualClock;
-use anist_client::pg::{test_database, test_url, Database};
+use anist_client::pg::{test_database, test_schema_url, Database};
 use anist_client::rivestizione::{
     Ente, NewRequest, Outcome, PgStore, RequestRecord, Rivestizione, Settings, SqliteStore,
     StateUpdate, Store, SubjectData, SubjectLookup, SubjectOutcome, SubjectRecord, User, Worker,
@@ -78,12 +78,9 @@ fn sqlite(check: &str) -> Fixture {
 fn postgres(check: &str) -> Option<Fixture> {
     let schema = format!("anist_conf_riv_{check}");
     assert!(schema.len() <= 63, "a PostgreSQL name has 63 bytes at most");
-    let db = Arc::new(test_database(&schema)?);
+    let url = test_schema_url(&schema)?;
+    let db = Arc::new(Database::connect(&url, None).unwrap());
     let store: Arc<dyn Store> = Arc::new(PgStore::open(db).unwrap());
-    // Another connection to the same schema (test_database would drop it).
-    let url = test_url().unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let url = format!("{url}{sep}options=-csearch_path%3D{schema}");
     let reopen = Box::new(move || -> Arc<dyn Store> {
         let db = Database::connect(&url, None).unwrap();
         Arc::new(PgStore::open(Arc::new(db)).unwrap())

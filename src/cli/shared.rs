@@ -117,6 +117,15 @@ pub fn postgres(
     if !db.is_postgres() {
         return Ok(None);
     }
+    Ok(Some((connect(config, db)?, audit_key(config, db))))
+}
+
+/// A new connection to the PostgreSQL `db` of `config` (its password from
+/// the variable it names, its CA bundle).
+fn connect(
+    config: &Config,
+    db: &DatabaseConfig,
+) -> Result<Arc<anist_client::pg::Database>, SharedCmdError> {
     let password = match &db.password_env {
         Some(var) => {
             Some(std::env::var(var).map_err(|_| SharedCmdError::PasswordEnv(var.clone()))?)
@@ -124,9 +133,11 @@ pub fn postgres(
         None => None,
     };
     let ca = db.ca_bundle.as_deref().map(|p| config.resolve_path(p));
-    let conn =
-        anist_client::pg::Database::connect_with(&db.url, password.as_deref(), ca.as_deref())?;
-    Ok(Some((Arc::new(conn), audit_key(config, db))))
+    Ok(Arc::new(anist_client::pg::Database::connect_with(
+        &db.url,
+        password.as_deref(),
+        ca.as_deref(),
+    )?))
 }
 
 fn audit_key(config: &Config, db: &DatabaseConfig) -> PathBuf {
@@ -144,14 +155,16 @@ fn audit_key(config: &Config, db: &DatabaseConfig) -> PathBuf {
 pub fn open(config: &Config) -> Result<Shared, SharedCmdError> {
     let db = database(config)?;
     let lease = Duration::from_secs(db.lease_seconds.unwrap_or(60).max(1));
-    if let Some((conn, key)) = postgres(config)? {
+    if db.is_postgres() {
         // The trail on a connection of its own: its writes wait for the
         // head's lock, not for the jobs' statements.
-        let (audit_conn, _) =
-            postgres(config)?.ok_or(SharedCmdError::NoDatabase(PathBuf::new()))?;
         return Ok(Shared {
-            jobs: SharedJobs::open_postgres(conn)?,
-            audit: AuditLog::open_postgres(audit_conn, &key, Arc::new(SystemClock))?,
+            jobs: SharedJobs::open_postgres(connect(config, db)?)?,
+            audit: AuditLog::open_postgres(
+                connect(config, db)?,
+                &audit_key(config, db),
+                Arc::new(SystemClock),
+            )?,
             lease,
         });
     }

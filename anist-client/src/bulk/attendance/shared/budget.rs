@@ -57,7 +57,7 @@ impl<S: AttendanceService> Budgeted<'_, S> {
     async fn slot(&self, eservice: &'static str) -> Result<(), AnistError> {
         match self
             .store
-            .reserve(eservice, self.budget.per_second, self.budget.daily, 1)
+            .reserve(eservice, self.budget.per_second, self.budget.daily)
         {
             Ok(Reservation::After(wait)) => {
                 if wait > Duration::ZERO {

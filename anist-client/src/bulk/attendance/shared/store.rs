@@ -539,18 +539,15 @@ impl JobStore {
         })
     }
 
-    /// Reserves `n` consecutive calls on `eservice` in the shared budget of
-    /// `per_second` calls (evenly paced: GCRA with a burst of one) and
-    /// `daily` calls a day (UTC): how long to wait before sending the first
-    /// (the others follow one interval apart). One statement, so concurrent
-    /// workers on any host get distinct slots. When fewer than `n` calls
-    /// are left today, none is given.
+    /// Reserves one call on `eservice` in the shared budget of `per_second`
+    /// calls (evenly paced: GCRA with a burst of one) and `daily` calls a
+    /// day (UTC): how long to wait before sending it. One statement, so
+    /// concurrent workers on any host get distinct slots.
     pub(crate) fn reserve(
         &self,
         eservice: &str,
         per_second: f64,
         daily: u64,
-        n: u64,
     ) -> Result<Reservation, BulkError> {
         let interval_us = if per_second > 0.0 {
             (1_000_000.0 / per_second).round().max(1.0) as i64
@@ -575,20 +572,14 @@ impl JobStore {
         }
         let rows = self.db.one(
             "UPDATE bulk_budget SET \
-               used = CASE WHEN day = {now_us} / 86400000000 THEN used + CAST($4 AS BIGINT) \
-                 ELSE CAST($4 AS BIGINT) END, \
+               used = CASE WHEN day = {now_us} / 86400000000 THEN used + 1 ELSE 1 END, \
                day = {now_us} / 86400000000, \
                tat_us = (CASE WHEN tat_us > {now_us} THEN tat_us ELSE {now_us} END) \
-                 + CAST($2 AS BIGINT) * CAST($4 AS BIGINT) \
-             WHERE eservice = $1 AND CAST($4 AS BIGINT) <= CAST($3 AS BIGINT) \
-               AND (day <> {now_us} / 86400000000 OR used + CAST($4 AS BIGINT) <= CAST($3 AS BIGINT)) \
-             RETURNING tat_us - CAST($2 AS BIGINT) * CAST($4 AS BIGINT) - {now_us}",
-            &[
-                eservice.into(),
-                interval_us.into(),
-                i(daily).into(),
-                i(n.max(1)).into(),
-            ],
+                 + CAST($2 AS BIGINT) \
+             WHERE eservice = $1 \
+               AND (day <> {now_us} / 86400000000 OR used < CAST($3 AS BIGINT)) \
+             RETURNING tat_us - CAST($2 AS BIGINT) - {now_us}",
+            &[eservice.into(), interval_us.into(), i(daily).into()],
         )?;
         Ok(match rows.into_iter().next() {
             Some(r) => {
