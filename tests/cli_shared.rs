@@ -86,11 +86,10 @@ fn shared_job_on(dir: &Path, url: &str, backend: &str) {
     assert!(text(&out.stderr).contains(&format!("lavoro {id} inviato")));
     assert!(!shared.exists(), "nothing is asked at submission");
     let out = anist(&["jobs", "--config", c, "--id", &id.to_string()], b"");
+    let line = text(&out.stdout);
     assert!(
-        text(&out.stdout).contains("in corso, 0 di 61 righe")
-            || text(&out.stdout).contains("in corso"),
-        "{}",
-        text(&out.stdout)
+        line.starts_with(&format!("lavoro {id}: in corso, ")) && line.contains(" di 61 righe"),
+        "{backend}: {line}"
     );
 
     // Two workers at once.
@@ -262,7 +261,9 @@ fn rivestizione_keeps_its_store_and_trail_in_postgres() {
     run(&["approve", "--user", "top", "--richiesta", "1"]);
     run(&["worker"]);
     let t = run(&["status", "--user", "s1", "--json"]);
-    assert!(t.contains("\"done\"") || t.contains("evasa"), "{t}");
+    let status: serde_json::Value = serde_json::from_str(&t).unwrap();
+    assert_eq!(status[0]["stato"], "done", "{t}");
+    assert_eq!(status[0]["elaborati"], 1, "{t}");
     run(&[
         "download",
         "--user",

@@ -324,18 +324,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kinds() {
+    fn codes_kinds_and_what_to_do_next() {
         let cases = [
             (
                 SharedCmdError::NoDatabase("a.toml".into()),
+                "shared_no_database",
                 ErrorKind::Config,
+                "aggiungila",
             ),
-            (SharedCmdError::PasswordEnv("PW".into()), ErrorKind::Config),
-            (SharedCmdError::NoSuchJob(3), ErrorKind::Job),
+            (
+                SharedCmdError::PasswordEnv("PW".into()),
+                "shared_password_env",
+                ErrorKind::Config,
+                "impostala",
+            ),
+            (
+                SharedCmdError::NoSuchJob(3),
+                "shared_no_such_job",
+                ErrorKind::Job,
+                "anist jobs",
+            ),
         ];
-        for (e, kind) in cases {
-            assert_eq!(e.kind(), kind, "{}", e.code());
-            assert!(e.to_string().is_ascii() || !e.to_string().is_empty());
+        for (e, code, kind, next_step) in cases {
+            assert_eq!(e.code(), code);
+            assert_eq!(e.kind(), kind, "{code}");
+            // The message says what to do next, in Italian.
+            assert!(e.to_string().contains(next_step), "{code}: {e}");
+            assert_eq!(e.request_sent(), None);
         }
     }
 }
