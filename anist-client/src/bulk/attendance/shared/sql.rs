@@ -189,27 +189,27 @@ fn sqlite_query(
     sql: &str,
     params: &[Value],
 ) -> Result<Vec<Vec<Value>>, BulkError> {
-    {
-        let sql = dialect(sql, false);
-        let params: Vec<rusqlite::types::Value> = params.iter().map(to_sqlite).collect();
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let width = stmt.column_count();
-        let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
-            (0..width)
-                .map(|i| {
-                    Ok(match r.get_ref(i)? {
-                        rusqlite::types::ValueRef::Integer(i) => Value::Int(i),
-                        rusqlite::types::ValueRef::Text(t) => {
-                            Value::Text(String::from_utf8_lossy(t).into_owned())
-                        }
-                        rusqlite::types::ValueRef::Real(f) => Value::Int(f as i64),
-                        _ => Value::NullText,
-                    })
-                })
-                .collect::<rusqlite::Result<Vec<Value>>>()
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
+    use rusqlite::types::ValueRef;
+    let sql = dialect(sql, false);
+    let params: Vec<rusqlite::types::Value> = params.iter().map(to_sqlite).collect();
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let width = stmt.column_count();
+    let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
+        (0..width)
+            .map(|i| match r.get_ref(i)? {
+                ValueRef::Integer(n) => Ok(Value::Int(n)),
+                ValueRef::Text(t) => Ok(Value::Text(String::from_utf8_lossy(t).into_owned())),
+                ValueRef::Null => Ok(Value::NullText),
+                // The store's columns are integers and texts only.
+                other => Err(rusqlite::Error::InvalidColumnType(
+                    i,
+                    String::new(),
+                    other.data_type(),
+                )),
+            })
+            .collect::<rusqlite::Result<Vec<Value>>>()
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 impl Backend for Sqlite {
