@@ -910,6 +910,17 @@ impl<F: TokenFetcher<Error = FetchError>> Caller<F> {
                         attempt = attempts,
                         "e-service answered"
                     ),
+                    // A 404 is how ANIST and ANPR say "no data": an answer
+                    // the service layer reads, not a failure to report.
+                    Err(CallError::Refused { problem }) if problem.status == 404 => {
+                        tracing::debug!(
+                            target: "anist::call",
+                            url = %profile.url,
+                            status = 404,
+                            attempt = attempts,
+                            "e-service answered 404 (no data, for ANIST and ANPR)"
+                        );
+                    }
                     Err(e) => tracing::info!(
                         target: "anist::call",
                         url = %profile.url,
