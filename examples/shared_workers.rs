@@ -8,8 +8,8 @@
 //!    `[database]` (PostgreSQL from `ANIST_TEST_PG_URL` or `--pg`, else a
 //!    SQLite file);
 //! 2. the reference: one worker runs a job of `--rows` synthetic rows;
-//! 3. the same input again, with faults injected (5% 503, 1% dropped
-//!    connections) and `--workers` workers, the first killed with SIGKILL
+//! 3. the same input again, with faults injected (5% 503, or
+//!    `--faults-503`, and 1% dropped connections) and `--workers` workers, the first killed with SIGKILL
 //!    `--kills` times mid-run and started again;
 //! 4. checks: the output is byte-identical to the reference, every row
 //!    once, no 429 from the sandbox, the budget used at least 90%, and
@@ -49,6 +49,8 @@ struct Args {
     pg: Option<String>,
     bin: PathBuf,
     json: bool,
+    /// The share of calls the shared run answers 503 (default 0.05).
+    faults_503: f64,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -71,6 +73,7 @@ fn parse_args() -> Result<Args, String> {
             .filter(|u| !u.is_empty()),
         bin: default_bin,
         json: false,
+        faults_503: 0.05,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -86,6 +89,12 @@ fn parse_args() -> Result<Args, String> {
             "--pg" => a.pg = Some(value()?),
             "--bin" => a.bin = PathBuf::from(value()?),
             "--json" => a.json = true,
+            "--faults-503" => {
+                a.faults_503 = value()?
+                    .parse::<f64>()
+                    .map_err(|e| format!("{flag}: {e}"))?
+                    .clamp(0.0, 0.9)
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -274,7 +283,7 @@ async fn run(args: &Args, dir: &Path) -> Result<bool, String> {
 
     // The shared run: faults, several workers, one killed and restarted.
     let rates = FaultRates {
-        status_503: 0.05,
+        status_503: args.faults_503,
         drop_connection: 0.01,
         ..FaultRates::default()
     };
@@ -314,6 +323,9 @@ async fn run(args: &Args, dir: &Path) -> Result<bool, String> {
         "the shared output is byte-identical to the single worker's",
         a == b,
     );
+    if a != b {
+        print_differences(&a, &b);
+    }
     let text = String::from_utf8_lossy(&b);
     let lines: Vec<&str> = text.lines().skip(1).collect();
     let distinct: std::collections::HashSet<&str> = lines
@@ -460,4 +472,37 @@ async fn measured(
         },
         id,
     ))
+}
+
+/// Prints the first rows where the two outputs differ, without the
+/// codice fiscale column (the data is synthetic, but the habit stays).
+fn print_differences(a: &[u8], b: &[u8]) {
+    let a = String::from_utf8_lossy(a);
+    let b = String::from_utf8_lossy(b);
+    let masked = |l: &str| {
+        l.split(';')
+            .enumerate()
+            .filter(|(i, _)| *i != 1)
+            .map(|(_, v)| v)
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    let (la, lb): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    eprintln!("lines: reference {}, shared {}", la.len(), lb.len());
+    let differing: Vec<(usize, &str, &str)> = la
+        .iter()
+        .zip(&lb)
+        .enumerate()
+        .filter(|(_, (x, y))| x != y)
+        .map(|(n, (x, y))| (n, *x, *y))
+        .collect();
+    eprintln!("{} differing lines", differing.len());
+    for (n, x, y) in differing.iter().take(5) {
+        eprintln!(
+            "line {}:\n  reference {}\n  shared    {}",
+            n + 1,
+            masked(x),
+            masked(y)
+        );
+    }
 }
