@@ -752,8 +752,12 @@ fn run_worker(args: &anist::cli::shared::WorkerArgs, json: bool) -> ExitCode {
                 );
             } else {
                 eprintln!(
-                    "worker: {} righe decise, {} chiamate ({} ripetute), esiti scritti: {:?}",
-                    report.rows_decided, report.calls, report.retries, report.outputs_written
+                    "worker: {} righe decise, {} chiamate ({} ripetute), {} domande rimesse in coda dopo un errore temporaneo, esiti scritti: {:?}",
+                    report.rows_decided,
+                    report.calls,
+                    report.retries,
+                    report.deferred,
+                    report.outputs_written
                 );
             }
             match report.paused {

@@ -1273,6 +1273,8 @@ mod shared {
             worker: name.to_owned(),
             lease: Duration::from_millis(300),
             claim: 5,
+            defer_rounds: 3,
+            defer_delay: Duration::from_millis(20),
             // A finished job forgets its codes.
             job: JobOptions {
                 keep_journal: false,
@@ -1354,6 +1356,69 @@ mod shared {
             // counts stay.
             let e = open().write_output(id, &dir.path("again.csv")).unwrap_err();
             assert_eq!(e.code(), "bulk_journal");
+        }
+    }
+
+    /// A question whose calls failed for a transient reason to the last
+    /// attempt goes back to the pool and is asked again later: a flapping
+    /// service does not make an error row (nor a row decided without its
+    /// record). Past the rounds, the failure is the answer.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_transient_failure_to_the_last_attempt_is_asked_again_later() {
+        let dir = Dir::new("shared-defer");
+        let kids: Vec<CodiceFiscale> = minors(31, 60)
+            .into_iter()
+            .filter(|k| kind_of(k.as_str()) == Kind::Attending)
+            .take(2)
+            .collect();
+        assert_eq!(kids.len(), 2);
+        let input = dir.path("in.csv");
+        write_input(
+            &input,
+            &kids
+                .iter()
+                .map(|k| k.as_str().to_owned())
+                .collect::<Vec<_>>(),
+        );
+        let reference = reference_output(&dir, &input, false).await;
+        assert!(!String::from_utf8_lossy(&reference).contains(";error;"));
+        for (backend, open) in backends(&dir, "defer") {
+            // Two rounds of four attempts fail; the third round answers.
+            let output = format!("defer-{backend}.csv");
+            open()
+                .submit(&spec(&dir, &input, "u.sqlite", &output))
+                .unwrap();
+            let fake = Fake::new();
+            fake.fail(&kids[0], vec![unavailable(); 9]);
+            let report = open().work(&fake, None, &worker("wf")).await.unwrap();
+            assert_eq!(report.deferred, 2, "{backend}: {report:?}");
+            assert_eq!(
+                std::fs::read(dir.path(&output)).unwrap(),
+                reference,
+                "{backend}: the flapping service left a trace"
+            );
+
+            // Failing through every round (1 + 3, of four attempts each):
+            // an error row, with the code of the failure.
+            let output = format!("spent-{backend}.csv");
+            let id = open()
+                .submit(&spec(&dir, &input, "u.sqlite", &output))
+                .unwrap();
+            let fake = Fake::new();
+            fake.fail(&kids[1], vec![unavailable(); 100]);
+            let report = open().work(&fake, None, &worker("wg")).await.unwrap();
+            assert_eq!(report.deferred, 3, "{backend}: {report:?}");
+            let status = open().status(id).unwrap().unwrap();
+            assert_eq!(status.state, "done");
+            assert_eq!(status.outcomes.error, 1, "{backend}");
+            let text = std::fs::read_to_string(dir.path(&output)).unwrap();
+            let line = text.lines().find(|l| l.contains(kids[1].as_str())).unwrap();
+            assert!(line.contains(";error;"), "{backend}: {line}");
+            assert_eq!(
+                fake.calls(),
+                16 + 1,
+                "{backend}: four rounds of four attempts, and the other kid's one call"
+            );
         }
     }
 

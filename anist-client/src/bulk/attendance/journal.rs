@@ -218,6 +218,18 @@ impl AnyStored {
         }
     }
 
+    /// Whether this is a failure that may go otherwise when asked again
+    /// later ([`is_transient`](crate::bulk::engine::is_transient)).
+    pub(crate) fn is_transient_failure(&self) -> bool {
+        match self {
+            AnyStored::Verify(Stored::Failed { code, .. })
+            | AnyStored::Ascertain(Stored::Failed { code, .. }) => {
+                crate::bulk::engine::is_transient(code)
+            }
+            _ => false,
+        }
+    }
+
     /// A failure of either kind.
     pub(crate) fn failed(step: Step, code: &str, message: &str) -> Self {
         let f = || (code.to_owned(), message.to_owned());

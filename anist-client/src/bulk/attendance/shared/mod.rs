@@ -98,6 +98,14 @@ pub struct WorkerOptions {
     pub lease: Duration,
     /// Questions claimed at a time (default 32).
     pub claim: usize,
+    /// A question whose calls failed for a transient reason to the last
+    /// attempt (a 503, the network…) goes back to the pool, to be asked
+    /// again by any worker after [`Self::defer_delay`], up to this many
+    /// times (default 3) before the failure is its answer: a flapping
+    /// service does not turn a row of a long job into an error.
+    pub defer_rounds: u32,
+    /// See [`Self::defer_rounds`] (default 2 s).
+    pub defer_delay: Duration,
     /// Concurrency, attempts, backoff, the audit identity (`use_massive`
     /// and `batch_size` are not used).
     pub job: JobOptions,
@@ -116,6 +124,8 @@ impl Default for WorkerOptions {
             worker: default_worker_name(),
             lease: Duration::from_secs(60),
             claim: 32,
+            defer_rounds: 3,
+            defer_delay: Duration::from_secs(2),
             job: JobOptions::default(),
             budget: None,
             once: false,
@@ -143,6 +153,9 @@ pub struct WorkerReport {
     pub calls: u64,
     /// Retries.
     pub retries: u64,
+    /// Questions given back to the pool after a transient failure
+    /// ([`WorkerOptions::defer_rounds`]).
+    pub deferred: u64,
     /// The jobs whose output this worker wrote.
     pub outputs_written: Vec<i64>,
     /// Why the worker stopped early (`gateway_quota_exceeded`…), if it did.
@@ -401,6 +414,12 @@ impl SharedJobs {
                         Ok(Box::pin(ask(&ctx, svc, step, id, cf)) as AskTask<'_, AnyStored>)
                     },
                     |_: &mut (), id, answer: AnyStored| {
+                        if answer.is_transient_failure()
+                            && store.defer(job.id, id, step, opts.defer_delay, opts.defer_rounds)?
+                        {
+                            report.deferred += 1;
+                            return Ok(());
+                        }
                         if let Some((_, rows)) = store.store(job.id, id, step, &answer.json()?)? {
                             decided += rows;
                         }

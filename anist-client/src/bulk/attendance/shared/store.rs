@@ -68,6 +68,12 @@ CREATE TABLE IF NOT EXISTS bulk_budget (
 CREATE INDEX IF NOT EXISTS bulk_questions_pending ON bulk_questions (job, id)
     WHERE final_esito IS NULL;
 ",
+    "
+-- The rounds a question went back to the pool after its calls failed for a
+-- transient reason to the last attempt (SharedJobs::work: asked again later,
+-- by any worker, up to a few rounds, before the failure is its answer).
+ALTER TABLE bulk_questions ADD COLUMN rounds BIGINT NOT NULL DEFAULT 0;
+",
 ];
 
 /// One input row of a job, as submitted.
@@ -365,52 +371,88 @@ impl JobStore {
         json: &str,
     ) -> Result<Option<Finished>, BulkError> {
         let column = step.column();
-        // Two statements, each atomic on the question's row: the answer if
-        // there is none yet (with every answer as it now stands), then the
-        // outcome if there is none yet. Another worker writing another
-        // step in between sees this answer in its own first statement.
-        let found = self.db.one(
-            &format!(
-                "UPDATE bulk_questions SET {column} = COALESCE({column}, $3) \
-                 WHERE job = $1 AND id = $2 \
-                 RETURNING verify, asc_cur, asc_prev, final_esito"
-            ),
-            &[job.into(), question.into(), json.into()],
-        )?;
-        // No such question: the job was finished (and its questions
-        // forgotten) while this answer, a late duplicate, was on its way.
-        let Some(found) = found.into_iter().next() else {
-            return Ok(None);
-        };
-        let mut it = found.into_iter();
-        let mut next = || it.next().map(Value::opt_text).unwrap_or_default();
-        let (verify, cur, prev, already) = (next(), next(), next(), next());
-        if already.is_some() {
-            return Ok(None);
-        }
-        let decision = decide_journaled(verify.as_deref(), cur.as_deref(), prev.as_deref())?;
-        if decision.need_ascertain {
-            self.db.one(
-                "UPDATE bulk_questions SET need_asc = 1 WHERE job = $1 AND id = $2 AND need_asc = 0 RETURNING id",
-                &[job.into(), question.into()],
+        // One transaction: the answer if there is none yet (the row stays
+        // locked until the commit, so another worker's answer to another
+        // step waits and then sees this one), then what it decides. A
+        // worker killed in between leaves nothing half done: an answer
+        // whose consequences were never written would leave the question
+        // claimable by no step, and the job unfinished for ever.
+        self.tx(|tx| {
+            let found = tx.query(
+                &format!(
+                    "UPDATE bulk_questions SET {column} = COALESCE({column}, $3) \
+                     WHERE job = $1 AND id = $2 \
+                     RETURNING verify, asc_cur, asc_prev, final_esito"
+                ),
+                &[job.into(), question.into(), json.into()],
             )?;
-        }
-        let Some(outcome) = decision.outcome else {
-            return Ok(None);
-        };
-        let esito = outcome.as_str();
-        let rows = self.db.one(
-            "UPDATE bulk_questions SET final_esito = $3, lease_owner = NULL, lease_until = NULL \
-             WHERE job = $1 AND id = $2 AND final_esito IS NULL RETURNING rows_count",
-            &[job.into(), question.into(), esito.into()],
-        )?;
-        Ok(match rows.into_iter().next() {
-            Some(r) => Some((
-                esito.to_owned(),
-                u(r.first().ok_or_else(|| damaged("short update"))?.int()?),
-            )),
-            None => None,
+            // No such question: the job was finished (and its questions
+            // forgotten) while this answer, a late duplicate, was on its way.
+            let Some(found) = found.into_iter().next() else {
+                return Ok(None);
+            };
+            let mut it = found.into_iter();
+            let mut next = || it.next().map(Value::opt_text).unwrap_or_default();
+            let (verify, cur, prev, already) = (next(), next(), next(), next());
+            if already.is_some() {
+                return Ok(None);
+            }
+            let decision = decide_journaled(verify.as_deref(), cur.as_deref(), prev.as_deref())?;
+            if decision.need_ascertain {
+                tx.exec(
+                    "UPDATE bulk_questions SET need_asc = 1 WHERE job = $1 AND id = $2 AND need_asc = 0",
+                    &[job.into(), question.into()],
+                )?;
+            }
+            let Some(outcome) = decision.outcome else {
+                return Ok(None);
+            };
+            let esito = outcome.as_str();
+            let rows = tx.query(
+                "UPDATE bulk_questions SET final_esito = $3, lease_owner = NULL, lease_until = NULL \
+                 WHERE job = $1 AND id = $2 AND final_esito IS NULL RETURNING rows_count",
+                &[job.into(), question.into(), esito.into()],
+            )?;
+            Ok(match rows.into_iter().next() {
+                Some(r) => Some((
+                    esito.to_owned(),
+                    u(r.first().ok_or_else(|| damaged("short update"))?.int()?),
+                )),
+                None => None,
+            })
         })
+    }
+
+    /// Gives question `question` of `job` back to the pool for `step`,
+    /// to be claimed by any worker after `delay`, when its calls failed
+    /// for a transient reason and fewer than `rounds` rounds went so;
+    /// whether it did. `false` (the failure is then the answer): the
+    /// rounds are spent, or the step was answered meanwhile, or the
+    /// question is final.
+    pub(crate) fn defer(
+        &self,
+        job: i64,
+        question: i64,
+        step: Step,
+        delay: Duration,
+        rounds: u32,
+    ) -> Result<bool, BulkError> {
+        let rows = self.db.one(
+            &format!(
+                "UPDATE bulk_questions SET rounds = rounds + 1, lease_owner = NULL, \
+                 lease_until = {{now_ms}} + $3 \
+                 WHERE job = $1 AND id = $2 AND final_esito IS NULL AND {} IS NULL \
+                 AND rounds < $4 RETURNING id",
+                step.column()
+            ),
+            &[
+                job.into(),
+                question.into(),
+                ms(delay).into(),
+                i64::from(rounds).into(),
+            ],
+        )?;
+        Ok(!rows.is_empty())
     }
 
     /// Questions of `job` without their final outcome.

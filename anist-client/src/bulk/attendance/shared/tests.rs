@@ -45,6 +45,14 @@ fn a_store_of_the_first_schema_is_upgraded() {
         assert_eq!(index(db.as_ref()), 0, "{}", db.name());
         let store = JobStore::open(db).unwrap();
         assert_eq!(index(store.db()), 1, "{}: step 2 applied", store.backend());
+        assert!(
+            store
+                .db()
+                .one("SELECT rounds FROM bulk_questions LIMIT 1", &[])
+                .is_ok(),
+            "{}: step 3 applied",
+            store.backend()
+        );
         // Applied once: migrating again changes nothing and fails on nothing.
         store.db().migrate(super::store::SCHEMA).unwrap();
         assert_eq!(index(store.db()), 1);
@@ -223,6 +231,88 @@ fn an_answer_and_an_outcome_are_recorded_once() {
             "first answer kept"
         );
         assert_eq!(seen[3].1, None, "the local row has no question");
+    }
+}
+
+/// An answer and what it decides are written together or not at all: a
+/// worker stopped in between (here: an answer the decision cannot read)
+/// leaves the question as it was, claimable again. Written apart, the
+/// answer stayed and no step could claim the question: the job never
+/// finished.
+#[test]
+fn an_answer_is_stored_with_its_consequences_or_not_at_all() {
+    for (s, _) in stores("atomic") {
+        let id = s.create_job(&job(), &rows(1)).unwrap();
+        let lease = Duration::from_millis(1);
+        let q = s.claim(id, Step::Verify, "a", 0, 10, lease).unwrap();
+        let k = q[0].id;
+        let err = s.store(id, k, Step::Verify, "{\"not\":\"an answer\"}");
+        assert!(err.is_err(), "{}", s.backend());
+        std::thread::sleep(Duration::from_millis(5));
+        let again = s.claim(id, Step::Verify, "b", 0, 10, lease).unwrap();
+        assert_eq!(
+            again.iter().map(|p| p.id).collect::<Vec<_>>(),
+            vec![k],
+            "{}: the question is claimable again",
+            s.backend()
+        );
+        assert_eq!(
+            s.store(id, k, Step::Verify, &verify(true)).unwrap(),
+            Some((String::from("compliant"), 1))
+        );
+        assert_eq!(s.remaining(id).unwrap(), 0, "{}", s.backend());
+    }
+}
+
+/// A question deferred after a transient failure is nobody's until the
+/// delay passes, then anybody's; the rounds are counted and capped; a step
+/// answered meanwhile is not deferred.
+#[test]
+fn a_deferred_question_returns_after_its_delay_for_a_few_rounds() {
+    for (s, others) in stores("defer") {
+        let id = s.create_job(&job(), &rows(1)).unwrap();
+        let lease = Duration::from_secs(60);
+        let delay = Duration::from_millis(150);
+        let k = s.claim(id, Step::Verify, "a", 0, 10, lease).unwrap()[0].id;
+        assert!(
+            s.defer(id, k, Step::Verify, delay, 2).unwrap(),
+            "{}",
+            s.backend()
+        );
+        assert!(
+            s.claim(id, Step::Verify, "a", 0, 10, lease)
+                .unwrap()
+                .is_empty(),
+            "{}: not even its last holder's before the delay",
+            s.backend()
+        );
+        std::thread::sleep(delay + Duration::from_millis(50));
+        let again = others[0]
+            .claim(id, Step::Verify, "b", 0, 10, lease)
+            .unwrap();
+        assert_eq!(again.len(), 1, "{}: anybody's after it", s.backend());
+        assert!(s.defer(id, k, Step::Verify, Duration::ZERO, 2).unwrap());
+        assert!(
+            !s.defer(id, k, Step::Verify, Duration::ZERO, 2).unwrap(),
+            "{}: two rounds at most",
+            s.backend()
+        );
+        // Not final: the failure is then stored as the answer.
+        assert_eq!(s.remaining(id).unwrap(), 1);
+
+        // A step answered meanwhile (by another worker) is not deferred.
+        let id = s.create_job(&job(), &rows(1)).unwrap();
+        let k = s.claim(id, Step::Verify, "a", 0, 10, lease).unwrap()[0].id;
+        assert_eq!(s.store(id, k, Step::Verify, &verify(false)).unwrap(), None);
+        assert!(!s.defer(id, k, Step::Verify, delay, 2).unwrap());
+        assert_eq!(
+            s.claim(id, Step::AscCurrent, "a", 0, 10, lease)
+                .unwrap()
+                .len(),
+            1,
+            "{}: the next step is not held back",
+            s.backend()
+        );
     }
 }
 
