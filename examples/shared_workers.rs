@@ -427,6 +427,9 @@ async fn measured(
         .map(|k| (k as f64 + 1.0) / (kills as f64 + 2.0))
         .collect();
     let mut killed = 0;
+    // A stall fails the run in minutes, with the rows it reached, rather
+    // than at CI's time limit.
+    let mut progress = (0u64, Instant::now());
     loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let status = jobs
@@ -435,6 +438,18 @@ async fn measured(
             .ok_or("the job vanished")?;
         if status.state == "done" {
             break;
+        }
+        if status.rows_done != progress.0 {
+            progress = (status.rows_done, Instant::now());
+        } else if progress.1.elapsed() > Duration::from_secs(120) {
+            for c in &mut children {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+            return Err(format!(
+                "stalled: no row decided for 2 minutes, at {} of {}",
+                status.rows_done, status.rows_total
+            ));
         }
         let done = status.rows_done as f64 / status.rows_total.max(1) as f64;
         if killed < points.len() && done >= points[killed] {
