@@ -878,23 +878,24 @@ async fn the_layers_below_spend_the_row_s_retry_budget() {
     assert_eq!(summary.outcomes.error, 1);
 }
 
+/// `n` attending minors of `seed` and an input file (`in.csv`) of them.
+fn attending_input(dir: &Dir, seed: u64, n: usize) -> (Vec<CodiceFiscale>, PathBuf) {
+    let kids: Vec<CodiceFiscale> = minors(seed, 20 * n)
+        .into_iter()
+        .filter(|k| kind_of(k.as_str()) == Kind::Attending)
+        .take(n)
+        .collect();
+    assert_eq!(kids.len(), n);
+    let input = dir.path("in.csv");
+    let codes: Vec<String> = kids.iter().map(|k| k.as_str().to_owned()).collect();
+    write_input(&input, &codes);
+    (kids, input)
+}
+
 #[tokio::test]
 async fn retryable_errors_are_retried_and_final_ones_become_error_rows() {
     let dir = Dir::new("retry");
-    let kids: Vec<CodiceFiscale> = minors(21, 40)
-        .into_iter()
-        .filter(|k| kind_of(k.as_str()) == Kind::Attending)
-        .take(3)
-        .collect();
-    assert_eq!(kids.len(), 3);
-    let input = dir.path("in.csv");
-    write_input(
-        &input,
-        &kids
-            .iter()
-            .map(|k| k.as_str().to_owned())
-            .collect::<Vec<_>>(),
-    );
+    let (kids, input) = attending_input(&dir, 21, 3);
     let fake = Fake::new();
     // Two 503s, then an answer.
     fake.fail(&kids[0], vec![unavailable(), unavailable()]);
@@ -1366,20 +1367,7 @@ mod shared {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_transient_failure_to_the_last_attempt_is_asked_again_later() {
         let dir = Dir::new("shared-defer");
-        let kids: Vec<CodiceFiscale> = minors(31, 60)
-            .into_iter()
-            .filter(|k| kind_of(k.as_str()) == Kind::Attending)
-            .take(2)
-            .collect();
-        assert_eq!(kids.len(), 2);
-        let input = dir.path("in.csv");
-        write_input(
-            &input,
-            &kids
-                .iter()
-                .map(|k| k.as_str().to_owned())
-                .collect::<Vec<_>>(),
-        );
+        let (kids, input) = attending_input(&dir, 31, 2);
         let reference = reference_output(&dir, &input, false).await;
         assert!(!String::from_utf8_lossy(&reference).contains(";error;"));
         for (backend, open) in backends(&dir, "defer") {
