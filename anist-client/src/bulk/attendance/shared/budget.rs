@@ -54,7 +54,7 @@ fn quota_spent() -> AnistError {
 impl<S: AttendanceService> Budgeted<'_, S> {
     /// Waits for a slot of `eservice`, or says the quota is spent. A slot
     /// the store cannot give is a call not sent (retried by the job).
-    async fn slot(&self, eservice: &'static str) -> Result<(), AnistError> {
+    async fn slot(&self, eservice: &str) -> Result<(), AnistError> {
         match self
             .store
             .reserve(eservice, self.budget.per_second, self.budget.daily)

@@ -481,11 +481,12 @@ impl JobStore {
     /// Final outcomes of `job` so far.
     pub(crate) fn done_counts(&self, job: i64) -> Result<OutcomeCounts, BulkError> {
         let rows = self.db.one(
-                "SELECT esito, COUNT(*) FROM bulk_rows WHERE job = $1 AND esito IS NOT NULL GROUP BY esito \
-                 UNION ALL \
-                 SELECT final_esito, CAST(SUM(rows_count) AS BIGINT) FROM bulk_questions \
-                 WHERE job = $1 AND final_esito IS NOT NULL GROUP BY final_esito",
-                &[job.into()],
+            "SELECT esito, COUNT(*) FROM bulk_rows \
+             WHERE job = $1 AND esito IS NOT NULL GROUP BY esito \
+             UNION ALL \
+             SELECT final_esito, CAST(SUM(rows_count) AS BIGINT) FROM bulk_questions \
+             WHERE job = $1 AND final_esito IS NOT NULL GROUP BY final_esito",
+            &[job.into()],
         )?;
         let mut counts = OutcomeCounts::default();
         for r in rows {
@@ -506,11 +507,12 @@ impl JobStore {
         let mut after = 0i64;
         loop {
             let page = self.db.one(
-                    "SELECT r.seq, r.line, r.given, r.esito, r.motivo, r.note, q.key, q.verify, q.asc_cur, q.asc_prev \
-                     FROM bulk_rows r LEFT JOIN bulk_questions q ON q.job = r.job AND q.id = r.question \
-                     WHERE r.job = $1 AND r.seq > $2 ORDER BY r.seq LIMIT $3",
-                    &[job.into(), after.into(), OUTPUT_PAGE.into()],
-        )?;
+                "SELECT r.seq, r.line, r.given, r.esito, r.motivo, r.note, \
+                 q.key, q.verify, q.asc_cur, q.asc_prev \
+                 FROM bulk_rows r LEFT JOIN bulk_questions q ON q.job = r.job AND q.id = r.question \
+                 WHERE r.job = $1 AND r.seq > $2 ORDER BY r.seq LIMIT $3",
+                &[job.into(), after.into(), OUTPUT_PAGE.into()],
+            )?;
             if page.is_empty() {
                 return Ok(());
             }
