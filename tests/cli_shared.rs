@@ -17,10 +17,7 @@ use std::process::Command;
 use common::{anist, s, start_sandbox, text};
 
 fn tempdir(name: &str) -> PathBuf {
-    let dir = common::tempdir("cli-shared", name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::tempdir("cli-shared", name)
 }
 
 /// The sandbox's configuration with a `[database]` at `url`.
@@ -127,7 +124,8 @@ fn shared_job_on(dir: &Path, url: &str, backend: &str) {
         "{}",
         text(&out.stdout)
     );
-    // A job that does not exist, a configuration without [database].
+    // A job that does not exist (a configuration without `[database]`:
+    // `without_a_database_section_the_commands_say_what_to_add`).
     let out = anist(&["jobs", "--config", c, "--id", "999"], b"");
     assert!(text(&out.stderr).contains("[shared_no_such_job]"));
 }
@@ -274,9 +272,19 @@ fn rivestizione_keeps_its_store_and_trail_in_postgres() {
         s(&dir.join("esiti.csv")),
     ]);
     // The store is in the database, not in the folder.
-    assert!(!place.join("rivestizione.sqlite").exists());
-    assert!(!place.join("anist-audit.sqlite").exists());
+    use anist::client::rivestizione::layout;
+    assert!(place.is_dir(), "the folder keeps the response files");
+    assert!(!place.join(layout::STORE).exists());
+    assert!(!place.join(layout::AUDIT).exists());
+    // The trail in the database holds what was done (setup to download).
     let out = anist(&["audit", "verify", "--config", s(&config)], b"");
     assert!(out.status.success(), "{}", text(&out.stderr));
+    let verified = text(&out.stdout);
+    let rows: u64 = verified
+        .strip_prefix("intact: ")
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{verified}"));
+    assert!(rows >= 8, "{verified}");
     let _ = std::fs::remove_dir_all(&dir);
 }
