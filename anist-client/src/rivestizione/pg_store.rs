@@ -117,6 +117,19 @@ impl PgStore {
         })
     }
 
+    /// The row of `sql`, if any (prepared once per connection).
+    fn row(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Option<Row>, tokio_postgres::Error> {
+        let c = self.db.lock();
+        block_on(async {
+            let stmt = self.db.statement(&*c, sql).await?;
+            c.query_opt(&stmt, params).await
+        })
+    }
+
     /// Runs `sql` (prepared once per connection); the rows it changed.
     fn exec(
         &self,
@@ -226,10 +239,7 @@ fn count(n: usize) -> i64 {
 
 impl Store for PgStore {
     fn settings(&self) -> Result<Option<Settings>, StoreError> {
-        let row = self
-            .rows("SELECT value FROM riv_meta WHERE key = 'settings'", &[])?
-            .into_iter()
-            .next();
+        let row = self.row("SELECT value FROM riv_meta WHERE key = 'settings'", &[])?;
         row.map(|r| {
             let v: String = r.try_get(0)?;
             serde_json::from_str(&v).map_err(json_error)
@@ -257,13 +267,10 @@ impl Store for PgStore {
     }
 
     fn ente(&self, id: &str) -> Result<Option<Ente>, StoreError> {
-        let row = self
-            .rows(
-                "SELECT id, nome, comune FROM riv_enti WHERE id = $1",
-                &[&id],
-            )?
-            .into_iter()
-            .next();
+        let row = self.row(
+            "SELECT id, nome, comune FROM riv_enti WHERE id = $1",
+            &[&id],
+        )?;
         row.as_ref().map(ente_of).transpose()
     }
 
@@ -310,13 +317,10 @@ impl Store for PgStore {
     }
 
     fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
-        let row = self
-            .rows(
-                &format!("SELECT {USER_COLUMNS} FROM riv_users WHERE id = $1"),
-                &[&id],
-            )?
-            .into_iter()
-            .next();
+        let row = self.row(
+            &format!("SELECT {USER_COLUMNS} FROM riv_users WHERE id = $1"),
+            &[&id],
+        )?;
         row.as_ref().map(user_of).transpose()
     }
 
@@ -381,13 +385,10 @@ impl Store for PgStore {
     }
 
     fn request(&self, id: i64) -> Result<Option<RequestRecord>, StoreError> {
-        let row = self
-            .rows(
-                &format!("SELECT {REQUEST_COLUMNS} FROM riv_requests WHERE id = $1"),
-                &[&id],
-            )?
-            .into_iter()
-            .next();
+        let row = self.row(
+            &format!("SELECT {REQUEST_COLUMNS} FROM riv_requests WHERE id = $1"),
+            &[&id],
+        )?;
         row.as_ref().map(request_of).transpose()
     }
 
