@@ -9,8 +9,10 @@
 //!    SQLite file);
 //! 2. the reference: one worker runs a job of `--rows` synthetic rows;
 //! 3. the same input again, with faults injected (5% 503, or
-//!    `--faults-503`, and 1% dropped connections) and `--workers` workers, the first killed with SIGKILL
-//!    `--kills` times mid-run and started again;
+//!    `--faults-503`, and 1% dropped connections) and `--workers`
+//!    workers, the first killed with SIGKILL `--kills` times mid-run and
+//!    started again (a run with no row decided for 2 minutes fails as
+//!    stalled);
 //! 4. checks: the output is byte-identical to the reference, every row
 //!    once, no 429 from the sandbox, the budget used at least 90%, and
 //!    `anist audit verify --config` passes on the shared trail.
