@@ -374,6 +374,11 @@ pub fn eras(code: &[u8; 4]) -> &'static [PlaceEra] {
 /// month × 100 + day): `Some(true)` if one of its eras covers the date,
 /// `Some(false)` if the code is known but no era covers it, `None` if the
 /// code is unknown or malformed. O(1), no allocation.
+///
+/// `ymd` is the packing of a real date ([`date_to_ymd`]). A number that
+/// packs none (`20051232`) gets `Some(_)` for a known code, never a panic,
+/// but which one is not specified: a code whose eras meet from one day to
+/// the next is checked against their hull, which covers such numbers.
 #[inline]
 pub fn existed_on(code: &[u8; 4], ymd: u32) -> Option<bool> {
     let key = key_of(code)?;
