@@ -24,6 +24,18 @@ step() { printf '\n==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"
 untracked() { git status --porcelain --untracked-files=all 2>/dev/null | grep '^??' || true; }
 untracked_before=$(untracked)
 
+# Property tests draw their cases from a seed taken from the commit tested
+# (its first 15 hex digits), so a run of one commit draws the same cases on
+# any machine, and each new commit draws new ones. PROPTEST_RNG_SEED set by
+# the caller wins; outside a git checkout each test draws its own seed.
+if [ -z "${PROPTEST_RNG_SEED:-}" ] && head=$(git rev-parse HEAD 2>/dev/null); then
+    PROPTEST_RNG_SEED=$((16#${head:0:15}))
+fi
+if [ -n "${PROPTEST_RNG_SEED:-}" ]; then
+    export PROPTEST_RNG_SEED
+    echo "property tests: PROPTEST_RNG_SEED=$PROPTEST_RNG_SEED (set it to draw these cases again)"
+fi
+
 step "PostgreSQL for the shared backend (scripts/postgres.sh)"
 pg_dir=$(mktemp -d /tmp/anist-pg.XXXXXX)
 stop_pg() { scripts/postgres.sh stop "$pg_dir" || true; rm -rf "$pg_dir"; }
