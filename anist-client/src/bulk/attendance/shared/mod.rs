@@ -67,7 +67,8 @@ pub struct SharedJobStatus {
     /// The job's number.
     pub id: i64,
     /// `running` (questions being asked), `writing` (the output is being
-    /// written) or `done`.
+    /// written), `done`, or `cancelled` ([`SharedJobs::cancel`]: no
+    /// output).
     pub state: String,
     /// The school year checked.
     pub school_year: String,
@@ -84,6 +85,19 @@ pub struct SharedJobStatus {
     pub submitted_unix_ms: i64,
     /// When its output was written.
     pub finished_unix_ms: Option<i64>,
+}
+
+/// How [`SharedJobs::cancel`] went.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cancellation {
+    /// The job was running and is now cancelled: its status, with the rows
+    /// decided before.
+    Cancelled(SharedJobStatus),
+    /// The job was not running (its output being written, done, or
+    /// cancelled already) and is left as it is: its status.
+    NotRunning(SharedJobStatus),
+    /// There is no such job.
+    NoSuchJob,
 }
 
 /// How a worker works.
@@ -265,6 +279,28 @@ impl SharedJobs {
         result
     }
 
+    /// Cancels job `id` if it is running (a wrong file submitted, a job no
+    /// longer wanted): it becomes `cancelled` with the counts of the rows
+    /// decided so far, its rows and questions (the codes asked) are
+    /// forgotten at once, no worker asks anything more of it and no output
+    /// is written. A job whose output is being written, done or cancelled
+    /// is left as it is.
+    ///
+    /// # Errors
+    /// [`BulkError::Journal`] when the store fails.
+    pub fn cancel(&self, id: i64) -> Result<Cancellation, BulkError> {
+        let cancel = self.store.cancel(id)?;
+        let status = || {
+            self.status(id)?
+                .ok_or_else(|| sql::damaged("a job vanished while being cancelled"))
+        };
+        Ok(match cancel {
+            store::Cancel::Cancelled => Cancellation::Cancelled(status()?),
+            store::Cancel::NotRunning(_) => Cancellation::NotRunning(status()?),
+            store::Cancel::NoSuchJob => Cancellation::NoSuchJob,
+        })
+    }
+
     /// Where job `id` stands; `None` when there is no such job.
     ///
     /// # Errors
@@ -342,7 +378,7 @@ impl SharedJobs {
                 .store
                 .jobs()?
                 .into_iter()
-                .filter(|j| j.state != "done")
+                .filter(|j| j.state == "running" || j.state == "writing")
                 .collect();
             if open.is_empty() {
                 if opts.once {

@@ -123,6 +123,18 @@ pub(crate) enum Reservation {
     QuotaSpent,
 }
 
+/// How a cancellation went ([`JobStore::cancel`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Cancel {
+    /// The job was running and is now cancelled.
+    Cancelled,
+    /// The job is in this state (`writing`, `done`, `cancelled`): left
+    /// as it is.
+    NotRunning(String),
+    /// There is no such job.
+    NoSuchJob,
+}
+
 /// Rows inserted per statement at submission.
 const INSERT_BATCH: usize = 500;
 
@@ -478,16 +490,19 @@ impl JobStore {
         Ok(!rows.is_empty())
     }
 
+    /// Rows of `job` per final outcome so far: (outcome, rows).
+    const COUNTS: &'static str = "SELECT esito, COUNT(*) FROM bulk_rows \
+         WHERE job = $1 AND esito IS NOT NULL GROUP BY esito \
+         UNION ALL \
+         SELECT final_esito, CAST(SUM(rows_count) AS BIGINT) FROM bulk_questions \
+         WHERE job = $1 AND final_esito IS NOT NULL GROUP BY final_esito";
+
     /// Final outcomes of `job` so far.
     pub(crate) fn done_counts(&self, job: i64) -> Result<OutcomeCounts, BulkError> {
-        let rows = self.db.one(
-            "SELECT esito, COUNT(*) FROM bulk_rows \
-             WHERE job = $1 AND esito IS NOT NULL GROUP BY esito \
-             UNION ALL \
-             SELECT final_esito, CAST(SUM(rows_count) AS BIGINT) FROM bulk_questions \
-             WHERE job = $1 AND final_esito IS NOT NULL GROUP BY final_esito",
-            &[job.into()],
-        )?;
+        Self::counts_of(self.db.one(Self::COUNTS, &[job.into()])?)
+    }
+
+    fn counts_of(rows: Vec<Vec<Value>>) -> Result<OutcomeCounts, BulkError> {
         let mut counts = OutcomeCounts::default();
         for r in rows {
             let mut it = r.into_iter();
@@ -580,6 +595,41 @@ impl JobStore {
                 tx.exec("DELETE FROM bulk_questions WHERE job = $1", &[job.into()])?;
             }
             Ok(n == 1)
+        })
+    }
+
+    /// Cancels `job` if it is running: marks it `cancelled` with the
+    /// counts of the rows decided so far, and forgets its rows and
+    /// questions (the codes asked), in one transaction. A worker's late
+    /// answer then finds no question and changes nothing, and no worker
+    /// takes its output (that needs a running job).
+    pub(crate) fn cancel(&self, job: i64) -> Result<Cancel, BulkError> {
+        self.tx(|tx| {
+            let found = tx.query(
+                "UPDATE bulk_jobs SET state = 'cancelled', finished_ms = {now_ms} \
+                 WHERE id = $1 AND state = 'running' RETURNING id",
+                &[job.into()],
+            )?;
+            if found.is_empty() {
+                let state = tx.query("SELECT state FROM bulk_jobs WHERE id = $1", &[job.into()])?;
+                return Ok(
+                    match state.into_iter().next().and_then(|r| r.into_iter().next()) {
+                        Some(state) => Cancel::NotRunning(state.text()?),
+                        None => Cancel::NoSuchJob,
+                    },
+                );
+            }
+            let counts = Self::counts_of(tx.query(Self::COUNTS, &[job.into()])?)?;
+            tx.exec(
+                "UPDATE bulk_jobs SET outcomes = $2 WHERE id = $1",
+                &[
+                    job.into(),
+                    crate::bulk::journal::encode(&counts)?.as_str().into(),
+                ],
+            )?;
+            tx.exec("DELETE FROM bulk_rows WHERE job = $1", &[job.into()])?;
+            tx.exec("DELETE FROM bulk_questions WHERE job = $1", &[job.into()])?;
+            Ok(Cancel::Cancelled)
         })
     }
 

@@ -460,3 +460,73 @@ fn concurrent_claimers_never_share_a_question() {
         assert_eq!(s.remaining(id).unwrap(), 0);
     }
 }
+
+/// A running job is cancelled once: its codes are forgotten at once, the
+/// counts of what was decided stay, a late answer changes nothing and no
+/// worker takes its output. A job being written, done or cancelled is
+/// left as it is.
+#[test]
+fn a_running_job_is_cancelled_and_forgotten_once() {
+    use super::store::Cancel;
+    for (s, others) in stores("cancel") {
+        let id = s.create_job(&job(), &rows(6)).unwrap();
+        let lease = Duration::from_secs(60);
+        let q = s.claim(id, Step::Verify, "a", 0, 10, lease).unwrap();
+        let k0 = q.iter().find(|p| p.key == "k0").unwrap().id;
+        assert!(s
+            .store(id, k0, Step::Verify, &verify(true))
+            .unwrap()
+            .is_some());
+        assert_eq!(
+            others[0].cancel(id).unwrap(),
+            Cancel::Cancelled,
+            "{}",
+            s.backend()
+        );
+        let j = s.job(id).unwrap().unwrap();
+        assert_eq!(j.state, "cancelled");
+        assert!(j.finished_ms.is_some());
+        // What was decided before stays in the counts: k0's two rows and
+        // the row decided locally.
+        let counts: crate::bulk::OutcomeCounts =
+            crate::bulk::journal::decode(j.outcomes.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            (counts.compliant, counts.invalid_code, counts.total()),
+            (2, 1, 3)
+        );
+        assert!(
+            !s.has_rows(id).unwrap(),
+            "{}: the codes are forgotten",
+            s.backend()
+        );
+        assert_eq!(s.remaining(id).unwrap(), 0);
+        // A worker that was still asking: its answer finds nothing, it
+        // claims nothing and takes no output.
+        let k1 = q.iter().find(|p| p.key == "k1").unwrap().id;
+        assert_eq!(s.store(id, k1, Step::Verify, &verify(true)).unwrap(), None);
+        assert!(s
+            .claim(id, Step::Verify, "a", 0, 10, lease)
+            .unwrap()
+            .is_empty());
+        assert!(!s.take_output(id, "a", lease).unwrap());
+        // Once.
+        assert_eq!(
+            s.cancel(id).unwrap(),
+            Cancel::NotRunning(String::from("cancelled"))
+        );
+        assert_eq!(s.cancel(id + 1000).unwrap(), Cancel::NoSuchJob);
+        // A job whose output is being written is not cancelled.
+        let w = s.create_job(&job(), &rows(0)).unwrap();
+        assert!(s.take_output(w, "a", lease).unwrap());
+        assert_eq!(
+            others[1].cancel(w).unwrap(),
+            Cancel::NotRunning(String::from("writing"))
+        );
+        assert!(s.has_rows(w).unwrap(), "{}: left as it was", s.backend());
+        assert!(s.finish(w, "a", "{}", false).unwrap());
+        assert_eq!(
+            s.cancel(w).unwrap(),
+            Cancel::NotRunning(String::from("done"))
+        );
+    }
+}
