@@ -152,14 +152,20 @@ enum Command {
         json: bool,
     },
     /// Where the shared jobs of the configuration's `[database]` stand, from
-    /// any host.
+    /// any host; `--cancel N` cancels a running job.
     Jobs {
         /// The configuration file.
         #[arg(long)]
         config: PathBuf,
         /// One job (default: all).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "cancel")]
         id: Option<i64>,
+        /// Cancel this running job (a wrong file, a job no longer wanted):
+        /// its codes are removed from the database at once, no worker asks
+        /// anything more of it and no output is written; recorded in the
+        /// audit trail.
+        #[arg(long, alias = "annulla", value_name = "ID")]
+        cancel: Option<i64>,
         /// JSON on standard output.
         #[arg(long)]
         json: bool,
@@ -446,7 +452,15 @@ fn main() -> ExitCode {
             },
             json,
         ),
-        Command::Jobs { config, id, json } => run_jobs(&config, id, json),
+        Command::Jobs {
+            config,
+            cancel: Some(job),
+            json,
+            ..
+        } => cancel_job(&config, job, json),
+        Command::Jobs {
+            config, id, json, ..
+        } => run_jobs(&config, id, json),
         Command::Sandbox { port, dir, seed } => run_sandbox(
             port,
             &dir.unwrap_or_else(|| anist::cli::paths::sandbox_dir(Platform::CURRENT, &process_env)),
@@ -789,6 +803,29 @@ fn run_jobs(config: &std::path::Path, id: Option<i64>, json: bool) -> ExitCode {
                 for s in &list {
                     println!("{}", anist::cli::shared::render(s));
                 }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("errore [{}]: {e}", e.code());
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn cancel_job(config: &std::path::Path, id: i64, json: bool) -> ExitCode {
+    match anist::cli::shared::cancel(config, id) {
+        Ok(status) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&status).unwrap_or_default()
+                );
+            } else {
+                println!("{}", anist::cli::shared::render(&status));
+                println!(
+                    "i codici del lavoro {id} sono stati cancellati dal database; nessun esito sarà scritto"
+                );
             }
             ExitCode::SUCCESS
         }

@@ -117,17 +117,81 @@ fn shared_job_on(dir: &Path, url: &str, backend: &str) {
     let jobs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(jobs[0]["state"], "done", "{backend}");
     assert_eq!(jobs[0]["rows_done"], 61);
-    let out = anist(&["audit", "verify", "--config", c], b"");
-    assert!(out.status.success(), "{backend}: {}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).starts_with("intact: "),
-        "{}",
-        text(&out.stdout)
+    let trail_rows = verified_rows(c, backend);
+
+    // A job submitted by mistake is cancelled before any worker takes it:
+    // its codes go at once, no worker asks anything of it, no output is
+    // written, and the trail says who cancelled it.
+    let wrong = dir.join("sbagliato.csv");
+    let out = anist(
+        &[
+            "caivano",
+            "--config",
+            c,
+            "--detach",
+            "--input",
+            s(&input),
+            "--out",
+            s(&wrong),
+        ],
+        b"",
     );
+    assert!(out.status.success(), "{backend}: {}", text(&out.stderr));
+    let id = text(&out.stdout).trim().to_owned();
+    let out = anist(&["jobs", "--config", c, "--id", &id, "--json"], b"");
+    let jobs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Rows decided at submission (adults, the invalid code).
+    let decided = jobs[0]["rows_done"].as_u64().unwrap();
+    assert!(decided > 1 && decided < 61, "{backend}: {decided}");
+    let out = anist(&["jobs", "--config", c, "--annulla", &id], b"");
+    assert!(out.status.success(), "{backend}: {}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.starts_with(&format!("lavoro {id}: annullato, {decided} di 61 righe ")),
+        "{backend}: {said}"
+    );
+    assert!(said.contains("cancellati dal database"), "{said}");
+    assert_eq!(
+        verified_rows(c, backend),
+        trail_rows + 1,
+        "{backend}: audited"
+    );
+    let out = anist(&["jobs", "--config", c, "--cancel", &id], b"");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("[shared_job_not_running]")
+            && text(&out.stderr).contains("(annullato)"),
+        "{backend}: {}",
+        text(&out.stderr)
+    );
+    let w = anist(&["worker", "--config", c, "--once", "--json"], b"");
+    assert!(w.status.success(), "{backend}: {}", text(&w.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&w.stdout).unwrap();
+    assert_eq!(report["calls"], 0, "{backend}: nothing asked");
+    assert!(report["outputs_written"].as_array().unwrap().is_empty());
+    assert!(!wrong.exists(), "{backend}: no output");
+    let out = anist(&["jobs", "--config", c, "--id", &id, "--json"], b"");
+    let jobs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(jobs[0]["state"], "cancelled", "{backend}");
+    // The rows decided before stay counted.
+    assert_eq!(jobs[0]["rows_done"], decided);
+
     // A job that does not exist (a configuration without `[database]`:
     // `without_a_database_section_the_commands_say_what_to_add`).
     let out = anist(&["jobs", "--config", c, "--id", "999"], b"");
     assert!(text(&out.stderr).contains("[shared_no_such_job]"));
+}
+
+/// The rows of the configuration's shared trail, verified.
+fn verified_rows(config: &str, backend: &str) -> u64 {
+    let out = anist(&["audit", "verify", "--config", config], b"");
+    assert!(out.status.success(), "{backend}: {}", text(&out.stderr));
+    let verified = text(&out.stdout);
+    verified
+        .strip_prefix("intact: ")
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{backend}: {verified}"))
 }
 
 #[test]
@@ -277,14 +341,7 @@ fn rivestizione_keeps_its_store_and_trail_in_postgres() {
     assert!(!place.join(layout::STORE).exists());
     assert!(!place.join(layout::AUDIT).exists());
     // The trail in the database holds what was done (setup to download).
-    let out = anist(&["audit", "verify", "--config", s(&config)], b"");
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let verified = text(&out.stdout);
-    let rows: u64 = verified
-        .strip_prefix("intact: ")
-        .and_then(|r| r.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{verified}"));
-    assert!(rows >= 8, "{verified}");
+    let rows = verified_rows(s(&config), "postgres");
+    assert!(rows >= 8, "{rows} rows");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -17,9 +17,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anist_client::anist::AnistClient;
-use anist_client::audit::{AuditError, AuditLog};
+use anist_client::audit::{AuditEntry, AuditError, AuditLog};
 use anist_client::bulk::shared::{
-    Budget, SharedJobStatus, SharedJobs, WorkerOptions, WorkerReport,
+    Budget, Cancellation, SharedJobStatus, SharedJobs, WorkerOptions, WorkerReport,
 };
 use anist_client::bulk::{BulkError, JobSpec};
 use anist_client::clock::SystemClock;
@@ -41,6 +41,15 @@ pub enum SharedCmdError {
     /// No job with that number.
     #[error("nel database non c'è il lavoro {0}: `anist jobs --config FILE` elenca i lavori")]
     NoSuchJob(i64),
+    /// The job is not running (its output being written, done or
+    /// cancelled): it cannot be cancelled.
+    #[error("il lavoro {id} non è in corso ({}): si annulla solo un lavoro in corso; `anist jobs --config FILE --id {id}` dice dove si trova", state_it(.state))]
+    NotRunning {
+        /// The job.
+        id: i64,
+        /// Its state (`writing`, `done`, `cancelled`).
+        state: String,
+    },
     /// The configuration could not be read.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -64,6 +73,7 @@ impl ErrorCode for SharedCmdError {
             SharedCmdError::NoDatabase(_) => "shared_no_database",
             SharedCmdError::PasswordEnv(_) => "shared_password_env",
             SharedCmdError::NoSuchJob(_) => "shared_no_such_job",
+            SharedCmdError::NotRunning { .. } => "shared_job_not_running",
             SharedCmdError::Config(e) => e.code(),
             SharedCmdError::Pg(e) => e.code(),
             SharedCmdError::Bulk(e) => e.code(),
@@ -75,7 +85,7 @@ impl ErrorCode for SharedCmdError {
     fn kind(&self) -> ErrorKind {
         match self {
             SharedCmdError::NoDatabase(_) | SharedCmdError::PasswordEnv(_) => ErrorKind::Config,
-            SharedCmdError::NoSuchJob(_) => ErrorKind::Job,
+            SharedCmdError::NoSuchJob(_) | SharedCmdError::NotRunning { .. } => ErrorKind::Job,
             SharedCmdError::Config(e) => e.kind(),
             SharedCmdError::Pg(e) => e.kind(),
             SharedCmdError::Bulk(e) => e.kind(),
@@ -217,6 +227,44 @@ pub fn status(path: &Path, id: Option<i64>) -> Result<Vec<SharedJobStatus>, Shar
     }
 }
 
+/// Cancels the running job `id` of the database of the configuration at
+/// `path` ([`SharedJobs::cancel`]: its codes forgotten at once, no
+/// output) and records who did it in the shared audit trail; its status.
+///
+/// # Errors
+/// [`SharedCmdError`]: `shared_no_such_job`, `shared_job_not_running`
+/// (its output being written, done or cancelled already).
+pub fn cancel(path: &Path, id: i64) -> Result<SharedJobStatus, SharedCmdError> {
+    let config = Config::load(path)?;
+    let shared = open(&config)?;
+    match shared.jobs.cancel(id)? {
+        Cancellation::Cancelled(status) => {
+            let operator = config
+                .operator
+                .as_ref()
+                .map(|o| o.user_id.clone())
+                .unwrap_or_default();
+            let job = id.to_string();
+            shared.audit.record(&AuditEntry {
+                operator: &operator,
+                purpose: "shared_jobs",
+                eservice: "anist-shared-jobs",
+                operation: "cancel",
+                subject: None,
+                outcome: "ok",
+                correlation_id: Some(&job),
+                govway_id: None,
+            })?;
+            Ok(status)
+        }
+        Cancellation::NotRunning(status) => Err(SharedCmdError::NotRunning {
+            id,
+            state: status.state,
+        }),
+        Cancellation::NoSuchJob => Err(SharedCmdError::NoSuchJob(id)),
+    }
+}
+
 /// What `anist worker` is asked to do.
 #[derive(Debug, Clone, Default)]
 pub struct WorkerArgs {
@@ -294,14 +342,20 @@ pub fn verify_audit(path: &Path) -> Result<u64, SharedCmdError> {
     Ok(shared.audit.verify()?)
 }
 
-/// One line of `anist jobs`, in Italian.
-pub fn render(s: &SharedJobStatus) -> String {
-    let state = match s.state.as_str() {
+/// A job's state in Italian.
+fn state_it(state: &str) -> &str {
+    match state {
         "running" => "in corso",
         "writing" => "scrittura dell'esito",
         "done" => "concluso",
+        "cancelled" => "annullato",
         other => other,
-    };
+    }
+}
+
+/// One line of `anist jobs`, in Italian.
+pub fn render(s: &SharedJobStatus) -> String {
+    let state = state_it(&s.state);
     let o = &s.outcomes;
     format!(
         "lavoro {}: {state}, {} di {} righe (conformi {}, da verificare {}, non in ANIST {}, non in obbligo {}, codici non validi {}, errori {}), anno {}, esito {}",
@@ -343,6 +397,15 @@ mod tests {
                 "shared_no_such_job",
                 ErrorKind::Job,
                 "anist jobs",
+            ),
+            (
+                SharedCmdError::NotRunning {
+                    id: 3,
+                    state: String::from("done"),
+                },
+                "shared_job_not_running",
+                ErrorKind::Job,
+                "(concluso): si annulla solo un lavoro in corso; `anist jobs --config FILE --id 3`",
             ),
         ];
         for (e, code, kind, next_step) in cases {
