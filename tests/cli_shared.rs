@@ -42,6 +42,25 @@ fn input(dir: &Path) -> PathBuf {
     path
 }
 
+/// `anist caivano --detach`: the job's number, which it also says.
+fn submit(config: &str, input: &Path, out: &Path, backend: &str) -> i64 {
+    let args = [
+        "caivano",
+        "--config",
+        config,
+        "--detach",
+        "--input",
+        s(input),
+        "--out",
+        s(out),
+    ];
+    let out = anist(&args, b"");
+    assert!(out.status.success(), "{backend}: {}", text(&out.stderr));
+    let id: i64 = text(&out.stdout).trim().parse().unwrap();
+    assert!(text(&out.stderr).contains(&format!("lavoro {id} inviato")));
+    id
+}
+
 fn shared_job_on(dir: &Path, url: &str, backend: &str) {
     let config = with_database(dir, url);
     let c = s(&config);
@@ -65,22 +84,7 @@ fn shared_job_on(dir: &Path, url: &str, backend: &str) {
     );
     assert!(out.status.success(), "{backend}: {}", text(&out.stderr));
 
-    let out = anist(
-        &[
-            "caivano",
-            "--config",
-            c,
-            "--detach",
-            "--input",
-            s(&input),
-            "--out",
-            s(&shared),
-        ],
-        b"",
-    );
-    assert!(out.status.success(), "{backend}: {}", text(&out.stderr));
-    let id: i64 = text(&out.stdout).trim().parse().unwrap();
-    assert!(text(&out.stderr).contains(&format!("lavoro {id} inviato")));
+    let id = submit(c, &input, &shared, backend);
     assert!(!shared.exists(), "nothing is asked at submission");
     let out = anist(&["jobs", "--config", c, "--id", &id.to_string()], b"");
     let line = text(&out.stdout);
@@ -123,21 +127,7 @@ fn shared_job_on(dir: &Path, url: &str, backend: &str) {
     // its codes go at once, no worker asks anything of it, no output is
     // written, and the trail says who cancelled it.
     let wrong = dir.join("sbagliato.csv");
-    let out = anist(
-        &[
-            "caivano",
-            "--config",
-            c,
-            "--detach",
-            "--input",
-            s(&input),
-            "--out",
-            s(&wrong),
-        ],
-        b"",
-    );
-    assert!(out.status.success(), "{backend}: {}", text(&out.stderr));
-    let id = text(&out.stdout).trim().to_owned();
+    let id = submit(c, &input, &wrong, backend).to_string();
     let out = anist(&["jobs", "--config", c, "--id", &id, "--json"], b"");
     let jobs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // Rows decided at submission (adults, the invalid code).
